@@ -1,0 +1,6 @@
+namespace Mnist;
+
+public static class Program
+{
+    public static int Main() => 0;
+}

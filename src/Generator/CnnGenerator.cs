@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using CnnGen.Generator.Diagnostics;
+using CnnGen.Generator.Emit;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Parsing;
+using CnnGen.Generator.Planning;
+using CnnGen.Generator.Shapes;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace CnnGen.Generator;
+
+/// <summary>
+/// The CnnGen incremental generator: <c>[Network]</c> classes -> parse -> shapes -> plan (per vector width) -> emit.
+/// Diagnostics and sources go out on separate outputs, so moving a declaration re-reports diagnostics without
+/// re-emitting kernels.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class CnnGenerator : IIncrementalGenerator
+{
+    /// <summary>Tracking names of the pipeline steps, for incremental tests.</summary>
+    public static class StepNames
+    {
+        /// <summary>Parse, shape inference and planning of one network.</summary>
+        public const string Transform = "CnnGen.Transform";
+
+        /// <summary>The model handed to the emitter.</summary>
+        public const string Model = "CnnGen.Model";
+    }
+
+    /// <summary>The vector widths (floats per vector) every network is planned for: Vector256 first (the baseline), then Vector512 and Vector128.</summary>
+    internal static readonly int[] Widths = { 8, 16, 4 };
+
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var results = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                Parser.NetworkAttributeName,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, ct) => Transform(ctx, ct))
+            .WithTrackingName(StepNames.Transform);
+
+        var diagnostics = results.Select(static (r, _) => r.Diagnostics);
+        context.RegisterSourceOutput(diagnostics, static (spc, diags) =>
+        {
+            foreach (var d in diags)
+            {
+                spc.ReportDiagnostic(d.ToDiagnostic());
+            }
+        });
+
+        var models = results.Select(static (r, _) => r.Model).WithTrackingName(StepNames.Model);
+        context.RegisterSourceOutput(models, static (spc, model) =>
+        {
+            if (model is null)
+            {
+                return;
+            }
+
+            IEnumerable<GeneratedFile> files;
+            try
+            {
+                files = Emitter.Emit(model).ToList();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                spc.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, null, model.Net.Spec.ClassName, "emit", ex.GetType().Name + ": " + ex.Message));
+                return;
+            }
+
+            foreach (var f in files)
+            {
+                spc.AddSource(f.HintName, f.Text);
+            }
+        });
+    }
+
+    internal static GenerationResult Transform(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
+    {
+        ParseResult? parsed = null;
+        try
+        {
+            parsed = Parser.Parse(ctx, ct);
+            var shaped = ShapeInference.Infer(parsed);
+            if (shaped is null)
+            {
+                return new GenerationResult(null, parsed.Diagnostics.ToEquatableArray());
+            }
+
+            var plans = Widths.Select(w => Planner.Plan(shaped, w)).ToEquatableArray();
+            var model = new NetworkModel(shaped, plans, Hash(shaped));
+            return new GenerationResult(model, parsed.Diagnostics.ToEquatableArray());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Never throw on user code: an unexpected failure becomes a diagnostic naming the network.
+            var diags = parsed?.Diagnostics ?? new List<DiagnosticInfo>();
+            diags.Add(Parser.Diag(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
+                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message));
+            return new GenerationResult(null, diags.ToEquatableArray());
+        }
+    }
+
+    /// <summary>A short stable hash of everything that shapes the generated code (FNV-1a over a canonical text).</summary>
+    private static string Hash(ShapedNetwork net)
+    {
+        var sb = new StringBuilder();
+        sb.Append(Emitter.Version).Append('|').Append(net.Input).Append('|').Append(net.OutputLayer);
+        foreach (var l in net.Layers)
+        {
+            var s = l.Spec;
+            sb.Append('|').Append(s.Kind).Append(',').Append(s.Name).Append(',').Append(string.Join("+", s.Inputs))
+              .Append(',').Append(string.Join(",", new[] { s.Units, s.KernelH, s.KernelW, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, s.PadBottom, s.PadRight, s.DilationH, s.DilationW, s.Groups }))
+              .Append(',').Append(s.Bias).Append(',').Append(s.Activation).Append(',').Append(s.Alpha.ToString("R", CultureInfo.InvariantCulture))
+              .Append(',').Append(s.CeilMode).Append(',').Append(s.CountIncludePad).Append(',').Append(s.Eps.ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        uint h = 2166136261;
+        foreach (char c in sb.ToString())
+        {
+            h = unchecked((h ^ c) * 16777619);
+        }
+
+        return h.ToString("x8", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,913 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Planning;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// Writes one vector width's kernels: a nested static class <c>Kernels256</c> (or 512, 128) holding the forward
+/// pass and one method per step, plus one method per register-tile shape. Every shape, stride and offset is a
+/// literal; loops keep constant bounds.
+/// </summary>
+internal sealed class KernelEmitter
+{
+    private readonly NetworkPlan _plan;
+    private readonly SourceWriter _w;
+    private readonly string _vs;   // Vector256
+    private readonly string _vt;   // Vector256<float>
+    private readonly int _v;       // floats per vector
+
+    public KernelEmitter(NetworkPlan plan, SourceWriter writer)
+    {
+        _plan = plan;
+        _w = writer;
+        _v = plan.Width;
+        _vs = plan.VectorType;
+        _vt = plan.VectorType + "<float>";
+    }
+
+    public static string ClassName(int width) => "Kernels" + I(width * 32);
+
+    private static string I(long v) => SourceWriter.Int(v);
+
+    private ShapedLayer Layer(StepPlan s) => _plan.Net.Layers[s.Layer];
+
+    private TensorPlan T(int id) => _plan.Tensors[id];
+
+    private static string TensorVar(int id) => id == 0 ? "input" : "t" + I(id);
+
+    public void Emit()
+    {
+        string cls = ClassName(_v);
+        var net = _plan.Net;
+        _w.Line($"/// <summary>");
+        _w.Line($"/// {net.Spec.ClassName} with {_vs} ({I(_v)} floats per vector), planned for {I(_plan.Registers)} vector registers.");
+        _w.Line($"/// Workspace: {I(_plan.WorkspaceFloats)} floats ({Kb(_plan.WorkspaceFloats)}) per thread.");
+        _w.Line($"/// </summary>");
+        _w.Open($"private static class {cls}");
+        EmitForward();
+        foreach (var step in _plan.Steps)
+        {
+            _w.Line();
+            switch (step.Kind)
+            {
+                case StepKind.PackInput: EmitPackInput(step); break;
+                case StepKind.Conv: EmitConv(step); break;
+                case StepKind.DepthwiseConv: EmitDepthwise(step); break;
+                case StepKind.Pool: EmitPool(step); break;
+                case StepKind.GlobalPool: EmitGlobalPool(step); break;
+                case StepKind.Dense: EmitDense(step); break;
+                case StepKind.Activation: EmitActivation(step); break;
+                case StepKind.Softmax: EmitSoftmax(step); break;
+                case StepKind.BatchNorm: EmitBatchNorm(step); break;
+                case StepKind.Add: EmitAdd(step); break;
+                case StepKind.Concat: EmitConcat(step); break;
+                case StepKind.CopyOutput: EmitCopyOutput(step); break;
+            }
+        }
+
+        _w.Close();
+    }
+
+    internal static string Kb(long floats) => (floats * 4 / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KB";
+
+    // ---------------------------------------------------------------- forward pass
+
+    private void EmitForward()
+    {
+        var net = _plan.Net;
+        _w.Line("/// <summary>Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"internal static void Forward({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
+        _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
+        foreach (var t in _plan.Tensors.Where(t => !t.External))
+        {
+            _w.Line($"ref float {TensorVar(t.Id)} = ref Unsafe.Add(ref ws, {I(t.Offset)}); // {t.Name}: {t.Describe()}");
+        }
+
+        int n = 0;
+        foreach (var s in _plan.Steps)
+        {
+            _w.Line();
+            _w.Line($"// {I(++n)}. {StepTitle(s)}");
+            if (s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
+            {
+                var o = T(s.Output);
+                _w.Line($"Buffers.ClearBorder(ref {TensorVar(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");
+            }
+
+            var args = s.Inputs.Select(i => "ref " + TensorVar(i)).ToList();
+            args.Add(s.Output < 0 ? "ref output" : "ref " + TensorVar(s.Output));
+            args.AddRange(WeightFields(s).Select(f => "net." + f));
+            _w.Line($"{s.Method}({string.Join(", ", args)});");
+        }
+
+        _w.Close();
+    }
+
+    /// <summary>The weight fields a step reads, in the order its kernel takes them.</summary>
+    internal static IEnumerable<string> WeightFields(StepPlan s, EquatableArray<ShapedLayer> layers)
+    {
+        string id = Planner.Identifier(layers[s.Layer < 0 ? 0 : s.Layer].Spec.Name);
+        return s.Kind switch
+        {
+            StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense => new[] { "_" + Camel(id) + "Weight", "_" + Camel(id) + "Bias" },
+            StepKind.BatchNorm => new[] { "_" + Camel(id) + "Scale", "_" + Camel(id) + "Shift" },
+            _ => Array.Empty<string>(),
+        };
+    }
+
+    private IEnumerable<string> WeightFields(StepPlan s) => WeightFields(s, _plan.Net.Layers);
+
+    internal static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
+
+    private string StepTitle(StepPlan s)
+    {
+        if (s.Kind == StepKind.PackInput)
+        {
+            return $"pack the input into {T(s.Output).Describe()}";
+        }
+
+        if (s.Kind == StepKind.CopyOutput)
+        {
+            return $"copy '{T(s.Inputs[0]).Name}' to the output ({_plan.Net.Output.ToPyTorch()}, PyTorch order)";
+        }
+
+        var l = Layer(s);
+        string fused = s.Activation is not Activation.None and not Activation.Softmax && s.Kind != StepKind.Activation ? " + " + s.Activation : string.Empty;
+        string bn = s.FoldedBatchNorm >= 0 ? $" + {_plan.Net.Layers[s.FoldedBatchNorm].Spec.Name} (BatchNorm2D, folded)" : string.Empty;
+        string what = s.Kind switch
+        {
+            StepKind.Softmax => $"{l.Spec.Name}: Softmax over {I(l.Out.C)} channels",
+            StepKind.Activation => $"{l.Spec.Name}: {s.Activation}",
+            _ => $"{l.Spec.Name}: {l.Spec.DisplayKind}{bn}{fused}",
+        };
+        return $"{what} -> {l.Out}";
+    }
+
+    // ---------------------------------------------------------------- vector helpers
+
+    private string Load(string reference, string offset) => offset == "0" ? $"{_vs}.LoadUnsafe(ref {reference})" : $"{_vs}.LoadUnsafe(ref {reference}, {offset})";
+
+    private static string Off(long constant) => I(constant);
+
+    private static string Off(string variable, long constant) => constant == 0 ? $"(nuint){variable}" : $"(nuint)({variable} + {I(constant)})";
+
+    private string Act(Activation act, float alpha, string v) => act switch
+    {
+        Activation.Relu => $"{_vs}.MaxNative({v}, zero)",
+        Activation.Relu6 => $"{_vs}.MinNative({_vs}.MaxNative({v}, zero), six)",
+        Activation.LeakyRelu when alpha >= 0f && alpha <= 1f => $"{_vs}.MaxNative({v}, {v} * alpha)",
+        Activation.LeakyRelu => $"{_vs}.ConditionalSelect({_vs}.GreaterThanOrEqual({v}, zero), {v}, {v} * alpha)",
+        Activation.Sigmoid => $"global::CnnGen.Simd.Sigmoid({v})",
+        Activation.Tanh => $"global::CnnGen.Simd.Tanh({v})",
+        Activation.SiLU => $"global::CnnGen.Simd.SiLU({v})",
+        _ => v,
+    };
+
+    /// <summary>Declares the constants an activation needs (zero, six, alpha).</summary>
+    private void ActConstants(Activation act, float alpha)
+    {
+        if (act is Activation.Relu or Activation.Relu6 or Activation.LeakyRelu)
+        {
+            _w.Line($"var zero = {_vt}.Zero;");
+        }
+
+        if (act == Activation.Relu6)
+        {
+            _w.Line($"var six = {_vs}.Create(6f);");
+        }
+
+        if (act == Activation.LeakyRelu)
+        {
+            _w.Line($"var alpha = {_vs}.Create({SourceWriter.Float(alpha)});");
+        }
+    }
+
+    private void Doc(StepPlan s, params string[] remarks)
+    {
+        var l = Layer(s);
+        _w.Line($"/// <summary>{Xml(StepTitle(s))}.</summary>");
+        if (remarks.Length > 0)
+        {
+            _w.Line("/// <remarks>");
+            foreach (var r in remarks)
+            {
+                _w.Line($"/// {Xml(r)}<br/>");
+            }
+
+            _w.Line("/// </remarks>");
+        }
+
+        _ = l;
+    }
+
+    private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+
+    private static string Signature(StepPlan s, int inputs, bool weights)
+    {
+        var p = new List<string>();
+        for (int i = 0; i < inputs; i++)
+        {
+            p.Add(inputs == 1 ? "ref float x" : $"ref float x{I(i)}");
+        }
+
+        p.Add("ref float y");
+        if (weights)
+        {
+            p.Add(s.Kind == StepKind.BatchNorm ? "float[] scale" : "float[] weight");
+            p.Add(s.Kind == StepKind.BatchNorm ? "float[] shift" : "float[] bias");
+        }
+
+        return string.Join(", ", p);
+    }
+
+    private void KernelHeader(StepPlan s, int inputs = 1, bool weights = false)
+    {
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}({Signature(s, inputs, weights)})");
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    private void EmitConv(StepPlan s)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int tp = s.TilePixels, tb = s.TileVectors, v = _v;
+        int c = x.C, ocp = y.Cp, nb = ocp / v, nt = nb / tb, tbv = tb * v;
+        int taps = spec.KernelH * spec.KernelW;
+        int full = y.W / tp, rest = y.W % tp;
+        long xOrigin = x.Index(0, 0, 0) - ((long)spec.PadTop * x.RowStride) - ((long)spec.PadLeft * x.PixelStride);
+
+        string groups = spec.Groups > 1 ? $", {I(spec.Groups)} groups (block-diagonal weights)" : string.Empty;
+        Doc(s,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border{groups}.",
+            $"Weights: [{I(nt)} tiles][{I(taps)} taps][{I(c)} channels][{I(tbv)} filters], bias [{I(ocp)}].",
+            $"Register tile: {I(tp)} pixels x {I(tb)} vectors = {I(tp * tb)} accumulators; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
+        KernelHeader(s, weights: true);
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+        long xStep = (long)spec.StrideW * x.PixelStride * tp, yStep = (long)ocp * tp;
+        if (full == 1)
+        {
+            _w.Line($"{s.Method}Tile{I(tp)}(ref xr, ref w, ref b, ref yr);");
+        }
+        else if (full > 1)
+        {
+            _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
+            _w.Close();
+        }
+
+        if (rest > 0)
+        {
+            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
+        }
+
+        _w.Close();
+        _w.Close();
+
+        EmitConvTile(s, tp);
+        if (rest > 0)
+        {
+            EmitConvTile(s, rest);
+        }
+    }
+
+    private static string Lin(string var, long scale, long constant)
+    {
+        string term = scale == 1 ? var : $"{var} * {I(scale)}";
+        return constant == 0 ? term : $"{term} + {I(constant)}";
+    }
+
+    private void EmitConvTile(StepPlan s, int tp)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int tb = s.TileVectors, v = _v;
+        int c = x.C, ocp = y.Cp, nb = ocp / v, nt = nb / tb, tbv = tb * v;
+        int taps = spec.KernelH * spec.KernelW;
+        long pixel = (long)spec.StrideW * x.PixelStride;
+
+        _w.Line();
+        _w.Line($"/// <summary>{I(tp)} output pixels of {Xml(spec.Name)}, all {I(l.Out.C)} filters, {I(tb)} vectors at a time.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, ref float w, ref float b, ref float y)");
+        ActConstants(s.Activation, s.Alpha);
+        if (nt > 1)
+        {
+            _w.Open($"for (int t = 0; t < {I(nt)}; t++)");
+            _w.Line($"ref float wt = ref Unsafe.Add(ref w, t * {I((long)taps * c * tbv)});");
+            _w.Line($"ref float bt = ref Unsafe.Add(ref b, t * {I(tbv)});");
+            _w.Line($"ref float yt = ref Unsafe.Add(ref y, t * {I(tbv)});");
+        }
+        else
+        {
+            _w.Open();
+            _w.Line("ref float wt = ref w;");
+            _w.Line("ref float bt = ref b;");
+            _w.Line("ref float yt = ref y;");
+        }
+
+        for (int j = 0; j < tb; j++)
+        {
+            _w.Line($"var bias{I(j)} = {Load("bt", Off(j * v))};");
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tb).Select(j => $"a{I(p)}_{I(j)} = bias{I(j)}")) + ";");
+        }
+
+        bool loopRows = taps > 25;
+        if (loopRows)
+        {
+            _w.Open($"for (int kh = 0; kh < {I(spec.KernelH)}; kh++)");
+            _w.Line($"ref float xk = ref Unsafe.Add(ref x, kh * {I((long)spec.DilationH * x.RowStride)});");
+            _w.Line($"ref float wk = ref Unsafe.Add(ref wt, kh * {I((long)spec.KernelW * c * tbv)});");
+        }
+
+        for (int kh = 0; kh < (loopRows ? 1 : spec.KernelH); kh++)
+        {
+            for (int kw = 0; kw < spec.KernelW; kw++)
+            {
+                long xOff = ((long)kh * spec.DilationH * x.RowStride) + ((long)kw * spec.DilationW * x.PixelStride);
+                long wOff = (long)((kh * spec.KernelW) + kw) * c * tbv;
+                string xb = loopRows ? "xk" : "x", wb = loopRows ? "wk" : "wt";
+                string tap = loopRows ? $"tap (kh, {I(kw)})" : $"tap ({I(kh)}, {I(kw)})";
+                if (c == 1)
+                {
+                    _w.Line($"// {tap}");
+                    _w.Open();
+                    _w.Line($"ref float xi = ref Unsafe.Add(ref {xb}, {I(xOff)});");
+                    _w.Line($"ref float wi = ref Unsafe.Add(ref {wb}, {I(wOff)});");
+                }
+                else
+                {
+                    _w.Line($"// {tap}: every input channel");
+                    _w.Open($"for (int ic = 0; ic < {I(c)}; ic++)");
+                    _w.Line($"ref float xi = ref Unsafe.Add(ref {xb}, {Lin("ic", x.ChannelStride, xOff)});");
+                    _w.Line($"ref float wi = ref Unsafe.Add(ref {wb}, {Lin("ic", tbv, wOff)});");
+                }
+
+                for (int j = 0; j < tb; j++)
+                {
+                    _w.Line($"var w{I(j)} = {Load("wi", Off(j * v))};");
+                }
+
+                for (int p = 0; p < tp; p++)
+                {
+                    string xv = p == 0 ? "xi" : $"Unsafe.Add(ref xi, {I(p * pixel)})";
+                    _w.Line($"var x{I(p)} = {_vs}.Create({xv});");
+                    for (int j = 0; j < tb; j++)
+                    {
+                        _w.Line($"a{I(p)}_{I(j)} = {_vs}.FusedMultiplyAdd(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                    }
+                }
+
+                _w.Close();
+            }
+        }
+
+        if (loopRows)
+        {
+            _w.Close();
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            for (int j = 0; j < tb; j++)
+            {
+                _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(p)}_{I(j)}")}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
+            }
+        }
+
+        _w.Close();
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- depthwise
+
+    private void EmitDepthwise(StepPlan s)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int tp = s.TilePixels, cp = y.Cp;
+        int full = y.W / tp, rest = y.W % tp;
+        long xOrigin = x.Index(0, 0, 0) - ((long)spec.PadTop * x.RowStride) - ((long)spec.PadLeft * x.PixelStride);
+        Doc(s,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Depthwise {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)}; vectors run over channels.",
+            $"Weights: [{I(spec.KernelH * spec.KernelW)} taps][{I(cp)} channels].",
+            $"Register tile: {I(tp)} pixels x 1 vector of {I(_v)} channels; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
+        KernelHeader(s, weights: true);
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+        long xStep = (long)spec.StrideW * x.PixelStride * tp, yStep = (long)cp * tp;
+        if (full > 0)
+        {
+            _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
+            _w.Close();
+        }
+
+        if (rest > 0)
+        {
+            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
+        }
+
+        _w.Close();
+        _w.Close();
+        EmitDepthwiseTile(s, tp);
+        if (rest > 0)
+        {
+            EmitDepthwiseTile(s, rest);
+        }
+    }
+
+    private void EmitDepthwiseTile(StepPlan s, int tp)
+    {
+        var spec = Layer(s).Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int cp = y.Cp;
+        long pixel = (long)spec.StrideW * x.PixelStride;
+        _w.Line();
+        _w.Line($"/// <summary>{I(tp)} output pixels of {Xml(spec.Name)}, one vector of channels at a time.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, ref float w, ref float b, ref float y)");
+        ActConstants(s.Activation, s.Alpha);
+        _w.Open($"for (int c = 0; c < {I(cp)}; c += {I(_v)})");
+        _w.Line($"var bias = {_vs}.LoadUnsafe(ref b, (nuint)c);");
+        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tp).Select(p => $"a{I(p)} = bias")) + ";");
+        for (int kh = 0; kh < spec.KernelH; kh++)
+        {
+            for (int kw = 0; kw < spec.KernelW; kw++)
+            {
+                long xOff = ((long)kh * spec.DilationH * x.RowStride) + ((long)kw * spec.DilationW * x.PixelStride);
+                int tap = (kh * spec.KernelW) + kw;
+                _w.Line($"var w{I(tap)} = {_vs}.LoadUnsafe(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kw)})");
+                for (int p = 0; p < tp; p++)
+                {
+                    _w.Line($"a{I(p)} = {_vs}.FusedMultiplyAdd({_vs}.LoadUnsafe(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
+                }
+            }
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(p)}")}.StoreUnsafe(ref y, {Off("c", (long)p * cp)});");
+        }
+
+        _w.Close();
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    private void EmitPool(StepPlan s)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        bool max = spec.Kind == LayerKind.MaxPool2D;
+        int cp = y.Cp;
+        bool exact = spec.PadTop == 0 && spec.PadLeft == 0
+            && ((y.H - 1) * spec.StrideH) + (spec.DilationH * (spec.KernelH - 1)) < x.H
+            && ((y.W - 1) * spec.StrideW) + (spec.DilationW * (spec.KernelW - 1)) < x.W;
+        string rule = max ? "max (padding counts as -infinity)" : spec.CountIncludePad ? "mean (padding counts in the divisor)" : "mean over in-bounds cells";
+        Doc(s,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Window {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, padding {I(spec.PadTop)}x{I(spec.PadLeft)}" + (spec.CeilMode ? ", ceil mode" : string.Empty) + $": {rule}.",
+            exact ? "Every window lies inside the input: the window is unrolled." : "Windows at the edges are clipped at run time, as PyTorch does.");
+        KernelHeader(s);
+        string combine = max ? $"{_vs}.MaxNative" : $"{_vs}.Add";
+        if (exact)
+        {
+            if (!max)
+            {
+                _w.Line($"var scale = {_vs}.Create({SourceWriter.Float(1f / (spec.KernelH * spec.KernelW))});");
+            }
+
+            _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+            _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, x.Index(0, 0, 0))});");
+            _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+            _w.Open($"for (int ow = 0; ow < {I(y.W)}; ow++)");
+            _w.Line($"ref float xp = ref Unsafe.Add(ref xr, ow * {I((long)spec.StrideW * x.PixelStride)});");
+            _w.Line($"ref float yp = ref Unsafe.Add(ref yr, ow * {I(cp)});");
+            _w.Open($"for (int c = 0; c < {I(cp)}; c += {I(_v)})");
+            for (int kh = 0; kh < spec.KernelH; kh++)
+            {
+                for (int kw = 0; kw < spec.KernelW; kw++)
+                {
+                    long off = ((long)kh * spec.DilationH * x.RowStride) + ((long)kw * spec.DilationW * x.PixelStride);
+                    string load = $"{_vs}.LoadUnsafe(ref xp, {Off("c", off)})";
+                    _w.Line((kh | kw) == 0 ? $"var m = {load}; // tap (0, 0)" : $"m = {combine}(m, {load}); // tap ({I(kh)}, {I(kw)})");
+                }
+            }
+
+            _w.Line(max ? "m.StoreUnsafe(ref yp, (nuint)c);" : "(m * scale).StoreUnsafe(ref yp, (nuint)c);");
+            _w.Close();
+            _w.Close();
+            _w.Close();
+            _w.Close();
+            return;
+        }
+
+        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+        _w.Line($"int h0 = oh * {I(spec.StrideH)} - {I(spec.PadTop)};");
+        _w.Open($"for (int ow = 0; ow < {I(y.W)}; ow++)");
+        _w.Line($"int w0 = ow * {I(spec.StrideW)} - {I(spec.PadLeft)};");
+        if (!max)
+        {
+            _w.Line($"int hEnd = Math.Min(h0 + {I(spec.KernelH)}, {I(x.H + spec.PadTop)}), wEnd = Math.Min(w0 + {I(spec.KernelW)}, {I(x.W + spec.PadLeft)});");
+            if (spec.CountIncludePad)
+            {
+                _w.Line("int divisor = (hEnd - h0) * (wEnd - w0); // padding counts, the ceil-mode overhang does not");
+            }
+            else
+            {
+                _w.Line($"int divisor = (Math.Min(hEnd, {I(x.H)}) - Math.Max(h0, 0)) * (Math.Min(wEnd, {I(x.W)}) - Math.Max(w0, 0)); // in-bounds cells");
+            }
+
+            _w.Line($"var scale = {_vs}.Create(1f / divisor);");
+        }
+
+        _w.Line($"ref float yp = ref Unsafe.Add(ref y, {I(y.Index(0, 0, 0))} + (oh * {I(y.RowStride)}) + (ow * {I(cp)}));");
+        _w.Open($"for (int c = 0; c < {I(cp)}; c += {I(_v)})");
+        _w.Line(max ? $"var m = {_vs}.Create(float.NegativeInfinity);" : $"var m = {_vt}.Zero;");
+        _w.Open($"for (int kh = 0; kh < {I(spec.KernelH)}; kh++)");
+        _w.Line($"int ih = h0 + (kh * {I(spec.DilationH)});");
+        _w.Open($"if ((uint)ih >= {I(x.H)}u)");
+        _w.Line("continue;");
+        _w.Close();
+        _w.Line();
+        _w.Open($"for (int kw = 0; kw < {I(spec.KernelW)}; kw++)");
+        _w.Line($"int iw = w0 + (kw * {I(spec.DilationW)});");
+        _w.Open($"if ((uint)iw < {I(x.W)}u)");
+        _w.Line($"m = {combine}(m, {_vs}.LoadUnsafe(ref x, (nuint)({I(x.Index(0, 0, 0))} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)));");
+        _w.Close();
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Line(max ? "m.StoreUnsafe(ref yp, (nuint)c);" : "(m * scale).StoreUnsafe(ref yp, (nuint)c);");
+        _w.Close();
+        _w.Close();
+        _w.Close();
+        _w.Close();
+    }
+
+    private void EmitGlobalPool(StepPlan s)
+    {
+        var l = Layer(s);
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        bool max = l.Spec.Kind == LayerKind.GlobalMaxPool2D;
+        Doc(s, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.", max ? "Max over every pixel, per channel." : $"Mean over {I(x.H * x.W)} pixels, per channel.");
+        KernelHeader(s);
+        _w.Open($"for (int c = 0; c < {I(x.Cp)}; c += {I(_v)})");
+        _w.Line(max ? $"var m = {_vs}.Create(float.NegativeInfinity);" : $"var m = {_vt}.Zero;");
+        _w.Open($"for (int h = 0; h < {I(x.H)}; h++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("h", x.RowStride, x.Index(0, 0, 0))});");
+        _w.Open($"for (int w = 0; w < {I(x.W)}; w++)");
+        _w.Line(max
+            ? $"m = {_vs}.MaxNative(m, {_vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)));"
+            : $"m += {_vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c));");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Line(max ? "m.StoreUnsafe(ref y, (nuint)c);" : $"(m * {_vs}.Create({SourceWriter.Float(1f / (x.H * x.W))})).StoreUnsafe(ref y, (nuint)c);");
+        _w.Close();
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- dense
+
+    private void EmitDense(StepPlan s)
+    {
+        var l = Layer(s);
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int tb = s.TileVectors, v = _v, np = y.Cp, nb = np / v;
+        int full = nb / tb, rest = nb % tb;
+        long k = l.In.Size;
+        bool spatial = x.Layout == Layout.Hwc;
+        Doc(s,
+            $"Input: {x.Describe()}" + (spatial ? ", read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order." : "."),
+            $"Output: {y.Describe()}.",
+            $"Weights: {I(full)} tiles of [{I(k)} features][{I(tb * v)} outputs]" + (rest > 0 ? $" and one of [{I(k)}][{I(rest * v)}]." : "."),
+            $"Each feature is broadcast once and multiplied into {I(tb)} accumulator vectors; the weights stream contiguously.");
+        KernelHeader(s, weights: true);
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        if (full == 1)
+        {
+            _w.Line($"{s.Method}Tile{I(tb)}(ref x, ref w, ref b, ref y);");
+        }
+        else if (full > 1)
+        {
+            _w.Open($"for (int t = 0; t < {I(full)}; t++)");
+            _w.Line($"{s.Method}Tile{I(tb)}(ref x, ref Unsafe.Add(ref w, t * {I(k * tb * v)}), ref Unsafe.Add(ref b, t * {I(tb * v)}), ref Unsafe.Add(ref y, t * {I(tb * v)}));");
+            _w.Close();
+        }
+
+        if (rest > 0)
+        {
+            _w.Line($"{s.Method}Tile{I(rest)}(ref x, ref Unsafe.Add(ref w, {I(full * k * tb * v)}), ref Unsafe.Add(ref b, {I(full * tb * v)}), ref Unsafe.Add(ref y, {I(full * tb * v)}));");
+        }
+
+        _w.Close();
+        EmitDenseTile(s, tb);
+        if (rest > 0)
+        {
+            EmitDenseTile(s, rest);
+        }
+    }
+
+    private void EmitDenseTile(StepPlan s, int tb)
+    {
+        var l = Layer(s);
+        var x = T(s.Inputs[0]);
+        int v = _v, tbv = tb * v;
+        _w.Line();
+        _w.Line($"/// <summary>{I(tbv)} outputs of {Xml(l.Spec.Name)} over all {I(l.In.Size)} features.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Tile{I(tb)}(ref float x, ref float w, ref float b, ref float y)");
+        ActConstants(s.Activation, s.Alpha);
+        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tb).Select(j => $"a{I(j)} = {Load("b", Off(j * v))}")) + ";");
+
+        void Body(string xRef, string wRef)
+        {
+            _w.Line($"var xk = {_vs}.Create({xRef});");
+            for (int j = 0; j < tb; j++)
+            {
+                _w.Line($"a{I(j)} = {_vs}.FusedMultiplyAdd(xk, {Load(wRef, Off(j * v))}, a{I(j)});");
+            }
+        }
+
+        if (x.Layout != Layout.Hwc)
+        {
+            _w.Open($"for (int k = 0; k < {I(l.In.Size)}; k++)");
+            _w.Line($"ref float wk = ref Unsafe.Add(ref w, k * {I(tbv)});");
+            Body("Unsafe.Add(ref x, k)", "wk");
+            _w.Close();
+        }
+        else
+        {
+            bool merged = !x.HasBorder;
+            if (merged)
+            {
+                _w.Open($"for (int p = 0; p < {I(x.H * x.W)}; p++)");
+                _w.Line($"ref float xp = ref Unsafe.Add(ref x, p * {I(x.Cp)});");
+                _w.Line($"ref float wp = ref Unsafe.Add(ref w, p * {I((long)x.C * tbv)});");
+            }
+            else
+            {
+                _w.Open($"for (int ih = 0; ih < {I(x.H)}; ih++)");
+                _w.Open($"for (int iw = 0; iw < {I(x.W)}; iw++)");
+                _w.Line($"ref float xp = ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
+                _w.Line($"ref float wp = ref Unsafe.Add(ref w, ((ih * {I(x.W)}) + iw) * {I((long)x.C * tbv)});");
+            }
+
+            _w.Open($"for (int c = 0; c < {I(x.C)}; c++)");
+            _w.Line($"ref float wk = ref Unsafe.Add(ref wp, c * {I(tbv)});");
+            Body("Unsafe.Add(ref xp, c)", "wk");
+            _w.Close();
+            _w.Close();
+            if (!merged)
+            {
+                _w.Close();
+            }
+        }
+
+        _w.Line();
+        for (int j = 0; j < tb; j++)
+        {
+            _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(j)}")}.StoreUnsafe(ref y, {I(j * v)});");
+        }
+
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    /// <summary>Writes a loop over every stored vector of the tensors' interiors, row by row.</summary>
+    private void ForEachVector(IReadOnlyList<TensorPlan> ins, TensorPlan y, Action<IReadOnlyList<string>> body)
+    {
+        if (y.Layout == Layout.Flat)
+        {
+            _w.Open($"for (int i = 0; i < {I(y.Cp)}; i += {I(_v)})");
+            body(ins.Select((t, n) => $"{_vs}.LoadUnsafe(ref {(ins.Count == 1 ? "x" : "x" + I(n))}, (nuint)i)").ToList());
+            _w.Close();
+            return;
+        }
+
+        _w.Open($"for (int h = 0; h < {I(y.H)}; h++)");
+        for (int n = 0; n < ins.Count; n++)
+        {
+            string name = ins.Count == 1 ? "x" : "x" + I(n);
+            _w.Line($"ref float {name}r = ref Unsafe.Add(ref {name}, {Lin("h", ins[n].RowStride, ins[n].Index(0, 0, 0))});");
+        }
+
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("h", y.RowStride, y.Index(0, 0, 0))});");
+        _w.Open($"for (int i = 0; i < {I((long)y.W * y.Cp)}; i += {I(_v)})");
+        body(ins.Select((t, n) => $"{_vs}.LoadUnsafe(ref {(ins.Count == 1 ? "x" : "x" + I(n))}r, (nuint)i)").ToList());
+        _w.Close();
+        _w.Close();
+    }
+
+    private string StoreTarget(TensorPlan y) => y.Layout == Layout.Flat ? "ref y, (nuint)i" : "ref yr, (nuint)i";
+
+    private void EmitActivation(StepPlan s)
+    {
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        Doc(s, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.");
+        KernelHeader(s);
+        ActConstants(s.Activation, s.Alpha);
+        ForEachVector(new[] { x }, y, v => _w.Line($"{Act(s.Activation, s.Alpha, v[0])}.StoreUnsafe({StoreTarget(y)});"));
+        _w.Close();
+    }
+
+    private void EmitBatchNorm(StepPlan s)
+    {
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        var spec = Layer(s).Spec;
+        Doc(s, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.",
+            $"Eval-mode batch norm (eps {SourceWriter.Float(spec.Eps)}) as y = x * scale + shift per channel, computed at load.");
+        KernelHeader(s, weights: true);
+        ActConstants(s.Activation, s.Alpha);
+        _w.Line("ref float sc = ref MemoryMarshal.GetArrayDataReference(scale);");
+        _w.Line("ref float sh = ref MemoryMarshal.GetArrayDataReference(shift);");
+        _w.Open($"for (int h = 0; h < {I(y.H)}; h++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("h", x.RowStride, x.Index(0, 0, 0))});");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("h", y.RowStride, y.Index(0, 0, 0))});");
+        _w.Open($"for (int w = 0; w < {I(y.W)}; w++)");
+        _w.Open($"for (int c = 0; c < {I(y.Cp)}; c += {I(_v)})");
+        string v = $"{_vs}.FusedMultiplyAdd({_vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)), {_vs}.LoadUnsafe(ref sc, (nuint)c), {_vs}.LoadUnsafe(ref sh, (nuint)c))";
+        _w.Line($"var v = {v};");
+        _w.Line($"{Act(s.Activation, s.Alpha, "v")}.StoreUnsafe(ref yr, (nuint)((w * {I(y.Cp)}) + c));");
+        _w.Close();
+        _w.Close();
+        _w.Close();
+        _w.Close();
+    }
+
+    private void EmitAdd(StepPlan s)
+    {
+        var ins = s.Inputs.Select(T).ToList();
+        var y = T(s.Output);
+        Doc(s, ins.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {y.Describe()}." }).ToArray());
+        KernelHeader(s, inputs: ins.Count);
+        ActConstants(s.Activation, s.Alpha);
+        ForEachVector(ins, y, v =>
+        {
+            _w.Line($"var sum = {string.Join(" + ", v)};");
+            _w.Line($"{Act(s.Activation, s.Alpha, "sum")}.StoreUnsafe({StoreTarget(y)});");
+        });
+        _w.Close();
+    }
+
+    private void EmitConcat(StepPlan s)
+    {
+        var ins = s.Inputs.Select(T).ToList();
+        var y = T(s.Output);
+        Doc(s, ins.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {y.Describe()}: channels of each input in order." }).ToArray());
+        KernelHeader(s, inputs: ins.Count);
+        _w.Open($"for (int h = 0; h < {I(y.H)}; h++)");
+        _w.Open($"for (int w = 0; w < {I(y.W)}; w++)");
+        _w.Line($"ref float yp = ref Unsafe.Add(ref y, {I(y.Index(0, 0, 0))} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
+        int channel = 0;
+        for (int n = 0; n < ins.Count; n++)
+        {
+            var t = ins[n];
+            _w.Line($"Buffers.Copy(ref Unsafe.Add(ref x{I(n)}, {I(t.Index(0, 0, 0))} + (h * {I(t.RowStride)}) + (w * {I(t.Cp)})), ref Unsafe.Add(ref yp, {I(channel)}), {I(t.C)});");
+            channel += t.C;
+        }
+
+        _w.Close();
+        _w.Close();
+        _w.Close();
+    }
+
+    private void EmitSoftmax(StepPlan s)
+    {
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        Doc(s, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.", "Max-subtracted, so large logits do not overflow.");
+        KernelHeader(s);
+        if (y.Layout == Layout.Flat)
+        {
+            _w.Line($"Buffers.Softmax(ref x, ref y, {I(y.C)});");
+        }
+        else
+        {
+            _w.Open($"for (int h = 0; h < {I(y.H)}; h++)");
+            _w.Open($"for (int w = 0; w < {I(y.W)}; w++)");
+            _w.Line($"Buffers.Softmax(ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (h * {I(x.RowStride)}) + (w * {I(x.PixelStride)})), ref Unsafe.Add(ref y, {I(y.Index(0, 0, 0))} + (h * {I(y.RowStride)}) + (w * {I(y.PixelStride)})), {I(y.C)});");
+            _w.Close();
+            _w.Close();
+        }
+
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- input and output
+
+    private void EmitPackInput(StepPlan s)
+    {
+        var y = T(s.Output);
+        var net = _plan.Net;
+        int c = net.Input.C, h = net.Input.H, wd = net.Input.W;
+        _w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open("private static void PackInput(ref float x, ref float y)");
+        if (y.Layout == Layout.Chw)
+        {
+            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
+            _w.Line($"ref float plane = ref Unsafe.Add(ref y, c * {I((long)y.Rows * y.RowPixels)});");
+            _w.Line($"Buffers.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
+            _w.Open($"for (int h = 0; h < {I(h)}; h++)");
+            _w.Line($"Buffers.Copy(ref Unsafe.Add(ref x, (c * {I((long)h * wd)}) + (h * {I(wd)})), ref Unsafe.Add(ref plane, {Lin("h", y.RowPixels, y.Index(0, 0, 0))}), {I(wd)});");
+            _w.Close();
+            _w.Close();
+        }
+        else
+        {
+            if (y.HasBorder)
+            {
+                _w.Line($"Buffers.ClearBorder(ref y, {I(y.Rows)}, {I(y.RowPixels)}, {I(y.Cp)}, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
+            }
+
+            _w.Open($"for (int h = 0; h < {I(h)}; h++)");
+            _w.Open($"for (int w = 0; w < {I(wd)}; w++)");
+            _w.Line($"ref float yp = ref Unsafe.Add(ref y, {I(y.Index(0, 0, 0))} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
+            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
+            _w.Line($"Unsafe.Add(ref yp, c) = Unsafe.Add(ref x, (c * {I((long)h * wd)}) + (h * {I(wd)}) + w);");
+            _w.Close();
+            _w.Close();
+            _w.Close();
+        }
+
+        _w.Close();
+    }
+
+    private void EmitCopyOutput(StepPlan s)
+    {
+        var x = T(s.Inputs[0]);
+        var net = _plan.Net;
+        var o = net.Output;
+        _w.Line($"/// <summary>Writes {Xml(x.Describe())} to the output as {Xml(o.ToPyTorch())} in PyTorch's order.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open("private static void CopyOutput(ref float x, ref float y)");
+        int c = x.C, h = x.H, wd = x.W;
+        if (x.Layout == Layout.Flat || (x.Layout == Layout.Chw && !x.HasBorder))
+        {
+            _w.Line($"Buffers.Copy(ref x, ref y, {I((long)c * h * wd)});");
+        }
+        else if (x.Layout == Layout.Chw)
+        {
+            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
+            _w.Open($"for (int h = 0; h < {I(h)}; h++)");
+            _w.Line($"Buffers.Copy(ref Unsafe.Add(ref x, (c * {I((long)x.Rows * x.RowPixels)}) + {Lin("h", x.RowPixels, x.Index(0, 0, 0))}), ref Unsafe.Add(ref y, (c * {I((long)h * wd)}) + (h * {I(wd)})), {I(wd)});");
+            _w.Close();
+            _w.Close();
+        }
+        else
+        {
+            _w.Open($"for (int h = 0; h < {I(h)}; h++)");
+            _w.Open($"for (int w = 0; w < {I(wd)}; w++)");
+            _w.Line($"ref float xp = ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (h * {I(x.RowStride)}) + (w * {I(x.Cp)}));");
+            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
+            _w.Line($"Unsafe.Add(ref y, (c * {I((long)h * wd)}) + (h * {I(wd)}) + w) = Unsafe.Add(ref xp, c);");
+            _w.Close();
+            _w.Close();
+            _w.Close();
+        }
+
+        _w.Close();
+    }
+}

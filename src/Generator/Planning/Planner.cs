@@ -1,0 +1,428 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Planning;
+
+/// <summary>
+/// Turns a shaped network into a forward pass for one vector width: fuses what can be fused (batch norm into
+/// the convolution's weights, activations into their producer's store), chooses each tensor's layout and
+/// zero border, assigns workspace slots by lifetime, and sizes each kernel's register tile.
+/// </summary>
+internal static class Planner
+{
+    private sealed class Step
+    {
+        public StepKind Kind;
+        public int Layer;
+        public List<int> Inputs = new();
+        public int Output;
+        public Activation Act;
+        public float Alpha;
+        public int FoldedBn = -1;
+        public int TileP;
+        public int TileB;
+    }
+
+    private sealed class Tensor
+    {
+        public string Name = string.Empty;
+        public Layout Layout;
+        public int C, H, W;
+        public int BT, BL, BB, BR;
+        public bool External;
+        public int Offset;
+    }
+
+    public static NetworkPlan Plan(ShapedNetwork net, int width)
+    {
+        var layers = net.Layers;
+        int n = layers.Count;
+        var uses = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            foreach (int j in layers[i].Inputs)
+            {
+                if (j >= 0)
+                {
+                    uses[j]++;
+                }
+            }
+        }
+
+        uses[net.OutputLayer]++;
+
+        var tensors = new List<Tensor> { new() { Name = "input", Layout = Layout.Chw, C = net.Input.C, H = net.Input.H, W = net.Input.W, External = true } };
+        var steps = new List<Step>();
+        var tensorOf = new int[n];
+        var producer = new Dictionary<int, Step>();
+        int TensorOfInput(int j) => j < 0 ? 0 : tensorOf[j];
+
+        int NewTensor(ShapedLayer l)
+        {
+            tensors.Add(new Tensor
+            {
+                Name = l.Spec.Name,
+                Layout = l.Out.Flat ? Layout.Flat : Layout.Hwc,
+                C = l.Out.C,
+                H = l.Out.Flat ? 1 : l.Out.H,
+                W = l.Out.Flat ? 1 : l.Out.W,
+            });
+            return tensors.Count - 1;
+        }
+
+        Step AddStep(StepKind kind, int layer, Activation act = Activation.None)
+        {
+            var l = layers[layer];
+            var s = new Step { Kind = kind, Layer = layer, Act = act, Alpha = l.Spec.Alpha };
+            s.Inputs.AddRange(l.Inputs.Select(TensorOfInput));
+            s.Output = NewTensor(l);
+            tensorOf[layer] = s.Output;
+            producer[s.Output] = s;
+            steps.Add(s);
+            return s;
+        }
+
+        // A producer can absorb a following element-wise layer when nothing else reads its output.
+        bool CanFuseInto(int j, out Step s)
+        {
+            s = null!;
+            if (j < 0 || uses[j] != 1 || j == net.OutputLayer || !producer.TryGetValue(tensorOf[j], out s))
+            {
+                return false;
+            }
+
+            return s.Act == Activation.None && s.Kind is StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm or StepKind.Add;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            var l = layers[i];
+            var spec = l.Spec;
+            int src0 = l.Inputs[0];
+            switch (spec.Kind)
+            {
+                case LayerKind.Conv2D:
+                    bool depthwise = spec.Groups > 1 && spec.Groups == l.In.C;
+                    AddStep(depthwise ? StepKind.DepthwiseConv : StepKind.Conv, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    break;
+                case LayerKind.Dense:
+                    AddStep(StepKind.Dense, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    AddStep(StepKind.Pool, i);
+                    break;
+                case LayerKind.GlobalAvgPool2D:
+                case LayerKind.GlobalMaxPool2D:
+                    AddStep(StepKind.GlobalPool, i);
+                    break;
+                case LayerKind.Flatten:
+                case LayerKind.Dropout:
+                    tensorOf[i] = TensorOfInput(src0);
+                    break;
+                case LayerKind.BatchNorm2D:
+                    if (src0 >= 0 && uses[src0] == 1 && src0 != net.OutputLayer && producer.TryGetValue(tensorOf[src0], out var conv)
+                        && conv.Kind is StepKind.Conv or StepKind.DepthwiseConv && conv.Act == Activation.None && conv.FoldedBn < 0)
+                    {
+                        conv.FoldedBn = i;
+                        conv.Act = spec.Activation;
+                        conv.Alpha = spec.Alpha;
+                        tensorOf[i] = tensorOf[src0];
+                    }
+                    else
+                    {
+                        AddStep(StepKind.BatchNorm, i, spec.Activation);
+                    }
+
+                    break;
+                case LayerKind.Add:
+                    AddStep(StepKind.Add, i, spec.Activation);
+                    break;
+                case LayerKind.Concat:
+                    AddStep(StepKind.Concat, i);
+                    break;
+                case LayerKind.Activation when spec.Activation == Activation.Softmax:
+                    break;
+                case LayerKind.Activation:
+                    if (CanFuseInto(src0, out var into))
+                    {
+                        into.Act = spec.Activation;
+                        into.Alpha = spec.Alpha;
+                        tensorOf[i] = tensorOf[src0];
+                    }
+                    else
+                    {
+                        AddStep(StepKind.Activation, i, spec.Activation);
+                    }
+
+                    break;
+            }
+
+            // Softmax (stand-alone or fused into a layer) runs as its own step over the finished vector.
+            if (spec.Activation == Activation.Softmax)
+            {
+                var s = new Step { Kind = StepKind.Softmax, Layer = i, Act = Activation.Softmax };
+                int src = spec.Kind == LayerKind.Activation ? TensorOfInput(src0) : tensorOf[i];
+                s.Inputs.Add(src);
+                s.Output = NewTensor(l);
+                tensorOf[i] = s.Output;
+                producer[s.Output] = s;
+                steps.Add(s);
+            }
+        }
+
+        // The network input: read in place when every consumer can take planar CHW without a border,
+        // otherwise pack it once into the layout its consumers want.
+        var inputReaders = steps.Where(s => s.Inputs.Contains(0)).ToList();
+        bool planarOk = inputReaders.All(s => s.Kind is StepKind.Conv or StepKind.Dense);
+        int packed = -1;
+        if (!planarOk || inputReaders.Any(s => s.Kind == StepKind.Conv && NeedsBorder(layers[s.Layer].Spec)))
+        {
+            tensors.Add(new Tensor { Name = "input (packed)", Layout = planarOk ? Layout.Chw : Layout.Hwc, C = net.Input.C, H = net.Input.H, W = net.Input.W });
+            packed = tensors.Count - 1;
+            var pack = new Step { Kind = StepKind.PackInput, Layer = -1, Output = packed };
+            pack.Inputs.Add(0);
+            foreach (var s in inputReaders)
+            {
+                for (int k = 0; k < s.Inputs.Count; k++)
+                {
+                    if (s.Inputs[k] == 0)
+                    {
+                        s.Inputs[k] = packed;
+                    }
+                }
+            }
+
+            steps.Insert(0, pack);
+        }
+
+        int outputTensor = tensorOf[net.OutputLayer];
+        var copy = new Step { Kind = StepKind.CopyOutput, Layer = net.OutputLayer, Output = -1 };
+        copy.Inputs.Add(outputTensor);
+        steps.Add(copy);
+
+        // Zero borders: each tensor keeps the largest padding any convolution reading it needs.
+        foreach (var s in steps)
+        {
+            if (s.Kind is StepKind.Conv or StepKind.DepthwiseConv)
+            {
+                var spec = layers[s.Layer].Spec;
+                var t = tensors[s.Inputs[0]];
+                t.BT = Math.Max(t.BT, spec.PadTop);
+                t.BL = Math.Max(t.BL, spec.PadLeft);
+                t.BB = Math.Max(t.BB, spec.PadBottom);
+                t.BR = Math.Max(t.BR, spec.PadRight);
+            }
+        }
+
+        // Register tiles.
+        foreach (var s in steps)
+        {
+            if (s.Kind == StepKind.Conv)
+            {
+                var l = layers[s.Layer];
+                (s.TileP, s.TileB) = ConvTile(l, width, width == 8 ? 16 : 32);
+            }
+            else if (s.Kind == StepKind.DepthwiseConv)
+            {
+                var l = layers[s.Layer];
+                (s.TileP, s.TileB) = DepthwiseTile(l, width, width == 8 ? 16 : 32);
+            }
+            else if (s.Kind == StepKind.Dense)
+            {
+                int nb = (layers[s.Layer].Out.C + width - 1) / width;
+                s.TileB = Math.Min(nb, width == 8 ? 8 : 12);
+            }
+        }
+
+        // Workspace slots: a tensor lives from the step that writes it to the last step that reads it.
+        var last = new int[tensors.Count];
+        var first = new int[tensors.Count];
+        for (int t = 0; t < tensors.Count; t++)
+        {
+            first[t] = int.MaxValue;
+            last[t] = -1;
+        }
+
+        for (int si = 0; si < steps.Count; si++)
+        {
+            var s = steps[si];
+            foreach (int t in s.Inputs)
+            {
+                last[t] = Math.Max(last[t], si);
+            }
+
+            if (s.Output >= 0)
+            {
+                first[s.Output] = Math.Min(first[s.Output], si);
+                last[s.Output] = Math.Max(last[s.Output], si);
+            }
+        }
+
+        var slots = new List<(int Size, int FreeAfter)>();
+        var slotOf = new int[tensors.Count];
+        var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue).OrderBy(t => first[t]).ToList();
+        foreach (int t in order)
+        {
+            int size = Align(Floats(tensors[t], width));
+            int best = -1;
+            for (int k = 0; k < slots.Count; k++)
+            {
+                if (slots[k].FreeAfter < first[t] && (best < 0 || Score(slots[k].Size, size) < Score(slots[best].Size, size)))
+                {
+                    best = k;
+                }
+            }
+
+            if (best < 0)
+            {
+                slots.Add((size, last[t]));
+                best = slots.Count - 1;
+            }
+            else
+            {
+                slots[best] = (Math.Max(slots[best].Size, size), last[t]);
+            }
+
+            slotOf[t] = best;
+        }
+
+        var slotOffset = new int[slots.Count];
+        long total = 0;
+        for (int k = 0; k < slots.Count; k++)
+        {
+            slotOffset[k] = (int)total;
+            total += slots[k].Size;
+        }
+
+        foreach (int t in order)
+        {
+            tensors[t].Offset = slotOffset[slotOf[t]];
+        }
+
+        var tensorPlans = tensors.Select((t, id) => new TensorPlan(
+            id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
+            t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
+        var stepPlans = steps.Select(s => new StepPlan(
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.TileP, s.TileB)).ToEquatableArray();
+        return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total);
+    }
+
+    private static bool NeedsBorder(LayerSpec s) => s.PadTop + s.PadLeft + s.PadBottom + s.PadRight > 0;
+
+    private static long Score(int slot, int need) => slot >= need ? slot - need : (need - slot) * 4L;
+
+    private static int Floats(Tensor t, int width) => t.Layout switch
+    {
+        Layout.Flat => RoundUp(t.C, width),
+        Layout.Hwc => (t.H + t.BT + t.BB) * (t.W + t.BL + t.BR) * RoundUp(t.C, width),
+        _ => t.C * (t.H + t.BT + t.BB) * (t.W + t.BL + t.BR),
+    };
+
+    private static int Align(int floats) => RoundUp(Math.Max(floats, 16), 16);
+
+    public static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    private static string MethodName(Step s, EquatableArray<ShapedLayer> layers) => s.Kind switch
+    {
+        StepKind.PackInput => "PackInput",
+        StepKind.CopyOutput => "CopyOutput",
+        StepKind.Softmax => Identifier(layers[s.Layer].Spec.Name) + "Softmax",
+        _ => Identifier(layers[s.Layer].Spec.Name),
+    };
+
+    /// <summary>A PascalCase C# identifier for a layer name (<c>layer1.conv2</c> becomes <c>Layer1Conv2</c>).</summary>
+    public static string Identifier(string name)
+    {
+        var sb = new System.Text.StringBuilder();
+        bool upper = true;
+        foreach (char c in name)
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                sb.Append(upper ? char.ToUpperInvariant(c) : c);
+                upper = false;
+            }
+            else
+            {
+                upper = true;
+            }
+        }
+
+        if (sb.Length == 0 || char.IsDigit(sb[0]))
+        {
+            sb.Insert(0, 'L');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Chooses the convolution's register tile (pixels x output-channel vectors) with a small cost model:
+    /// a tile is bound by FMA throughput (2 per cycle), FMA latency (4 cycles per dependent accumulator),
+    /// or loads (3 per cycle: one broadcast per pixel, one weight vector per channel vector); a narrower
+    /// last tile costs like a tile of its own.
+    /// </summary>
+    public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, int width, int registers)
+    {
+        int nb = RoundUp(l.Out.C, width) / width;
+        int ow = l.Out.W;
+        int maxAcc = registers == 16 ? 12 : 24;
+        (int, int) best = (1, 1);
+        double bestCost = double.MaxValue;
+        for (int tb = 1; tb <= Math.Min(4, nb); tb++)
+        {
+            if (nb % tb != 0)
+            {
+                continue;
+            }
+
+            for (int tp = 1; tp <= ow && tp * tb <= maxAcc; tp++)
+            {
+                if ((tp * tb) + tb + 1 > registers)
+                {
+                    continue;
+                }
+
+                int full = ow / tp, rest = ow % tp;
+                double cost = (full * TileCost(tp, tb)) + (rest > 0 ? TileCost(rest, tb) : 0);
+                cost *= nb / tb;
+                if (cost < bestCost - 1e-9)
+                {
+                    bestCost = cost;
+                    best = (tp, tb);
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private static double TileCost(int tp, int tb)
+    {
+        double fma = tp * tb / 2.0;
+        double latency = 4.0;
+        double loads = (tp + tb) / 3.0;
+        return Math.Max(fma, Math.Max(latency, loads)) + 1.5 + (0.5 * tb); // per-tap-and-channel cost, plus tile set-up
+    }
+
+    /// <summary>Depthwise: vectors over channels, pixels along the row; each accumulator needs its own input load.</summary>
+    public static (int Pixels, int Vectors) DepthwiseTile(ShapedLayer l, int width, int registers)
+    {
+        int ow = l.Out.W;
+        int maxP = registers == 16 ? 6 : 12;
+        int tp = Math.Min(ow, maxP);
+        for (int p = tp; p >= Math.Max(1, tp - 2); p--)
+        {
+            if (ow % p == 0)
+            {
+                return (p, 1);
+            }
+        }
+
+        return (tp, 1);
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.ComponentModel;
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace CnnGen.Internal;
+
+/// <summary>Argument checks shared by every generated network. Not for direct use.</summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class Guard
+{
+    /// <summary>Checks a span's length: "input has 100 floats but LeNet5 takes 784 (1x28x28, NCHW)".</summary>
+    public static void Length(int actual, int expected, string what, string network, string shape, string paramName)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException(
+                string.Format(CultureInfo.InvariantCulture, "{0} has {1} floats but {2} {3} {4} ({5})",
+                    what, actual, network, what.StartsWith("output", StringComparison.Ordinal) ? "writes" : "takes", expected, shape),
+                paramName);
+        }
+    }
+
+    /// <summary>Rejects NaN and infinity in an input, naming the first bad index.</summary>
+    public static void Finite(ReadOnlySpan<float> input, string paramName)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && input.Length >= Vector<float>.Count)
+        {
+            var vectors = MemoryMarshal.Cast<float, Vector<float>>(input);
+            var acc = Vector<float>.Zero;
+            foreach (var v in vectors)
+            {
+                acc += v - v; // 0 for finite values, NaN for NaN and infinity
+            }
+
+            if (Vector.EqualsAll(acc, Vector<float>.Zero))
+            {
+                i = vectors.Length * Vector<float>.Count;
+            }
+        }
+
+        for (; i < input.Length; i++)
+        {
+            if (!float.IsFinite(input[i]))
+            {
+                throw new ArgumentException(
+                    string.Format(CultureInfo.InvariantCulture, "input[{0}] is {1}; inputs must be finite numbers", i, input[i]),
+                    paramName);
+            }
+        }
+    }
+
+    /// <summary>Checks a batch size against the spans it must fit.</summary>
+    public static void Batch(int inputs, int outputs, int batchSize, int inputSize, int outputSize, string network)
+    {
+        if (batchSize < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must not be negative");
+        }
+
+        long needIn = (long)batchSize * inputSize, needOut = (long)batchSize * outputSize;
+        if (inputs != needIn)
+        {
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "inputs has {0} floats but {1} takes {2} for a batch of {3} ({3} x {4})", inputs, network, needIn, batchSize, inputSize), nameof(inputs));
+        }
+
+        if (outputs != needOut)
+        {
+            throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                "outputs has {0} floats but {1} writes {2} for a batch of {3} ({3} x {4})", outputs, network, needOut, batchSize, outputSize), nameof(outputs));
+        }
+    }
+
+    /// <summary>Index of the largest value (the first on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}
