@@ -1,7 +1,12 @@
 namespace CnnGen;
 
 /// <summary>An element-wise activation, fused into a layer or used as a layer of its own.</summary>
-public enum Activation
+#if CNNGEN_GENERATOR
+internal
+#else
+public
+#endif
+enum Activation
 {
     /// <summary>Identity.</summary>
     None = 0,
@@ -22,7 +27,12 @@ public enum Activation
 }
 
 /// <summary>How a convolution's padding is chosen.</summary>
-public enum PaddingMode
+#if CNNGEN_GENERATOR
+internal
+#else
+public
+#endif
+enum PaddingMode
 {
     /// <summary>The explicit <c>Padding</c> / <c>PadTop</c>... values (default 0).</summary>
     Explicit = 0,
