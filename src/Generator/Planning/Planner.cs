@@ -105,7 +105,7 @@ internal static class Planner
             switch (spec.Kind)
             {
                 case LayerKind.Conv2D:
-                    bool depthwise = spec.Groups > 1 && spec.Groups == l.In.C;
+                    bool depthwise = spec.Groups > 1 && spec.Groups == l.In.C && spec.Units == l.In.C;
                     AddStep(depthwise ? StepKind.DepthwiseConv : StepKind.Conv, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
                     break;
                 case LayerKind.Dense:

@@ -1,0 +1,292 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Bench;
+
+/// <summary>
+/// dotnet run -c Release --project bench/CnnGen.Bench.csproj -- [--models a,b] [--batch 1,64] [--threads N]
+///     [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]
+/// dotnet run -c Release --project bench/CnnGen.Bench.csproj -- --report CNNGEN.json --compare ORT.json
+/// </summary>
+internal static class Program
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Largest error allowed against golden_output.bin, relative to the largest golden value.</summary>
+    private const double Tolerance = 1e-3;
+
+    private static int Main(string[] args)
+    {
+        try
+        {
+            return Run(Options.Parse(args));
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            Console.Error.WriteLine(Options.Usage);
+            return 2;
+        }
+    }
+
+    private static int Run(Options opt)
+    {
+        if (opt.Report is not null)
+        {
+            if (opt.Compare is null)
+            {
+                throw new ArgumentException("--report needs --compare ORT.json");
+            }
+
+            Report.CompareTable(opt.Report, opt.Compare, Console.Out);
+            return 0;
+        }
+
+        Console.WriteLine(string.Format(Inv, "CnnGen bench: .NET {0}, {1}, Vector512 {2}, Vector256 {3}, threads {4}, {5} s per point",
+            Environment.Version, System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            Vector512.IsHardwareAccelerated ? "accelerated" : "not accelerated",
+            Vector256.IsHardwareAccelerated ? "accelerated" : "not accelerated", opt.Threads, opt.Seconds));
+
+        double p256 = FmaPeak.Measure256(), p512 = FmaPeak.Measure512();
+        Console.WriteLine(string.Format(Inv, "FMA peak of this core: Vector256 {0:F1} GFLOP/s, Vector512 {1:F1} GFLOP/s", p256, p512));
+        Console.WriteLine();
+
+        var results = new List<Result>();
+        var failures = new List<string>();
+        foreach (var model in ModelInfo.All.Where(m => opt.Models is null || opt.Models.Contains(m.Name)))
+        {
+            foreach (var width in opt.Widths)
+            {
+                INetwork net;
+                try
+                {
+                    net = model.Load(model.WeightsPath, new LoadOptions { VectorWidth = width, Strict = true });
+                }
+                catch (Exception e) when (e is WeightsException or ArgumentException or NotSupportedException)
+                {
+                    failures.Add(string.Format(Inv, "{0} ({1}): load failed: {2}", model.Name, width, e.Message));
+                    Console.Error.WriteLine("FAIL " + failures[^1]);
+                    continue;
+                }
+
+                string vector = Name(net.VectorWidth);
+                if (!Verify(model, net, vector, failures))
+                {
+                    continue;
+                }
+
+                float[] golden = model.GoldenInput();
+                int goldenCount = golden.Length / net.InputSize;
+                foreach (int batch in opt.Batches)
+                {
+                    var inputs = new float[batch * net.InputSize];
+                    for (int i = 0; i < batch; i++)
+                    {
+                        Array.Copy(golden, (i % goldenCount) * net.InputSize, inputs, i * net.InputSize, net.InputSize);
+                    }
+
+                    var outputs = new float[batch * net.OutputSize];
+                    using var runner = new BatchRunner(net, inputs, outputs, batch, opt.Threads);
+                    var t = Timer.Measure(runner.Run, opt.Seconds, batch == 1 ? 200 : 10);
+
+                    runner.ResetAllocated();
+                    const int allocCalls = 20;
+                    for (int i = 0; i < allocCalls; i++)
+                    {
+                        runner.Run();
+                    }
+
+                    double allocated = runner.Allocated / (double)allocCalls;
+                    var r = new Result(model.Name, batch, runner.Threads, t.MedianUs, t.MinUs,
+                        batch / (t.MedianUs / 1e6), model.Flops * (double)batch / (t.MedianUs * 1e3), allocated, vector);
+                    results.Add(r);
+                    if (results.Count == 1)
+                    {
+                        Console.WriteLine(Report.ConsoleHeader);
+                    }
+
+                    Console.WriteLine(Report.ConsoleLine(r, p256, p512));
+                }
+            }
+        }
+
+        if (opt.Json is not null)
+        {
+            Report.WriteJson(opt.Json, p256, p512, results);
+            Console.WriteLine("wrote " + opt.Json);
+        }
+
+        if (opt.Compare is not null && opt.Json is not null)
+        {
+            Console.WriteLine();
+            Report.CompareTable(opt.Json, opt.Compare, Console.Out);
+        }
+
+        if (failures.Count > 0)
+        {
+            Console.Error.WriteLine();
+            Console.Error.WriteLine(string.Format(Inv, "{0} network(s) FAILED and were not timed:", failures.Count));
+            foreach (var f in failures)
+            {
+                Console.Error.WriteLine("  " + f);
+            }
+
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Runs the golden inputs through the network and compares with PyTorch's golden outputs.</summary>
+    private static bool Verify(ModelInfo model, INetwork net, string vector, List<string> failures)
+    {
+        float[] input = model.GoldenInput(), expected = model.GoldenOutput();
+        int count = input.Length / net.InputSize;
+        if (count * net.InputSize != input.Length || count * net.OutputSize != expected.Length)
+        {
+            failures.Add(string.Format(Inv, "{0} ({1}): golden files hold {2} / {3} floats, not a whole number of {4} / {5}",
+                model.Name, vector, input.Length, expected.Length, net.InputSize, net.OutputSize));
+            Console.Error.WriteLine("FAIL " + failures[^1]);
+            return false;
+        }
+
+        var got = new float[expected.Length];
+        net.PredictBatch(input, got, count);
+        var one = new float[net.OutputSize];
+        net.Predict(input.AsSpan(0, net.InputSize), one);
+
+        double maxErr = 0, maxRef = 0;
+        int worst = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = Math.Abs((double)got[i] - expected[i]);
+            if (!(e <= maxErr))
+            {
+                maxErr = double.IsNaN(e) ? double.PositiveInfinity : e;
+                worst = i;
+            }
+
+            maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
+        }
+
+        double maxErrSingle = 0;
+        for (int i = 0; i < one.Length; i++)
+        {
+            maxErrSingle = Math.Max(maxErrSingle, Math.Abs((double)one[i] - got[i]));
+        }
+
+        double rel = maxErr / Math.Max(maxRef, 1e-30);
+        bool ok = rel <= Tolerance && maxErrSingle == 0;
+        Console.WriteLine(string.Format(Inv,
+            "check {0,-16} {1,-5} {2} golden images: max|err| {3:E2} (relative to max|golden| {4:E2}: {5:E2}); Predict == PredictBatch: {6}  {7}",
+            model.Name, vector, count, maxErr, maxRef, rel, maxErrSingle == 0 ? "yes" : "NO", ok ? "ok" : "FAIL"));
+        if (!ok)
+        {
+            failures.Add(string.Format(Inv,
+                "{0} ({1}): output differs from golden_output.bin: max|err| {2:E3} at index {3} (image {4}, output {5}: got {6}, expected {7}), relative {8:E2} > {9:E0}; Predict vs PredictBatch max diff {10:E2}",
+                model.Name, vector, maxErr, worst, worst / net.OutputSize, worst % net.OutputSize, got[worst], expected[worst], rel, Tolerance, maxErrSingle));
+            Console.Error.WriteLine("FAIL " + failures[^1]);
+        }
+
+        return ok;
+    }
+
+    private static string Name(VectorWidth w) => w switch
+    {
+        VectorWidth.V128 => "V128",
+        VectorWidth.V256 => "V256",
+        VectorWidth.V512 => "V512",
+        _ => w.ToString(),
+    };
+}
+
+/// <summary>The command line.</summary>
+internal sealed class Options
+{
+    public const string Usage =
+        "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
+        "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
+        "       cnngen-bench --report CNNGEN.json --compare ORT.json   (prints the ratio table only)";
+
+    public HashSet<string>? Models { get; private set; }
+    public int[] Batches { get; private set; } = [1, 64];
+    public int Threads { get; private set; } = 1;
+    public VectorWidth[] Widths { get; private set; } = [VectorWidth.Auto];
+    public double Seconds { get; private set; } = 2;
+    public string? Json { get; private set; }
+    public string? Compare { get; private set; }
+    public string? Report { get; private set; }
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException(args[i] + " needs a value");
+            switch (args[i])
+            {
+                case "--models":
+                    o.Models = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    foreach (var m in o.Models)
+                    {
+                        if (!ModelInfo.All.Any(x => x.Name == m))
+                        {
+                            throw new ArgumentException("unknown model '" + m + "'; known: " + string.Join(",", ModelInfo.All.Select(x => x.Name)));
+                        }
+                    }
+
+                    break;
+                case "--batch":
+                    o.Batches = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    if (o.Batches.Any(b => b < 1))
+                    {
+                        throw new ArgumentException("batch sizes must be >= 1");
+                    }
+
+                    break;
+                case "--threads":
+                    o.Threads = int.Parse(Value(), CultureInfo.InvariantCulture);
+                    if (o.Threads < 1)
+                    {
+                        throw new ArgumentException("--threads must be >= 1");
+                    }
+
+                    break;
+                case "--width":
+                    o.Widths = Value().Split(',').Select(s => s.Trim().ToLowerInvariant() switch
+                    {
+                        "auto" => VectorWidth.Auto,
+                        "128" => VectorWidth.V128,
+                        "256" => VectorWidth.V256,
+                        "512" => VectorWidth.V512,
+                        _ => throw new ArgumentException("--width takes auto, 128, 256 or 512, not '" + s + "'"),
+                    }).ToArray();
+                    break;
+                case "--seconds":
+                    o.Seconds = double.Parse(Value(), CultureInfo.InvariantCulture);
+                    break;
+                case "--json":
+                    o.Json = Value();
+                    break;
+                case "--compare":
+                    o.Compare = Value();
+                    break;
+                case "--report":
+                    o.Report = Value();
+                    break;
+                case "-h":
+                case "--help":
+                    Console.WriteLine(Usage);
+                    Environment.Exit(0);
+                    break;
+                default:
+                    throw new ArgumentException("unknown argument '" + args[i] + "'");
+            }
+        }
+
+        return o;
+    }
+}
