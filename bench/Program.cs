@@ -73,6 +73,11 @@ internal static class Program
                 }
 
                 string vector = Name(net.VectorWidth);
+                if (opt.Alignment)
+                {
+                    Console.WriteLine(Diagnostics.Alignment(net));
+                }
+
                 if (!Verify(model, net, vector, failures))
                 {
                     continue;
@@ -209,6 +214,7 @@ internal sealed class Options
     public const string Usage =
         "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
         "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
+        "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
         "       cnngen-bench --report CNNGEN.json --compare ORT.json   (prints the ratio table only)";
 
     public HashSet<string>? Models { get; private set; }
@@ -219,6 +225,7 @@ internal sealed class Options
     public string? Json { get; private set; }
     public string? Compare { get; private set; }
     public string? Report { get; private set; }
+    public bool Alignment { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -276,6 +283,9 @@ internal sealed class Options
                     break;
                 case "--report":
                     o.Report = Value();
+                    break;
+                case "--alignment":
+                    o.Alignment = true;
                     break;
                 case "-h":
                 case "--help":

@@ -40,13 +40,13 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        StartupClock clock = StartupClock.Start(fromProcessStart: true);
+        StartupClock clock = StartupClock.Start();
         return Run(args, Console.Out, Console.Error, clock);
     }
 
     /// <summary>Runs the sample with the given writers (tests use this); times are measured from this call.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        Run(args, stdout, stderr, StartupClock.Start(fromProcessStart: false));
+        Run(args, stdout, stderr, StartupClock.Start());
 
     private static int Run(string[] args, TextWriter stdout, TextWriter stderr, StartupClock clock)
     {

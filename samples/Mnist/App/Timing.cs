@@ -5,59 +5,25 @@ using CnnGen;
 
 namespace Mnist;
 
-/// <summary>Measures time to first prediction: from process start (when Main is the process's entry) and from Main.</summary>
+/// <summary>
+/// Measures time to first prediction with a Stopwatch started first thing in Main. The runtime's own start-up
+/// before Main is not included (the process start time the OS reports has only 10 ms resolution); to measure from
+/// process launch, time the whole process from outside, as scripts/aot-smoke.sh does with <c>classify</c>.
+/// </summary>
 public sealed class StartupClock
 {
-    private static int s_mainCalls;
     private readonly long _mainStart;
-    private readonly double? _processToMainMs;
 
-    private StartupClock(long mainStart, double? processToMainMs)
-    {
-        _mainStart = mainStart;
-        _processToMainMs = processToMainMs;
-    }
+    private StartupClock(long mainStart) => _mainStart = mainStart;
 
-    /// <summary>
-    /// Call first thing in Main. With <paramref name="fromProcessStart"/>, the first call in a process also measures
-    /// from the process start (later calls, e.g. from tests, cannot: the process did not start for them).
-    /// </summary>
-    public static StartupClock Start(bool fromProcessStart)
-    {
-        long now = Stopwatch.GetTimestamp();
-        bool first = System.Threading.Interlocked.Increment(ref s_mainCalls) == 1;
-        return new StartupClock(now, fromProcessStart && first ? MsFromProcessStart() : null);
-    }
+    /// <summary>Call first thing in Main.</summary>
+    public static StartupClock Start() => new(Stopwatch.GetTimestamp());
 
     /// <summary>Milliseconds since Main started.</summary>
     public double SinceMainMs => Stopwatch.GetElapsedTime(_mainStart).TotalMilliseconds;
 
-    /// <summary>Milliseconds since the process started (runtime start-up included), when known.</summary>
-    public double? SinceProcessStartMs => _processToMainMs is double d ? d + SinceMainMs : null;
-
-    /// <summary>"23.4 ms after process start (9.1 ms after Main)", or only the part after Main when the start is unknown.</summary>
-    public string Describe()
-    {
-        double main = SinceMainMs;
-        return _processToMainMs is double d
-            ? string.Create(CultureInfo.InvariantCulture, $"{d + main:F1} ms after process start ({main:F1} ms after Main)")
-            : string.Create(CultureInfo.InvariantCulture, $"{main:F1} ms after Main");
-    }
-
-    private static double? MsFromProcessStart()
-    {
-        try
-        {
-            using Process self = Process.GetCurrentProcess();
-            double ms = (DateTime.Now - self.StartTime).TotalMilliseconds;
-            return ms >= 0 && ms < 60_000 ? ms : null;
-        }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException or PlatformNotSupportedException
-            or System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-    }
+    /// <summary>"9.1 ms after Main started".</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture, $"{SinceMainMs:F1} ms after Main started");
 }
 
 /// <summary>Latency of single-image predictions.</summary>

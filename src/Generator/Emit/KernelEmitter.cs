@@ -94,7 +94,7 @@ internal sealed class KernelEmitter
         {
             _w.Line();
             _w.Line($"// {I(++n)}. {StepTitle(s)}");
-            if (s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
+            if (s.Kind != StepKind.PackInput && s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
             {
                 var o = T(s.Output);
                 _w.Line($"Buffers.ClearBorder(ref {TensorVar(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");

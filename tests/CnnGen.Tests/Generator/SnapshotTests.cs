@@ -1,0 +1,90 @@
+using System.Linq;
+
+namespace CnnGen.Tests.Generator;
+
+/// <summary>The generated source of a few networks, committed under Snapshots/ so every change to the emitter is reviewed as a diff.</summary>
+public sealed class SnapshotTests
+{
+    public const string LeNet5 = """
+        using CnnGen;
+        namespace Samples;
+        [Network, Input(1, 28, 28)]
+        [Conv2D(6, 5, Padding = 2, Activation = Activation.Relu), MaxPool2D(2)]
+        [Conv2D(16, 5, Activation = Activation.Relu), MaxPool2D(2), Flatten]
+        [Dense(120, Activation = Activation.Relu), Dense(84, Activation = Activation.Relu), Dense(10)]
+        public partial class LeNet5;
+        """;
+
+    public const string ResidualBlock = """
+        using CnnGen;
+        namespace Samples;
+        /// A ResNet basic block with batch norm, a strided projection and global pooling.
+        [Network, Input(3, 16, 16)]
+        [Conv2D(8, 3, Padding = 1, Bias = false, Name = "stem"), BatchNorm2D(Name = "bn", Activation = Activation.Relu)]
+        [Conv2D(16, 3, Stride = 2, Padding = 1, Name = "c1", Activation = Activation.Relu), Conv2D(16, 3, Padding = 1, Name = "c2")]
+        [Conv2D(16, 1, Stride = 2, Name = "proj", From = "bn"), Add("c2", "proj", Activation = Activation.Relu, Name = "sum")]
+        [GlobalAvgPool2D, Flatten, Dense(10, Name = "fc"), Softmax]
+        public partial class ResidualBlock;
+        """;
+
+    public const string MobileNetBlock = """
+        using CnnGen;
+        namespace Samples;
+        [Network, Input(32, 14, 14)]
+        [Conv2D(32, 3, Padding = 1, Groups = 32, Name = "dw"), ReLU6]
+        [Conv2D(64, 1, Name = "pw"), ReLU6(Name = "pw_relu")]
+        [Conv2D(16, 3, Padding = 1, Name = "branch", From = "dw"), Concat("pw_relu", "branch")]
+        [AvgPool2D(3, Stride = 2, Padding = 1, CountIncludePad = false, CeilMode = true)]
+        public partial class MobileNetBlock;
+        """;
+
+    [TestCase("LeNet5", LeNet5)]
+    [TestCase("ResidualBlock", ResidualBlock)]
+    [TestCase("MobileNetBlock", MobileNetBlock)]
+    public void Generated_source_matches_the_snapshot(string name, string source)
+    {
+        var result = GeneratorHarness.Run(source);
+        Assert.That(result.GeneratorDiagnostics, Is.Empty);
+        Assert.That(result.Output.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error), Is.Empty);
+        foreach (var (hint, text) in result.Files.OrderBy(f => f.Key, System.StringComparer.Ordinal))
+        {
+            if (hint.Contains("Kernels128") || (hint.Contains("Kernels512") && name != "LeNet5"))
+            {
+                continue; // One width per network keeps the snapshots reviewable; LeNet5 also pins Vector512.
+            }
+
+            Snapshot.Verify(name + "/" + hint.Replace(".g.cs", string.Empty), text);
+        }
+    }
+
+    [Test]
+    public void Output_is_deterministic()
+    {
+        var a = GeneratorHarness.Run(ResidualBlock).Files;
+        var b = GeneratorHarness.Run(ResidualBlock).Files;
+        Assert.That(a, Is.EqualTo(b));
+    }
+
+    [Test]
+    public void Every_emitted_method_stays_far_below_the_JIT_limits()
+    {
+        // The JIT stops optimizing methods over ~60 KB of IL; the emitter keeps one method per layer or tile.
+        var result = GeneratorHarness.Run(LeNet5);
+        using var stream = new System.IO.MemoryStream();
+        Assert.That(result.Output.Emit(stream).Success);
+        stream.Position = 0;
+        using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+        var md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        int largest = 0;
+        foreach (var handle in md.MethodDefinitions)
+        {
+            var def = md.GetMethodDefinition(handle);
+            if (def.RelativeVirtualAddress != 0)
+            {
+                largest = System.Math.Max(largest, System.Reflection.Metadata.PEReaderExtensions.GetMethodBody(pe, def.RelativeVirtualAddress).Size);
+            }
+        }
+
+        Assert.That(largest, Is.LessThan(16 * 1024), "largest method body in bytes of IL");
+    }
+}
