@@ -25,7 +25,7 @@ RUNS=5  # process launches timed per build
 fail() { echo "aot-smoke: FAIL: $*" >&2; exit 1; }
 step() { echo; echo "== $* =="; }
 
-# ms_now: wall clock in nanoseconds
+# now_ns: wall clock in nanoseconds
 now_ns() { date +%s%N; }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "?" } else if (NR % 2) { print v[(NR + 1) / 2] } else { print (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'; }
@@ -96,6 +96,7 @@ step "build the JIT version (Release, framework-dependent)"
 dotnet build "$PROJECT" -c Release -o "$JIT" > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; fail "dotnet build failed"; }
 dotnet "$JIT/mnist.dll" > "$WORK/jit-run.txt" || fail "the JIT build's default command failed"
 check_run "JIT" "$WORK/jit-run.txt"
+grep -q "^runtime: .*JIT" "$WORK/jit-run.txt" || fail "the JIT build does not report JIT"
 jit_size=$(cat "$JIT"/*.dll "$JIT/mnist" | wc -c)
 
 step "time to first prediction: 'classify digit.png', process launch to exit, median of $RUNS"
@@ -110,8 +111,8 @@ first_ms() { # first_ms COMMAND... -> prints "wall_ms in_main_ms" per launch
 }
 first_ms "$AOT/mnist" > "$WORK/aot-first.txt"
 first_ms dotnet "$JIT/mnist.dll" > "$WORK/jit-first.txt"
-aot_first=$(awk '{ print $1 / 1000 }' "$WORK/aot-first.txt" | median)
-jit_first=$(awk '{ print $1 / 1000 }' "$WORK/jit-first.txt" | median)
+aot_first=$(awk '{ print $1 / 1000 }' "$WORK/aot-first.txt" | median | awk '{ printf "%.1f", $1 }')
+jit_first=$(awk '{ print $1 / 1000 }' "$WORK/jit-first.txt" | median | awk '{ printf "%.1f", $1 }')
 aot_main=$(awk '{ print $2 }' "$WORK/aot-first.txt" | median)
 jit_main=$(awk '{ print $2 }' "$WORK/jit-first.txt" | median)
 

@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.IO;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -178,7 +177,9 @@ public static class RunCommand
 
     public static string RuntimeDescription()
     {
-        string mode = RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "NativeAOT";
+        // NativeAOT compiles nothing at run time. (RuntimeFeature.IsDynamicCodeSupported is no test: PublishAot in the
+        // project turns it off for the JIT build too, so that build behaves as the AOT binary will.)
+        string mode = System.Runtime.JitInfo.GetCompiledMethodCount() > 0 ? "JIT" : "NativeAOT";
         return $"{RuntimeInformation.FrameworkDescription}, {mode}, {RuntimeInformation.RuntimeIdentifier}, {Environment.ProcessorCount} cores";
     }
 

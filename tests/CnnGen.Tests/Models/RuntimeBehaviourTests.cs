@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using CnnGen.Tests.Networks;
+
+namespace CnnGen.Tests.Models;
+
+/// <summary>What a generated network does with bad input, other key schemes, many threads, and the allocator.</summary>
+public sealed class RuntimeBehaviourTests
+{
+    private static string Weights => Fixtures.Model("lenet5", "weights.safetensors");
+
+    private static float[] Digit(int i = 0) => Fixtures.Floats(Fixtures.Model("lenet5", "golden_input.bin")).AsSpan(i * 784, 784).ToArray();
+
+    [Test]
+    public void Wrong_input_length_names_both_sizes()
+    {
+        var net = LeNet5.Load(Weights);
+        var ex = Assert.Throws<ArgumentException>(() => net.Predict(new float[100], new float[10]));
+        Assert.That(ex!.Message, Does.Contain("input has 100 floats but LeNet5 takes 784 (1x28x28, NCHW)"));
+        Assert.That(ex.ParamName, Is.EqualTo("input"));
+    }
+
+    [Test]
+    public void Wrong_output_length_names_both_sizes()
+    {
+        var net = LeNet5.Load(Weights);
+        var ex = Assert.Throws<ArgumentException>(() => net.Predict(new float[784], new float[9]));
+        Assert.That(ex!.Message, Does.Contain("output has 9 floats but LeNet5 writes 10 ([10])"));
+    }
+
+    [Test]
+    public void Wrong_batch_spans_name_the_sizes()
+    {
+        var net = LeNet5.Load(Weights);
+        var ex = Assert.Throws<ArgumentException>(() => net.PredictBatch(new float[784 * 3], new float[20], 2));
+        Assert.That(ex!.Message, Does.Contain("inputs has 2352 floats but LeNet5 takes 1568 for a batch of 2"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => net.PredictBatch(Array.Empty<float>(), Array.Empty<float>(), -1));
+        Assert.DoesNotThrow(() => net.PredictBatch(Array.Empty<float>(), Array.Empty<float>(), 0));
+    }
+
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    [TestCase(float.NegativeInfinity)]
+    public void Non_finite_input_is_rejected_with_its_index_and_the_output_is_untouched(float bad)
+    {
+        var net = LeNet5.Load(Weights);
+        var input = Digit();
+        input[500] = bad;
+        var output = Enumerable.Repeat(42f, 10).ToArray();
+        var ex = Assert.Throws<ArgumentException>(() => net.Predict(input, output));
+        Assert.That(ex!.Message, Does.Contain("input[500] is"));
+        Assert.That(output, Is.All.EqualTo(42f));
+        Assert.Throws<ArgumentException>(() => net.Classify(input));
+    }
+
+    [Test]
+    public void A_missing_tensor_is_named_with_its_expected_shape()
+    {
+        var tensors = TensorSet.LoadSafeTensors(Weights).Where(t => t.Name != "conv2.weight");
+        var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(new TensorSet(tensors)));
+        Assert.That(ex!.Message, Does.Contain("tensor 'conv2.weight' for Conv2D 'conv2' (16 filters, 6 input channels, 5x5) is missing (expected shape [16, 6, 5, 5])"));
+        Assert.That(ex.TensorName, Is.EqualTo("conv2.weight"));
+    }
+
+    [Test]
+    public void A_misshapen_tensor_names_expected_and_found_shapes()
+    {
+        var tensors = TensorSet.LoadSafeTensors(Weights).Select(t => t.Name == "fc1.weight" ? new Tensor(t.Name, new[] { 400, 120 }, t.Data) : t);
+        var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(new TensorSet(tensors)));
+        Assert.That(ex!.Message, Does.Contain("tensor 'fc1.weight' for Dense 'fc1' (120 units, 400 input features) has shape [400, 120], expected [120, 400]"));
+    }
+
+    [Test]
+    public void A_non_finite_weight_is_rejected()
+    {
+        var tensors = TensorSet.LoadSafeTensors(Weights).Select(t =>
+        {
+            if (t.Name != "fc3.bias")
+            {
+                return t;
+            }
+
+            var data = (float[])t.Data.Clone();
+            data[3] = float.NaN;
+            return new Tensor(t.Name, t.Shape, data);
+        });
+        var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(new TensorSet(tensors)));
+        Assert.That(ex!.Message, Does.Contain("'fc3.bias'").And.Contain("NaN at index 3"));
+    }
+
+    [Test]
+    public void Truncated_weights_file_gives_a_WeightsException()
+    {
+        var bytes = File.ReadAllBytes(Weights);
+        Assert.Throws<WeightsException>(() => LeNet5.Load(bytes.AsSpan(0, bytes.Length / 2)));
+        Assert.Throws<WeightsException>(() => LeNet5.Load(new MemoryStream(bytes, 0, 100)));
+        Assert.Throws<FileNotFoundException>(() => LeNet5.Load(Path.Combine(Path.GetTempPath(), "no-such-weights.safetensors")));
+    }
+
+    [Test]
+    public void Strict_rejects_unused_tensors()
+    {
+        var tensors = TensorSet.LoadSafeTensors(Weights).Append(new Tensor("extra.weight", new[] { 1 }, new[] { 1f }));
+        Assert.DoesNotThrow(() => LeNet5.Load(new TensorSet(tensors)));
+        var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(new TensorSet(tensors), new LoadOptions { Strict = true }));
+        Assert.That(ex!.Message, Does.Contain("extra.weight"));
+    }
+
+    [Test]
+    public void Other_key_schemes_load_through_a_prefix_or_a_key_map()
+    {
+        var original = TensorSet.LoadSafeTensors(Weights);
+        var expected = LeNet5.Load(original).Predict(Digit());
+
+        // A wrapped state_dict ("model.conv1.weight") ...
+        var prefixed = new TensorSet(original.Select(t => new Tensor("model." + t.Name, t.Shape, t.Data)));
+        Assert.That(LeNet5.Load(prefixed, new LoadOptions { Prefix = "model." }).Predict(Digit()), Is.EqualTo(expected));
+
+        // ... and an nn.Sequential's numbered keys ("features.0.weight").
+        var names = new Dictionary<string, string> { ["conv1"] = "features.0", ["conv2"] = "features.3", ["fc1"] = "classifier.0", ["fc2"] = "classifier.2", ["fc3"] = "classifier.4" };
+        var sequential = new TensorSet(original.Select(t => new Tensor(names[t.Name.Split('.')[0]] + "." + t.Name.Split('.')[1], t.Shape, t.Data)));
+        var options = new LoadOptions { KeyMap = key => names.TryGetValue(key.Split('.')[0], out var n) ? n + "." + key.Split('.')[1] : key };
+        Assert.That(LeNet5.Load(sequential, options).Predict(Digit()), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void One_instance_is_safe_from_many_threads()
+    {
+        var net = LeNet5.Load(Weights);
+        var inputs = Fixtures.Floats(Fixtures.Model("lenet5", "golden_input.bin"));
+        var expected = new float[16 * 10];
+        net.PredictBatch(inputs, expected, 16);
+        var failures = 0;
+        Parallel.For(0, 4000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            int d = i % 16;
+            var output = new float[10];
+            net.Predict(inputs.AsSpan(d * 784, 784), output);
+            if (!output.AsSpan().SequenceEqual(expected.AsSpan(d * 10, 10)))
+            {
+                System.Threading.Interlocked.Increment(ref failures);
+            }
+        });
+        Assert.That(failures, Is.Zero);
+    }
+
+    [Test]
+    public void Predict_allocates_nothing_in_steady_state()
+    {
+        var net = LeNet5.Load(Weights);
+        var input = Digit();
+        var output = new float[10];
+        net.Predict(input, output);
+        net.Classify(input);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            net.Predict(input, output);
+            net.Classify(input);
+        }
+
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+    }
+
+    [Test]
+    public void Metadata_describes_the_network()
+    {
+        Assert.That(LeNet5.InputSize, Is.EqualTo(784));
+        Assert.That(LeNet5.OutputSize, Is.EqualTo(10));
+        Assert.That(LeNet5.ParameterCount, Is.EqualTo(61706)); // PyTorch's count (model.json)
+        Assert.That(LeNet5.Flops, Is.EqualTo(833040));         // 2 x MACs (model.json)
+        Assert.That(Mlp.ParameterCount, Is.EqualTo(109386));
+        Assert.That(Mlp.Flops, Is.EqualTo(218368));
+        Assert.That(LeNet5.InputShape.ToArray(), Is.EqualTo(new[] { 1, 28, 28 }));
+        Assert.That(LeNet5.OutputShape.ToArray(), Is.EqualTo(new[] { 10 }));
+        Assert.That(LeNet5.Summary, Does.Contain("conv2 (Conv2D + Relu)").And.Contain("16x10x10").And.Contain("Total params: 61,706"));
+    }
+}
