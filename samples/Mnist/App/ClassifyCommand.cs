@@ -40,7 +40,7 @@ public static class ClassifyCommand
             table.Add(
                 d == best ? $"{d} <" : d.ToString(CultureInfo.InvariantCulture),
                 RunCommand.Percent(p),
-                bar.PadRight(40));
+                bar);
         }
 
         table.Write(stdout, "  ");

@@ -168,11 +168,17 @@ public static class RunCommand
         bool fewer = cnn.Model.Parameters < mlp.Model.Parameters;
         bool better = cnn.Correct > mlp.Correct;
         double fewerPercent = (1 - (double)cnn.Model.Parameters / mlp.Model.Parameters) * 100;
-        stdout.WriteLine(fewer && better
-            ? string.Create(Inv, $"The CNN has {fewerPercent:0}% fewer parameters and {(cnn.Accuracy - mlp.Accuracy) * 100:0.00} points higher accuracy")
-                + $" ({cnnErrors} instead of {mlpErrors} errors) than the fully connected network: its convolutions share"
-                + " small filters across the image. It pays with more FLOPs per digit."
-            : "Unexpected: the CNN does not have both fewer parameters and higher accuracy than the fully connected network.");
+        if (fewer && better)
+        {
+            stdout.WriteLine(string.Create(Inv, $"The CNN has {fewerPercent:0}% fewer parameters and {(cnn.Accuracy - mlp.Accuracy) * 100:0.00} points higher accuracy")
+                + $" ({cnnErrors} instead of {mlpErrors} errors) than the fully connected network:");
+            stdout.WriteLine("its convolutions share small filters across the whole image. It pays with "
+                + Ratio(cnn.Model.Flops, mlp.Model.Flops) + " the FLOPs per digit.");
+        }
+        else
+        {
+            stdout.WriteLine("Unexpected: the CNN does not have both fewer parameters and higher accuracy than the fully connected network.");
+        }
     }
 
     public static string RuntimeDescription()

@@ -84,7 +84,8 @@ internal sealed class KernelEmitter
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         _w.Open($"internal static void Forward({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
         _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
-        foreach (var t in _plan.Tensors.Where(t => !t.External))
+        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.Inputs.Append(s.Output)));
+        foreach (var t in _plan.Tensors.Where(t => !t.External && used.Contains(t.Id)))
         {
             _w.Line($"ref float {TensorVar(t.Id)} = ref Unsafe.Add(ref ws, {I(t.Offset)}); // {t.Name}: {t.Describe()}");
         }
@@ -140,6 +141,7 @@ internal sealed class KernelEmitter
         var l = Layer(s);
         string fused = s.Activation is not Activation.None and not Activation.Softmax && s.Kind != StepKind.Activation ? " + " + s.Activation : string.Empty;
         string bn = s.FoldedBatchNorm >= 0 ? $" + {_plan.Net.Layers[s.FoldedBatchNorm].Spec.Name} (BatchNorm2D, folded)" : string.Empty;
+        bn += s.FusedAdd >= 0 ? $" + {_plan.Net.Layers[s.FusedAdd].Spec.Name} (Add of '{T(s.Inputs[1]).Name}', fused)" : string.Empty;
         string what = s.Kind switch
         {
             StepKind.Softmax => $"{l.Spec.Name}: Softmax over {I(l.Out.C)} channels",
@@ -253,29 +255,13 @@ internal sealed class KernelEmitter
             $"Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border{groups}.",
             $"Weights: [{I(nt)} tiles][{I(taps)} taps][{I(c)} channels][{I(tbv)} filters], bias [{I(ocp)}].",
             $"Register tile: {I(tp)} pixels x {I(tb)} vectors = {I(tp * tb)} accumulators; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
-        KernelHeader(s, weights: true);
+        ConvHeader(s);
         _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
         _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
         _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
         _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
         _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-        long xStep = (long)spec.StrideW * x.PixelStride * tp, yStep = (long)ocp * tp;
-        if (full == 1)
-        {
-            _w.Line($"{s.Method}Tile{I(tp)}(ref xr, ref w, ref b, ref yr);");
-        }
-        else if (full > 1)
-        {
-            _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
-            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
-            _w.Close();
-        }
-
-        if (rest > 0)
-        {
-            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
-        }
-
+        EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)ocp * tp);
         _w.Close();
         _w.Close();
 
@@ -283,6 +269,44 @@ internal sealed class KernelEmitter
         if (rest > 0)
         {
             EmitConvTile(s, rest);
+        }
+    }
+
+    private bool HasResidual(StepPlan s) => s.FusedAdd >= 0;
+
+    /// <summary>A convolution kernel's signature: input, the fused Add's residual if any, output, weights.</summary>
+    private void ConvHeader(StepPlan s)
+    {
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        string residual = HasResidual(s) ? "ref float r, " : string.Empty;
+        _w.Open($"private static void {s.Method}(ref float x, {residual}ref float y, float[] weight, float[] bias)");
+    }
+
+    /// <summary>The calls of a row's tiles: full tiles in a loop, then the narrower last tile.</summary>
+    private void EmitTileCalls(StepPlan s, int tp, int full, int rest, long xStep, long yStep)
+    {
+        bool res = HasResidual(s);
+        if (res)
+        {
+            var r = T(s.Inputs[1]);
+            _w.Line($"ref float rr = ref Unsafe.Add(ref r, {Lin("oh", r.RowStride, r.Index(0, 0, 0))});");
+        }
+
+        string R(string offset) => res ? (offset == "0" ? "ref rr, " : $"ref Unsafe.Add(ref rr, {offset}), ") : string.Empty;
+        if (full == 1)
+        {
+            _w.Line($"{s.Method}Tile{I(tp)}(ref xr, {R("0")}ref w, ref b, ref yr);");
+        }
+        else if (full > 1)
+        {
+            _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), {R($"tile * {I(yStep)}")}ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
+            _w.Close();
+        }
+
+        if (rest > 0)
+        {
+            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), {R(I(yStep * full))}ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
         }
     }
 
@@ -306,7 +330,8 @@ internal sealed class KernelEmitter
         _w.Line();
         _w.Line($"/// <summary>{I(tp)} output pixels of {Xml(spec.Name)}, all {I(l.Out.C)} filters, {I(tb)} vectors at a time.</summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, ref float w, ref float b, ref float y)");
+        bool res = HasResidual(s);
+        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, {(res ? "ref float r, " : string.Empty)}ref float w, ref float b, ref float y)");
         ActConstants(s.Activation, s.Alpha);
         if (nt > 1)
         {
@@ -314,6 +339,10 @@ internal sealed class KernelEmitter
             _w.Line($"ref float wt = ref Unsafe.Add(ref w, t * {I((long)taps * c * tbv)});");
             _w.Line($"ref float bt = ref Unsafe.Add(ref b, t * {I(tbv)});");
             _w.Line($"ref float yt = ref Unsafe.Add(ref y, t * {I(tbv)});");
+            if (res)
+            {
+                _w.Line($"ref float rt = ref Unsafe.Add(ref r, t * {I(tbv)});");
+            }
         }
         else
         {
@@ -321,6 +350,10 @@ internal sealed class KernelEmitter
             _w.Line("ref float wt = ref w;");
             _w.Line("ref float bt = ref b;");
             _w.Line("ref float yt = ref y;");
+            if (res)
+            {
+                _w.Line("ref float rt = ref r;");
+            }
         }
 
         for (int j = 0; j < tb; j++)
@@ -388,11 +421,22 @@ internal sealed class KernelEmitter
             _w.Close();
         }
 
+        if (res)
+        {
+            _w.Line($"// {Xml(_plan.Net.Layers[s.FusedAdd].Spec.Name)}: add the residual '{T(s.Inputs[1]).Name}' before the activation");
+        }
+
         for (int p = 0; p < tp; p++)
         {
             for (int j = 0; j < tb; j++)
             {
-                _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(p)}_{I(j)}")}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
+                string acc = $"a{I(p)}_{I(j)}";
+                if (res)
+                {
+                    _w.Line($"{acc} += {Load("rt", Off(((long)p * ocp) + (j * v)))};");
+                }
+
+                _w.Line($"{Act(s.Activation, s.Alpha, acc)}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
             }
         }
 
@@ -417,25 +461,13 @@ internal sealed class KernelEmitter
             $"Depthwise {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)}; vectors run over channels.",
             $"Weights: [{I(spec.KernelH * spec.KernelW)} taps][{I(cp)} channels].",
             $"Register tile: {I(tp)} pixels x 1 vector of {I(_v)} channels; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
-        KernelHeader(s, weights: true);
+        ConvHeader(s);
         _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
         _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
         _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
         _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
         _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-        long xStep = (long)spec.StrideW * x.PixelStride * tp, yStep = (long)cp * tp;
-        if (full > 0)
-        {
-            _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
-            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
-            _w.Close();
-        }
-
-        if (rest > 0)
-        {
-            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
-        }
-
+        EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)cp * tp);
         _w.Close();
         _w.Close();
         EmitDepthwiseTile(s, tp);
@@ -455,7 +487,8 @@ internal sealed class KernelEmitter
         _w.Line();
         _w.Line($"/// <summary>{I(tp)} output pixels of {Xml(spec.Name)}, one vector of channels at a time.</summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, ref float w, ref float b, ref float y)");
+        bool res = HasResidual(s);
+        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, {(res ? "ref float r, " : string.Empty)}ref float w, ref float b, ref float y)");
         ActConstants(s.Activation, s.Alpha);
         _w.Open($"for (int c = 0; c < {I(cp)}; c += {I(_v)})");
         _w.Line($"var bias = {_vs}.LoadUnsafe(ref b, (nuint)c);");
@@ -476,6 +509,11 @@ internal sealed class KernelEmitter
 
         for (int p = 0; p < tp; p++)
         {
+            if (res)
+            {
+                _w.Line($"a{I(p)} += {_vs}.LoadUnsafe(ref r, {Off("c", (long)p * cp)});");
+            }
+
             _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(p)}")}.StoreUnsafe(ref y, {Off("c", (long)p * cp)});");
         }
 

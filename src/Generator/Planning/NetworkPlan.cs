@@ -99,6 +99,7 @@ internal enum StepKind
 /// and the register tile the kernel uses.
 /// </summary>
 /// <param name="FoldedBatchNorm">Index of a BatchNorm2D layer folded into this convolution's weights, or -1.</param>
+/// <param name="FusedAdd">Index of an Add layer done in this convolution's store (Inputs[1] is the residual), or -1.</param>
 /// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
 /// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
 internal sealed record StepPlan(
@@ -110,6 +111,7 @@ internal sealed record StepPlan(
     Activation Activation,
     float Alpha,
     int FoldedBatchNorm,
+    int FusedAdd,
     int TilePixels,
     int TileVectors);
 

@@ -22,6 +22,7 @@ internal static class Planner
         public Activation Act;
         public float Alpha;
         public int FoldedBn = -1;
+        public int FusedAdd = -1;
         public int TileP;
         public int TileB;
     }
@@ -203,6 +204,7 @@ internal static class Planner
         var copy = new Step { Kind = StepKind.CopyOutput, Layer = net.OutputLayer, Output = -1 };
         copy.Inputs.Add(outputTensor);
         steps.Add(copy);
+        FuseResidualAdds(steps);
 
         // Zero borders: each tensor keeps the largest padding any convolution reading it needs.
         foreach (var s in steps)
@@ -307,8 +309,61 @@ internal static class Planner
             id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
             t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
-            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.TileP, s.TileB)).ToEquatableArray();
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.TileP, s.TileB)).ToEquatableArray();
         return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total);
+    }
+
+    /// <summary>
+    /// A two-input Add whose one operand is a convolution that nothing else reads, and whose other operand is
+    /// ready before that convolution runs, is done in the convolution's store: the convolution reads the other
+    /// operand as a residual, adds it to its accumulators, applies the Add's activation and writes the sum.
+    /// </summary>
+    private static void FuseResidualAdds(List<Step> steps)
+    {
+        for (int a = 0; a < steps.Count; a++)
+        {
+            var add = steps[a];
+            if (add.Kind != StepKind.Add || add.Inputs.Count != 2 || add.Inputs[0] == add.Inputs[1])
+            {
+                continue;
+            }
+
+            for (int k = 0; k < 2; k++)
+            {
+                int t = add.Inputs[k], other = add.Inputs[1 - k];
+                int ci = steps.FindIndex(s => s.Output == t);
+                if (ci < 0 || steps[ci] is not { Kind: StepKind.Conv or StepKind.DepthwiseConv, Act: Activation.None } conv || conv.Inputs.Count != 1
+                    || steps.Count(s => s.Inputs.Contains(t)) != 1)
+                {
+                    continue;
+                }
+
+                int otherProducer = steps.FindIndex(s => s.Output == other);
+                if (other == 0 || otherProducer >= ci)
+                {
+                    continue;
+                }
+
+                conv.Inputs.Add(other);
+                conv.Act = add.Act;
+                conv.Alpha = add.Alpha;
+                conv.FusedAdd = add.Layer;
+                foreach (var s in steps)
+                {
+                    for (int i = 0; i < s.Inputs.Count; i++)
+                    {
+                        if (s.Inputs[i] == add.Output)
+                        {
+                            s.Inputs[i] = t;
+                        }
+                    }
+                }
+
+                steps.RemoveAt(a);
+                a--;
+                break;
+            }
+        }
     }
 
     private static bool NeedsBorder(LayerSpec s) => s.PadTop + s.PadLeft + s.PadBottom + s.PadRight > 0;

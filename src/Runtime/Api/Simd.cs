@@ -67,6 +67,7 @@ public static class Simd
     }
 
     /// <summary>Softmax of <paramref name="x"/> into <paramref name="y"/> (may be the same memory), with max subtraction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(ReadOnlySpan<float> x, Span<float> y)
     {
         float max = float.NegativeInfinity;

@@ -13,6 +13,7 @@ public static class Buffers
     /// Zeroes the border of a tensor stored as <paramref name="rows"/> x <paramref name="rowPixels"/> pixels of
     /// <paramref name="pixelFloats"/> floats, so a convolution reading it sees zero padding.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ClearBorder(ref float tensor, int rows, int rowPixels, int pixelFloats, int top, int left, int bottom, int right)
     {
         int rowFloats = rowPixels * pixelFloats;
@@ -37,6 +38,7 @@ public static class Buffers
         MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
 
     /// <summary>Softmax over <paramref name="count"/> floats at <paramref name="source"/> into <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(ref float source, ref float destination, int count) =>
         Simd.Softmax(MemoryMarshal.CreateReadOnlySpan(ref source, count), MemoryMarshal.CreateSpan(ref destination, count));
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.ComponentModel;
 using System.Globalization;
 using System.Numerics;
@@ -23,6 +24,7 @@ public static class Guard
     }
 
     /// <summary>Rejects NaN and infinity in an input, naming the first bad index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Finite(ReadOnlySpan<float> input, string paramName)
     {
         int i = 0;
@@ -75,6 +77,7 @@ public static class Guard
     }
 
     /// <summary>Index of the largest value (the first on ties).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int ArgMax(ReadOnlySpan<float> values)
     {
         int best = 0;

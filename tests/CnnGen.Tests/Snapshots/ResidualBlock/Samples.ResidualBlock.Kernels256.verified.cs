@@ -49,7 +49,6 @@ namespace Samples
                 ref float t2 = ref Unsafe.Add(ref ws, 0); // c1: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 ref float t3 = ref Unsafe.Add(ref ws, 4192); // c2: HWC 8x8, 16 floats per pixel (16 channels)
                 ref float t4 = ref Unsafe.Add(ref ws, 0); // proj: HWC 8x8, 16 floats per pixel (16 channels)
-                ref float t5 = ref Unsafe.Add(ref ws, 1600); // sum: HWC 8x8, 16 floats per pixel (16 channels)
                 ref float t6 = ref Unsafe.Add(ref ws, 4192); // gap1: HWC 1x1, 16 floats per pixel (16 channels)
                 ref float t7 = ref Unsafe.Add(ref ws, 0); // fc: flat [10] padded to 16
                 ref float t8 = ref Unsafe.Add(ref ws, 4192); // softmax1: flat [10] padded to 16
@@ -69,22 +68,19 @@ namespace Samples
                 // 4. c2: Conv2D -> 16x8x8
                 C2(ref t2, ref t3, net._c2Weight, net._c2Bias);
 
-                // 5. proj: Conv2D -> 16x8x8
-                Proj(ref t1, ref t4, net._projWeight, net._projBias);
+                // 5. proj: Conv2D + sum (Add of 'c2', fused) + Relu -> 16x8x8
+                Proj(ref t1, ref t3, ref t4, net._projWeight, net._projBias);
 
-                // 6. sum: Add + Relu -> 16x8x8
-                Sum(ref t3, ref t4, ref t5);
+                // 6. gap1: GlobalAvgPool2D -> 16x1x1
+                Gap1(ref t4, ref t6);
 
-                // 7. gap1: GlobalAvgPool2D -> 16x1x1
-                Gap1(ref t5, ref t6);
-
-                // 8. fc: Dense -> [10]
+                // 7. fc: Dense -> [10]
                 Fc(ref t6, ref t7, net._fcWeight, net._fcBias);
 
-                // 9. softmax1: Softmax over 10 channels -> [10]
+                // 8. softmax1: Softmax over 10 channels -> [10]
                 Softmax1Softmax(ref t7, ref t8);
 
-                // 10. copy 'softmax1' to the output ([10], PyTorch order)
+                // 9. copy 'softmax1' to the output ([10], PyTorch order)
                 CopyOutput(ref t8, ref output);
             }
 
@@ -878,7 +874,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>proj: Conv2D -&gt; 16x8x8.</summary>
+            /// <summary>proj: Conv2D + sum (Add of 'c2', fused) + Relu -&gt; 16x8x8.</summary>
             /// <remarks>
             /// Input: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
@@ -887,7 +883,7 @@ namespace Samples
             /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Proj(ref float x, ref float y, float[] weight, float[] bias)
+            private static void Proj(ref float x, ref float r, ref float y, float[] weight, float[] bias)
             {
                 ref float w = ref MemoryMarshal.GetArrayDataReference(weight);
                 ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
@@ -895,19 +891,22 @@ namespace Samples
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 288 + 152);
                     ref float yr = ref Unsafe.Add(ref y, oh * 128);
-                    ProjTile8(ref xr, ref w, ref b, ref yr);
+                    ref float rr = ref Unsafe.Add(ref r, oh * 128);
+                    ProjTile8(ref xr, ref rr, ref w, ref b, ref yr);
                 }
             }
 
             /// <summary>8 output pixels of proj, all 16 filters, 1 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void ProjTile8(ref float x, ref float w, ref float b, ref float y)
+            private static void ProjTile8(ref float x, ref float r, ref float w, ref float b, ref float y)
             {
+                var zero = Vector256<float>.Zero;
                 for (int t = 0; t < 2; t++)
                 {
                     ref float wt = ref Unsafe.Add(ref w, t * 64);
                     ref float bt = ref Unsafe.Add(ref b, t * 8);
                     ref float yt = ref Unsafe.Add(ref y, t * 8);
+                    ref float rt = ref Unsafe.Add(ref r, t * 8);
                     var bias0 = Vector256.LoadUnsafe(ref bt);
                     Vector256<float> a0_0 = bias0;
                     Vector256<float> a1_0 = bias0;
@@ -940,37 +939,23 @@ namespace Samples
                         var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
                         a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
                     }
-                    a0_0.StoreUnsafe(ref yt, 0);
-                    a1_0.StoreUnsafe(ref yt, 16);
-                    a2_0.StoreUnsafe(ref yt, 32);
-                    a3_0.StoreUnsafe(ref yt, 48);
-                    a4_0.StoreUnsafe(ref yt, 64);
-                    a5_0.StoreUnsafe(ref yt, 80);
-                    a6_0.StoreUnsafe(ref yt, 96);
-                    a7_0.StoreUnsafe(ref yt, 112);
-                }
-            }
-
-            /// <summary>sum: Add + Relu -&gt; 16x8x8.</summary>
-            /// <remarks>
-            /// Input 0: HWC 8x8, 16 floats per pixel (16 channels).<br/>
-            /// Input 1: HWC 8x8, 16 floats per pixel (16 channels).<br/>
-            /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
-            /// </remarks>
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Sum(ref float x0, ref float x1, ref float y)
-            {
-                var zero = Vector256<float>.Zero;
-                for (int h = 0; h < 8; h++)
-                {
-                    ref float x0r = ref Unsafe.Add(ref x0, h * 128);
-                    ref float x1r = ref Unsafe.Add(ref x1, h * 128);
-                    ref float yr = ref Unsafe.Add(ref y, h * 128);
-                    for (int i = 0; i < 128; i += 8)
-                    {
-                        var sum = Vector256.LoadUnsafe(ref x0r, (nuint)i) + Vector256.LoadUnsafe(ref x1r, (nuint)i);
-                        Vector256.MaxNative(sum, zero).StoreUnsafe(ref yr, (nuint)i);
-                    }
+                    // sum: add the residual 'c2' before the activation
+                    a0_0 += Vector256.LoadUnsafe(ref rt);
+                    Vector256.MaxNative(a0_0, zero).StoreUnsafe(ref yt, 0);
+                    a1_0 += Vector256.LoadUnsafe(ref rt, 16);
+                    Vector256.MaxNative(a1_0, zero).StoreUnsafe(ref yt, 16);
+                    a2_0 += Vector256.LoadUnsafe(ref rt, 32);
+                    Vector256.MaxNative(a2_0, zero).StoreUnsafe(ref yt, 32);
+                    a3_0 += Vector256.LoadUnsafe(ref rt, 48);
+                    Vector256.MaxNative(a3_0, zero).StoreUnsafe(ref yt, 48);
+                    a4_0 += Vector256.LoadUnsafe(ref rt, 64);
+                    Vector256.MaxNative(a4_0, zero).StoreUnsafe(ref yt, 64);
+                    a5_0 += Vector256.LoadUnsafe(ref rt, 80);
+                    Vector256.MaxNative(a5_0, zero).StoreUnsafe(ref yt, 80);
+                    a6_0 += Vector256.LoadUnsafe(ref rt, 96);
+                    Vector256.MaxNative(a6_0, zero).StoreUnsafe(ref yt, 96);
+                    a7_0 += Vector256.LoadUnsafe(ref rt, 112);
+                    Vector256.MaxNative(a7_0, zero).StoreUnsafe(ref yt, 112);
                 }
             }
 
