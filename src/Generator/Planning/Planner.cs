@@ -416,15 +416,17 @@ internal static class Planner
     }
 
     /// <summary>
-    /// Chooses the convolution's register tile (pixels x output-channel vectors) with a small cost model:
-    /// a tile is bound by FMA throughput (2 per cycle), FMA latency (4 cycles per dependent accumulator),
-    /// or loads (3 per cycle: one broadcast per pixel, one weight vector per channel vector); a narrower
-    /// last tile costs like a tile of its own.
+    /// Chooses the convolution's register tile (pixels x output-channel vectors) with a small cost model, in cycles
+    /// per output row: each of the K = taps x input channels steps of a tile is bound by FMA throughput (2 per
+    /// cycle), FMA latency (4 cycles per dependent accumulator chain) or loads (2 per cycle: a broadcast per
+    /// pixel and a weight vector per channel vector); the tile's stores and set-up come once per tile, and a
+    /// narrower last tile costs like a tile of its own.
     /// </summary>
     public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, int width, int registers)
     {
         int nb = RoundUp(l.Out.C, width) / width;
         int ow = l.Out.W;
+        long k = (long)l.Spec.KernelH * l.Spec.KernelW * (l.In.C / Math.Max(1, l.Spec.Groups) * Math.Max(1, l.Spec.Groups));
         int maxAcc = registers == 16 ? 12 : 24;
         (int, int) best = (1, 1);
         double bestCost = double.MaxValue;
@@ -443,7 +445,7 @@ internal static class Planner
                 }
 
                 int full = ow / tp, rest = ow % tp;
-                double cost = (full * TileCost(tp, tb)) + (rest > 0 ? TileCost(rest, tb) : 0);
+                double cost = (full * TileCost(tp, tb, k)) + (rest > 0 ? TileCost(rest, tb, k) : 0);
                 cost *= nb / tb;
                 if (cost < bestCost - 1e-9)
                 {
@@ -456,12 +458,12 @@ internal static class Planner
         return best;
     }
 
-    private static double TileCost(int tp, int tb)
+    private static double TileCost(int tp, int tb, long k)
     {
         double fma = tp * tb / 2.0;
         double latency = 4.0;
-        double loads = (tp + tb) / 3.0;
-        return Math.Max(fma, Math.Max(latency, loads)) + 1.5 + (0.5 * tb); // per-tap-and-channel cost, plus tile set-up
+        double loads = (tp + tb) / 2.0;
+        return (k * Math.Max(fma, Math.Max(latency, loads))) + (tp * tb) + (2 * tb) + 8;
     }
 
     /// <summary>Depthwise: vectors over channels, pixels along the row; each accumulator needs its own input load.</summary>
