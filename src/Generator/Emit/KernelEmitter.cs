@@ -900,13 +900,9 @@ internal sealed class KernelEmitter
                 _w.Line($"Buffers.ClearBorder(ref y, {I(y.Rows)}, {I(y.RowPixels)}, {I(y.Cp)}, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
             }
 
+            _w.Line("// Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.");
             _w.Open($"for (int h = 0; h < {I(h)}; h++)");
-            _w.Open($"for (int w = 0; w < {I(wd)}; w++)");
-            _w.Line($"ref float yp = ref Unsafe.Add(ref y, {I(y.Index(0, 0, 0))} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
-            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
-            _w.Line($"Unsafe.Add(ref yp, c) = Unsafe.Add(ref x, (c * {I((long)h * wd)}) + (h * {I(wd)}) + w);");
-            _w.Close();
-            _w.Close();
+            _w.Line($"Transpose.Run(ref Unsafe.Add(ref x, h * {I(wd)}), {I(c)}, {I(wd)}, {I((long)h * wd)}, ref Unsafe.Add(ref y, {Lin("h", y.RowStride, y.Index(0, 0, 0))}), {I(y.Cp)});");
             _w.Close();
         }
 
@@ -936,13 +932,9 @@ internal sealed class KernelEmitter
         }
         else
         {
+            _w.Line("// Each stored row is a width x channels matrix; transposing it gives one row of every output plane.");
             _w.Open($"for (int h = 0; h < {I(h)}; h++)");
-            _w.Open($"for (int w = 0; w < {I(wd)}; w++)");
-            _w.Line($"ref float xp = ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (h * {I(x.RowStride)}) + (w * {I(x.Cp)}));");
-            _w.Open($"for (int c = 0; c < {I(c)}; c++)");
-            _w.Line($"Unsafe.Add(ref y, (c * {I((long)h * wd)}) + (h * {I(wd)}) + w) = Unsafe.Add(ref xp, c);");
-            _w.Close();
-            _w.Close();
+            _w.Line($"Transpose.Run(ref Unsafe.Add(ref x, {Lin("h", x.RowStride, x.Index(0, 0, 0))}), {I(wd)}, {I(c)}, {I(x.Cp)}, ref Unsafe.Add(ref y, h * {I(wd)}), {I((long)h * wd)});");
             _w.Close();
         }
 

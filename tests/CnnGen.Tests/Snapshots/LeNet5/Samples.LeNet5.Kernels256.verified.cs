@@ -1417,8 +1417,8 @@ namespace Samples
             /// Input: HWC 14x14, 8 floats per pixel (6 channels).<br/>
             /// Output: HWC 10x10, 16 floats per pixel (16 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [2 tiles][25 taps][6 channels][8 filters], bias [16].<br/>
-            /// Register tile: 10 pixels x 1 vectors = 10 accumulators; 1 tiles per row.<br/>
+            /// Weights: [1 tiles][25 taps][6 channels][16 filters], bias [16].<br/>
+            /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv2(ref float x, ref float y, float[] weight, float[] bias)
@@ -1429,716 +1429,614 @@ namespace Samples
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 112);
                     ref float yr = ref Unsafe.Add(ref y, oh * 160);
-                    Conv2Tile10(ref xr, ref w, ref b, ref yr);
+                    for (int tile = 0; tile < 2; tile++)
+                    {
+                        Conv2Tile5(ref Unsafe.Add(ref xr, tile * 40), ref w, ref b, ref Unsafe.Add(ref yr, tile * 80));
+                    }
                 }
             }
 
-            /// <summary>10 output pixels of conv2, all 16 filters, 1 vectors at a time.</summary>
+            /// <summary>5 output pixels of conv2, all 16 filters, 2 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Conv2Tile10(ref float x, ref float w, ref float b, ref float y)
+            private static void Conv2Tile5(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Vector256<float>.Zero;
-                for (int t = 0; t < 2; t++)
                 {
-                    ref float wt = ref Unsafe.Add(ref w, t * 1200);
-                    ref float bt = ref Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref Unsafe.Add(ref y, t * 8);
+                    ref float wt = ref w;
+                    ref float bt = ref b;
+                    ref float yt = ref y;
                     var bias0 = Vector256.LoadUnsafe(ref bt);
-                    Vector256<float> a0_0 = bias0;
-                    Vector256<float> a1_0 = bias0;
-                    Vector256<float> a2_0 = bias0;
-                    Vector256<float> a3_0 = bias0;
-                    Vector256<float> a4_0 = bias0;
-                    Vector256<float> a5_0 = bias0;
-                    Vector256<float> a6_0 = bias0;
-                    Vector256<float> a7_0 = bias0;
-                    Vector256<float> a8_0 = bias0;
-                    Vector256<float> a9_0 = bias0;
+                    var bias1 = Vector256.LoadUnsafe(ref bt, 8);
+                    Vector256<float> a0_0 = bias0, a0_1 = bias1;
+                    Vector256<float> a1_0 = bias0, a1_1 = bias1;
+                    Vector256<float> a2_0 = bias0, a2_1 = bias1;
+                    Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    Vector256<float> a4_0 = bias0, a4_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 8);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 48);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 96);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 96);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 192);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (0, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 24);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 144);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 288);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (0, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 192);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 384);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 112);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 240);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 480);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 120);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 288);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 576);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 128);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 336);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 672);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (1, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 136);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 384);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 768);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (1, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 144);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 432);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 864);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 224);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 480);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 960);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 232);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 528);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1056);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 240);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 576);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1152);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (2, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 248);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 624);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1248);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (2, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 256);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 672);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1344);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (3, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 336);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 720);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1440);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (3, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 344);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 768);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1536);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (3, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 352);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 816);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1632);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (3, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 360);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 864);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1728);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (3, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 368);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 912);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1824);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (4, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 448);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 960);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1920);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (4, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 456);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 1008);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 2016);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (4, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 464);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 1056);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 2112);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (4, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 472);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 1104);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 2208);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     // tap (4, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 480);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 1152);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 2304);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 8));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 24));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 40));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 48));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 56));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a8_0 = Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector256.Create(Unsafe.Add(ref xi, 72));
-                        a9_0 = Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                     }
                     Vector256.MaxNative(a0_0, zero).StoreUnsafe(ref yt, 0);
+                    Vector256.MaxNative(a0_1, zero).StoreUnsafe(ref yt, 8);
                     Vector256.MaxNative(a1_0, zero).StoreUnsafe(ref yt, 16);
+                    Vector256.MaxNative(a1_1, zero).StoreUnsafe(ref yt, 24);
                     Vector256.MaxNative(a2_0, zero).StoreUnsafe(ref yt, 32);
+                    Vector256.MaxNative(a2_1, zero).StoreUnsafe(ref yt, 40);
                     Vector256.MaxNative(a3_0, zero).StoreUnsafe(ref yt, 48);
+                    Vector256.MaxNative(a3_1, zero).StoreUnsafe(ref yt, 56);
                     Vector256.MaxNative(a4_0, zero).StoreUnsafe(ref yt, 64);
-                    Vector256.MaxNative(a5_0, zero).StoreUnsafe(ref yt, 80);
-                    Vector256.MaxNative(a6_0, zero).StoreUnsafe(ref yt, 96);
-                    Vector256.MaxNative(a7_0, zero).StoreUnsafe(ref yt, 112);
-                    Vector256.MaxNative(a8_0, zero).StoreUnsafe(ref yt, 128);
-                    Vector256.MaxNative(a9_0, zero).StoreUnsafe(ref yt, 144);
+                    Vector256.MaxNative(a4_1, zero).StoreUnsafe(ref yt, 72);
                 }
             }
 

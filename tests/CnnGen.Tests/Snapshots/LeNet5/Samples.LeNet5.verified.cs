@@ -128,7 +128,7 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V256:
                     _conv1Weight = Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
                     _conv1Bias = Packing.Bias(conv1Bias, 6, 8);
-                    _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 8);
+                    _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
                     _conv2Bias = Packing.Bias(conv2Bias, 16, 16);
                     _fc1Weight = Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 64);
                     _fc1Bias = Packing.Bias(fc1Bias, 120, 120);

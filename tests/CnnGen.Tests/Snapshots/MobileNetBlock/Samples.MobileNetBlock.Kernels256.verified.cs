@@ -81,16 +81,10 @@ namespace Samples
             private static void PackInput(ref float x, ref float y)
             {
                 Buffers.ClearBorder(ref y, 16, 16, 32, 1, 1, 1, 1);
+                // Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.
                 for (int h = 0; h < 14; h++)
                 {
-                    for (int w = 0; w < 14; w++)
-                    {
-                        ref float yp = ref Unsafe.Add(ref y, 544 + (h * 512) + (w * 32));
-                        for (int c = 0; c < 32; c++)
-                        {
-                            Unsafe.Add(ref yp, c) = Unsafe.Add(ref x, (c * 196) + (h * 14) + w);
-                        }
-                    }
+                    Transpose.Run(ref Unsafe.Add(ref x, h * 14), 32, 14, 196, ref Unsafe.Add(ref y, h * 512 + 544), 32);
                 }
             }
 
@@ -923,16 +917,10 @@ namespace Samples
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void CopyOutput(ref float x, ref float y)
             {
+                // Each stored row is a width x channels matrix; transposing it gives one row of every output plane.
                 for (int h = 0; h < 8; h++)
                 {
-                    for (int w = 0; w < 8; w++)
-                    {
-                        ref float xp = ref Unsafe.Add(ref x, 0 + (h * 640) + (w * 80));
-                        for (int c = 0; c < 80; c++)
-                        {
-                            Unsafe.Add(ref y, (c * 64) + (h * 8) + w) = Unsafe.Add(ref xp, c);
-                        }
-                    }
+                    Transpose.Run(ref Unsafe.Add(ref x, h * 640), 8, 80, 80, ref Unsafe.Add(ref y, h * 8), 64);
                 }
             }
         }

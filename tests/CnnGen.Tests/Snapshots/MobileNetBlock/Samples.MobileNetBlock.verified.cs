@@ -103,7 +103,7 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V512:
                     _dwWeight = Packing.Depthwise(dwWeight, 32, 3, 3, 32);
                     _dwBias = Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 16);
+                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 32);
                     _pwBias = Packing.Bias(pwBias, 64, 64);
                     _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
                     _branchBias = Packing.Bias(branchBias, 16, 16);
@@ -119,9 +119,9 @@ namespace Samples
                 default:
                     _dwWeight = Packing.Depthwise(dwWeight, 32, 3, 3, 32);
                     _dwBias = Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 4);
+                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 8);
                     _pwBias = Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 4);
+                    _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
                     _branchBias = Packing.Bias(branchBias, 16, 16);
                     break;
             }

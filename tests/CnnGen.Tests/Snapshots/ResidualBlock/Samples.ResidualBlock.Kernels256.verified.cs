@@ -364,8 +364,8 @@ namespace Samples
             /// Input: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Kernel 3x3, stride 2x2, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [2 tiles][9 taps][8 channels][8 filters], bias [16].<br/>
-            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row.<br/>
+            /// Weights: [1 tiles][9 taps][8 channels][16 filters], bias [16].<br/>
+            /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void C1(ref float x, ref float y, float[] weight, float[] bias)
@@ -376,244 +376,216 @@ namespace Samples
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 288);
                     ref float yr = ref Unsafe.Add(ref y, oh * 160 + 176);
-                    C1Tile8(ref xr, ref w, ref b, ref yr);
+                    for (int tile = 0; tile < 2; tile++)
+                    {
+                        C1Tile4(ref Unsafe.Add(ref xr, tile * 64), ref w, ref b, ref Unsafe.Add(ref yr, tile * 64));
+                    }
                 }
             }
 
-            /// <summary>8 output pixels of c1, all 16 filters, 1 vectors at a time.</summary>
+            /// <summary>4 output pixels of c1, all 16 filters, 2 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void C1Tile8(ref float x, ref float w, ref float b, ref float y)
+            private static void C1Tile4(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Vector256<float>.Zero;
-                for (int t = 0; t < 2; t++)
                 {
-                    ref float wt = ref Unsafe.Add(ref w, t * 576);
-                    ref float bt = ref Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref Unsafe.Add(ref y, t * 8);
+                    ref float wt = ref w;
+                    ref float bt = ref b;
+                    ref float yt = ref y;
                     var bias0 = Vector256.LoadUnsafe(ref bt);
-                    Vector256<float> a0_0 = bias0;
-                    Vector256<float> a1_0 = bias0;
-                    Vector256<float> a2_0 = bias0;
-                    Vector256<float> a3_0 = bias0;
-                    Vector256<float> a4_0 = bias0;
-                    Vector256<float> a5_0 = bias0;
-                    Vector256<float> a6_0 = bias0;
-                    Vector256<float> a7_0 = bias0;
+                    var bias1 = Vector256.LoadUnsafe(ref bt, 8);
+                    Vector256<float> a0_0 = bias0, a0_1 = bias1;
+                    Vector256<float> a1_0 = bias0, a1_1 = bias1;
+                    Vector256<float> a2_0 = bias0, a2_1 = bias1;
+                    Vector256<float> a3_0 = bias0, a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 8);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 64);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 128);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 128);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 256);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 144);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 192);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 384);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 152);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 256);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 512);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 160);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 320);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 640);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 288);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 384);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 768);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 296);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 448);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 896);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 304);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 512);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1024);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     Vector256.MaxNative(a0_0, zero).StoreUnsafe(ref yt, 0);
+                    Vector256.MaxNative(a0_1, zero).StoreUnsafe(ref yt, 8);
                     Vector256.MaxNative(a1_0, zero).StoreUnsafe(ref yt, 16);
+                    Vector256.MaxNative(a1_1, zero).StoreUnsafe(ref yt, 24);
                     Vector256.MaxNative(a2_0, zero).StoreUnsafe(ref yt, 32);
+                    Vector256.MaxNative(a2_1, zero).StoreUnsafe(ref yt, 40);
                     Vector256.MaxNative(a3_0, zero).StoreUnsafe(ref yt, 48);
-                    Vector256.MaxNative(a4_0, zero).StoreUnsafe(ref yt, 64);
-                    Vector256.MaxNative(a5_0, zero).StoreUnsafe(ref yt, 80);
-                    Vector256.MaxNative(a6_0, zero).StoreUnsafe(ref yt, 96);
-                    Vector256.MaxNative(a7_0, zero).StoreUnsafe(ref yt, 112);
+                    Vector256.MaxNative(a3_1, zero).StoreUnsafe(ref yt, 56);
                 }
             }
 
@@ -622,8 +594,8 @@ namespace Samples
             /// Input: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
             /// Kernel 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [2 tiles][9 taps][16 channels][8 filters], bias [16].<br/>
-            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row.<br/>
+            /// Weights: [1 tiles][9 taps][16 channels][16 filters], bias [16].<br/>
+            /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void C2(ref float x, ref float y, float[] weight, float[] bias)
@@ -634,243 +606,215 @@ namespace Samples
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 160);
                     ref float yr = ref Unsafe.Add(ref y, oh * 128);
-                    C2Tile8(ref xr, ref w, ref b, ref yr);
+                    for (int tile = 0; tile < 2; tile++)
+                    {
+                        C2Tile4(ref Unsafe.Add(ref xr, tile * 64), ref w, ref b, ref Unsafe.Add(ref yr, tile * 64));
+                    }
                 }
             }
 
-            /// <summary>8 output pixels of c2, all 16 filters, 1 vectors at a time.</summary>
+            /// <summary>4 output pixels of c2, all 16 filters, 2 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void C2Tile8(ref float x, ref float w, ref float b, ref float y)
+            private static void C2Tile4(ref float x, ref float w, ref float b, ref float y)
             {
-                for (int t = 0; t < 2; t++)
                 {
-                    ref float wt = ref Unsafe.Add(ref w, t * 1152);
-                    ref float bt = ref Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref Unsafe.Add(ref y, t * 8);
+                    ref float wt = ref w;
+                    ref float bt = ref b;
+                    ref float yt = ref y;
                     var bias0 = Vector256.LoadUnsafe(ref bt);
-                    Vector256<float> a0_0 = bias0;
-                    Vector256<float> a1_0 = bias0;
-                    Vector256<float> a2_0 = bias0;
-                    Vector256<float> a3_0 = bias0;
-                    Vector256<float> a4_0 = bias0;
-                    Vector256<float> a5_0 = bias0;
-                    Vector256<float> a6_0 = bias0;
-                    Vector256<float> a7_0 = bias0;
+                    var bias1 = Vector256.LoadUnsafe(ref bt, 8);
+                    Vector256<float> a0_0 = bias0, a0_1 = bias1;
+                    Vector256<float> a1_0 = bias0, a1_1 = bias1;
+                    Vector256<float> a2_0 = bias0, a2_1 = bias1;
+                    Vector256<float> a3_0 = bias0, a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 128);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 256);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 256);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 512);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 160);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 384);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 768);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 176);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 512);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1024);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 192);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 640);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1280);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 320);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 768);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1536);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 336);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 896);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 1792);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic + 352);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8 + 1024);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16 + 2048);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     a0_0.StoreUnsafe(ref yt, 0);
+                    a0_1.StoreUnsafe(ref yt, 8);
                     a1_0.StoreUnsafe(ref yt, 16);
+                    a1_1.StoreUnsafe(ref yt, 24);
                     a2_0.StoreUnsafe(ref yt, 32);
+                    a2_1.StoreUnsafe(ref yt, 40);
                     a3_0.StoreUnsafe(ref yt, 48);
-                    a4_0.StoreUnsafe(ref yt, 64);
-                    a5_0.StoreUnsafe(ref yt, 80);
-                    a6_0.StoreUnsafe(ref yt, 96);
-                    a7_0.StoreUnsafe(ref yt, 112);
+                    a3_1.StoreUnsafe(ref yt, 56);
                 }
             }
 
@@ -879,8 +823,8 @@ namespace Samples
             /// Input: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
             /// Kernel 1x1, stride 2x2, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [2 tiles][1 taps][8 channels][8 filters], bias [16].<br/>
-            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row.<br/>
+            /// Weights: [1 tiles][1 taps][8 channels][16 filters], bias [16].<br/>
+            /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Proj(ref float x, ref float r, ref float y, float[] weight, float[] bias)
@@ -892,70 +836,66 @@ namespace Samples
                     ref float xr = ref Unsafe.Add(ref x, oh * 288 + 152);
                     ref float yr = ref Unsafe.Add(ref y, oh * 128);
                     ref float rr = ref Unsafe.Add(ref r, oh * 128);
-                    ProjTile8(ref xr, ref rr, ref w, ref b, ref yr);
+                    for (int tile = 0; tile < 2; tile++)
+                    {
+                        ProjTile4(ref Unsafe.Add(ref xr, tile * 64), ref Unsafe.Add(ref rr, tile * 64), ref w, ref b, ref Unsafe.Add(ref yr, tile * 64));
+                    }
                 }
             }
 
-            /// <summary>8 output pixels of proj, all 16 filters, 1 vectors at a time.</summary>
+            /// <summary>4 output pixels of proj, all 16 filters, 2 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void ProjTile8(ref float x, ref float r, ref float w, ref float b, ref float y)
+            private static void ProjTile4(ref float x, ref float r, ref float w, ref float b, ref float y)
             {
                 var zero = Vector256<float>.Zero;
-                for (int t = 0; t < 2; t++)
                 {
-                    ref float wt = ref Unsafe.Add(ref w, t * 64);
-                    ref float bt = ref Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref Unsafe.Add(ref y, t * 8);
-                    ref float rt = ref Unsafe.Add(ref r, t * 8);
+                    ref float wt = ref w;
+                    ref float bt = ref b;
+                    ref float yt = ref y;
+                    ref float rt = ref r;
                     var bias0 = Vector256.LoadUnsafe(ref bt);
-                    Vector256<float> a0_0 = bias0;
-                    Vector256<float> a1_0 = bias0;
-                    Vector256<float> a2_0 = bias0;
-                    Vector256<float> a3_0 = bias0;
-                    Vector256<float> a4_0 = bias0;
-                    Vector256<float> a5_0 = bias0;
-                    Vector256<float> a6_0 = bias0;
-                    Vector256<float> a7_0 = bias0;
+                    var bias1 = Vector256.LoadUnsafe(ref bt, 8);
+                    Vector256<float> a0_0 = bias0, a0_1 = bias1;
+                    Vector256<float> a1_0 = bias0, a1_1 = bias1;
+                    Vector256<float> a2_0 = bias0, a2_1 = bias1;
+                    Vector256<float> a3_0 = bias0, a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 16);
                         var w0 = Vector256.LoadUnsafe(ref wi);
+                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
-                        a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
-                        a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
-                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
-                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                     }
                     // sum: add the residual 'c2' before the activation
                     a0_0 += Vector256.LoadUnsafe(ref rt);
                     Vector256.MaxNative(a0_0, zero).StoreUnsafe(ref yt, 0);
+                    a0_1 += Vector256.LoadUnsafe(ref rt, 8);
+                    Vector256.MaxNative(a0_1, zero).StoreUnsafe(ref yt, 8);
                     a1_0 += Vector256.LoadUnsafe(ref rt, 16);
                     Vector256.MaxNative(a1_0, zero).StoreUnsafe(ref yt, 16);
+                    a1_1 += Vector256.LoadUnsafe(ref rt, 24);
+                    Vector256.MaxNative(a1_1, zero).StoreUnsafe(ref yt, 24);
                     a2_0 += Vector256.LoadUnsafe(ref rt, 32);
                     Vector256.MaxNative(a2_0, zero).StoreUnsafe(ref yt, 32);
+                    a2_1 += Vector256.LoadUnsafe(ref rt, 40);
+                    Vector256.MaxNative(a2_1, zero).StoreUnsafe(ref yt, 40);
                     a3_0 += Vector256.LoadUnsafe(ref rt, 48);
                     Vector256.MaxNative(a3_0, zero).StoreUnsafe(ref yt, 48);
-                    a4_0 += Vector256.LoadUnsafe(ref rt, 64);
-                    Vector256.MaxNative(a4_0, zero).StoreUnsafe(ref yt, 64);
-                    a5_0 += Vector256.LoadUnsafe(ref rt, 80);
-                    Vector256.MaxNative(a5_0, zero).StoreUnsafe(ref yt, 80);
-                    a6_0 += Vector256.LoadUnsafe(ref rt, 96);
-                    Vector256.MaxNative(a6_0, zero).StoreUnsafe(ref yt, 96);
-                    a7_0 += Vector256.LoadUnsafe(ref rt, 112);
-                    Vector256.MaxNative(a7_0, zero).StoreUnsafe(ref yt, 112);
+                    a3_1 += Vector256.LoadUnsafe(ref rt, 56);
+                    Vector256.MaxNative(a3_1, zero).StoreUnsafe(ref yt, 56);
                 }
             }
 

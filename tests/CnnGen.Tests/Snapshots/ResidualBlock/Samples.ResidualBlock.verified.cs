@@ -134,17 +134,17 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V256:
                     _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
                     _stemBias = Packing.Bias(stemBias, 8, 8);
-                    _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
+                    _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
                     _c1Bias = Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
+                    _c2Weight = Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
                     _c2Bias = Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 8);
+                    _projWeight = Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
                     _projBias = Packing.Bias(projBias, 16, 16);
                     _fcWeight = Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
                     _fcBias = Packing.Bias(fcBias, 10, 16);
                     break;
                 default:
-                    _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 4);
+                    _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
                     _stemBias = Packing.Bias(stemBias, 8, 8);
                     _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
                     _c1Bias = Packing.Bias(c1Bias, 16, 16);
