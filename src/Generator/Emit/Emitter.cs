@@ -146,7 +146,7 @@ internal static class Emitter
         w.Line($"/// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>");
         w.Line($"public const long Flops = {I(net.Flops)};");
         w.Line($"/// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>");
-        w.Line($"public const int WorkspaceFloats = {I(model.Plans.Max(p => p.WorkspaceFloats))};");
+        w.Line($"public const int WorkspaceFloats = {I(model.Plans.Max(p => (long)p.WorkspaceFloats * p.BatchGroup))};");
         w.Line($"/// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>");
         w.Line($"public const string Summary = {SourceWriter.Str(Summary.Text(model))};");
         w.Line($"/// <summary>The input shape without the batch axis: channels, height, width.</summary>");
@@ -297,8 +297,8 @@ internal static class Emitter
                     case StepKind.Dense:
                         bool hwc = x.Layout == Layout.Hwc;
                         w.Line(hwc
-                            ? $"_{id}Weight = Packing.Dense({id}Weight, {I(spec.Units)}, {I(x.C)}, {I(x.H)}, {I(x.W)}, hwc: true, paddedUnits: {I(y.Cp)}, tileFloats: {I(s.TileVectors * plan.Width)});"
-                            : $"_{id}Weight = Packing.Dense({id}Weight, {I(spec.Units)}, {I(l.In.Size)}, 1, 1, hwc: false, paddedUnits: {I(y.Cp)}, tileFloats: {I(s.TileVectors * plan.Width)});");
+                            ? $"_{id}Weight = Packing.Dense({id}Weight, {I(spec.Units)}, {I(x.C)}, {I(x.H)}, {I(x.W)}, hwc: true, paddedUnits: {I(y.Cp)}, tileFloats: {I(KernelEmitter.PackVectors(plan, s) * plan.Width)});"
+                            : $"_{id}Weight = Packing.Dense({id}Weight, {I(spec.Units)}, {I(l.In.Size)}, 1, 1, hwc: false, paddedUnits: {I(y.Cp)}, tileFloats: {I(KernelEmitter.PackVectors(plan, s) * plan.Width)});");
                         w.Line($"_{id}Bias = Packing.Bias({id}Bias, {I(spec.Units)}, {I(y.Cp)});");
                         break;
                     case StepKind.BatchNorm:
@@ -365,6 +365,26 @@ internal static class Emitter
         w.Line();
     }
 
+    private static void EmitRun(SourceWriter w, List<int> widths, string name, string forward)
+    {
+        w.Line($"private void {name}(ref float input, ref float output)");
+        w.Open();
+        w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
+        w.Line("switch (_width)");
+        w.Open();
+        for (int i = 0; i < widths.Count; i++)
+        {
+            w.Line(i == widths.Count - 1 ? "default:" : $"case global::CnnGen.VectorWidth.V{I(widths[i] * 32)}:");
+            w.Indent();
+            w.Line($"{KernelEmitter.ClassName(widths[i])}.{forward}(this, ref input, ref output, workspace);");
+            w.Line("break;");
+            w.Unindent();
+        }
+
+        w.Close();
+        w.Close();
+    }
+
     private static void EmitPredict(SourceWriter w, NetworkModel model, string inputShape)
     {
         var net = model.Net;
@@ -398,7 +418,31 @@ internal static class Emitter
         w.Open();
         w.Line($"Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
         w.Line("Guard.Finite(inputs, nameof(inputs));");
-        w.Open("for (int i = 0; i < batchSize; i++)");
+        bool grouped = model.Plans[0].BatchGroup > 1;
+        if (grouped)
+        {
+            w.Line("int i = 0;");
+            w.Line("// Dense layers do most of the work here: a group of images at a time streams each weight once.");
+            w.Line("int group = _width switch");
+            w.Open();
+            foreach (var p in model.Plans)
+            {
+                w.Line($"global::CnnGen.VectorWidth.V{I(p.Width * 32)} => {I(p.BatchGroup)},");
+            }
+
+            w.Line("_ => 1,");
+            w.Close(";");
+            w.Open("for (; i + group <= batchSize; i += group)");
+            w.Line("RunGroup(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));");
+            w.Close();
+            w.Line();
+            w.Open("for (; i < batchSize; i++)");
+        }
+        else
+        {
+            w.Open("for (int i = 0; i < batchSize; i++)");
+        }
+
         w.Line("Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));");
         w.Close();
         w.Close();
@@ -412,29 +456,12 @@ internal static class Emitter
         w.Line("return Guard.ArgMax(output);");
         w.Close();
         w.Line();
-        w.Line("private void Run(ref float input, ref float output)");
-        w.Open();
-        w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
-        if (widths.Count == 1)
+        EmitRun(w, widths, "Run", "Forward");
+        if (model.Plans[0].BatchGroup > 1)
         {
-            w.Line($"{KernelEmitter.ClassName(widths[0])}.Forward(this, ref input, ref output, workspace);");
-        }
-        else
-        {
-            w.Line("switch (_width)");
-            w.Open();
-            for (int i = 0; i < widths.Count; i++)
-            {
-                w.Line(i == widths.Count - 1 ? "default:" : $"case global::CnnGen.VectorWidth.V{I(widths[i] * 32)}:");
-                w.Indent();
-                w.Line($"{KernelEmitter.ClassName(widths[i])}.Forward(this, ref input, ref output, workspace);");
-                w.Line("break;");
-                w.Unindent();
-            }
-
-            w.Close();
+            w.Line();
+            EmitRun(w, widths, "RunGroup", "ForwardGroup");
         }
 
-        w.Close();
     }
 }

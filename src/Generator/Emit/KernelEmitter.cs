@@ -50,6 +50,12 @@ internal sealed class KernelEmitter
         _w.Line($"/// </summary>");
         _w.Open($"private static class {cls}");
         EmitForward();
+        if (_plan.BatchGroup > 1)
+        {
+            _w.Line();
+            EmitForwardGroup();
+        }
+
         foreach (var step in _plan.Steps)
         {
             _w.Line();
@@ -105,6 +111,53 @@ internal sealed class KernelEmitter
             args.Add(s.Output < 0 ? "ref output" : "ref " + TensorVar(s.Output));
             args.AddRange(WeightFields(s).Select(f => "net." + f));
             _w.Line($"{s.Method}({string.Join(", ", args)});");
+        }
+
+        _w.Close();
+    }
+
+    private void EmitForwardGroup()
+    {
+        var net = _plan.Net;
+        int g = _plan.BatchGroup, ws = _plan.WorkspaceFloats;
+        _w.Line($"/// <summary>");
+        _w.Line($"/// Runs {I(g)} images stored one after another: dense layers compute all {I(g)} at once so their weights stream");
+        _w.Line($"/// once per group; other steps run image by image. Image i's tensors lie {I(ws)} floats after image i - 1's.");
+        _w.Line($"/// </summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
+        _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
+        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.Inputs.Append(s.Output)));
+        foreach (var t in _plan.Tensors.Where(t => !t.External && used.Contains(t.Id)))
+        {
+            _w.Line($"ref float {TensorVar(t.Id)} = ref Unsafe.Add(ref ws, {I(t.Offset)}); // {t.Name}, image 0");
+        }
+
+        int n = 0;
+        foreach (var s in _plan.Steps)
+        {
+            _w.Line();
+            _w.Line($"// {I(++n)}. {StepTitle(s)}");
+            var fields = WeightFields(s).Select(f => "net." + f).ToList();
+            if (s.Kind == StepKind.Dense)
+            {
+                var args = new List<string> { "ref " + TensorVar(s.Inputs[0]), "ref " + TensorVar(s.Output) };
+                _w.Line($"{s.Method}Group({string.Join(", ", args.Concat(fields))});");
+                continue;
+            }
+
+            _w.Open($"for (int i = 0; i < {I(g)}; i++)");
+            string Ref(int id) => id == 0 ? $"ref Unsafe.Add(ref input, i * {I(net.Input.Size)})" : $"ref Unsafe.Add(ref {TensorVar(id)}, i * {I(ws)})";
+            if (s.Kind != StepKind.PackInput && s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
+            {
+                var o = T(s.Output);
+                _w.Line($"Buffers.ClearBorder({Ref(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");
+            }
+
+            var refs = s.Inputs.Select(Ref).ToList();
+            refs.Add(s.Output < 0 ? $"ref Unsafe.Add(ref output, i * {I(net.Output.Size)})" : Ref(s.Output));
+            _w.Line($"{s.Method}({string.Join(", ", refs.Concat(fields))});");
+            _w.Close();
         }
 
         _w.Close();
@@ -655,7 +708,7 @@ internal sealed class KernelEmitter
         Doc(s,
             $"Input: {x.Describe()}" + (spatial ? ", read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order." : "."),
             $"Output: {y.Describe()}.",
-            $"Weights: {I(full)} tiles of [{I(k)} features][{I(tb * v)} outputs]" + (rest > 0 ? $" and one of [{I(k)}][{I(rest * v)}]." : "."),
+            $"Weights: packed at load in tiles of [{I(k)} features][{I(PackVectors(_plan, s) * v)} outputs]; a tile of {I(tb)} vectors streams {I(((tb - 1) / PackVectors(_plan, s)) + 1)} of them" + (rest > 0 ? $", and a last tile of {I(rest)} vectors." : "."),
             $"Each feature is broadcast once and multiplied into {I(tb)} accumulator vectors; the weights stream contiguously.");
         KernelHeader(s, weights: true);
         _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
@@ -677,31 +730,92 @@ internal sealed class KernelEmitter
         }
 
         _w.Close();
-        EmitDenseTile(s, tb);
+        EmitDenseTile(s, tb, 0);
         if (rest > 0)
         {
-            EmitDenseTile(s, rest);
+            EmitDenseTile(s, rest, full * tb);
+        }
+
+        if (_plan.BatchGroup > 1)
+        {
+            EmitDenseGroup(s);
         }
     }
 
-    private void EmitDenseTile(StepPlan s, int tb)
+    /// <summary>The dense layer for a group of images: each weight vector is loaded once and used for every image.</summary>
+    private void EmitDenseGroup(StepPlan s)
     {
         var l = Layer(s);
         var x = T(s.Inputs[0]);
-        int v = _v, tbv = tb * v;
+        var y = T(s.Output);
+        int g = _plan.BatchGroup, tb = s.GroupTileVectors, v = _v, nb = y.Cp / v;
+        int full = nb / tb, rest = nb % tb;
+        long k = l.In.Size;
         _w.Line();
-        _w.Line($"/// <summary>{I(tbv)} outputs of {Xml(l.Spec.Name)} over all {I(l.In.Size)} features.</summary>");
+        _w.Line($"/// <summary>{Xml(StepTitle(s))}, for {I(g)} images at once.</summary>");
+        _w.Line("/// <remarks>");
+        _w.Line($"/// Register tile: {I(g)} images x {I(tb)} vectors = {I(g * tb)} accumulators; per feature, {I(tb)} weight loads feed {I(g * tb)} FMAs.<br/>");
+        _w.Line("/// </remarks>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        _w.Open($"private static void {s.Method}Tile{I(tb)}(ref float x, ref float w, ref float b, ref float y)");
-        ActConstants(s.Activation, s.Alpha);
-        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tb).Select(j => $"a{I(j)} = {Load("b", Off(j * v))}")) + ";");
-
-        void Body(string xRef, string wRef)
+        _w.Open($"private static void {s.Method}Group(ref float x, ref float y, float[] weight, float[] bias)");
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        if (full > 0)
         {
-            _w.Line($"var xk = {_vs}.Create({xRef});");
+            _w.Open($"for (int t = 0; t < {I(full)}; t++)");
+            _w.Line($"{s.Method}GroupTile{I(tb)}(ref x, ref Unsafe.Add(ref w, t * {I(k * tb * v)}), ref Unsafe.Add(ref b, t * {I(tb * v)}), ref Unsafe.Add(ref y, t * {I(tb * v)}));");
+            _w.Close();
+        }
+
+        if (rest > 0)
+        {
+            _w.Line($"{s.Method}GroupTile{I(rest)}(ref x, ref Unsafe.Add(ref w, {I(full * k * tb * v)}), ref Unsafe.Add(ref b, {I(full * tb * v)}), ref Unsafe.Add(ref y, {I(full * tb * v)}));");
+        }
+
+        _w.Close();
+
+        EmitDenseGroupTile(s, tb);
+        if (rest > 0)
+        {
+            EmitDenseGroupTile(s, rest);
+        }
+    }
+
+    private void EmitDenseGroupTile(StepPlan s, int tb)
+    {
+        var l = Layer(s);
+        var x = T(s.Inputs[0]);
+        int g = _plan.BatchGroup, v = _v, tbv = tb * v;
+        long xImage = x.External ? _plan.Net.Input.Size : _plan.WorkspaceFloats, yImage = _plan.WorkspaceFloats;
+        _w.Line();
+        _w.Line($"/// <summary>{I(tbv)} outputs of {Xml(l.Spec.Name)} for {I(g)} images (image i at x + {I(xImage)} i, y + {I(yImage)} i).</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}GroupTile{I(tb)}(ref float x, ref float w, ref float b, ref float y)");
+        ActConstants(s.Activation, s.Alpha);
+        for (int j = 0; j < tb; j++)
+        {
+            _w.Line($"var bias{I(j)} = {Load("b", Off(j * v))};");
+        }
+
+        for (int i = 0; i < g; i++)
+        {
+            _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tb).Select(j => $"a{I(i)}_{I(j)} = bias{I(j)}")) + ";");
+        }
+
+        void Body(Func<int, string> xRef, string wRef)
+        {
             for (int j = 0; j < tb; j++)
             {
-                _w.Line($"a{I(j)} = {_vs}.FusedMultiplyAdd(xk, {Load(wRef, Off(j * v))}, a{I(j)});");
+                _w.Line($"var w{I(j)} = {Load(wRef, Off(j * v))};");
+            }
+
+            for (int i = 0; i < g; i++)
+            {
+                _w.Line($"var x{I(i)} = {_vs}.Create({xRef(i)});");
+                for (int j = 0; j < tb; j++)
+                {
+                    _w.Line($"a{I(i)}_{I(j)} = {_vs}.FusedMultiplyAdd(x{I(i)}, w{I(j)}, a{I(i)}_{I(j)});");
+                }
             }
         }
 
@@ -709,7 +823,76 @@ internal sealed class KernelEmitter
         {
             _w.Open($"for (int k = 0; k < {I(l.In.Size)}; k++)");
             _w.Line($"ref float wk = ref Unsafe.Add(ref w, k * {I(tbv)});");
-            Body("Unsafe.Add(ref x, k)", "wk");
+            Body(i => $"Unsafe.Add(ref x, {(i == 0 ? "k" : $"k + {I(i * xImage)}")})", "wk");
+            _w.Close();
+        }
+        else
+        {
+            _w.Open($"for (int ih = 0; ih < {I(x.H)}; ih++)");
+            _w.Open($"for (int iw = 0; iw < {I(x.W)}; iw++)");
+            _w.Line($"ref float xp = ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
+            _w.Line($"ref float wp = ref Unsafe.Add(ref w, ((ih * {I(x.W)}) + iw) * {I((long)x.C * tbv)});");
+            _w.Open($"for (int c = 0; c < {I(x.C)}; c++)");
+            _w.Line($"ref float wk = ref Unsafe.Add(ref wp, c * {I(tbv)});");
+            Body(i => $"Unsafe.Add(ref xp, {(i == 0 ? "c" : $"c + {I(i * xImage)}")})", "wk");
+            _w.Close();
+            _w.Close();
+            _w.Close();
+        }
+
+        _w.Line();
+        for (int i = 0; i < g; i++)
+        {
+            for (int j = 0; j < tb; j++)
+            {
+                _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(i)}_{I(j)}")}.StoreUnsafe(ref y, {I((i * yImage) + (j * v))});");
+            }
+        }
+
+        _w.Close();
+    }
+
+    /// <summary>Output vectors per weight tile as packed at load: the group tile when batches are grouped, else the tile.</summary>
+    internal static int PackVectors(NetworkPlan plan, StepPlan s) => plan.BatchGroup > 1 ? s.GroupTileVectors : s.TileVectors;
+
+    private void EmitDenseTile(StepPlan s, int tb, int startVector)
+    {
+        var l = Layer(s);
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int v = _v, tbv = tb * v, nb = y.Cp / v, pv = PackVectors(_plan, s);
+        long kTotal = l.In.Size;
+        _w.Line();
+        _w.Line($"/// <summary>{I(tbv)} outputs of {Xml(l.Spec.Name)} over all {I(kTotal)} features.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Tile{I(tb)}(ref float x, ref float w, ref float b, ref float y)");
+        ActConstants(s.Activation, s.Alpha);
+        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, tb).Select(j => $"a{I(j)} = {Load("b", Off(j * v))}")) + ";");
+
+        // The weights are packed in tiles of pv vectors ([feature][pv * V] each); this tile reads one stream per packed tile.
+        int streams = ((tb - 1) / pv) + 1;
+
+        void Body(string xRef, string k)
+        {
+            _w.Line($"var xk = {_vs}.Create({xRef});");
+            for (int m = 0; m < streams; m++)
+            {
+                int packStart = (startVector / pv * pv) + (m * pv);
+                int width = Math.Min(pv, nb - packStart);
+                long offset = (long)m * kTotal * pv * v;
+                _w.Line($"ref float w{I(m)} = ref Unsafe.Add(ref w, {Lin(k, (long)width * v, offset)});");
+            }
+
+            for (int j = 0; j < tb; j++)
+            {
+                _w.Line($"a{I(j)} = {_vs}.FusedMultiplyAdd(xk, {Load("w" + I(j / pv), Off((j % pv) * v))}, a{I(j)});");
+            }
+        }
+
+        if (x.Layout != Layout.Hwc)
+        {
+            _w.Open($"for (int k = 0; k < {I(kTotal)}; k++)");
+            Body("Unsafe.Add(ref x, k)", "k");
             _w.Close();
         }
         else
@@ -719,19 +902,19 @@ internal sealed class KernelEmitter
             {
                 _w.Open($"for (int p = 0; p < {I(x.H * x.W)}; p++)");
                 _w.Line($"ref float xp = ref Unsafe.Add(ref x, p * {I(x.Cp)});");
-                _w.Line($"ref float wp = ref Unsafe.Add(ref w, p * {I((long)x.C * tbv)});");
+                _w.Open($"for (int c = 0; c < {I(x.C)}; c++)");
+                _w.Line($"int k = (p * {I(x.C)}) + c;");
             }
             else
             {
                 _w.Open($"for (int ih = 0; ih < {I(x.H)}; ih++)");
                 _w.Open($"for (int iw = 0; iw < {I(x.W)}; iw++)");
                 _w.Line($"ref float xp = ref Unsafe.Add(ref x, {I(x.Index(0, 0, 0))} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
-                _w.Line($"ref float wp = ref Unsafe.Add(ref w, ((ih * {I(x.W)}) + iw) * {I((long)x.C * tbv)});");
+                _w.Open($"for (int c = 0; c < {I(x.C)}; c++)");
+                _w.Line($"int k = (((ih * {I(x.W)}) + iw) * {I(x.C)}) + c;");
             }
 
-            _w.Open($"for (int c = 0; c < {I(x.C)}; c++)");
-            _w.Line($"ref float wk = ref Unsafe.Add(ref wp, c * {I(tbv)});");
-            Body("Unsafe.Add(ref xp, c)", "wk");
+            Body("Unsafe.Add(ref xp, c)", "k");
             _w.Close();
             _w.Close();
             if (!merged)

@@ -102,6 +102,7 @@ internal enum StepKind
 /// <param name="FusedAdd">Index of an Add layer done in this convolution's store (Inputs[1] is the residual), or -1.</param>
 /// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
 /// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
+/// <param name="GroupTileVectors">Dense only: output vectors per register tile when a group of images is computed at once.</param>
 internal sealed record StepPlan(
     StepKind Kind,
     int Layer,
@@ -113,16 +114,23 @@ internal sealed record StepPlan(
     int FoldedBatchNorm,
     int FusedAdd,
     int TilePixels,
-    int TileVectors);
+    int TileVectors,
+    int GroupTileVectors);
 
 /// <summary>A complete plan for one vector width.</summary>
 /// <param name="Width">Floats per vector: 4 (Vector128), 8 (Vector256) or 16 (Vector512).</param>
+/// <param name="WorkspaceFloats">Workspace of one image.</param>
+/// <param name="BatchGroup">
+/// Images a batch computes together (1: one at a time). Dense-dominated networks run each step for a group of
+/// images, so a dense layer's weights stream once for the whole group (a small GEMM instead of GEMVs).
+/// </param>
 internal sealed record NetworkPlan(
     ShapedNetwork Net,
     int Width,
     EquatableArray<TensorPlan> Tensors,
     EquatableArray<StepPlan> Steps,
-    int WorkspaceFloats)
+    int WorkspaceFloats,
+    int BatchGroup)
 {
     public string VectorType => "Vector" + (Width * 32).ToString(System.Globalization.CultureInfo.InvariantCulture);
 

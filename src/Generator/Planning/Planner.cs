@@ -25,6 +25,7 @@ internal static class Planner
         public int FusedAdd = -1;
         public int TileP;
         public int TileB;
+        public int GroupTileB;
     }
 
     private sealed class Tensor
@@ -237,6 +238,7 @@ internal static class Planner
             {
                 int nb = (layers[s.Layer].Out.C + width - 1) / width;
                 s.TileB = Math.Min(nb, width == 8 ? 8 : 12);
+                s.GroupTileB = Math.Min(nb, width == 8 ? 2 : 3);
             }
         }
 
@@ -309,8 +311,8 @@ internal static class Planner
             id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
             t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
-            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.TileP, s.TileB)).ToEquatableArray();
-        return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total);
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
+        return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total, BatchGroup(net, width));
     }
 
     /// <summary>
@@ -364,6 +366,17 @@ internal static class Planner
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// Images per batch group when dense layers do at least half the work, else 1. The grouped dense tile is
+    /// images x vectors accumulators: 6 x 2 for Vector256 (16 registers), 8 x 3 for Vector512 and Vector128 (32).
+    /// </summary>
+    public static int BatchGroup(ShapedNetwork net, int width)
+    {
+        long dense = net.Layers.Where(l => l.Spec.Kind == LayerKind.Dense).Sum(l => l.Macs);
+        long all = net.Layers.Sum(l => l.Macs);
+        return dense > 0 && dense * 2 >= all ? (width == 8 ? 6 : 8) : 1;
     }
 
     private static bool NeedsBorder(LayerSpec s) => s.PadTop + s.PadLeft + s.PadBottom + s.PadRight > 0;

@@ -2074,7 +2074,7 @@ namespace Samples
             /// <remarks>
             /// Input: HWC 5x5, 16 floats per pixel (16 channels), read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order.<br/>
             /// Output: flat [120].<br/>
-            /// Weights: 1 tiles of [400 features][64 outputs] and one of [400][56].<br/>
+            /// Weights: packed at load in tiles of [400 features][64 outputs]; a tile of 8 vectors streams 1 of them, and a last tile of 7 vectors.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2095,19 +2095,19 @@ namespace Samples
                 for (int p = 0; p < 25; p++)
                 {
                     ref float xp = ref Unsafe.Add(ref x, p * 16);
-                    ref float wp = ref Unsafe.Add(ref w, p * 1024);
                     for (int c = 0; c < 16; c++)
                     {
-                        ref float wk = ref Unsafe.Add(ref wp, c * 64);
+                        int k = (p * 16) + c;
                         var xk = Vector256.Create(Unsafe.Add(ref xp, c));
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 16), a2);
-                        a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 24), a3);
-                        a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 32), a4);
-                        a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 40), a5);
-                        a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 48), a6);
-                        a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 56), a7);
+                        ref float w0 = ref Unsafe.Add(ref w, k * 64);
+                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 24), a3);
+                        a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 32), a4);
+                        a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 40), a5);
+                        a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 48), a6);
+                        a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 56), a7);
                     }
                 }
 
@@ -2130,18 +2130,18 @@ namespace Samples
                 for (int p = 0; p < 25; p++)
                 {
                     ref float xp = ref Unsafe.Add(ref x, p * 16);
-                    ref float wp = ref Unsafe.Add(ref w, p * 896);
                     for (int c = 0; c < 16; c++)
                     {
-                        ref float wk = ref Unsafe.Add(ref wp, c * 56);
+                        int k = (p * 16) + c;
                         var xk = Vector256.Create(Unsafe.Add(ref xp, c));
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
-                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 16), a2);
-                        a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 24), a3);
-                        a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 32), a4);
-                        a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 40), a5);
-                        a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 48), a6);
+                        ref float w0 = ref Unsafe.Add(ref w, k * 56);
+                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
+                        a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 16), a2);
+                        a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 24), a3);
+                        a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 32), a4);
+                        a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 40), a5);
+                        a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 48), a6);
                     }
                 }
 
@@ -2158,7 +2158,7 @@ namespace Samples
             /// <remarks>
             /// Input: flat [120].<br/>
             /// Output: flat [84] padded to 88.<br/>
-            /// Weights: 1 tiles of [120 features][64 outputs] and one of [120][24].<br/>
+            /// Weights: packed at load in tiles of [120 features][64 outputs]; a tile of 8 vectors streams 1 of them, and a last tile of 3 vectors.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2178,16 +2178,16 @@ namespace Samples
                 Vector256<float> a0 = Vector256.LoadUnsafe(ref b), a1 = Vector256.LoadUnsafe(ref b, 8), a2 = Vector256.LoadUnsafe(ref b, 16), a3 = Vector256.LoadUnsafe(ref b, 24), a4 = Vector256.LoadUnsafe(ref b, 32), a5 = Vector256.LoadUnsafe(ref b, 40), a6 = Vector256.LoadUnsafe(ref b, 48), a7 = Vector256.LoadUnsafe(ref b, 56);
                 for (int k = 0; k < 120; k++)
                 {
-                    ref float wk = ref Unsafe.Add(ref w, k * 64);
                     var xk = Vector256.Create(Unsafe.Add(ref x, k));
-                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
-                    a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 16), a2);
-                    a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 24), a3);
-                    a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 32), a4);
-                    a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 40), a5);
-                    a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 48), a6);
-                    a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 56), a7);
+                    ref float w0 = ref Unsafe.Add(ref w, k * 64);
+                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
+                    a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 16), a2);
+                    a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 24), a3);
+                    a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 32), a4);
+                    a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 40), a5);
+                    a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 48), a6);
+                    a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 56), a7);
                 }
 
                 Vector256.MaxNative(a0, zero).StoreUnsafe(ref y, 0);
@@ -2208,11 +2208,11 @@ namespace Samples
                 Vector256<float> a0 = Vector256.LoadUnsafe(ref b), a1 = Vector256.LoadUnsafe(ref b, 8), a2 = Vector256.LoadUnsafe(ref b, 16);
                 for (int k = 0; k < 120; k++)
                 {
-                    ref float wk = ref Unsafe.Add(ref w, k * 24);
                     var xk = Vector256.Create(Unsafe.Add(ref x, k));
-                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
-                    a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 16), a2);
+                    ref float w0 = ref Unsafe.Add(ref w, k * 24);
+                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
+                    a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 16), a2);
                 }
 
                 Vector256.MaxNative(a0, zero).StoreUnsafe(ref y, 0);
@@ -2224,7 +2224,7 @@ namespace Samples
             /// <remarks>
             /// Input: flat [84] padded to 88.<br/>
             /// Output: flat [10] padded to 16.<br/>
-            /// Weights: 1 tiles of [84 features][16 outputs].<br/>
+            /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 2 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 2 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -2242,10 +2242,10 @@ namespace Samples
                 Vector256<float> a0 = Vector256.LoadUnsafe(ref b), a1 = Vector256.LoadUnsafe(ref b, 8);
                 for (int k = 0; k < 84; k++)
                 {
-                    ref float wk = ref Unsafe.Add(ref w, k * 16);
                     var xk = Vector256.Create(Unsafe.Add(ref x, k));
-                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
+                    ref float w0 = ref Unsafe.Add(ref w, k * 16);
+                    a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                    a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
                 }
 
                 a0.StoreUnsafe(ref y, 0);

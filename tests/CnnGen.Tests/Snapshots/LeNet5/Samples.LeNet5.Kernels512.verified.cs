@@ -1803,7 +1803,7 @@ namespace Samples
             /// <remarks>
             /// Input: HWC 5x5, 16 floats per pixel (16 channels), read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order.<br/>
             /// Output: flat [120] padded to 128.<br/>
-            /// Weights: 1 tiles of [400 features][128 outputs].<br/>
+            /// Weights: packed at load in tiles of [400 features][128 outputs]; a tile of 8 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1823,19 +1823,19 @@ namespace Samples
                 for (int p = 0; p < 25; p++)
                 {
                     ref float xp = ref Unsafe.Add(ref x, p * 16);
-                    ref float wp = ref Unsafe.Add(ref w, p * 2048);
                     for (int c = 0; c < 16; c++)
                     {
-                        ref float wk = ref Unsafe.Add(ref wp, c * 128);
+                        int k = (p * 16) + c;
                         var xk = Vector512.Create(Unsafe.Add(ref xp, c));
-                        a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk), a0);
-                        a1 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 16), a1);
-                        a2 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 32), a2);
-                        a3 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 48), a3);
-                        a4 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 64), a4);
-                        a5 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 80), a5);
-                        a6 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 96), a6);
-                        a7 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 112), a7);
+                        ref float w0 = ref Unsafe.Add(ref w, k * 128);
+                        a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0), a0);
+                        a1 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 16), a1);
+                        a2 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 32), a2);
+                        a3 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 48), a3);
+                        a4 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 64), a4);
+                        a5 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 80), a5);
+                        a6 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 96), a6);
+                        a7 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 112), a7);
                     }
                 }
 
@@ -1853,7 +1853,7 @@ namespace Samples
             /// <remarks>
             /// Input: flat [120] padded to 128.<br/>
             /// Output: flat [84] padded to 96.<br/>
-            /// Weights: 1 tiles of [120 features][96 outputs].<br/>
+            /// Weights: packed at load in tiles of [120 features][96 outputs]; a tile of 6 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 6 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1872,14 +1872,14 @@ namespace Samples
                 Vector512<float> a0 = Vector512.LoadUnsafe(ref b), a1 = Vector512.LoadUnsafe(ref b, 16), a2 = Vector512.LoadUnsafe(ref b, 32), a3 = Vector512.LoadUnsafe(ref b, 48), a4 = Vector512.LoadUnsafe(ref b, 64), a5 = Vector512.LoadUnsafe(ref b, 80);
                 for (int k = 0; k < 120; k++)
                 {
-                    ref float wk = ref Unsafe.Add(ref w, k * 96);
                     var xk = Vector512.Create(Unsafe.Add(ref x, k));
-                    a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk), a0);
-                    a1 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 16), a1);
-                    a2 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 32), a2);
-                    a3 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 48), a3);
-                    a4 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 64), a4);
-                    a5 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk, 80), a5);
+                    ref float w0 = ref Unsafe.Add(ref w, k * 96);
+                    a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0), a0);
+                    a1 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 16), a1);
+                    a2 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 32), a2);
+                    a3 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 48), a3);
+                    a4 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 64), a4);
+                    a5 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0, 80), a5);
                 }
 
                 Vector512.MaxNative(a0, zero).StoreUnsafe(ref y, 0);
@@ -1894,7 +1894,7 @@ namespace Samples
             /// <remarks>
             /// Input: flat [84] padded to 96.<br/>
             /// Output: flat [10] padded to 16.<br/>
-            /// Weights: 1 tiles of [84 features][16 outputs].<br/>
+            /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 1 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 1 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1912,9 +1912,9 @@ namespace Samples
                 Vector512<float> a0 = Vector512.LoadUnsafe(ref b);
                 for (int k = 0; k < 84; k++)
                 {
-                    ref float wk = ref Unsafe.Add(ref w, k * 16);
                     var xk = Vector512.Create(Unsafe.Add(ref x, k));
-                    a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref wk), a0);
+                    ref float w0 = ref Unsafe.Add(ref w, k * 16);
+                    a0 = Vector512.FusedMultiplyAdd(xk, Vector512.LoadUnsafe(ref w0), a0);
                 }
 
                 a0.StoreUnsafe(ref y, 0);

@@ -928,7 +928,7 @@ namespace Samples
             /// <remarks>
             /// Input: HWC 1x1, 16 floats per pixel (16 channels), read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order.<br/>
             /// Output: flat [10] padded to 16.<br/>
-            /// Weights: 1 tiles of [16 features][16 outputs].<br/>
+            /// Weights: packed at load in tiles of [16 features][16 outputs]; a tile of 2 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 2 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -947,13 +947,13 @@ namespace Samples
                 for (int p = 0; p < 1; p++)
                 {
                     ref float xp = ref Unsafe.Add(ref x, p * 16);
-                    ref float wp = ref Unsafe.Add(ref w, p * 256);
                     for (int c = 0; c < 16; c++)
                     {
-                        ref float wk = ref Unsafe.Add(ref wp, c * 16);
+                        int k = (p * 16) + c;
                         var xk = Vector256.Create(Unsafe.Add(ref xp, c));
-                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk), a0);
-                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref wk, 8), a1);
+                        ref float w0 = ref Unsafe.Add(ref w, k * 16);
+                        a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0), a0);
+                        a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref w0, 8), a1);
                     }
                 }
 
