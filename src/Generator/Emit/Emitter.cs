@@ -447,6 +447,18 @@ internal static class Emitter
         w.Close();
         w.Close();
         w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs a batch on up to <paramref name=\"threads\"/> threads, each taking a contiguous slice of the images");
+        w.Line("/// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line("/// <exception cref=\"ArgumentException\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
+        w.Line("public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)");
+        w.Open();
+        w.Line($"Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
+        w.Line("Parallelism.Split(threads, batchSize, (start, count) =>");
+        w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
+        w.Close();
+        w.Line();
         w.Line("/// <summary>The index of the largest output for one image (the predicted class).</summary>");
         w.Line("/// <exception cref=\"ArgumentException\">The input has the wrong length or is not finite.</exception>");
         w.Line("public int Classify(ReadOnlySpan<float> input)");

@@ -20,6 +20,9 @@ public interface INetwork
     /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another.</summary>
     void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize);
 
+    /// <summary>Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice.</summary>
+    void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads);
+
     /// <summary>The index of the largest output.</summary>
     int Classify(ReadOnlySpan<float> input);
 }

@@ -147,6 +147,44 @@ public sealed class RuntimeBehaviourTests
         Assert.That(failures, Is.Zero);
     }
 
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    [TestCase(64)]
+    public void Batches_on_many_threads_give_the_single_thread_results(int threads)
+    {
+        var (images, _) = Fixtures.MnistTest();
+        const int n = 50;
+        var inputs = images.AsMemory(0, n * 784);
+        foreach (INetwork net in new INetwork[] { LeNet5.Load(Weights), Mlp.Load(Fixtures.Model("mlp", "weights.safetensors")) })
+        {
+            var expected = new float[n * 10];
+            net.PredictBatch(inputs.Span, expected, n);
+            var actual = new float[n * 10];
+            net.PredictBatch(inputs, actual, n, threads);
+            Assert.That(actual, Is.EqualTo(expected));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => LeNet5.Load(Weights).PredictBatch(inputs, new float[n * 10], n, 0));
+    }
+
+    [Test]
+    public void Grouped_batches_match_single_predictions_for_every_batch_size()
+    {
+        // The MLP runs dense layers 6 or 8 images at a time; every remainder must still be right.
+        var net = Mlp.Load(Fixtures.Model("mlp", "weights.safetensors"));
+        var (images, _) = Fixtures.MnistTest();
+        for (int n = 0; n <= 19; n++)
+        {
+            var batch = new float[n * 10];
+            net.PredictBatch(images.AsSpan(0, n * 784), batch, n);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.That(batch.AsSpan(i * 10, 10).ToArray(), Is.EqualTo(net.Predict(images.AsSpan(i * 784, 784))).Within(1e-6), $"batch {n}, image {i}");
+            }
+        }
+    }
+
     [Test]
     public void Predict_allocates_nothing_in_steady_state()
     {

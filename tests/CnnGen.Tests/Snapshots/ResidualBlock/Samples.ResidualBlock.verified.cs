@@ -233,6 +233,18 @@ namespace Samples
             }
         }
 
+        /// <summary>
+        /// Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice of the images
+        /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
+        /// </summary>
+        /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        {
+            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
+            Parallelism.Split(threads, batchSize, (start, count) =>
+                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+        }
+
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="ArgumentException">The input has the wrong length or is not finite.</exception>
         public int Classify(ReadOnlySpan<float> input)
