@@ -195,7 +195,7 @@ internal static class Emitter
         return w.ToString();
     }
 
-    private static bool HasWeights(StepPlan s) => s.Kind is StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm;
+    private static bool HasWeights(StepPlan s) => s.Kind is StepKind.Conv or StepKind.ConvPixels or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm;
 
     private static string Plural(int n, string word) => I(n) + " " + word + (n == 1 ? string.Empty : "s");
 
@@ -217,6 +217,7 @@ internal static class Emitter
             switch (s.Kind)
             {
                 case StepKind.Conv:
+                case StepKind.ConvPixels:
                 case StepKind.DepthwiseConv:
                 {
                     string desc = SourceWriter.Str($"Conv2D '{spec.Name}' ({Plural(spec.Units, "filter")}, {Plural(l.In.C / spec.Groups, "input channel")}{(spec.Groups > 1 ? " per group" : string.Empty)}, {I(spec.KernelH)}x{I(spec.KernelW)})");
@@ -288,6 +289,10 @@ internal static class Emitter
                 {
                     case StepKind.Conv:
                         w.Line($"_{id}Weight = Packing.Conv({id}Weight, {I(spec.Units)}, {I(l.In.C)}, {I(spec.Groups)}, {I(spec.KernelH)}, {I(spec.KernelW)}, paddedFilters: {I(y.Cp)}, tileFloats: {I(s.TileVectors * plan.Width)});");
+                        w.Line($"_{id}Bias = Packing.Bias({id}Bias, {I(spec.Units)}, {I(y.Cp)});");
+                        break;
+                    case StepKind.ConvPixels:
+                        w.Line($"_{id}Weight = Packing.ConvTaps({id}Weight, {I(spec.Units)}, {I(l.In.C)}, {I(spec.KernelH)}, {I(spec.KernelW)});");
                         w.Line($"_{id}Bias = Packing.Bias({id}Bias, {I(spec.Units)}, {I(y.Cp)});");
                         break;
                     case StepKind.DepthwiseConv:

@@ -63,6 +63,7 @@ internal sealed class KernelEmitter
             {
                 case StepKind.PackInput: EmitPackInput(step); break;
                 case StepKind.Conv: EmitConv(step); break;
+                case StepKind.ConvPixels: EmitConvPixels(step); break;
                 case StepKind.DepthwiseConv: EmitDepthwise(step); break;
                 case StepKind.Pool: EmitPool(step); break;
                 case StepKind.GlobalPool: EmitGlobalPool(step); break;
@@ -169,7 +170,7 @@ internal sealed class KernelEmitter
         string id = Planner.Identifier(layers[s.Layer < 0 ? 0 : s.Layer].Spec.Name);
         return s.Kind switch
         {
-            StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense => new[] { "_" + Camel(id) + "Weight", "_" + Camel(id) + "Bias" },
+            StepKind.Conv or StepKind.ConvPixels or StepKind.DepthwiseConv or StepKind.Dense => new[] { "_" + Camel(id) + "Weight", "_" + Camel(id) + "Bias" },
             StepKind.BatchNorm => new[] { "_" + Camel(id) + "Scale", "_" + Camel(id) + "Shift" },
             _ => Array.Empty<string>(),
         };
@@ -494,6 +495,93 @@ internal sealed class KernelEmitter
         }
 
         _w.Close();
+        _w.Close();
+    }
+
+    // ---------------------------------------------------------------- first-layer convolution over pixels
+
+    /// <summary>
+    /// A convolution reading the planar input with few channels and fewer filters than half a vector: vectors run
+    /// along each output row (V pixels), one accumulator per filter, each weight broadcast; every block of V pixels
+    /// is transposed to HWC through a small staging block.
+    /// </summary>
+    private void EmitConvPixels(StepPlan s)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int v = _v, oc = l.Out.C, c = x.C;
+        int rows = Math.Min(Planner.RoundUp(oc, 8), y.Cp);
+        int full = y.W / v;
+        bool tail = y.W % v != 0;
+        long xOrigin = x.Index(0, 0, 0) - ((long)spec.PadTop * x.RowStride) - spec.PadLeft;
+        Doc(s,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x1, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border.",
+            $"Only {I(oc)} filters: vectors run over {I(v)} output pixels of a row instead ({I(full)} blocks per row" + (tail ? ", the last one overlapping" : string.Empty) + $"), {I(oc)} accumulators, each weight broadcast.",
+            $"Weights: [{I(c)} channels][{I(spec.KernelH * spec.KernelW)} taps][{I(oc)} filters]; each block is transposed to HWC through a {I(rows)} x {I(v)} staging block.");
+        KernelHeader(s, weights: true);
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        _w.Line($"Span<float> stage = stackalloc float[{I(rows * v)}]; // rows {I(oc)}.. stay zero");
+        _w.Line("ref float st = ref MemoryMarshal.GetReference(stage);");
+        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+        if (full == 1)
+        {
+            _w.Line($"{s.Method}Pixels(ref xr, ref w, ref b, ref st);");
+            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref yr, {I(y.Cp)});");
+        }
+        else
+        {
+            _w.Open($"for (int ow = 0; ow < {I(full * v)}; ow += {I(v)})");
+            _w.Line($"{s.Method}Pixels(ref Unsafe.Add(ref xr, ow), ref w, ref b, ref st);");
+            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, ow * {I(y.Cp)}), {I(y.Cp)});");
+            _w.Close();
+        }
+        if (tail)
+        {
+            _w.Line();
+            _w.Line($"// The last block overlaps the previous one so it stays a whole vector.");
+            _w.Line($"{s.Method}Pixels(ref Unsafe.Add(ref xr, {I(y.W - v)}), ref w, ref b, ref st);");
+            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, {I((long)(y.W - v) * y.Cp)}), {I(y.Cp)});");
+        }
+
+        _w.Close();
+        _w.Close();
+
+        _w.Line();
+        _w.Line($"/// <summary>{I(v)} consecutive output pixels of {Xml(spec.Name)} for all {I(oc)} filters, one row of the staging block per filter.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Pixels(ref float x, ref float w, ref float b, ref float stage)");
+        ActConstants(s.Activation, s.Alpha);
+        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, oc).Select(o => $"a{I(o)} = {_vs}.Create({(o == 0 ? "b" : $"Unsafe.Add(ref b, {I(o)})")})")) + ";");
+        int taps = spec.KernelH * spec.KernelW;
+        for (int ic = 0; ic < c; ic++)
+        {
+            for (int kh = 0; kh < spec.KernelH; kh++)
+            {
+                for (int kw = 0; kw < spec.KernelW; kw++)
+                {
+                    long xOff = ((long)ic * x.ChannelStride) + ((long)kh * spec.DilationH * x.RowStride) + ((long)kw * spec.DilationW);
+                    long wOff = ((((long)ic * taps) + (kh * spec.KernelW) + kw) * oc);
+                    _w.Line($"var x{I(ic)}_{I(kh)}_{I(kw)} = {Load("x", Off(xOff))}; // channel {I(ic)}, tap ({I(kh)}, {I(kw)})");
+                    for (int o = 0; o < oc; o++)
+                    {
+                        _w.Line($"a{I(o)} = {_vs}.FusedMultiplyAdd(x{I(ic)}_{I(kh)}_{I(kw)}, {_vs}.Create(Unsafe.Add(ref w, {I(wOff + o)})), a{I(o)});");
+                    }
+                }
+            }
+        }
+
+        for (int o = 0; o < oc; o++)
+        {
+            _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(o)}")}.StoreUnsafe(ref stage, {I((long)o * v)});");
+        }
+
         _w.Close();
     }
 

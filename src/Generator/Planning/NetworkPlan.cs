@@ -82,6 +82,7 @@ internal enum StepKind
 {
     PackInput,
     Conv,
+    ConvPixels,
     DepthwiseConv,
     Pool,
     GlobalPool,

@@ -221,6 +221,18 @@ internal static class Planner
             }
         }
 
+        // A first convolution with few input channels and fewer filters than half a vector wastes most lanes when
+        // vectorized over filters; it reads the planar input along the width instead (vectors of output pixels).
+        foreach (var s in steps)
+        {
+            var l = s.Layer >= 0 ? layers[s.Layer] : null;
+            if (s.Kind == StepKind.Conv && l is not null && tensors[s.Inputs[0]].Layout == Layout.Chw && s.FusedAdd < 0
+                && l.Spec.Groups == 1 && l.Spec.StrideW == 1 && l.In.C <= 4 && l.Out.C * 2 <= width && l.Out.W >= width)
+            {
+                s.Kind = StepKind.ConvPixels;
+            }
+        }
+
         // Register tiles.
         foreach (var s in steps)
         {

@@ -35,6 +35,28 @@ public static class Packing
         return packed;
     }
 
+    /// <summary>
+    /// Convolution weights, OIHW <c>[filters, channels, kh, kw]</c>, to <c>[channel][kh][kw][filter]</c>: for kernels that
+    /// vectorize over output pixels and broadcast one weight per filter.
+    /// </summary>
+    public static float[] ConvTaps(ReadOnlySpan<float> oihw, int filters, int channels, int kh, int kw)
+    {
+        int taps = kh * kw;
+        var packed = new float[checked(channels * taps * filters)];
+        for (int o = 0; o < filters; o++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    packed[((((c * taps) + t) * filters)) + o] = oihw[(((o * channels) + c) * taps) + t];
+                }
+            }
+        }
+
+        return packed;
+    }
+
     /// <summary>Depthwise weights <c>[channels, 1, kh, kw]</c> to <c>[kh][kw][paddedChannels]</c>.</summary>
     public static float[] Depthwise(ReadOnlySpan<float> weights, int channels, int kh, int kw, int paddedChannels)
     {

@@ -100,914 +100,216 @@ namespace Samples
             /// Input: CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right).<br/>
             /// Output: HWC 28x28, 16 floats per pixel (6 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 2/2/2/2 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][25 taps][1 channels][16 filters], bias [16].<br/>
-            /// Register tile: 14 pixels x 1 vectors = 14 accumulators; 2 tiles per row.<br/>
+            /// Only 6 filters: vectors run over 16 output pixels of a row instead (1 blocks per row, the last one overlapping), 6 accumulators, each weight broadcast.<br/>
+            /// Weights: [1 channels][25 taps][6 filters]; each block is transposed to HWC through a 8 x 16 staging block.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1(ref float x, ref float y, float[] weight, float[] bias)
             {
                 ref float w = ref MemoryMarshal.GetArrayDataReference(weight);
                 ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
+                Span<float> stage = stackalloc float[128]; // rows 6.. stay zero
+                ref float st = ref MemoryMarshal.GetReference(stage);
                 for (int oh = 0; oh < 28; oh++)
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 32);
                     ref float yr = ref Unsafe.Add(ref y, oh * 448);
-                    for (int tile = 0; tile < 2; tile++)
-                    {
-                        Conv1Tile14(ref Unsafe.Add(ref xr, tile * 14), ref w, ref b, ref Unsafe.Add(ref yr, tile * 224));
-                    }
+                    Conv1Pixels(ref xr, ref w, ref b, ref st);
+                    Transpose.Run(ref st, 8, 16, 16, ref yr, 16);
+
+                    // The last block overlaps the previous one so it stays a whole vector.
+                    Conv1Pixels(ref Unsafe.Add(ref xr, 12), ref w, ref b, ref st);
+                    Transpose.Run(ref st, 8, 16, 16, ref Unsafe.Add(ref yr, 192), 16);
                 }
             }
 
-            /// <summary>14 output pixels of conv1, all 6 filters, 1 vectors at a time.</summary>
+            /// <summary>16 consecutive output pixels of conv1 for all 6 filters, one row of the staging block per filter.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Conv1Tile14(ref float x, ref float w, ref float b, ref float y)
+            private static void Conv1Pixels(ref float x, ref float w, ref float b, ref float stage)
             {
                 var zero = Vector512<float>.Zero;
-                {
-                    ref float wt = ref w;
-                    ref float bt = ref b;
-                    ref float yt = ref y;
-                    var bias0 = Vector512.LoadUnsafe(ref bt);
-                    Vector512<float> a0_0 = bias0;
-                    Vector512<float> a1_0 = bias0;
-                    Vector512<float> a2_0 = bias0;
-                    Vector512<float> a3_0 = bias0;
-                    Vector512<float> a4_0 = bias0;
-                    Vector512<float> a5_0 = bias0;
-                    Vector512<float> a6_0 = bias0;
-                    Vector512<float> a7_0 = bias0;
-                    Vector512<float> a8_0 = bias0;
-                    Vector512<float> a9_0 = bias0;
-                    Vector512<float> a10_0 = bias0;
-                    Vector512<float> a11_0 = bias0;
-                    Vector512<float> a12_0 = bias0;
-                    Vector512<float> a13_0 = bias0;
-                    // tap (0, 0)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 0);
-                        ref float wi = ref Unsafe.Add(ref wt, 0);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (0, 1)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 1);
-                        ref float wi = ref Unsafe.Add(ref wt, 16);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (0, 2)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 2);
-                        ref float wi = ref Unsafe.Add(ref wt, 32);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (0, 3)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 3);
-                        ref float wi = ref Unsafe.Add(ref wt, 48);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (0, 4)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 4);
-                        ref float wi = ref Unsafe.Add(ref wt, 64);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (1, 0)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 32);
-                        ref float wi = ref Unsafe.Add(ref wt, 80);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (1, 1)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 33);
-                        ref float wi = ref Unsafe.Add(ref wt, 96);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (1, 2)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 34);
-                        ref float wi = ref Unsafe.Add(ref wt, 112);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (1, 3)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 35);
-                        ref float wi = ref Unsafe.Add(ref wt, 128);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (1, 4)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 36);
-                        ref float wi = ref Unsafe.Add(ref wt, 144);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (2, 0)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 64);
-                        ref float wi = ref Unsafe.Add(ref wt, 160);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (2, 1)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 65);
-                        ref float wi = ref Unsafe.Add(ref wt, 176);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (2, 2)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 66);
-                        ref float wi = ref Unsafe.Add(ref wt, 192);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (2, 3)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 67);
-                        ref float wi = ref Unsafe.Add(ref wt, 208);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (2, 4)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 68);
-                        ref float wi = ref Unsafe.Add(ref wt, 224);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (3, 0)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 96);
-                        ref float wi = ref Unsafe.Add(ref wt, 240);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (3, 1)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 97);
-                        ref float wi = ref Unsafe.Add(ref wt, 256);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (3, 2)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 98);
-                        ref float wi = ref Unsafe.Add(ref wt, 272);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (3, 3)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 99);
-                        ref float wi = ref Unsafe.Add(ref wt, 288);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (3, 4)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 100);
-                        ref float wi = ref Unsafe.Add(ref wt, 304);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (4, 0)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 128);
-                        ref float wi = ref Unsafe.Add(ref wt, 320);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (4, 1)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 129);
-                        ref float wi = ref Unsafe.Add(ref wt, 336);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (4, 2)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 130);
-                        ref float wi = ref Unsafe.Add(ref wt, 352);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (4, 3)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 131);
-                        ref float wi = ref Unsafe.Add(ref wt, 368);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    // tap (4, 4)
-                    {
-                        ref float xi = ref Unsafe.Add(ref x, 132);
-                        ref float wi = ref Unsafe.Add(ref wt, 384);
-                        var w0 = Vector512.LoadUnsafe(ref wi);
-                        var x0 = Vector512.Create(xi);
-                        a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = Vector512.Create(Unsafe.Add(ref xi, 1));
-                        a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = Vector512.Create(Unsafe.Add(ref xi, 2));
-                        a2_0 = Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = Vector512.Create(Unsafe.Add(ref xi, 3));
-                        a3_0 = Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = Vector512.Create(Unsafe.Add(ref xi, 4));
-                        a4_0 = Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = Vector512.Create(Unsafe.Add(ref xi, 5));
-                        a5_0 = Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = Vector512.Create(Unsafe.Add(ref xi, 6));
-                        a6_0 = Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = Vector512.Create(Unsafe.Add(ref xi, 7));
-                        a7_0 = Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = Vector512.Create(Unsafe.Add(ref xi, 8));
-                        a8_0 = Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = Vector512.Create(Unsafe.Add(ref xi, 9));
-                        a9_0 = Vector512.FusedMultiplyAdd(x9, w0, a9_0);
-                        var x10 = Vector512.Create(Unsafe.Add(ref xi, 10));
-                        a10_0 = Vector512.FusedMultiplyAdd(x10, w0, a10_0);
-                        var x11 = Vector512.Create(Unsafe.Add(ref xi, 11));
-                        a11_0 = Vector512.FusedMultiplyAdd(x11, w0, a11_0);
-                        var x12 = Vector512.Create(Unsafe.Add(ref xi, 12));
-                        a12_0 = Vector512.FusedMultiplyAdd(x12, w0, a12_0);
-                        var x13 = Vector512.Create(Unsafe.Add(ref xi, 13));
-                        a13_0 = Vector512.FusedMultiplyAdd(x13, w0, a13_0);
-                    }
-                    Vector512.MaxNative(a0_0, zero).StoreUnsafe(ref yt, 0);
-                    Vector512.MaxNative(a1_0, zero).StoreUnsafe(ref yt, 16);
-                    Vector512.MaxNative(a2_0, zero).StoreUnsafe(ref yt, 32);
-                    Vector512.MaxNative(a3_0, zero).StoreUnsafe(ref yt, 48);
-                    Vector512.MaxNative(a4_0, zero).StoreUnsafe(ref yt, 64);
-                    Vector512.MaxNative(a5_0, zero).StoreUnsafe(ref yt, 80);
-                    Vector512.MaxNative(a6_0, zero).StoreUnsafe(ref yt, 96);
-                    Vector512.MaxNative(a7_0, zero).StoreUnsafe(ref yt, 112);
-                    Vector512.MaxNative(a8_0, zero).StoreUnsafe(ref yt, 128);
-                    Vector512.MaxNative(a9_0, zero).StoreUnsafe(ref yt, 144);
-                    Vector512.MaxNative(a10_0, zero).StoreUnsafe(ref yt, 160);
-                    Vector512.MaxNative(a11_0, zero).StoreUnsafe(ref yt, 176);
-                    Vector512.MaxNative(a12_0, zero).StoreUnsafe(ref yt, 192);
-                    Vector512.MaxNative(a13_0, zero).StoreUnsafe(ref yt, 208);
-                }
+                Vector512<float> a0 = Vector512.Create(b), a1 = Vector512.Create(Unsafe.Add(ref b, 1)), a2 = Vector512.Create(Unsafe.Add(ref b, 2)), a3 = Vector512.Create(Unsafe.Add(ref b, 3)), a4 = Vector512.Create(Unsafe.Add(ref b, 4)), a5 = Vector512.Create(Unsafe.Add(ref b, 5));
+                var x0_0_0 = Vector512.LoadUnsafe(ref x); // channel 0, tap (0, 0)
+                a0 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 0)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 1)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 2)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 3)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 4)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 5)), a5);
+                var x0_0_1 = Vector512.LoadUnsafe(ref x, 1); // channel 0, tap (0, 1)
+                a0 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 6)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 7)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 8)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 9)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 10)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 11)), a5);
+                var x0_0_2 = Vector512.LoadUnsafe(ref x, 2); // channel 0, tap (0, 2)
+                a0 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 12)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 13)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 14)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 15)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 16)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 17)), a5);
+                var x0_0_3 = Vector512.LoadUnsafe(ref x, 3); // channel 0, tap (0, 3)
+                a0 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 18)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 19)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 20)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 21)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 22)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 23)), a5);
+                var x0_0_4 = Vector512.LoadUnsafe(ref x, 4); // channel 0, tap (0, 4)
+                a0 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 24)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 25)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 26)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 27)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 28)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 29)), a5);
+                var x0_1_0 = Vector512.LoadUnsafe(ref x, 32); // channel 0, tap (1, 0)
+                a0 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 30)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 31)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 32)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 33)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 34)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 35)), a5);
+                var x0_1_1 = Vector512.LoadUnsafe(ref x, 33); // channel 0, tap (1, 1)
+                a0 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 36)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 37)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 38)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 39)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 40)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 41)), a5);
+                var x0_1_2 = Vector512.LoadUnsafe(ref x, 34); // channel 0, tap (1, 2)
+                a0 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 42)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 43)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 44)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 45)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 46)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 47)), a5);
+                var x0_1_3 = Vector512.LoadUnsafe(ref x, 35); // channel 0, tap (1, 3)
+                a0 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 48)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 49)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 50)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 51)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 52)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 53)), a5);
+                var x0_1_4 = Vector512.LoadUnsafe(ref x, 36); // channel 0, tap (1, 4)
+                a0 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 54)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 55)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 56)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 57)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 58)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 59)), a5);
+                var x0_2_0 = Vector512.LoadUnsafe(ref x, 64); // channel 0, tap (2, 0)
+                a0 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 60)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 61)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 62)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 63)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 64)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 65)), a5);
+                var x0_2_1 = Vector512.LoadUnsafe(ref x, 65); // channel 0, tap (2, 1)
+                a0 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 66)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 67)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 68)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 69)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 70)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 71)), a5);
+                var x0_2_2 = Vector512.LoadUnsafe(ref x, 66); // channel 0, tap (2, 2)
+                a0 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 72)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 73)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 74)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 75)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 76)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 77)), a5);
+                var x0_2_3 = Vector512.LoadUnsafe(ref x, 67); // channel 0, tap (2, 3)
+                a0 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 78)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 79)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 80)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 81)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 82)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 83)), a5);
+                var x0_2_4 = Vector512.LoadUnsafe(ref x, 68); // channel 0, tap (2, 4)
+                a0 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 84)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 85)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 86)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 87)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 88)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 89)), a5);
+                var x0_3_0 = Vector512.LoadUnsafe(ref x, 96); // channel 0, tap (3, 0)
+                a0 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 90)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 91)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 92)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 93)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 94)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 95)), a5);
+                var x0_3_1 = Vector512.LoadUnsafe(ref x, 97); // channel 0, tap (3, 1)
+                a0 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 96)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 97)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 98)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 99)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 100)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 101)), a5);
+                var x0_3_2 = Vector512.LoadUnsafe(ref x, 98); // channel 0, tap (3, 2)
+                a0 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 102)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 103)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 104)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 105)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 106)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 107)), a5);
+                var x0_3_3 = Vector512.LoadUnsafe(ref x, 99); // channel 0, tap (3, 3)
+                a0 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 108)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 109)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 110)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 111)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 112)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 113)), a5);
+                var x0_3_4 = Vector512.LoadUnsafe(ref x, 100); // channel 0, tap (3, 4)
+                a0 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 114)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 115)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 116)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 117)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 118)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 119)), a5);
+                var x0_4_0 = Vector512.LoadUnsafe(ref x, 128); // channel 0, tap (4, 0)
+                a0 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 120)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 121)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 122)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 123)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 124)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 125)), a5);
+                var x0_4_1 = Vector512.LoadUnsafe(ref x, 129); // channel 0, tap (4, 1)
+                a0 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 126)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 127)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 128)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 129)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 130)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 131)), a5);
+                var x0_4_2 = Vector512.LoadUnsafe(ref x, 130); // channel 0, tap (4, 2)
+                a0 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 132)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 133)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 134)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 135)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 136)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 137)), a5);
+                var x0_4_3 = Vector512.LoadUnsafe(ref x, 131); // channel 0, tap (4, 3)
+                a0 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 138)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 139)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 140)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 141)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 142)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 143)), a5);
+                var x0_4_4 = Vector512.LoadUnsafe(ref x, 132); // channel 0, tap (4, 4)
+                a0 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 144)), a0);
+                a1 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 145)), a1);
+                a2 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 146)), a2);
+                a3 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 147)), a3);
+                a4 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 148)), a4);
+                a5 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 149)), a5);
+                Vector512.MaxNative(a0, zero).StoreUnsafe(ref stage, 0);
+                Vector512.MaxNative(a1, zero).StoreUnsafe(ref stage, 16);
+                Vector512.MaxNative(a2, zero).StoreUnsafe(ref stage, 32);
+                Vector512.MaxNative(a3, zero).StoreUnsafe(ref stage, 48);
+                Vector512.MaxNative(a4, zero).StoreUnsafe(ref stage, 64);
+                Vector512.MaxNative(a5, zero).StoreUnsafe(ref stage, 80);
             }
 
             /// <summary>maxpool1: MaxPool2D -&gt; 6x14x14.</summary>

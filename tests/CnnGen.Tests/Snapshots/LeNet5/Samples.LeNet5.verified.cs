@@ -114,7 +114,7 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _conv1Weight = Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
+                    _conv1Weight = Packing.ConvTaps(conv1Weight, 6, 1, 5, 5);
                     _conv1Bias = Packing.Bias(conv1Bias, 6, 16);
                     _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
                     _conv2Bias = Packing.Bias(conv2Bias, 16, 16);

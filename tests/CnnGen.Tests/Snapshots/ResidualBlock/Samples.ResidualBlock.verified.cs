@@ -120,7 +120,7 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _stemWeight = Packing.ConvTaps(stemWeight, 8, 3, 3, 3);
                     _stemBias = Packing.Bias(stemBias, 8, 16);
                     _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
                     _c1Bias = Packing.Bias(c1Bias, 16, 16);
