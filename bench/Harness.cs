@@ -187,6 +187,8 @@ internal static class FmaPeak
 /// <summary>
 /// Splits a batch across N threads: N-1 dedicated workers plus the calling thread, each calling PredictBatch on its
 /// slice. Uses a Barrier, so a run allocates nothing; each thread records the bytes it allocated.
+/// With <c>generated</c> set, a run instead calls the generated PredictBatch(ReadOnlyMemory, Memory, batchSize, threads)
+/// overload (Parallel.For over contiguous slices) from the calling thread.
 /// </summary>
 internal sealed class BatchRunner : IDisposable
 {
@@ -199,20 +201,22 @@ internal sealed class BatchRunner : IDisposable
     private readonly Barrier _done;
     private readonly Thread[] _workers;
     private readonly long[] _allocated;
+    private readonly bool _generated;
     private volatile bool _stop;
 
-    public BatchRunner(INetwork net, float[] inputs, float[] outputs, int batch, int threads)
+    public BatchRunner(INetwork net, float[] inputs, float[] outputs, int batch, int threads, bool generated = false)
     {
         _net = net;
         _inputs = inputs;
         _outputs = outputs;
         _batch = batch;
         _threads = Math.Clamp(threads, 1, batch);
+        _generated = generated && batch > 1;
         _allocated = new long[_threads];
         _start = new Barrier(_threads);
         _done = new Barrier(_threads);
-        _workers = new Thread[_threads - 1];
-        for (int t = 1; t < _threads; t++)
+        _workers = new Thread[_generated ? 0 : _threads - 1];
+        for (int t = 1; t < _threads && !_generated; t++)
         {
             int id = t;
             _workers[t - 1] = new Thread(() => WorkerLoop(id)) { IsBackground = true, Name = "bench-worker-" + id };
@@ -243,6 +247,15 @@ internal sealed class BatchRunner : IDisposable
     /// <summary>One batched call: every thread runs its slice; returns when all are done.</summary>
     public void Run()
     {
+        if (_generated)
+        {
+            // Counts the calling thread's allocations only (the pool threads' are not visible here).
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _net.PredictBatch(_inputs, _outputs, _batch, _threads);
+            _allocated[0] += GC.GetAllocatedBytesForCurrentThread() - before;
+            return;
+        }
+
         if (_threads == 1)
         {
             RunSlice(0);
@@ -291,7 +304,7 @@ internal sealed class BatchRunner : IDisposable
 
     public void Dispose()
     {
-        if (_threads > 1)
+        if (_threads > 1 && !_generated)
         {
             _stop = true;
             _start.SignalAndWait();

@@ -8,7 +8,7 @@ namespace CnnGen.Bench;
 
 /// <summary>
 /// dotnet run -c Release --project bench/CnnGen.Bench.csproj -- [--models a,b] [--batch 1,64] [--threads N]
-///     [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]
+///     [--parallel bench|generated] [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]
 /// dotnet run -c Release --project bench/CnnGen.Bench.csproj -- --report CNNGEN.json --compare ORT.json
 /// </summary>
 internal static class Program
@@ -94,7 +94,7 @@ internal static class Program
                     }
 
                     var outputs = new float[batch * net.OutputSize];
-                    using var runner = new BatchRunner(net, inputs, outputs, batch, opt.Threads);
+                    using var runner = new BatchRunner(net, inputs, outputs, batch, opt.Threads, opt.GeneratedParallel);
                     var t = Timer.Measure(runner.Run, opt.Seconds, batch == 1 ? 200 : 10);
 
                     runner.ResetAllocated();
@@ -215,6 +215,8 @@ internal sealed class Options
         "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
         "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
         "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
+        "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +
+        "                                     generated PredictBatch(ReadOnlyMemory, Memory, batchSize, threads))\n" +
         "       cnngen-bench --report CNNGEN.json --compare ORT.json   (prints the ratio table only)";
 
     public HashSet<string>? Models { get; private set; }
@@ -226,6 +228,7 @@ internal sealed class Options
     public string? Compare { get; private set; }
     public string? Report { get; private set; }
     public bool Alignment { get; private set; }
+    public bool GeneratedParallel { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -283,6 +286,14 @@ internal sealed class Options
                     break;
                 case "--report":
                     o.Report = Value();
+                    break;
+                case "--parallel":
+                    o.GeneratedParallel = Value() switch
+                    {
+                        "bench" => false,
+                        "generated" => true,
+                        var v => throw new ArgumentException("--parallel takes bench or generated, not '" + v + "'"),
+                    };
                     break;
                 case "--alignment":
                     o.Alignment = true;

@@ -211,7 +211,7 @@ internal static class Emitter
         {
             var l = net.Layers[s.Layer];
             var spec = l.Spec;
-            string id = KernelEmitter.Camel(Planner.Identifier(spec.Name));
+            string id = KernelEmitter.Camel(Planner.LayerIdentifiers(net.Layers)[s.Layer]);
             string key = SourceWriter.Str(spec.Name);
             w.Line();
             switch (s.Kind)
@@ -282,7 +282,7 @@ internal static class Emitter
             {
                 var l = net.Layers[s.Layer];
                 var spec = l.Spec;
-                string id = KernelEmitter.Camel(Planner.Identifier(spec.Name));
+                string id = KernelEmitter.Camel(Planner.LayerIdentifiers(net.Layers)[s.Layer]);
                 var x = plan.Tensors[s.Inputs[0]];
                 var y = plan.Tensors[s.Output];
                 switch (s.Kind)
@@ -459,6 +459,11 @@ internal static class Emitter
         w.Line("/// <exception cref=\"ArgumentException\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
         w.Line("public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)");
         w.Open();
+        w.Open("if (threads == 1)");
+        w.Line("PredictBatch(inputs.Span, outputs.Span, batchSize);");
+        w.Line("return;");
+        w.Close();
+        w.Line();
         w.Line($"Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
         w.Line("Parallelism.Split(threads, batchSize, (start, count) =>");
         w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");

@@ -167,7 +167,7 @@ internal sealed class KernelEmitter
     /// <summary>The weight fields a step reads, in the order its kernel takes them.</summary>
     internal static IEnumerable<string> WeightFields(StepPlan s, EquatableArray<ShapedLayer> layers)
     {
-        string id = Planner.Identifier(layers[s.Layer < 0 ? 0 : s.Layer].Spec.Name);
+        string id = Planner.LayerIdentifiers(layers)[s.Layer < 0 ? 0 : s.Layer];
         return s.Kind switch
         {
             StepKind.Conv or StepKind.ConvPixels or StepKind.DepthwiseConv or StepKind.Dense => new[] { "_" + Camel(id) + "Weight", "_" + Camel(id) + "Bias" },
@@ -246,7 +246,6 @@ internal sealed class KernelEmitter
 
     private void Doc(StepPlan s, params string[] remarks)
     {
-        var l = Layer(s);
         _w.Line($"/// <summary>{Xml(StepTitle(s))}.</summary>");
         if (remarks.Length > 0)
         {
@@ -258,8 +257,6 @@ internal sealed class KernelEmitter
 
             _w.Line("/// </remarks>");
         }
-
-        _ = l;
     }
 
     private static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
@@ -516,49 +513,67 @@ internal sealed class KernelEmitter
         int full = y.W / v;
         bool tail = y.W % v != 0;
         long xOrigin = x.Index(0, 0, 0) - ((long)spec.PadTop * x.RowStride) - spec.PadLeft;
+
+        // Blocks of v pixels along a row; the last one overlaps the previous so it stays a whole vector. When the
+        // whole row fits the register budget, one call computes every block (more independent accumulators).
+        var blocks = Enumerable.Range(0, full).Select(i => i * v).ToList();
+        if (tail)
+        {
+            blocks.Add(y.W - v);
+        }
+
+        bool wholeRow = blocks.Count > 1 && blocks.Count * oc <= (_plan.Registers == 16 ? 12 : 24);
+        var offsets = wholeRow ? blocks : new List<int> { 0 };
         Doc(s,
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x1, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border.",
-            $"Only {I(oc)} filters: vectors run over {I(v)} output pixels of a row instead ({I(full)} blocks per row" + (tail ? ", the last one overlapping" : string.Empty) + $"), {I(oc)} accumulators, each weight broadcast.",
+            $"Only {I(oc)} filters: vectors run over {I(v)} output pixels of a row instead, in blocks starting at " + string.Join(", ", blocks.Select(b => I(b)))
+                + $"; {I(offsets.Count * oc)} accumulators ({(wholeRow ? "the whole row at once" : "one block at a time")}), each weight broadcast.",
             $"Weights: [{I(c)} channels][{I(spec.KernelH * spec.KernelW)} taps][{I(oc)} filters]; each block is transposed to HWC through a {I(rows)} x {I(v)} staging block.");
         KernelHeader(s, weights: true);
         _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
         _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
-        _w.Line($"Span<float> stage = stackalloc float[{I(rows * v)}]; // rows {I(oc)}.. stay zero");
+        _w.Line($"Span<float> stage = stackalloc float[{I(offsets.Count * rows * v)}]; // rows {I(oc)}.. of each block stay zero");
         _w.Line("ref float st = ref MemoryMarshal.GetReference(stage);");
         _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
         _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
         _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-        if (full == 1)
+        if (wholeRow)
         {
             _w.Line($"{s.Method}Pixels(ref xr, ref w, ref b, ref st);");
-            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref yr, {I(y.Cp)});");
+            for (int k = 0; k < blocks.Count; k++)
+            {
+                _w.Line($"Transpose.Run(ref {(k == 0 ? "st" : $"Unsafe.Add(ref st, {I((long)k * rows * v)})")}, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, {I((long)blocks[k] * y.Cp)}), {I(y.Cp)});");
+            }
         }
         else
         {
-            _w.Open($"for (int ow = 0; ow < {I(full * v)}; ow += {I(v)})");
-            _w.Line($"{s.Method}Pixels(ref Unsafe.Add(ref xr, ow), ref w, ref b, ref st);");
-            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, ow * {I(y.Cp)}), {I(y.Cp)});");
-            _w.Close();
-        }
-        if (tail)
-        {
-            _w.Line();
-            _w.Line($"// The last block overlaps the previous one so it stays a whole vector.");
-            _w.Line($"{s.Method}Pixels(ref Unsafe.Add(ref xr, {I(y.W - v)}), ref w, ref b, ref st);");
-            _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, {I((long)(y.W - v) * y.Cp)}), {I(y.Cp)});");
+            foreach (int start in blocks)
+            {
+                _w.Line($"{s.Method}Pixels(ref Unsafe.Add(ref xr, {I(start)}), ref w, ref b, ref st);");
+                _w.Line($"Transpose.Run(ref st, {I(rows)}, {I(v)}, {I(v)}, ref Unsafe.Add(ref yr, {I((long)start * y.Cp)}), {I(y.Cp)});");
+            }
         }
 
         _w.Close();
         _w.Close();
 
         _w.Line();
-        _w.Line($"/// <summary>{I(v)} consecutive output pixels of {Xml(spec.Name)} for all {I(oc)} filters, one row of the staging block per filter.</summary>");
+        _w.Line($"/// <summary>{I(offsets.Count * v)} output pixels of {Xml(spec.Name)} for all {I(oc)} filters, one staging row per filter and block.</summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         _w.Open($"private static void {s.Method}Pixels(ref float x, ref float w, ref float b, ref float stage)");
         ActConstants(s.Activation, s.Alpha);
-        _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, oc).Select(o => $"a{I(o)} = {_vs}.Create({(o == 0 ? "b" : $"Unsafe.Add(ref b, {I(o)})")})")) + ";");
+        for (int o = 0; o < oc; o++)
+        {
+            _w.Line($"var bias{I(o)} = {_vs}.Create({(o == 0 ? "b" : $"Unsafe.Add(ref b, {I(o)})")});");
+        }
+
+        for (int k = 0; k < offsets.Count; k++)
+        {
+            _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, oc).Select(o => $"a{I(k)}_{I(o)} = bias{I(o)}")) + ";");
+        }
+
         int taps = spec.KernelH * spec.KernelW;
         for (int ic = 0; ic < c; ic++)
         {
@@ -567,19 +582,34 @@ internal sealed class KernelEmitter
                 for (int kw = 0; kw < spec.KernelW; kw++)
                 {
                     long xOff = ((long)ic * x.ChannelStride) + ((long)kh * spec.DilationH * x.RowStride) + ((long)kw * spec.DilationW);
-                    long wOff = ((((long)ic * taps) + (kh * spec.KernelW) + kw) * oc);
-                    _w.Line($"var x{I(ic)}_{I(kh)}_{I(kw)} = {Load("x", Off(xOff))}; // channel {I(ic)}, tap ({I(kh)}, {I(kw)})");
+                    long wOff = (((long)ic * taps) + (kh * spec.KernelW) + kw) * oc;
+                    _w.Line($"// channel {I(ic)}, tap ({I(kh)}, {I(kw)})");
+                    _w.Open();
                     for (int o = 0; o < oc; o++)
                     {
-                        _w.Line($"a{I(o)} = {_vs}.FusedMultiplyAdd(x{I(ic)}_{I(kh)}_{I(kw)}, {_vs}.Create(Unsafe.Add(ref w, {I(wOff + o)})), a{I(o)});");
+                        _w.Line($"var w{I(o)} = {_vs}.Create(Unsafe.Add(ref w, {I(wOff + o)}));");
                     }
+
+                    for (int k = 0; k < offsets.Count; k++)
+                    {
+                        _w.Line($"var x{I(k)} = {Load("x", Off(xOff + offsets[k]))};");
+                        for (int o = 0; o < oc; o++)
+                        {
+                            _w.Line($"a{I(k)}_{I(o)} = {_vs}.FusedMultiplyAdd(x{I(k)}, w{I(o)}, a{I(k)}_{I(o)});");
+                        }
+                    }
+
+                    _w.Close();
                 }
             }
         }
 
-        for (int o = 0; o < oc; o++)
+        for (int k = 0; k < offsets.Count; k++)
         {
-            _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(o)}")}.StoreUnsafe(ref stage, {I((long)o * v)});");
+            for (int o = 0; o < oc; o++)
+            {
+                _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(k)}_{I(o)}")}.StoreUnsafe(ref stage, {I(((long)k * rows * v) + ((long)o * v))});");
+            }
         }
 
         _w.Close();

@@ -410,9 +410,33 @@ internal static class Planner
     {
         StepKind.PackInput => "PackInput",
         StepKind.CopyOutput => "CopyOutput",
-        StepKind.Softmax => Identifier(layers[s.Layer].Spec.Name) + "Softmax",
-        _ => Identifier(layers[s.Layer].Spec.Name),
+        StepKind.Softmax => LayerIdentifiers(layers)[s.Layer] + "Softmax",
+        _ => LayerIdentifiers(layers)[s.Layer],
     };
+
+    /// <summary>
+    /// A unique PascalCase identifier per layer, for its kernel methods and weight fields: layer names that map to the
+    /// same identifier (<c>conv1</c> and <c>Conv1</c>) or to a fixed method name (<c>forward</c>) get their index appended.
+    /// </summary>
+    public static string[] LayerIdentifiers(EquatableArray<ShapedLayer> layers)
+    {
+        var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "Forward", "ForwardGroup", "PackInput", "CopyOutput" };
+        var ids = new string[layers.Count];
+        for (int i = 0; i < layers.Count; i++)
+        {
+            string id = Identifier(layers[i].Spec.Name);
+            if (!taken.Add(id) || !taken.Add(id + "Softmax"))
+            {
+                id += "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                taken.Add(id);
+                taken.Add(id + "Softmax");
+            }
+
+            ids[i] = id;
+        }
+
+        return ids;
+    }
 
     /// <summary>A PascalCase C# identifier for a layer name (<c>layer1.conv2</c> becomes <c>Layer1Conv2</c>).</summary>
     public static string Identifier(string name)

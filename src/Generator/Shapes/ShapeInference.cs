@@ -21,7 +21,8 @@ internal static class ShapeInference
     {
         var spec = parsed.Spec!;
         var diags = parsed.Diagnostics;
-        int before = diags.Count(d => ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        // The parser's errors (not partial, generic, no input, ...) also stop generation.
+        int parseErrors = diags.Count(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
         var errors = new List<DiagnosticInfo>();
         void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? loc, params object[] args) => errors.Add(Parser.Diag(d, loc, args));
 
@@ -153,7 +154,7 @@ internal static class ShapeInference
         }
 
         diags.AddRange(errors);
-        if (errors.Count > 0 || before > 0)
+        if (errors.Count > 0 || parseErrors > 0)
         {
             return null;
         }
@@ -164,7 +165,6 @@ internal static class ShapeInference
     private static (TensorShape Out, long Params, long Macs, LayerSpec Layer)? InferLayer(
         LayerSpec l, LayerSource src, List<TensorShape> ins, Action<Microsoft.CodeAnalysis.DiagnosticDescriptor, LocationInfo?, object[]> report)
     {
-        int errorsBefore = 0;
         bool failed = false;
         void Fail(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? loc, params object[] args)
         {
@@ -180,7 +180,6 @@ internal static class ShapeInference
             }
         }
 
-        _ = errorsBefore;
         var x = ins[0];
         if (float.IsNaN(l.Alpha) || float.IsInfinity(l.Alpha))
         {
@@ -416,5 +415,4 @@ internal static class ShapeInference
         return (int)o;
     }
 
-    private static Microsoft.CodeAnalysis.DiagnosticDescriptor ById(string id) => DiagnosticDescriptors.ById(id);
 }

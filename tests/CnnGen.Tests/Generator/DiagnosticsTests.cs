@@ -221,6 +221,14 @@ public sealed class DiagnosticsTests
     }
 
     [Test]
+    public void Layer_names_that_collide_as_identifiers_still_compile()
+    {
+        var result = GeneratorHarness.Run("using CnnGen;\n[Network, Input(1, 6, 6), Conv2D(2, 3, Name = \"conv1\"), Conv2D(2, 1, Name = \"Conv1\"), Conv2D(2, 1, Name = \"forward\"), Conv2D(2, 1, Name = \"pack-input\"), Flatten, Dense(3, Name = \"1.x\"), Softmax(Name = \"fc\")] public partial class Net;");
+        Assert.That(result.GeneratorDiagnostics, Is.Empty);
+        Assert.That(result.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error), Is.Empty);
+    }
+
+    [Test]
     public void Every_descriptor_has_a_test_and_a_stable_unique_id()
     {
         var ids = typeof(DiagnosticsTests).GetMethods().Select(m => m.Name).Where(n => n.StartsWith("CNN", System.StringComparison.Ordinal)).Select(n => n[..7]).ToHashSet();

@@ -100,7 +100,7 @@ namespace Samples
             /// Input: CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right).<br/>
             /// Output: HWC 28x28, 16 floats per pixel (6 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 2/2/2/2 read from the input's zero border.<br/>
-            /// Only 6 filters: vectors run over 16 output pixels of a row instead (1 blocks per row, the last one overlapping), 6 accumulators, each weight broadcast.<br/>
+            /// Only 6 filters: vectors run over 16 output pixels of a row instead, in blocks starting at 0, 12; 12 accumulators (the whole row at once), each weight broadcast.<br/>
             /// Weights: [1 channels][25 taps][6 filters]; each block is transposed to HWC through a 8 x 16 staging block.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -108,208 +108,618 @@ namespace Samples
             {
                 ref float w = ref MemoryMarshal.GetArrayDataReference(weight);
                 ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
-                Span<float> stage = stackalloc float[128]; // rows 6.. stay zero
+                Span<float> stage = stackalloc float[256]; // rows 6.. of each block stay zero
                 ref float st = ref MemoryMarshal.GetReference(stage);
                 for (int oh = 0; oh < 28; oh++)
                 {
                     ref float xr = ref Unsafe.Add(ref x, oh * 32);
                     ref float yr = ref Unsafe.Add(ref y, oh * 448);
                     Conv1Pixels(ref xr, ref w, ref b, ref st);
-                    Transpose.Run(ref st, 8, 16, 16, ref yr, 16);
-
-                    // The last block overlaps the previous one so it stays a whole vector.
-                    Conv1Pixels(ref Unsafe.Add(ref xr, 12), ref w, ref b, ref st);
-                    Transpose.Run(ref st, 8, 16, 16, ref Unsafe.Add(ref yr, 192), 16);
+                    Transpose.Run(ref st, 8, 16, 16, ref Unsafe.Add(ref yr, 0), 16);
+                    Transpose.Run(ref Unsafe.Add(ref st, 128), 8, 16, 16, ref Unsafe.Add(ref yr, 192), 16);
                 }
             }
 
-            /// <summary>16 consecutive output pixels of conv1 for all 6 filters, one row of the staging block per filter.</summary>
+            /// <summary>32 output pixels of conv1 for all 6 filters, one staging row per filter and block.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1Pixels(ref float x, ref float w, ref float b, ref float stage)
             {
                 var zero = Vector512<float>.Zero;
-                Vector512<float> a0 = Vector512.Create(b), a1 = Vector512.Create(Unsafe.Add(ref b, 1)), a2 = Vector512.Create(Unsafe.Add(ref b, 2)), a3 = Vector512.Create(Unsafe.Add(ref b, 3)), a4 = Vector512.Create(Unsafe.Add(ref b, 4)), a5 = Vector512.Create(Unsafe.Add(ref b, 5));
-                var x0_0_0 = Vector512.LoadUnsafe(ref x); // channel 0, tap (0, 0)
-                a0 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 0)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 1)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 2)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 3)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 4)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_0_0, Vector512.Create(Unsafe.Add(ref w, 5)), a5);
-                var x0_0_1 = Vector512.LoadUnsafe(ref x, 1); // channel 0, tap (0, 1)
-                a0 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 6)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 7)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 8)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 9)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 10)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_0_1, Vector512.Create(Unsafe.Add(ref w, 11)), a5);
-                var x0_0_2 = Vector512.LoadUnsafe(ref x, 2); // channel 0, tap (0, 2)
-                a0 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 12)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 13)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 14)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 15)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 16)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_0_2, Vector512.Create(Unsafe.Add(ref w, 17)), a5);
-                var x0_0_3 = Vector512.LoadUnsafe(ref x, 3); // channel 0, tap (0, 3)
-                a0 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 18)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 19)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 20)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 21)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 22)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_0_3, Vector512.Create(Unsafe.Add(ref w, 23)), a5);
-                var x0_0_4 = Vector512.LoadUnsafe(ref x, 4); // channel 0, tap (0, 4)
-                a0 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 24)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 25)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 26)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 27)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 28)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_0_4, Vector512.Create(Unsafe.Add(ref w, 29)), a5);
-                var x0_1_0 = Vector512.LoadUnsafe(ref x, 32); // channel 0, tap (1, 0)
-                a0 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 30)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 31)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 32)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 33)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 34)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_1_0, Vector512.Create(Unsafe.Add(ref w, 35)), a5);
-                var x0_1_1 = Vector512.LoadUnsafe(ref x, 33); // channel 0, tap (1, 1)
-                a0 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 36)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 37)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 38)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 39)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 40)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_1_1, Vector512.Create(Unsafe.Add(ref w, 41)), a5);
-                var x0_1_2 = Vector512.LoadUnsafe(ref x, 34); // channel 0, tap (1, 2)
-                a0 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 42)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 43)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 44)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 45)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 46)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_1_2, Vector512.Create(Unsafe.Add(ref w, 47)), a5);
-                var x0_1_3 = Vector512.LoadUnsafe(ref x, 35); // channel 0, tap (1, 3)
-                a0 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 48)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 49)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 50)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 51)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 52)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_1_3, Vector512.Create(Unsafe.Add(ref w, 53)), a5);
-                var x0_1_4 = Vector512.LoadUnsafe(ref x, 36); // channel 0, tap (1, 4)
-                a0 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 54)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 55)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 56)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 57)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 58)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_1_4, Vector512.Create(Unsafe.Add(ref w, 59)), a5);
-                var x0_2_0 = Vector512.LoadUnsafe(ref x, 64); // channel 0, tap (2, 0)
-                a0 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 60)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 61)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 62)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 63)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 64)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_2_0, Vector512.Create(Unsafe.Add(ref w, 65)), a5);
-                var x0_2_1 = Vector512.LoadUnsafe(ref x, 65); // channel 0, tap (2, 1)
-                a0 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 66)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 67)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 68)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 69)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 70)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_2_1, Vector512.Create(Unsafe.Add(ref w, 71)), a5);
-                var x0_2_2 = Vector512.LoadUnsafe(ref x, 66); // channel 0, tap (2, 2)
-                a0 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 72)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 73)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 74)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 75)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 76)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_2_2, Vector512.Create(Unsafe.Add(ref w, 77)), a5);
-                var x0_2_3 = Vector512.LoadUnsafe(ref x, 67); // channel 0, tap (2, 3)
-                a0 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 78)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 79)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 80)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 81)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 82)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_2_3, Vector512.Create(Unsafe.Add(ref w, 83)), a5);
-                var x0_2_4 = Vector512.LoadUnsafe(ref x, 68); // channel 0, tap (2, 4)
-                a0 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 84)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 85)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 86)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 87)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 88)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_2_4, Vector512.Create(Unsafe.Add(ref w, 89)), a5);
-                var x0_3_0 = Vector512.LoadUnsafe(ref x, 96); // channel 0, tap (3, 0)
-                a0 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 90)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 91)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 92)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 93)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 94)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_3_0, Vector512.Create(Unsafe.Add(ref w, 95)), a5);
-                var x0_3_1 = Vector512.LoadUnsafe(ref x, 97); // channel 0, tap (3, 1)
-                a0 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 96)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 97)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 98)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 99)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 100)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_3_1, Vector512.Create(Unsafe.Add(ref w, 101)), a5);
-                var x0_3_2 = Vector512.LoadUnsafe(ref x, 98); // channel 0, tap (3, 2)
-                a0 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 102)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 103)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 104)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 105)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 106)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_3_2, Vector512.Create(Unsafe.Add(ref w, 107)), a5);
-                var x0_3_3 = Vector512.LoadUnsafe(ref x, 99); // channel 0, tap (3, 3)
-                a0 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 108)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 109)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 110)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 111)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 112)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_3_3, Vector512.Create(Unsafe.Add(ref w, 113)), a5);
-                var x0_3_4 = Vector512.LoadUnsafe(ref x, 100); // channel 0, tap (3, 4)
-                a0 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 114)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 115)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 116)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 117)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 118)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_3_4, Vector512.Create(Unsafe.Add(ref w, 119)), a5);
-                var x0_4_0 = Vector512.LoadUnsafe(ref x, 128); // channel 0, tap (4, 0)
-                a0 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 120)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 121)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 122)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 123)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 124)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_4_0, Vector512.Create(Unsafe.Add(ref w, 125)), a5);
-                var x0_4_1 = Vector512.LoadUnsafe(ref x, 129); // channel 0, tap (4, 1)
-                a0 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 126)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 127)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 128)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 129)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 130)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_4_1, Vector512.Create(Unsafe.Add(ref w, 131)), a5);
-                var x0_4_2 = Vector512.LoadUnsafe(ref x, 130); // channel 0, tap (4, 2)
-                a0 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 132)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 133)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 134)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 135)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 136)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_4_2, Vector512.Create(Unsafe.Add(ref w, 137)), a5);
-                var x0_4_3 = Vector512.LoadUnsafe(ref x, 131); // channel 0, tap (4, 3)
-                a0 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 138)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 139)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 140)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 141)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 142)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_4_3, Vector512.Create(Unsafe.Add(ref w, 143)), a5);
-                var x0_4_4 = Vector512.LoadUnsafe(ref x, 132); // channel 0, tap (4, 4)
-                a0 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 144)), a0);
-                a1 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 145)), a1);
-                a2 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 146)), a2);
-                a3 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 147)), a3);
-                a4 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 148)), a4);
-                a5 = Vector512.FusedMultiplyAdd(x0_4_4, Vector512.Create(Unsafe.Add(ref w, 149)), a5);
-                Vector512.MaxNative(a0, zero).StoreUnsafe(ref stage, 0);
-                Vector512.MaxNative(a1, zero).StoreUnsafe(ref stage, 16);
-                Vector512.MaxNative(a2, zero).StoreUnsafe(ref stage, 32);
-                Vector512.MaxNative(a3, zero).StoreUnsafe(ref stage, 48);
-                Vector512.MaxNative(a4, zero).StoreUnsafe(ref stage, 64);
-                Vector512.MaxNative(a5, zero).StoreUnsafe(ref stage, 80);
+                var bias0 = Vector512.Create(b);
+                var bias1 = Vector512.Create(Unsafe.Add(ref b, 1));
+                var bias2 = Vector512.Create(Unsafe.Add(ref b, 2));
+                var bias3 = Vector512.Create(Unsafe.Add(ref b, 3));
+                var bias4 = Vector512.Create(Unsafe.Add(ref b, 4));
+                var bias5 = Vector512.Create(Unsafe.Add(ref b, 5));
+                Vector512<float> a0_0 = bias0, a0_1 = bias1, a0_2 = bias2, a0_3 = bias3, a0_4 = bias4, a0_5 = bias5;
+                Vector512<float> a1_0 = bias0, a1_1 = bias1, a1_2 = bias2, a1_3 = bias3, a1_4 = bias4, a1_5 = bias5;
+                // channel 0, tap (0, 0)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 0));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 1));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 2));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 3));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 4));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 5));
+                    var x0 = Vector512.LoadUnsafe(ref x);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 12);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (0, 1)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 6));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 7));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 8));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 9));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 10));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 11));
+                    var x0 = Vector512.LoadUnsafe(ref x, 1);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 13);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (0, 2)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 12));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 13));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 14));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 15));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 16));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 17));
+                    var x0 = Vector512.LoadUnsafe(ref x, 2);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 14);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (0, 3)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 18));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 19));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 20));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 21));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 22));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 23));
+                    var x0 = Vector512.LoadUnsafe(ref x, 3);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 15);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (0, 4)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 24));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 25));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 26));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 27));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 28));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 29));
+                    var x0 = Vector512.LoadUnsafe(ref x, 4);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 16);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (1, 0)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 30));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 31));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 32));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 33));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 34));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 35));
+                    var x0 = Vector512.LoadUnsafe(ref x, 32);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 44);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (1, 1)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 36));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 37));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 38));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 39));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 40));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 41));
+                    var x0 = Vector512.LoadUnsafe(ref x, 33);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 45);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (1, 2)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 42));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 43));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 44));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 45));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 46));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 47));
+                    var x0 = Vector512.LoadUnsafe(ref x, 34);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 46);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (1, 3)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 48));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 49));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 50));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 51));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 52));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 53));
+                    var x0 = Vector512.LoadUnsafe(ref x, 35);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 47);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (1, 4)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 54));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 55));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 56));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 57));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 58));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 59));
+                    var x0 = Vector512.LoadUnsafe(ref x, 36);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 48);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (2, 0)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 60));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 61));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 62));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 63));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 64));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 65));
+                    var x0 = Vector512.LoadUnsafe(ref x, 64);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 76);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (2, 1)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 66));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 67));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 68));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 69));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 70));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 71));
+                    var x0 = Vector512.LoadUnsafe(ref x, 65);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 77);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (2, 2)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 72));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 73));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 74));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 75));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 76));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 77));
+                    var x0 = Vector512.LoadUnsafe(ref x, 66);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 78);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (2, 3)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 78));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 79));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 80));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 81));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 82));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 83));
+                    var x0 = Vector512.LoadUnsafe(ref x, 67);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 79);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (2, 4)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 84));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 85));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 86));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 87));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 88));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 89));
+                    var x0 = Vector512.LoadUnsafe(ref x, 68);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 80);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (3, 0)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 90));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 91));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 92));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 93));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 94));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 95));
+                    var x0 = Vector512.LoadUnsafe(ref x, 96);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 108);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (3, 1)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 96));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 97));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 98));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 99));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 100));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 101));
+                    var x0 = Vector512.LoadUnsafe(ref x, 97);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 109);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (3, 2)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 102));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 103));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 104));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 105));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 106));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 107));
+                    var x0 = Vector512.LoadUnsafe(ref x, 98);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 110);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (3, 3)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 108));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 109));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 110));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 111));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 112));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 113));
+                    var x0 = Vector512.LoadUnsafe(ref x, 99);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 111);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (3, 4)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 114));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 115));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 116));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 117));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 118));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 119));
+                    var x0 = Vector512.LoadUnsafe(ref x, 100);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 112);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (4, 0)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 120));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 121));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 122));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 123));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 124));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 125));
+                    var x0 = Vector512.LoadUnsafe(ref x, 128);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 140);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (4, 1)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 126));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 127));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 128));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 129));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 130));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 131));
+                    var x0 = Vector512.LoadUnsafe(ref x, 129);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 141);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (4, 2)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 132));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 133));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 134));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 135));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 136));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 137));
+                    var x0 = Vector512.LoadUnsafe(ref x, 130);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 142);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (4, 3)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 138));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 139));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 140));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 141));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 142));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 143));
+                    var x0 = Vector512.LoadUnsafe(ref x, 131);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 143);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                // channel 0, tap (4, 4)
+                {
+                    var w0 = Vector512.Create(Unsafe.Add(ref w, 144));
+                    var w1 = Vector512.Create(Unsafe.Add(ref w, 145));
+                    var w2 = Vector512.Create(Unsafe.Add(ref w, 146));
+                    var w3 = Vector512.Create(Unsafe.Add(ref w, 147));
+                    var w4 = Vector512.Create(Unsafe.Add(ref w, 148));
+                    var w5 = Vector512.Create(Unsafe.Add(ref w, 149));
+                    var x0 = Vector512.LoadUnsafe(ref x, 132);
+                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
+                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
+                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
+                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
+                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
+                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
+                    var x1 = Vector512.LoadUnsafe(ref x, 144);
+                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
+                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
+                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
+                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
+                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
+                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
+                }
+                Vector512.MaxNative(a0_0, zero).StoreUnsafe(ref stage, 0);
+                Vector512.MaxNative(a0_1, zero).StoreUnsafe(ref stage, 16);
+                Vector512.MaxNative(a0_2, zero).StoreUnsafe(ref stage, 32);
+                Vector512.MaxNative(a0_3, zero).StoreUnsafe(ref stage, 48);
+                Vector512.MaxNative(a0_4, zero).StoreUnsafe(ref stage, 64);
+                Vector512.MaxNative(a0_5, zero).StoreUnsafe(ref stage, 80);
+                Vector512.MaxNative(a1_0, zero).StoreUnsafe(ref stage, 128);
+                Vector512.MaxNative(a1_1, zero).StoreUnsafe(ref stage, 144);
+                Vector512.MaxNative(a1_2, zero).StoreUnsafe(ref stage, 160);
+                Vector512.MaxNative(a1_3, zero).StoreUnsafe(ref stage, 176);
+                Vector512.MaxNative(a1_4, zero).StoreUnsafe(ref stage, 192);
+                Vector512.MaxNative(a1_5, zero).StoreUnsafe(ref stage, 208);
             }
 
             /// <summary>maxpool1: MaxPool2D -&gt; 6x14x14.</summary>

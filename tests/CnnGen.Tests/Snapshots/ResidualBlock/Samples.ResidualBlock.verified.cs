@@ -240,6 +240,12 @@ namespace Samples
         /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
         public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
         {
+            if (threads == 1)
+            {
+                PredictBatch(inputs.Span, outputs.Span, batchSize);
+                return;
+            }
+
             Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
             Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
