@@ -372,7 +372,8 @@ internal static class Emitter
 
     private static void EmitRun(SourceWriter w, List<int> widths, string name, string forward)
     {
-        w.Line($"private void {name}(ref float input, ref float output)");
+        bool single = forward == "Forward";
+        w.Line($"private {(single ? "bool" : "void")} {name}(ref float input, ref float output)");
         w.Open();
         w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
         w.Line("switch (_width)");
@@ -381,8 +382,16 @@ internal static class Emitter
         {
             w.Line(i == widths.Count - 1 ? "default:" : $"case global::CnnGen.VectorWidth.V{I(widths[i] * 32)}:");
             w.Indent();
-            w.Line($"{KernelEmitter.ClassName(widths[i])}.{forward}(this, ref input, ref output, workspace);");
-            w.Line("break;");
+            if (single)
+            {
+                w.Line($"return {KernelEmitter.ClassName(widths[i])}.{forward}(this, ref input, ref output, workspace);");
+            }
+            else
+            {
+                w.Line($"{KernelEmitter.ClassName(widths[i])}.{forward}(this, ref input, ref output, workspace);");
+                w.Line("break;");
+            }
+
             w.Unindent();
         }
 
@@ -405,8 +414,19 @@ internal static class Emitter
         w.Open();
         w.Line($"Guard.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", nameof(input));");
         w.Line($"Guard.Length(output.Length, OutputSize, \"output\", \"{name}\", \"{outShape}\", nameof(output));");
-        w.Line("Guard.Finite(input, nameof(input));");
-        w.Line("Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output));");
+        if (model.Plans[0].Steps.Any(s => s.Kind == StepKind.PackInput))
+        {
+            w.Line("// Packing the input checks it for NaN and infinity in the same pass, before any output is written.");
+            w.Open("if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))");
+            w.Line("Guard.Finite(input, nameof(input));");
+            w.Close();
+        }
+        else
+        {
+            w.Line("Guard.Finite(input, nameof(input));");
+            w.Line("Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output));");
+        }
+
         w.Close();
         w.Line();
         w.Line("/// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>");
@@ -448,7 +468,7 @@ internal static class Emitter
             w.Open("for (int i = 0; i < batchSize; i++)");
         }
 
-        w.Line("Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));");
+        w.Line("_ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));");
         w.Close();
         w.Close();
         w.Line();

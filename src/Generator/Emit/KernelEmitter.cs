@@ -87,9 +87,12 @@ internal sealed class KernelEmitter
     private void EmitForward()
     {
         var net = _plan.Net;
-        _w.Line("/// <summary>Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors.</summary>");
+        _w.Line("/// <summary>");
+        _w.Line("/// Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors. Returns false, before");
+        _w.Line("/// anything is written to <paramref name=\"output\"/>, when packing the input finds NaN or infinity.");
+        _w.Line("/// </summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        _w.Open($"internal static void Forward({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
+        _w.Open($"internal static bool Forward({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
         _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
         var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.Inputs.Append(s.Output)));
         foreach (var t in _plan.Tensors.Where(t => !t.External && used.Contains(t.Id)))
@@ -111,9 +114,20 @@ internal sealed class KernelEmitter
             var args = s.Inputs.Select(i => "ref " + TensorVar(i)).ToList();
             args.Add(s.Output < 0 ? "ref output" : "ref " + TensorVar(s.Output));
             args.AddRange(WeightFields(s).Select(f => "net." + f));
-            _w.Line($"{s.Method}({string.Join(", ", args)});");
+            if (s.Kind == StepKind.PackInput)
+            {
+                _w.Open($"if (!{s.Method}({string.Join(", ", args)}))");
+                _w.Line("return false;");
+                _w.Close();
+            }
+            else
+            {
+                _w.Line($"{s.Method}({string.Join(", ", args)});");
+            }
         }
 
+        _w.Line();
+        _w.Line("return true;");
         _w.Close();
     }
 
@@ -157,7 +171,8 @@ internal sealed class KernelEmitter
 
             var refs = s.Inputs.Select(Ref).ToList();
             refs.Add(s.Output < 0 ? $"ref Unsafe.Add(ref output, i * {I(net.Output.Size)})" : Ref(s.Output));
-            _w.Line($"{s.Method}({string.Join(", ", refs.Concat(fields))});");
+            string discard = s.Kind == StepKind.PackInput ? "_ = " : string.Empty; // the batch was checked before it started
+            _w.Line($"{discard}{s.Method}({string.Join(", ", refs.Concat(fields))});");
             _w.Close();
         }
 
@@ -1181,16 +1196,17 @@ internal sealed class KernelEmitter
         var y = T(s.Output);
         var net = _plan.Net;
         int c = net.Input.C, h = net.Input.H, wd = net.Input.W;
-        _w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}.</summary>");
+        _w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
-        _w.Open("private static void PackInput(ref float x, ref float y)");
+        _w.Open("private static bool PackInput(ref float x, ref float y)");
+        _w.Line("bool finite = true;");
         if (y.Layout == Layout.Chw)
         {
             _w.Open($"for (int c = 0; c < {I(c)}; c++)");
             _w.Line($"ref float plane = ref Unsafe.Add(ref y, c * {I((long)y.Rows * y.RowPixels)});");
             _w.Line($"Buffers.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
             _w.Open($"for (int h = 0; h < {I(h)}; h++)");
-            _w.Line($"Buffers.Copy(ref Unsafe.Add(ref x, (c * {I((long)h * wd)}) + (h * {I(wd)})), ref Unsafe.Add(ref plane, {Lin("h", y.RowPixels, y.Index(0, 0, 0))}), {I(wd)});");
+            _w.Line($"finite &= Buffers.CopyFinite(ref Unsafe.Add(ref x, (c * {I((long)h * wd)}) + (h * {I(wd)})), ref Unsafe.Add(ref plane, {Lin("h", y.RowPixels, y.Index(0, 0, 0))}), {I(wd)});");
             _w.Close();
             _w.Close();
         }
@@ -1203,10 +1219,12 @@ internal sealed class KernelEmitter
 
             _w.Line("// Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.");
             _w.Open($"for (int h = 0; h < {I(h)}; h++)");
-            _w.Line($"Transpose.Run(ref Unsafe.Add(ref x, h * {I(wd)}), {I(c)}, {I(wd)}, {I((long)h * wd)}, ref Unsafe.Add(ref y, {Lin("h", y.RowStride, y.Index(0, 0, 0))}), {I(y.Cp)});");
+            _w.Line($"finite &= Transpose.RunFinite(ref Unsafe.Add(ref x, h * {I(wd)}), {I(c)}, {I(wd)}, {I((long)h * wd)}, ref Unsafe.Add(ref y, {Lin("h", y.RowStride, y.Index(0, 0, 0))}), {I(y.Cp)});");
             _w.Close();
         }
 
+        _w.Line();
+        _w.Line("return finite;");
         _w.Close();
     }
 

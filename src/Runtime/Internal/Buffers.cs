@@ -2,6 +2,7 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace CnnGen.Internal;
 
@@ -36,6 +37,30 @@ public static class Buffers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ref float source, ref float destination, int count) =>
         MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
+
+    /// <summary>Copies <paramref name="count"/> floats; returns false when any is NaN or infinity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool CopyFinite(ref float source, ref float destination, int count)
+    {
+        int i = 0;
+        var acc = Vector256<float>.Zero;
+        for (; i + 8 <= count; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref source, (nuint)i);
+            acc += v - v; // 0 for finite values, NaN for NaN and infinity
+            v.StoreUnsafe(ref destination, (nuint)i);
+        }
+
+        bool finite = Vector256.EqualsAll(acc, Vector256<float>.Zero);
+        for (; i < count; i++)
+        {
+            float value = Unsafe.Add(ref source, i);
+            finite &= float.IsFinite(value);
+            Unsafe.Add(ref destination, i) = value;
+        }
+
+        return finite;
+    }
 
     /// <summary>Softmax over <paramref name="count"/> floats at <paramref name="source"/> into <paramref name="destination"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -24,7 +24,7 @@ public static class Transpose
                 int c0 = 0;
                 for (; c0 + 8 <= cols; c0 += 8)
                 {
-                    Block8x8(ref Unsafe.Add(ref src, (r0 * srcStride) + c0), srcStride, ref Unsafe.Add(ref dst, (c0 * dstStride) + r0), dstStride);
+                    _ = Block8x8(ref Unsafe.Add(ref src, (r0 * srcStride) + c0), srcStride, ref Unsafe.Add(ref dst, (c0 * dstStride) + r0), dstStride);
                 }
 
                 Scalar(ref src, r0, r0 + 8, c0, cols, srcStride, ref dst, dstStride);
@@ -32,6 +32,52 @@ public static class Transpose
         }
 
         Scalar(ref src, r0, rows, 0, cols, srcStride, ref dst, dstStride);
+    }
+
+    /// <summary>
+    /// <see cref="Run"/>, also checking every value read: returns false when the source holds NaN or infinity
+    /// (the values are transposed either way). Lets a network check its input while packing it, in one pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool RunFinite(ref float src, int rows, int cols, int srcStride, ref float dst, int dstStride)
+    {
+        int r0 = 0;
+        var acc = Vector256<float>.Zero;
+        if (Avx.IsSupported)
+        {
+            for (; r0 + 8 <= rows; r0 += 8)
+            {
+                int c0 = 0;
+                for (; c0 + 8 <= cols; c0 += 8)
+                {
+                    acc += Block8x8(ref Unsafe.Add(ref src, (r0 * srcStride) + c0), srcStride, ref Unsafe.Add(ref dst, (c0 * dstStride) + r0), dstStride);
+                }
+
+                if (!ScalarFinite(ref src, r0, r0 + 8, c0, cols, srcStride, ref dst, dstStride))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return ScalarFinite(ref src, r0, rows, 0, cols, srcStride, ref dst, dstStride) && Vector256.EqualsAll(acc, Vector256<float>.Zero);
+    }
+
+    private static bool ScalarFinite(ref float src, int rowStart, int rowEnd, int colStart, int colEnd, int srcStride, ref float dst, int dstStride)
+    {
+        bool finite = true;
+        for (int c = colStart; c < colEnd; c++)
+        {
+            ref float d = ref Unsafe.Add(ref dst, c * dstStride);
+            for (int r = rowStart; r < rowEnd; r++)
+            {
+                float value = Unsafe.Add(ref src, (r * srcStride) + c);
+                finite &= float.IsFinite(value);
+                Unsafe.Add(ref d, r) = value;
+            }
+        }
+
+        return finite;
     }
 
     private static void Scalar(ref float src, int rowStart, int rowEnd, int colStart, int colEnd, int srcStride, ref float dst, int dstStride)
@@ -47,7 +93,7 @@ public static class Transpose
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block8x8(ref float src, int srcStride, ref float dst, int dstStride)
+    private static Vector256<float> Block8x8(ref float src, int srcStride, ref float dst, int dstStride)
     {
         var r0 = Vector256.LoadUnsafe(ref src);
         var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref src, srcStride));
@@ -83,5 +129,8 @@ public static class Transpose
         Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref Unsafe.Add(ref dst, 5 * dstStride));
         Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref Unsafe.Add(ref dst, 6 * dstStride));
         Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref Unsafe.Add(ref dst, 7 * dstStride));
+
+        // x - x is 0 for finite values and NaN for NaN and infinity.
+        return ((r0 - r0) + (r1 - r1)) + ((r2 - r2) + (r3 - r3)) + ((r4 - r4) + (r5 - r5)) + ((r6 - r6) + (r7 - r7));
     }
 }

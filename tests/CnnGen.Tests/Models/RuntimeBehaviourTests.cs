@@ -56,6 +56,27 @@ public sealed class RuntimeBehaviourTests
         Assert.Throws<ArgumentException>(() => net.Classify(input));
     }
 
+    [TestCase(0)]
+    [TestCase(57)]
+    [TestCase(3135)]
+    [TestCase(100351)]
+    public void Non_finite_input_is_caught_while_packing_channels_last(int index)
+    {
+        // MobileNetBlock packs its input NCHW -> HWC (8x8 AVX blocks and scalar edges) and checks it in that pass.
+        var net = MobileNetBlock.Load(Fixtures.Model("mobilenet_block", "weights.safetensors"));
+        var input = new float[MobileNetBlock.InputSize];
+        input[index] = float.NaN;
+        var output = Enumerable.Repeat(7f, MobileNetBlock.OutputSize).ToArray();
+        var ex = Assert.Throws<ArgumentException>(() => net.Predict(input, output));
+        Assert.That(ex!.Message, Does.Contain($"input[{index}] is NaN"));
+        Assert.That(output, Is.All.EqualTo(7f));
+
+        var mlp = Mlp.Load(Fixtures.Model("mlp", "weights.safetensors")); // reads its input in place: checked up front
+        var digit = Digit();
+        digit[783] = float.PositiveInfinity;
+        Assert.That(Assert.Throws<ArgumentException>(() => mlp.Predict(digit, new float[10]))!.Message, Does.Contain("input[783] is"));
+    }
+
     [Test]
     public void A_missing_tensor_is_named_with_its_expected_shape()
     {

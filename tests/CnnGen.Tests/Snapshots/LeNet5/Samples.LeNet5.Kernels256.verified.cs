@@ -38,9 +38,12 @@ namespace Samples
         /// </summary>
         private static class Kernels256
         {
-            /// <summary>Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors.</summary>
+            /// <summary>
+            /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
+            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
+            /// </summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            internal static void Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
+            internal static bool Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);
                 ref float t1 = ref Unsafe.Add(ref ws, 1568); // conv1: HWC 28x28, 8 floats per pixel (6 channels)
@@ -53,7 +56,10 @@ namespace Samples
                 ref float t8 = ref Unsafe.Add(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
-                PackInput(ref input, ref t8);
+                if (!PackInput(ref input, ref t8))
+                {
+                    return false;
+                }
 
                 // 2. conv1: Conv2D + Relu -> 6x28x28
                 Conv1(ref t8, ref t1, net._conv1Weight, net._conv1Bias);
@@ -78,21 +84,26 @@ namespace Samples
 
                 // 9. copy 'fc3' to the output ([10], PyTorch order)
                 CopyOutput(ref t7, ref output);
+
+                return true;
             }
 
-            /// <summary>Copies the NCHW input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right).</summary>
+            /// <summary>Copies the NCHW input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void PackInput(ref float x, ref float y)
+            private static bool PackInput(ref float x, ref float y)
             {
+                bool finite = true;
                 for (int c = 0; c < 1; c++)
                 {
                     ref float plane = ref Unsafe.Add(ref y, c * 1024);
                     Buffers.ClearBorder(ref plane, 32, 32, 1, 2, 2, 2, 2);
                     for (int h = 0; h < 28; h++)
                     {
-                        Buffers.Copy(ref Unsafe.Add(ref x, (c * 784) + (h * 28)), ref Unsafe.Add(ref plane, h * 32 + 66), 28);
+                        finite &= Buffers.CopyFinite(ref Unsafe.Add(ref x, (c * 784) + (h * 28)), ref Unsafe.Add(ref plane, h * 32 + 66), 28);
                     }
                 }
+
+                return finite;
             }
 
             /// <summary>conv1: Conv2D + Relu -&gt; 6x28x28.</summary>

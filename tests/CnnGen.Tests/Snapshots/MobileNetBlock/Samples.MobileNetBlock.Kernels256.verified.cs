@@ -37,9 +37,12 @@ namespace Samples
         /// </summary>
         private static class Kernels256
         {
-            /// <summary>Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors.</summary>
+            /// <summary>
+            /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
+            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
+            /// </summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            internal static void Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace)
+            internal static bool Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);
                 ref float t1 = ref Unsafe.Add(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
@@ -51,7 +54,10 @@ namespace Samples
                 ref float t7 = ref Unsafe.Add(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                PackInput(ref input, ref t7);
+                if (!PackInput(ref input, ref t7))
+                {
+                    return false;
+                }
 
                 // 2. dw: Conv2D -> 32x14x14
                 Buffers.ClearBorder(ref t1, 16, 16, 32, 1, 1, 1, 1);
@@ -74,18 +80,23 @@ namespace Samples
 
                 // 8. copy 'avgpool1' to the output ([80, 8, 8], PyTorch order)
                 CopyOutput(ref t6, ref output);
+
+                return true;
             }
 
-            /// <summary>Copies the NCHW input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right).</summary>
+            /// <summary>Copies the NCHW input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void PackInput(ref float x, ref float y)
+            private static bool PackInput(ref float x, ref float y)
             {
+                bool finite = true;
                 Buffers.ClearBorder(ref y, 16, 16, 32, 1, 1, 1, 1);
                 // Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.
                 for (int h = 0; h < 14; h++)
                 {
-                    Transpose.Run(ref Unsafe.Add(ref x, h * 14), 32, 14, 196, ref Unsafe.Add(ref y, h * 512 + 544), 32);
+                    finite &= Transpose.RunFinite(ref Unsafe.Add(ref x, h * 14), 32, 14, 196, ref Unsafe.Add(ref y, h * 512 + 544), 32);
                 }
+
+                return finite;
             }
 
             /// <summary>dw: Conv2D -&gt; 32x14x14.</summary>

@@ -178,8 +178,11 @@ namespace Samples
         {
             Guard.Length(input.Length, InputSize, "input", "MobileNetBlock", "32x14x14, NCHW", nameof(input));
             Guard.Length(output.Length, OutputSize, "output", "MobileNetBlock", "[80, 8, 8]", nameof(output));
-            Guard.Finite(input, nameof(input));
-            Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output));
+            // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
+            if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
+            {
+                Guard.Finite(input, nameof(input));
+            }
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
@@ -198,7 +201,7 @@ namespace Samples
             Guard.Finite(inputs, nameof(inputs));
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
+                _ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
             }
         }
 
@@ -229,20 +232,17 @@ namespace Samples
             return Guard.ArgMax(output);
         }
 
-        private void Run(ref float input, ref float output)
+        private bool Run(ref float input, ref float output)
         {
             var workspace = t_workspace ??= new float[WorkspaceFloats];
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    Kernels512.Forward(this, ref input, ref output, workspace);
-                    break;
+                    return Kernels512.Forward(this, ref input, ref output, workspace);
                 case global::CnnGen.VectorWidth.V256:
-                    Kernels256.Forward(this, ref input, ref output, workspace);
-                    break;
+                    return Kernels256.Forward(this, ref input, ref output, workspace);
                 default:
-                    Kernels128.Forward(this, ref input, ref output, workspace);
-                    break;
+                    return Kernels128.Forward(this, ref input, ref output, workspace);
             }
         }
     }

@@ -40,9 +40,12 @@ namespace Samples
         /// </summary>
         private static class Kernels256
         {
-            /// <summary>Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors.</summary>
+            /// <summary>
+            /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
+            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
+            /// </summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            internal static void Forward(ResidualBlock net, ref float input, ref float output, float[] workspace)
+            internal static bool Forward(ResidualBlock net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);
                 ref float t1 = ref Unsafe.Add(ref ws, 1600); // stem: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right)
@@ -55,7 +58,10 @@ namespace Samples
                 ref float t9 = ref Unsafe.Add(ref ws, 0); // input (packed): CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
-                PackInput(ref input, ref t9);
+                if (!PackInput(ref input, ref t9))
+                {
+                    return false;
+                }
 
                 // 2. stem: Conv2D + bn (BatchNorm2D, folded) + Relu -> 8x16x16
                 Buffers.ClearBorder(ref t1, 18, 18, 8, 1, 1, 1, 1);
@@ -82,21 +88,26 @@ namespace Samples
 
                 // 9. copy 'softmax1' to the output ([10], PyTorch order)
                 CopyOutput(ref t8, ref output);
+
+                return true;
             }
 
-            /// <summary>Copies the NCHW input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right).</summary>
+            /// <summary>Copies the NCHW input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void PackInput(ref float x, ref float y)
+            private static bool PackInput(ref float x, ref float y)
             {
+                bool finite = true;
                 for (int c = 0; c < 3; c++)
                 {
                     ref float plane = ref Unsafe.Add(ref y, c * 324);
                     Buffers.ClearBorder(ref plane, 18, 18, 1, 1, 1, 1, 1);
                     for (int h = 0; h < 16; h++)
                     {
-                        Buffers.Copy(ref Unsafe.Add(ref x, (c * 256) + (h * 16)), ref Unsafe.Add(ref plane, h * 18 + 19), 16);
+                        finite &= Buffers.CopyFinite(ref Unsafe.Add(ref x, (c * 256) + (h * 16)), ref Unsafe.Add(ref plane, h * 18 + 19), 16);
                     }
                 }
+
+                return finite;
             }
 
             /// <summary>stem: Conv2D + bn (BatchNorm2D, folded) + Relu -&gt; 8x16x16.</summary>
