@@ -101,7 +101,7 @@ internal sealed class KernelEmitter
         }
 
         int n = 0;
-        foreach (var s in _plan.Steps)
+        foreach (var s in _plan.Steps.Where(s => !s.RowFused))
         {
             _w.Line();
             _w.Line($"// {I(++n)}. {StepTitle(s)}");
@@ -111,7 +111,7 @@ internal sealed class KernelEmitter
                 _w.Line($"Buffers.ClearBorder(ref {TensorVar(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");
             }
 
-            var args = s.Inputs.Select(i => "ref " + TensorVar(i)).ToList();
+            var args = StepInputs(s).Select(i => "ref " + TensorVar(i)).ToList();
             args.Add(s.Output < 0 ? "ref output" : "ref " + TensorVar(s.Output));
             args.AddRange(WeightFields(s).Select(f => "net." + f));
             if (s.Kind == StepKind.PackInput)
@@ -149,7 +149,7 @@ internal sealed class KernelEmitter
         }
 
         int n = 0;
-        foreach (var s in _plan.Steps)
+        foreach (var s in _plan.Steps.Where(s => !s.RowFused))
         {
             _w.Line();
             _w.Line($"// {I(++n)}. {StepTitle(s)}");
@@ -169,7 +169,7 @@ internal sealed class KernelEmitter
                 _w.Line($"Buffers.ClearBorder({Ref(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");
             }
 
-            var refs = s.Inputs.Select(Ref).ToList();
+            var refs = StepInputs(s).Select(Ref).ToList();
             refs.Add(s.Output < 0 ? $"ref Unsafe.Add(ref output, i * {I(net.Output.Size)})" : Ref(s.Output));
             string discard = s.Kind == StepKind.PackInput ? "_ = " : string.Empty; // the batch was checked before it started
             _w.Line($"{discard}{s.Method}({string.Join(", ", refs.Concat(fields))});");
@@ -191,7 +191,13 @@ internal sealed class KernelEmitter
         };
     }
 
-    private IEnumerable<string> WeightFields(StepPlan s) => WeightFields(s, _plan.Net.Layers);
+    private IEnumerable<string> WeightFields(StepPlan s) =>
+        s.FusedDepthwise >= 0
+            ? WeightFields(_plan.Steps.First(d => d.Layer == s.FusedDepthwise && d.RowFused), _plan.Net.Layers).Concat(WeightFields(s, _plan.Net.Layers))
+            : WeightFields(s, _plan.Net.Layers);
+
+    /// <summary>The tensors a step's kernel takes, in order: a depthwise + pointwise pair takes the depthwise input, then its row buffer.</summary>
+    private static IEnumerable<int> StepInputs(StepPlan s) => s.FusedDepthwise >= 0 ? new[] { s.Inputs[1], s.Inputs[0] } : s.Inputs;
 
     internal static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);
 
@@ -211,11 +217,12 @@ internal sealed class KernelEmitter
         string fused = s.Activation is not Activation.None and not Activation.Softmax && s.Kind != StepKind.Activation ? " + " + s.Activation : string.Empty;
         string bn = s.FoldedBatchNorm >= 0 ? $" + {_plan.Net.Layers[s.FoldedBatchNorm].Spec.Name} (BatchNorm2D, folded)" : string.Empty;
         bn += s.FusedAdd >= 0 ? $" + {_plan.Net.Layers[s.FusedAdd].Spec.Name} (Add of '{T(s.Inputs[1]).Name}', fused)" : string.Empty;
+        string pair = s.FusedDepthwise >= 0 ? $"{_plan.Net.Layers[s.FusedDepthwise].Spec.Name} (depthwise, row by row) + " : string.Empty;
         string what = s.Kind switch
         {
             StepKind.Softmax => $"{l.Spec.Name}: Softmax over {I(l.Out.C)} channels",
             StepKind.Activation => $"{l.Spec.Name}: {s.Activation}",
-            _ => $"{l.Spec.Name}: {l.Spec.DisplayKind}{bn}{fused}",
+            _ => $"{pair}{l.Spec.Name}: {l.Spec.DisplayKind}{bn}{fused}",
         };
         return $"{what} -> {l.Out}";
     }
@@ -321,21 +328,63 @@ internal sealed class KernelEmitter
             $"Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border{groups}.",
             $"Weights: [{I(nt)} tiles][{I(taps)} taps][{I(c)} channels][{I(tbv)} filters], bias [{I(ocp)}].",
             $"Register tile: {I(tp)} pixels x {I(tb)} vectors = {I(tp * tb)} accumulators; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
-        ConvHeader(s);
-        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
-        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
-        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
-        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
-        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-        EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)ocp * tp);
-        _w.Close();
-        _w.Close();
+        if (s.FusedDepthwise >= 0)
+        {
+            EmitDepthwisePointwise(s);
+        }
+        else
+        {
+            ConvHeader(s);
+            _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+            _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+            _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+            _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
+            _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+            EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)ocp * tp);
+            _w.Close();
+            _w.Close();
+        }
 
         EmitConvTile(s, tp);
         if (rest > 0)
         {
             EmitConvTile(s, rest);
         }
+    }
+
+    /// <summary>The driver of a depthwise + pointwise pair: per output row, the depthwise tiles fill the row buffer, then the pointwise tiles read it.</summary>
+    private void EmitDepthwisePointwise(StepPlan s)
+    {
+        var d = _plan.Steps.First(x => x.Layer == s.FusedDepthwise && x.RowFused);
+        var dspec = Layer(d).Spec;
+        var dx = T(d.Inputs[0]);
+        var row = T(s.Inputs[0]);
+        var y = T(s.Output);
+        long dxOrigin = dx.Index(0, 0, 0) - ((long)dspec.PadTop * dx.RowStride) - ((long)dspec.PadLeft * dx.PixelStride);
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)");
+        _w.Line("ref float dw = ref MemoryMarshal.GetArrayDataReference(depthwiseWeight);");
+        _w.Line("ref float db = ref MemoryMarshal.GetArrayDataReference(depthwiseBias);");
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+        _w.Line($"// {Xml(dspec.Name)}: output row oh into the row buffer");
+        _w.Open();
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)dspec.StrideH * dx.RowStride, dxOrigin)});");
+        _w.Line("ref float yr = ref row;");
+        int dtp = d.TilePixels;
+        EmitTileCalls(d, dtp, row.W / dtp, row.W % dtp, (long)dspec.StrideW * dx.PixelStride * dtp, (long)row.Cp * dtp, "dw", "db");
+        _w.Close();
+        _w.Line();
+        _w.Line($"// {Xml(Layer(s).Spec.Name)}: the row buffer into output row oh");
+        _w.Open();
+        _w.Line("ref float xr = ref row;");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+        int tp = s.TilePixels;
+        EmitTileCalls(s, tp, y.W / tp, y.W % tp, (long)row.PixelStride * tp, (long)y.Cp * tp);
+        _w.Close();
+        _w.Close();
+        _w.Close();
     }
 
     private bool HasResidual(StepPlan s) => s.FusedAdd >= 0;
@@ -349,7 +398,7 @@ internal sealed class KernelEmitter
     }
 
     /// <summary>The calls of a row's tiles: full tiles in a loop, then the narrower last tile.</summary>
-    private void EmitTileCalls(StepPlan s, int tp, int full, int rest, long xStep, long yStep)
+    private void EmitTileCalls(StepPlan s, int tp, int full, int rest, long xStep, long yStep, string w = "w", string b = "b")
     {
         bool res = HasResidual(s);
         if (res)
@@ -361,18 +410,18 @@ internal sealed class KernelEmitter
         string R(string offset) => res ? (offset == "0" ? "ref rr, " : $"ref Unsafe.Add(ref rr, {offset}), ") : string.Empty;
         if (full == 1)
         {
-            _w.Line($"{s.Method}Tile{I(tp)}(ref xr, {R("0")}ref w, ref b, ref yr);");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref xr, {R("0")}ref {w}, ref {b}, ref yr);");
         }
         else if (full > 1)
         {
             _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
-            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), {R($"tile * {I(yStep)}")}ref w, ref b, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), {R($"tile * {I(yStep)}")}ref {w}, ref {b}, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
             _w.Close();
         }
 
         if (rest > 0)
         {
-            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), {R(I(yStep * full))}ref w, ref b, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
+            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), {R(I(yStep * full))}ref {w}, ref {b}, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
         }
     }
 
@@ -647,15 +696,23 @@ internal sealed class KernelEmitter
             $"Depthwise {I(spec.KernelH)}x{I(spec.KernelW)}, stride {I(spec.StrideH)}x{I(spec.StrideW)}, dilation {I(spec.DilationH)}x{I(spec.DilationW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)}; vectors run over channels.",
             $"Weights: [{I(spec.KernelH * spec.KernelW)} taps][{I(cp)} channels].",
             $"Register tile: {I(tp)} pixels x 1 vector of {I(_v)} channels; {I(full)} tiles per row" + (rest > 0 ? $" and a last tile of {I(rest)} pixels." : "."));
-        ConvHeader(s);
-        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
-        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
-        _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
-        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
-        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-        EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)cp * tp);
-        _w.Close();
-        _w.Close();
+        if (s.RowFused)
+        {
+            _w.Line($"// {Xml(spec.Name)} runs row by row inside the next layer's kernel; only its tiles are here.");
+        }
+        else
+        {
+            ConvHeader(s);
+            _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+            _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+            _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
+            _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
+            _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+            EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)cp * tp);
+            _w.Close();
+            _w.Close();
+        }
+
         EmitDepthwiseTile(s, tp);
         if (rest > 0)
         {

@@ -101,6 +101,11 @@ internal enum StepKind
 /// </summary>
 /// <param name="FoldedBatchNorm">Index of a BatchNorm2D layer folded into this convolution's weights, or -1.</param>
 /// <param name="FusedAdd">Index of an Add layer done in this convolution's store (Inputs[1] is the residual), or -1.</param>
+/// <param name="FusedDepthwise">
+/// A 1x1 convolution running a depthwise layer row by row inside it: that layer's index, or -1. Inputs[0] is the
+/// one-row buffer between them, Inputs[1] the depthwise layer's input.
+/// </param>
+/// <param name="RowFused">A depthwise step run by the next step (only its tiles are emitted; Forward skips it).</param>
 /// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
 /// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
 /// <param name="GroupTileVectors">Dense only: output vectors per register tile when a group of images is computed at once.</param>
@@ -114,6 +119,8 @@ internal sealed record StepPlan(
     float Alpha,
     int FoldedBatchNorm,
     int FusedAdd,
+    int FusedDepthwise,
+    bool RowFused,
     int TilePixels,
     int TileVectors,
     int GroupTileVectors);

@@ -23,6 +23,8 @@ internal static class Planner
         public float Alpha;
         public int FoldedBn = -1;
         public int FusedAdd = -1;
+        public int FusedDepthwise = -1;
+        public bool RowFused;
         public int TileP;
         public int TileB;
         public int GroupTileB;
@@ -206,6 +208,7 @@ internal static class Planner
         copy.Inputs.Add(outputTensor);
         steps.Add(copy);
         FuseResidualAdds(steps);
+        FuseDepthwisePointwise(steps, layers, tensors);
 
         // Zero borders: each tensor keeps the largest padding any convolution reading it needs.
         foreach (var s in steps)
@@ -323,7 +326,7 @@ internal static class Planner
             id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
             t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
-            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
         return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total, BatchGroup(net, width));
     }
 
@@ -389,6 +392,39 @@ internal static class Planner
         long dense = net.Layers.Where(l => l.Spec.Kind == LayerKind.Dense).Sum(l => l.Macs);
         long all = net.Layers.Sum(l => l.Macs);
         return dense > 0 && dense * 2 >= all ? (width == 8 ? 6 : 8) : 1;
+    }
+
+    /// <summary>
+    /// A depthwise convolution whose output only the next step reads, as a 1x1 stride-1 convolution (MobileNet's
+    /// depthwise + pointwise pair), runs row by row inside that convolution: each depthwise output row goes to a
+    /// one-row buffer that stays in L1 and is consumed at once, instead of a full tensor round-tripping through L2.
+    /// </summary>
+    private static void FuseDepthwisePointwise(List<Step> steps, EquatableArray<ShapedLayer> layers, List<Tensor> tensors)
+    {
+        for (int i = 0; i + 1 < steps.Count; i++)
+        {
+            var d = steps[i];
+            var p = steps[i + 1];
+            if (d.Kind != StepKind.DepthwiseConv || d.FusedAdd >= 0 || p.Kind != StepKind.Conv || p.FusedAdd >= 0
+                || p.Inputs.Count != 1 || p.Inputs[0] != d.Output || steps.Count(s => s.Inputs.Contains(d.Output)) != 1)
+            {
+                continue;
+            }
+
+            var spec = layers[p.Layer].Spec;
+            if (spec.KernelH != 1 || spec.KernelW != 1 || spec.StrideH != 1 || spec.StrideW != 1 || spec.Groups != 1
+                || spec.PadTop + spec.PadLeft + spec.PadBottom + spec.PadRight != 0)
+            {
+                continue;
+            }
+
+            d.RowFused = true;
+            p.FusedDepthwise = d.Layer;
+            p.Inputs.Add(d.Inputs[0]); // the depthwise input stays alive until the pair runs
+            var row = tensors[d.Output];
+            row.H = 1;
+            row.Name += " (one row at a time)";
+        }
     }
 
     private static bool NeedsBorder(LayerSpec s) => s.PadTop + s.PadLeft + s.PadBottom + s.PadRight > 0;

@@ -38,7 +38,18 @@ public sealed class SnapshotTests
         public partial class MobileNetBlock;
         """;
 
+    public const string DepthwiseSeparable = """
+        using CnnGen;
+        namespace Samples;
+        /// MobileNet's depthwise + pointwise pair: the planner runs the depthwise layer row by row inside the 1x1 one.
+        [Network, Input(16, 12, 12)]
+        [Conv2D(16, 3, Padding = 1, Groups = 16, Name = "dw", Activation = Activation.Relu6)]
+        [Conv2D(32, 1, Name = "pw", Activation = Activation.Relu6)]
+        public partial class DepthwiseSeparable;
+        """;
+
     [TestCase("LeNet5", LeNet5)]
+    [TestCase("DepthwiseSeparable", DepthwiseSeparable)]
     [TestCase("ResidualBlock", ResidualBlock)]
     [TestCase("MobileNetBlock", MobileNetBlock)]
     public void Generated_source_matches_the_snapshot(string name, string source)
