@@ -94,7 +94,7 @@ internal sealed class KernelEmitter
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         _w.Open($"internal static bool Forward({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
         _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
-        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.Inputs.Append(s.Output)));
+        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.DirectOutput ? s.Inputs : s.Inputs.Append(s.Output)));
         foreach (var t in _plan.Tensors.Where(t => !t.External && used.Contains(t.Id)))
         {
             _w.Line($"ref float {TensorVar(t.Id)} = ref Unsafe.Add(ref ws, {I(t.Offset)}); // {t.Name}: {t.Describe()}");
@@ -105,14 +105,14 @@ internal sealed class KernelEmitter
         {
             _w.Line();
             _w.Line($"// {I(++n)}. {StepTitle(s)}");
-            if (s.Kind != StepKind.PackInput && s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
+            if (s.Kind != StepKind.PackInput && !s.DirectOutput && s.Output > 0 && T(s.Output).HasBorder && T(s.Output).Layout == Layout.Hwc)
             {
                 var o = T(s.Output);
                 _w.Line($"Buffers.ClearBorder(ref {TensorVar(o.Id)}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});");
             }
 
             var args = StepInputs(s).Select(i => "ref " + TensorVar(i)).ToList();
-            args.Add(s.Output < 0 ? "ref output" : "ref " + TensorVar(s.Output));
+            args.Add(s.Output < 0 || s.DirectOutput ? "ref output" : "ref " + TensorVar(s.Output));
             args.AddRange(WeightFields(s).Select(f => "net." + f));
             if (s.Kind == StepKind.PackInput)
             {
@@ -142,7 +142,7 @@ internal sealed class KernelEmitter
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         _w.Open($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)");
         _w.Line("ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);");
-        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.Inputs.Append(s.Output)));
+        var used = new HashSet<int>(_plan.Steps.SelectMany(s => s.DirectOutput ? s.Inputs : s.Inputs.Append(s.Output)));
         foreach (var t in _plan.Tensors.Where(t => !t.External && used.Contains(t.Id)))
         {
             _w.Line($"ref float {TensorVar(t.Id)} = ref Unsafe.Add(ref ws, {I(t.Offset)}); // {t.Name}, image 0");
@@ -170,7 +170,7 @@ internal sealed class KernelEmitter
             }
 
             var refs = StepInputs(s).Select(Ref).ToList();
-            refs.Add(s.Output < 0 ? $"ref Unsafe.Add(ref output, i * {I(net.Output.Size)})" : Ref(s.Output));
+            refs.Add(s.Output < 0 || s.DirectOutput ? $"ref Unsafe.Add(ref output, i * {I(net.Output.Size)})" : Ref(s.Output));
             string discard = s.Kind == StepKind.PackInput ? "_ = " : string.Empty; // the batch was checked before it started
             _w.Line($"{discard}{s.Method}({string.Join(", ", refs.Concat(fields))});");
             _w.Close();
@@ -337,10 +337,11 @@ internal sealed class KernelEmitter
             ConvHeader(s);
             _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
             _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+            DeclareStage(s);
             _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
             _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("oh", (long)spec.StrideH * x.RowStride, xOrigin)});");
-            _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
-            EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, (long)ocp * tp);
+            OutputRow(s);
+            EmitTileCalls(s, tp, full, rest, (long)spec.StrideW * x.PixelStride * tp, OutputStep(s, tp));
             _w.Close();
             _w.Close();
         }
@@ -367,6 +368,7 @@ internal sealed class KernelEmitter
         _w.Line("ref float db = ref MemoryMarshal.GetArrayDataReference(depthwiseBias);");
         _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
         _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        DeclareStage(s);
         _w.Open($"for (int oh = 0; oh < {I(y.H)}; oh++)");
         _w.Line($"// {Xml(dspec.Name)}: output row oh into the row buffer");
         _w.Open();
@@ -379,13 +381,33 @@ internal sealed class KernelEmitter
         _w.Line($"// {Xml(Layer(s).Spec.Name)}: the row buffer into output row oh");
         _w.Open();
         _w.Line("ref float xr = ref row;");
-        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+        OutputRow(s);
         int tp = s.TilePixels;
-        EmitTileCalls(s, tp, y.W / tp, y.W % tp, (long)row.PixelStride * tp, (long)y.Cp * tp);
+        EmitTileCalls(s, tp, y.W / tp, y.W % tp, (long)row.PixelStride * tp, OutputStep(s, tp));
         _w.Close();
         _w.Close();
         _w.Close();
     }
+
+    /// <summary>A convolution writing the NCHW output stages each tile's accumulators, pixel-major, then transposes them out.</summary>
+    private void DeclareStage(StepPlan s)
+    {
+        if (s.DirectOutput)
+        {
+            _w.Line($"Span<float> stage = stackalloc float[{I((long)s.TilePixels * s.TileVectors * _v)}]; // one tile, pixels x filters");
+            _w.Line("ref float st = ref MemoryMarshal.GetReference(stage);");
+        }
+    }
+
+    private void OutputRow(StepPlan s)
+    {
+        var y = T(s.Output);
+        _w.Line(s.DirectOutput
+            ? $"ref float yr = ref Unsafe.Add(ref y, oh * {I(y.W)}); // row oh of the first NCHW output plane"
+            : $"ref float yr = ref Unsafe.Add(ref y, {Lin("oh", y.RowStride, y.Index(0, 0, 0))});");
+    }
+
+    private long OutputStep(StepPlan s, int tp) => s.DirectOutput ? tp : (long)T(s.Output).Cp * tp;
 
     private bool HasResidual(StepPlan s) => s.FusedAdd >= 0;
 
@@ -401,13 +423,14 @@ internal sealed class KernelEmitter
     private void EmitTileCalls(StepPlan s, int tp, int full, int rest, long xStep, long yStep, string w = "w", string b = "b")
     {
         bool res = HasResidual(s);
+        long rStep = s.Output > 0 ? (long)T(s.Output).Cp * tp : 0; // the residual is channels-last even when the output is not
         if (res)
         {
             var r = T(s.Inputs[1]);
             _w.Line($"ref float rr = ref Unsafe.Add(ref r, {Lin("oh", r.RowStride, r.Index(0, 0, 0))});");
         }
 
-        string R(string offset) => res ? (offset == "0" ? "ref rr, " : $"ref Unsafe.Add(ref rr, {offset}), ") : string.Empty;
+        string R(string offset) => (res ? (offset == "0" ? "ref rr, " : $"ref Unsafe.Add(ref rr, {offset}), ") : string.Empty) + (s.DirectOutput ? "ref st, " : string.Empty);
         if (full == 1)
         {
             _w.Line($"{s.Method}Tile{I(tp)}(ref xr, {R("0")}ref {w}, ref {b}, ref yr);");
@@ -415,13 +438,13 @@ internal sealed class KernelEmitter
         else if (full > 1)
         {
             _w.Open($"for (int tile = 0; tile < {I(full)}; tile++)");
-            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), {R($"tile * {I(yStep)}")}ref {w}, ref {b}, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
+            _w.Line($"{s.Method}Tile{I(tp)}(ref Unsafe.Add(ref xr, tile * {I(xStep)}), {R($"tile * {I(rStep)}")}ref {w}, ref {b}, ref Unsafe.Add(ref yr, tile * {I(yStep)}));");
             _w.Close();
         }
 
         if (rest > 0)
         {
-            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), {R(I(yStep * full))}ref {w}, ref {b}, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
+            _w.Line($"{s.Method}Tile{I(rest)}(ref Unsafe.Add(ref xr, {I(xStep * full)}), {R(I(rStep * full))}ref {w}, ref {b}, ref Unsafe.Add(ref yr, {I(yStep * full)}));");
         }
     }
 
@@ -446,7 +469,8 @@ internal sealed class KernelEmitter
         _w.Line($"/// <summary>{I(tp)} output pixels of {Xml(spec.Name)}, all {I(l.Out.C)} filters, {I(tb)} vectors at a time.</summary>");
         _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
         bool res = HasResidual(s);
-        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, {(res ? "ref float r, " : string.Empty)}ref float w, ref float b, ref float y)");
+        bool direct = s.DirectOutput;
+        _w.Open($"private static void {s.Method}Tile{I(tp)}(ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y)");
         ActConstants(s.Activation, s.Alpha);
         if (nt > 1)
         {
@@ -551,8 +575,20 @@ internal sealed class KernelEmitter
                     _w.Line($"{acc} += {Load("rt", Off(((long)p * ocp) + (j * v)))};");
                 }
 
-                _w.Line($"{Act(s.Activation, s.Alpha, acc)}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
+                _w.Line(direct
+                    ? $"{Act(s.Activation, s.Alpha, acc)}.StoreUnsafe(ref stage, {I(((long)p * tbv) + (j * v))});"
+                    : $"{Act(s.Activation, s.Alpha, acc)}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
             }
+        }
+
+        if (direct)
+        {
+            // Pixels x filters -> one run of pixels in each filter's NCHW plane.
+            long plane = (long)y.H * y.W;
+            int channels = l.Out.C;
+            string cols = nt > 1 ? $"Math.Min({I(tbv)}, {I(channels)} - (t * {I(tbv)}))" : I(Math.Min(tbv, channels));
+            string dst = nt > 1 ? $"ref Unsafe.Add(ref y, t * {I(tbv * plane)})" : "ref y";
+            _w.Line($"Transpose.Run(ref stage, {I(tp)}, {cols}, {I(tbv)}, {dst}, {I(plane)});");
         }
 
         _w.Close();

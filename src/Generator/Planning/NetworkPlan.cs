@@ -106,6 +106,7 @@ internal enum StepKind
 /// one-row buffer between them, Inputs[1] the depthwise layer's input.
 /// </param>
 /// <param name="RowFused">A depthwise step run by the next step (only its tiles are emitted; Forward skips it).</param>
+/// <param name="DirectOutput">A convolution writing the network's output directly in NCHW order (Output names its shape only).</param>
 /// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
 /// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
 /// <param name="GroupTileVectors">Dense only: output vectors per register tile when a group of images is computed at once.</param>
@@ -121,6 +122,7 @@ internal sealed record StepPlan(
     int FusedAdd,
     int FusedDepthwise,
     bool RowFused,
+    bool DirectOutput,
     int TilePixels,
     int TileVectors,
     int GroupTileVectors);

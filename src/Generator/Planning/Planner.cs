@@ -25,6 +25,7 @@ internal static class Planner
         public int FusedAdd = -1;
         public int FusedDepthwise = -1;
         public bool RowFused;
+        public bool DirectOutput;
         public int TileP;
         public int TileB;
         public int GroupTileB;
@@ -210,6 +211,18 @@ internal static class Planner
         FuseResidualAdds(steps);
         FuseDepthwisePointwise(steps, layers, tensors);
 
+        // A convolution producing the network's output writes it in PyTorch's NCHW order itself (through a small
+        // transposing stage per tile), instead of filling a channels-last tensor for a separate copy.
+        var copyStep = steps[steps.Count - 1];
+        int outTensor = copyStep.Inputs[0];
+        var producerOfOutput = steps.FirstOrDefault(s => s.Output == outTensor);
+        if (producerOfOutput is { Kind: StepKind.Conv } && outTensor != 0 && tensors[outTensor].Layout == Layout.Hwc
+            && steps.Count(s => s.Inputs.Contains(outTensor)) == 1)
+        {
+            producerOfOutput.DirectOutput = true;
+            steps.Remove(copyStep);
+        }
+
         // Zero borders: each tensor keeps the largest padding any convolution reading it needs.
         foreach (var s in steps)
         {
@@ -229,7 +242,7 @@ internal static class Planner
         foreach (var s in steps)
         {
             var l = s.Layer >= 0 ? layers[s.Layer] : null;
-            if (s.Kind == StepKind.Conv && l is not null && tensors[s.Inputs[0]].Layout == Layout.Chw && s.FusedAdd < 0
+            if (s.Kind == StepKind.Conv && l is not null && tensors[s.Inputs[0]].Layout == Layout.Chw && s.FusedAdd < 0 && !s.DirectOutput
                 && l.Spec.Groups == 1 && l.Spec.StrideW == 1 && l.In.C <= 4 && l.Out.C * 2 <= width && l.Out.W >= width)
             {
                 s.Kind = StepKind.ConvPixels;
@@ -242,7 +255,7 @@ internal static class Planner
             if (s.Kind == StepKind.Conv)
             {
                 var l = layers[s.Layer];
-                (s.TileP, s.TileB) = ConvTile(l, width, width == 8 ? 16 : 32);
+                (s.TileP, s.TileB) = ConvTile(l, width, width == 8 ? 16 : 32, pixelMultiple: s.DirectOutput && l.Out.W >= 8 ? 8 : 1);
             }
             else if (s.Kind == StepKind.DepthwiseConv)
             {
@@ -283,7 +296,8 @@ internal static class Planner
 
         var slots = new List<(int Size, int FreeAfter)>();
         var slotOf = new int[tensors.Count];
-        var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue).OrderBy(t => first[t]).ToList();
+        var direct = new HashSet<int>(steps.Where(s => s.DirectOutput).Select(s => s.Output));
+        var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue && !direct.Contains(t)).OrderBy(t => first[t]).ToList();
         foreach (int t in order)
         {
             int size = Align(Floats(tensors[t], width));
@@ -326,7 +340,7 @@ internal static class Planner
             id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
             t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
-            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.DirectOutput, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
         return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total, BatchGroup(net, width));
     }
 
@@ -507,7 +521,8 @@ internal static class Planner
     /// pixel and a weight vector per channel vector); the tile's stores and set-up come once per tile, and a
     /// narrower last tile costs like a tile of its own.
     /// </summary>
-    public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, int width, int registers)
+    /// <param name="pixelMultiple">Tile widths must be a multiple of this (8 when the tile is transposed to NCHW in 8 x 8 blocks).</param>
+    public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, int width, int registers, int pixelMultiple = 1)
     {
         int nb = RoundUp(l.Out.C, width) / width;
         int ow = l.Out.W;
@@ -524,7 +539,7 @@ internal static class Planner
 
             for (int tp = 1; tp <= ow && tp * tb <= maxAcc; tp++)
             {
-                if ((tp * tb) + tb + 1 > registers)
+                if ((tp * tb) + tb + 1 > registers || tp % pixelMultiple != 0)
                 {
                     continue;
                 }

@@ -12,7 +12,7 @@
 // =======================================================================
 // Total params: 704
 // FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 7,936 floats (31 KB) per thread
+// Workspace: 3,328 floats (13 KB) per thread
 
 #nullable enable
 
@@ -28,7 +28,7 @@ namespace Samples
     {
         /// <summary>
         /// DepthwiseSeparable with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 7936 floats (31 KB) per thread.
+        /// Workspace: 3328 floats (13 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -41,7 +41,6 @@ namespace Samples
             {
                 ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);
                 ref float t1 = ref Unsafe.Add(ref ws, 3136); // dw (one row at a time): HWC 1x12, 16 floats per pixel (16 channels)
-                ref float t2 = ref Unsafe.Add(ref ws, 3328); // pw: HWC 12x12, 32 floats per pixel (32 channels)
                 ref float t3 = ref Unsafe.Add(ref ws, 0); // input (packed): HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
@@ -51,10 +50,7 @@ namespace Samples
                 }
 
                 // 2. dw (depthwise, row by row) + pw: Conv2D + Relu6 -> 32x12x12
-                Pw(ref t3, ref t1, ref t2, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias);
-
-                // 3. copy 'pw' to the output ([32, 12, 12], PyTorch order)
-                CopyOutput(ref t2, ref output);
+                Pw(ref t3, ref t1, ref output, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias);
 
                 return true;
             }
@@ -171,8 +167,8 @@ namespace Samples
             /// Input: HWC 1x12, 16 floats per pixel (16 channels).<br/>
             /// Output: HWC 12x12, 32 floats per pixel (32 channels).<br/>
             /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [2 tiles][1 taps][16 channels][16 filters], bias [32].<br/>
-            /// Register tile: 6 pixels x 2 vectors = 12 accumulators; 2 tiles per row.<br/>
+            /// Weights: [4 tiles][1 taps][16 channels][8 filters], bias [32].<br/>
+            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row and a last tile of 4 pixels.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
@@ -181,6 +177,8 @@ namespace Samples
                 ref float db = ref MemoryMarshal.GetArrayDataReference(depthwiseBias);
                 ref float w = ref MemoryMarshal.GetArrayDataReference(weight);
                 ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
+                Span<float> stage = stackalloc float[64]; // one tile, pixels x filters
+                ref float st = ref MemoryMarshal.GetReference(stage);
                 for (int oh = 0; oh < 12; oh++)
                 {
                     // dw: output row oh into the row buffer
@@ -196,83 +194,104 @@ namespace Samples
                     // pw: the row buffer into output row oh
                     {
                         ref float xr = ref row;
-                        ref float yr = ref Unsafe.Add(ref y, oh * 384);
-                        for (int tile = 0; tile < 2; tile++)
-                        {
-                            PwTile6(ref Unsafe.Add(ref xr, tile * 96), ref w, ref b, ref Unsafe.Add(ref yr, tile * 192));
-                        }
+                        ref float yr = ref Unsafe.Add(ref y, oh * 12); // row oh of the first NCHW output plane
+                        PwTile8(ref xr, ref st, ref w, ref b, ref yr);
+                        PwTile4(ref Unsafe.Add(ref xr, 128), ref st, ref w, ref b, ref Unsafe.Add(ref yr, 8));
                     }
                 }
             }
 
-            /// <summary>6 output pixels of pw, all 32 filters, 2 vectors at a time.</summary>
+            /// <summary>8 output pixels of pw, all 32 filters, 1 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void PwTile6(ref float x, ref float w, ref float b, ref float y)
+            private static void PwTile8(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {
                 var zero = Vector256<float>.Zero;
                 var six = Vector256.Create(6f);
-                for (int t = 0; t < 2; t++)
+                for (int t = 0; t < 4; t++)
                 {
-                    ref float wt = ref Unsafe.Add(ref w, t * 256);
-                    ref float bt = ref Unsafe.Add(ref b, t * 16);
-                    ref float yt = ref Unsafe.Add(ref y, t * 16);
+                    ref float wt = ref Unsafe.Add(ref w, t * 128);
+                    ref float bt = ref Unsafe.Add(ref b, t * 8);
+                    ref float yt = ref Unsafe.Add(ref y, t * 8);
                     var bias0 = Vector256.LoadUnsafe(ref bt);
-                    var bias1 = Vector256.LoadUnsafe(ref bt, 8);
-                    Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    Vector256<float> a3_0 = bias0, a3_1 = bias1;
-                    Vector256<float> a4_0 = bias0, a4_1 = bias1;
-                    Vector256<float> a5_0 = bias0, a5_1 = bias1;
+                    Vector256<float> a0_0 = bias0;
+                    Vector256<float> a1_0 = bias0;
+                    Vector256<float> a2_0 = bias0;
+                    Vector256<float> a3_0 = bias0;
+                    Vector256<float> a4_0 = bias0;
+                    Vector256<float> a5_0 = bias0;
+                    Vector256<float> a6_0 = bias0;
+                    Vector256<float> a7_0 = bias0;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
                         ref float xi = ref Unsafe.Add(ref x, ic);
-                        ref float wi = ref Unsafe.Add(ref wt, ic * 16);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
                         var w0 = Vector256.LoadUnsafe(ref wi);
-                        var w1 = Vector256.LoadUnsafe(ref wi, 8);
                         var x0 = Vector256.Create(xi);
                         a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = Vector256.FusedMultiplyAdd(x0, w1, a0_1);
                         var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
                         a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = Vector256.FusedMultiplyAdd(x1, w1, a1_1);
                         var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
                         a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = Vector256.FusedMultiplyAdd(x2, w1, a2_1);
                         var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
                         a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = Vector256.FusedMultiplyAdd(x3, w1, a3_1);
                         var x4 = Vector256.Create(Unsafe.Add(ref xi, 64));
                         a4_0 = Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = Vector256.FusedMultiplyAdd(x4, w1, a4_1);
                         var x5 = Vector256.Create(Unsafe.Add(ref xi, 80));
                         a5_0 = Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        a5_1 = Vector256.FusedMultiplyAdd(x5, w1, a5_1);
+                        var x6 = Vector256.Create(Unsafe.Add(ref xi, 96));
+                        a6_0 = Vector256.FusedMultiplyAdd(x6, w0, a6_0);
+                        var x7 = Vector256.Create(Unsafe.Add(ref xi, 112));
+                        a7_0 = Vector256.FusedMultiplyAdd(x7, w0, a7_0);
                     }
-                    Vector256.MinNative(Vector256.MaxNative(a0_0, zero), six).StoreUnsafe(ref yt, 0);
-                    Vector256.MinNative(Vector256.MaxNative(a0_1, zero), six).StoreUnsafe(ref yt, 8);
-                    Vector256.MinNative(Vector256.MaxNative(a1_0, zero), six).StoreUnsafe(ref yt, 32);
-                    Vector256.MinNative(Vector256.MaxNative(a1_1, zero), six).StoreUnsafe(ref yt, 40);
-                    Vector256.MinNative(Vector256.MaxNative(a2_0, zero), six).StoreUnsafe(ref yt, 64);
-                    Vector256.MinNative(Vector256.MaxNative(a2_1, zero), six).StoreUnsafe(ref yt, 72);
-                    Vector256.MinNative(Vector256.MaxNative(a3_0, zero), six).StoreUnsafe(ref yt, 96);
-                    Vector256.MinNative(Vector256.MaxNative(a3_1, zero), six).StoreUnsafe(ref yt, 104);
-                    Vector256.MinNative(Vector256.MaxNative(a4_0, zero), six).StoreUnsafe(ref yt, 128);
-                    Vector256.MinNative(Vector256.MaxNative(a4_1, zero), six).StoreUnsafe(ref yt, 136);
-                    Vector256.MinNative(Vector256.MaxNative(a5_0, zero), six).StoreUnsafe(ref yt, 160);
-                    Vector256.MinNative(Vector256.MaxNative(a5_1, zero), six).StoreUnsafe(ref yt, 168);
+                    Vector256.MinNative(Vector256.MaxNative(a0_0, zero), six).StoreUnsafe(ref stage, 0);
+                    Vector256.MinNative(Vector256.MaxNative(a1_0, zero), six).StoreUnsafe(ref stage, 8);
+                    Vector256.MinNative(Vector256.MaxNative(a2_0, zero), six).StoreUnsafe(ref stage, 16);
+                    Vector256.MinNative(Vector256.MaxNative(a3_0, zero), six).StoreUnsafe(ref stage, 24);
+                    Vector256.MinNative(Vector256.MaxNative(a4_0, zero), six).StoreUnsafe(ref stage, 32);
+                    Vector256.MinNative(Vector256.MaxNative(a5_0, zero), six).StoreUnsafe(ref stage, 40);
+                    Vector256.MinNative(Vector256.MaxNative(a6_0, zero), six).StoreUnsafe(ref stage, 48);
+                    Vector256.MinNative(Vector256.MaxNative(a7_0, zero), six).StoreUnsafe(ref stage, 56);
+                    Transpose.Run(ref stage, 8, Math.Min(8, 32 - (t * 8)), 8, ref Unsafe.Add(ref y, t * 1152), 144);
                 }
             }
 
-            /// <summary>Writes HWC 12x12, 32 floats per pixel (32 channels) to the output as [32, 12, 12] in PyTorch's order.</summary>
+            /// <summary>4 output pixels of pw, all 32 filters, 1 vectors at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void CopyOutput(ref float x, ref float y)
+            private static void PwTile4(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {
-                // Each stored row is a width x channels matrix; transposing it gives one row of every output plane.
-                for (int h = 0; h < 12; h++)
+                var zero = Vector256<float>.Zero;
+                var six = Vector256.Create(6f);
+                for (int t = 0; t < 4; t++)
                 {
-                    Transpose.Run(ref Unsafe.Add(ref x, h * 384), 12, 32, 32, ref Unsafe.Add(ref y, h * 12), 144);
+                    ref float wt = ref Unsafe.Add(ref w, t * 128);
+                    ref float bt = ref Unsafe.Add(ref b, t * 8);
+                    ref float yt = ref Unsafe.Add(ref y, t * 8);
+                    var bias0 = Vector256.LoadUnsafe(ref bt);
+                    Vector256<float> a0_0 = bias0;
+                    Vector256<float> a1_0 = bias0;
+                    Vector256<float> a2_0 = bias0;
+                    Vector256<float> a3_0 = bias0;
+                    // tap (0, 0): every input channel
+                    for (int ic = 0; ic < 16; ic++)
+                    {
+                        ref float xi = ref Unsafe.Add(ref x, ic);
+                        ref float wi = ref Unsafe.Add(ref wt, ic * 8);
+                        var w0 = Vector256.LoadUnsafe(ref wi);
+                        var x0 = Vector256.Create(xi);
+                        a0_0 = Vector256.FusedMultiplyAdd(x0, w0, a0_0);
+                        var x1 = Vector256.Create(Unsafe.Add(ref xi, 16));
+                        a1_0 = Vector256.FusedMultiplyAdd(x1, w0, a1_0);
+                        var x2 = Vector256.Create(Unsafe.Add(ref xi, 32));
+                        a2_0 = Vector256.FusedMultiplyAdd(x2, w0, a2_0);
+                        var x3 = Vector256.Create(Unsafe.Add(ref xi, 48));
+                        a3_0 = Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                    }
+                    Vector256.MinNative(Vector256.MaxNative(a0_0, zero), six).StoreUnsafe(ref stage, 0);
+                    Vector256.MinNative(Vector256.MaxNative(a1_0, zero), six).StoreUnsafe(ref stage, 8);
+                    Vector256.MinNative(Vector256.MaxNative(a2_0, zero), six).StoreUnsafe(ref stage, 16);
+                    Vector256.MinNative(Vector256.MaxNative(a3_0, zero), six).StoreUnsafe(ref stage, 24);
+                    Transpose.Run(ref stage, 4, Math.Min(8, 32 - (t * 8)), 8, ref Unsafe.Add(ref y, t * 1152), 144);
                 }
             }
         }
