@@ -446,6 +446,11 @@ internal static class Emitter
         w.Line("return;");
         w.Close();
         w.Line();
+        w.Line("PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here");
+        w.Close();
+        w.Line();
+        w.Line("private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)");
+        w.Open();
         w.Line($"Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
         w.Line("Parallelism.Split(threads, batchSize, (start, count) =>");
         w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");

@@ -214,11 +214,16 @@ public sealed class RuntimeBehaviourTests
         var output = new float[10];
         net.Predict(input, output);
         net.Classify(input);
+        var batchIn = new float[3 * 784];
+        var batchOut = new float[3 * 10];
+        net.PredictBatch(batchIn.AsMemory(), batchOut.AsMemory(), 3, threads: 1);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++)
         {
             net.Predict(input, output);
             net.Classify(input);
+            net.PredictBatch(batchIn, batchOut, 3);
+            net.PredictBatch(batchIn.AsMemory(), batchOut.AsMemory(), 3, threads: 1);
         }
 
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);

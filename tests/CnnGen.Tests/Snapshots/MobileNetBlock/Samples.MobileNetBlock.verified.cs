@@ -218,6 +218,11 @@ namespace Samples
                 return;
             }
 
+            PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here
+        }
+
+        private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        {
             Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
             Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
