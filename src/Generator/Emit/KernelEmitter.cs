@@ -218,13 +218,15 @@ internal sealed class KernelEmitter
         string bn = s.FoldedBatchNorm >= 0 ? $" + {_plan.Net.Layers[s.FoldedBatchNorm].Spec.Name} (BatchNorm2D, folded)" : string.Empty;
         bn += s.FusedAdd >= 0 ? $" + {_plan.Net.Layers[s.FusedAdd].Spec.Name} (Add of '{T(s.Inputs[1]).Name}', fused)" : string.Empty;
         string pair = s.FusedDepthwise >= 0 ? $"{_plan.Net.Layers[s.FusedDepthwise].Spec.Name} (depthwise, row by row) + " : string.Empty;
+        bn += s.FusedPool >= 0 ? $" + {_plan.Net.Layers[s.FusedPool].Spec.Name} (MaxPool2D, fused)" : string.Empty;
+        var shape = s.FusedPool >= 0 ? _plan.Net.Layers[s.FusedPool].Out : l.Out;
         string what = s.Kind switch
         {
             StepKind.Softmax => $"{l.Spec.Name}: Softmax over {I(l.Out.C)} channels",
             StepKind.Activation => $"{l.Spec.Name}: {s.Activation}",
             _ => $"{pair}{l.Spec.Name}: {l.Spec.DisplayKind}{bn}{fused}",
         };
-        return $"{what} -> {l.Out}";
+        return $"{what} -> {shape}";
     }
 
     // ---------------------------------------------------------------- vector helpers
@@ -604,6 +606,12 @@ internal sealed class KernelEmitter
     /// </summary>
     private void EmitConvPixels(StepPlan s)
     {
+        if (s.FusedPool >= 0)
+        {
+            EmitConvPixelsPooled(s);
+            return;
+        }
+
         var l = Layer(s);
         var spec = l.Spec;
         var x = T(s.Inputs[0]);
@@ -709,6 +717,123 @@ internal sealed class KernelEmitter
             for (int o = 0; o < oc; o++)
             {
                 _w.Line($"{Act(s.Activation, s.Alpha, $"a{I(k)}_{I(o)}")}.StoreUnsafe(ref stage, {I(((long)k * rows * v) + ((long)o * v))});");
+            }
+        }
+
+        _w.Close();
+    }
+
+    /// <summary>
+    /// The pixel-vectorized convolution with the following 2x2 stride-2 max pool in its registers: two output rows
+    /// per step, the max across the rows, then across neighbouring lanes (even and odd lanes shuffled together), so
+    /// each block of V convolution pixels gives V/2 pooled pixels, transposed to HWC through the staging block.
+    /// </summary>
+    private void EmitConvPixelsPooled(StepPlan s)
+    {
+        var l = Layer(s);
+        var spec = l.Spec;
+        var pool = _plan.Net.Layers[s.FusedPool].Spec;
+        var x = T(s.Inputs[0]);
+        var y = T(s.Output);
+        int v = _v, oc = l.Out.C, c = x.C, half = v / 2;
+        int rows = Math.Min(Planner.RoundUp(oc, 8), y.Cp);
+        var blocks = Enumerable.Range(0, l.Out.W / v).Select(i => i * v).ToList();
+        if (l.Out.W % v != 0)
+        {
+            blocks.Add(l.Out.W - v);
+        }
+
+        long xOrigin = x.Index(0, 0, 0) - ((long)spec.PadTop * x.RowStride) - spec.PadLeft;
+        long rowStep = (long)spec.StrideH * x.RowStride;
+        _w.Line($"/// <summary>{Xml(spec.Name)}: {Xml(spec.DisplayKind)} + {Xml(pool.Name)} (MaxPool2D 2x2, fused) -&gt; {Xml(_plan.Net.Layers[s.FusedPool].Out.ToString())}.</summary>");
+        _w.Line("/// <remarks>");
+        _w.Line($"/// Input: {Xml(x.Describe())}.<br/>");
+        _w.Line($"/// Output (pooled): {Xml(y.Describe())}.<br/>");
+        _w.Line($"/// Kernel {I(spec.KernelH)}x{I(spec.KernelW)}, padding {I(spec.PadTop)}/{I(spec.PadLeft)}/{I(spec.PadBottom)}/{I(spec.PadRight)} read from the input's zero border; only {I(oc)} filters, so vectors run over {I(v)} output pixels (blocks at {string.Join(", ", blocks.Select(b => I(b)))}).<br/>");
+        _w.Line($"/// Two convolution rows per step ({I(2 * blocks.Count * oc)} accumulators), then the 2x2 max in registers; the {I(l.Out.H)}x{I(l.Out.W)} convolution output is never stored.<br/>");
+        _w.Line("/// </remarks>");
+        KernelHeader(s, weights: true);
+        _w.Line("ref float w = ref MemoryMarshal.GetArrayDataReference(weight);");
+        _w.Line("ref float b = ref MemoryMarshal.GetArrayDataReference(bias);");
+        _w.Line($"Span<float> stage = stackalloc float[{I(blocks.Count * rows * v)}]; // per block: a row of {I(half)} pooled pixels per filter; rows {I(oc)}.. stay zero");
+        _w.Line("ref float st = ref MemoryMarshal.GetReference(stage);");
+        _w.Open($"for (int ph = 0; ph < {I(l.Out.H / 2)}; ph++)");
+        _w.Line($"ref float xr = ref Unsafe.Add(ref x, {Lin("ph", 2 * rowStep, xOrigin)});");
+        _w.Line($"ref float yr = ref Unsafe.Add(ref y, {Lin("ph", y.RowStride, y.Index(0, 0, 0))});");
+        _w.Line($"{s.Method}Pixels(ref xr, ref w, ref b, ref st);");
+        for (int k = 0; k < blocks.Count; k++)
+        {
+            _w.Line($"Transpose.Run(ref {(k == 0 ? "st" : $"Unsafe.Add(ref st, {I((long)k * rows * v)})")}, {I(rows)}, {I(half)}, {I(v)}, ref Unsafe.Add(ref yr, {I((long)(blocks[k] / 2) * y.Cp)}), {I(y.Cp)});");
+        }
+
+        _w.Close();
+        _w.Close();
+
+        _w.Line();
+        _w.Line($"/// <summary>Two rows of {I(blocks.Count * v)} convolution pixels of {Xml(spec.Name)}, pooled 2x2 into one staging row per filter and block.</summary>");
+        _w.Line("[MethodImpl(MethodImplOptions.AggressiveOptimization)]");
+        _w.Open($"private static void {s.Method}Pixels(ref float x, ref float w, ref float b, ref float stage)");
+        ActConstants(s.Activation, s.Alpha);
+        for (int o = 0; o < oc; o++)
+        {
+            _w.Line($"var bias{I(o)} = {_vs}.Create({(o == 0 ? "b" : $"Unsafe.Add(ref b, {I(o)})")});");
+        }
+
+        for (int r = 0; r < 2; r++)
+        {
+            for (int k = 0; k < blocks.Count; k++)
+            {
+                _w.Line($"{_vt} " + string.Join(", ", Enumerable.Range(0, oc).Select(o => $"a{I(r)}_{I(k)}_{I(o)} = bias{I(o)}")) + ";");
+            }
+        }
+
+        int taps = spec.KernelH * spec.KernelW;
+        for (int ic = 0; ic < c; ic++)
+        {
+            _w.Open($"for (int kh = 0; kh < {I(spec.KernelH)}; kh++)");
+            _w.Line($"ref float xk = ref Unsafe.Add(ref x, {Lin("kh", (long)spec.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
+            _w.Line($"ref float wk = ref Unsafe.Add(ref w, {Lin("kh", (long)spec.KernelW * oc, (long)ic * taps * oc)});");
+            for (int kw = 0; kw < spec.KernelW; kw++)
+            {
+                _w.Line($"// channel {I(ic)}, tap (kh, {I(kw)})");
+                _w.Open();
+                for (int o = 0; o < oc; o++)
+                {
+                    _w.Line($"var w{I(o)} = {_vs}.Create(Unsafe.Add(ref wk, {I(((long)kw * oc) + o)}));");
+                }
+
+                for (int r = 0; r < 2; r++)
+                {
+                    for (int k = 0; k < blocks.Count; k++)
+                    {
+                        long off = (r * rowStep) + ((long)kw * spec.DilationW) + blocks[k];
+                        _w.Line($"var x{I(r)}_{I(k)} = {Load("xk", Off(off))};");
+                        for (int o = 0; o < oc; o++)
+                        {
+                            _w.Line($"a{I(r)}_{I(k)}_{I(o)} = {_vs}.FusedMultiplyAdd(x{I(r)}_{I(k)}, w{I(o)}, a{I(r)}_{I(k)}_{I(o)});");
+                        }
+                    }
+                }
+
+                _w.Close();
+            }
+
+            _w.Close();
+        }
+
+        _w.Line();
+        _w.Line("// 2x2 max: across the two rows, then across neighbouring pixels (even and odd lanes).");
+        string evenIdx = string.Join(", ", Enumerable.Range(0, v).Select(i => I(i < half ? 2 * i : 0)));
+        string oddIdx = string.Join(", ", Enumerable.Range(0, v).Select(i => I(i < half ? (2 * i) + 1 : 0)));
+        _w.Line($"var even = {_vs}.Create({evenIdx});");
+        _w.Line($"var odd = {_vs}.Create({oddIdx});");
+        for (int k = 0; k < blocks.Count; k++)
+        {
+            for (int o = 0; o < oc; o++)
+            {
+                string m = $"m{I(k)}_{I(o)}";
+                _w.Line($"var {m} = {_vs}.MaxNative({Act(s.Activation, s.Alpha, $"a0_{I(k)}_{I(o)}")}, {Act(s.Activation, s.Alpha, $"a1_{I(k)}_{I(o)}")});");
+                _w.Line($"{_vs}.MaxNative({_vs}.Shuffle({m}, even), {_vs}.Shuffle({m}, odd)).StoreUnsafe(ref stage, {I(((long)k * rows * v) + ((long)o * v))});");
             }
         }
 

@@ -107,6 +107,7 @@ internal enum StepKind
 /// </param>
 /// <param name="RowFused">A depthwise step run by the next step (only its tiles are emitted; Forward skips it).</param>
 /// <param name="DirectOutput">A convolution writing the network's output directly in NCHW order (Output names its shape only).</param>
+/// <param name="FusedPool">A 2x2 max pool computed in a pixel-vectorized convolution's registers: its layer index, or -1 (Output is then the pool's).</param>
 /// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
 /// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
 /// <param name="GroupTileVectors">Dense only: output vectors per register tile when a group of images is computed at once.</param>
@@ -123,6 +124,7 @@ internal sealed record StepPlan(
     int FusedDepthwise,
     bool RowFused,
     bool DirectOutput,
+    int FusedPool,
     int TilePixels,
     int TileVectors,
     int GroupTileVectors);

@@ -26,6 +26,7 @@ internal static class Planner
         public int FusedDepthwise = -1;
         public bool RowFused;
         public bool DirectOutput;
+        public int FusedPool = -1;
         public int TileP;
         public int TileB;
         public int GroupTileB;
@@ -239,13 +240,14 @@ internal static class Planner
 
         // A first convolution with few input channels and fewer filters than half a vector wastes most lanes when
         // vectorized over filters; it reads the planar input along the width instead (vectors of output pixels).
-        foreach (var s in steps)
+        foreach (var s in steps.ToList())
         {
             var l = s.Layer >= 0 ? layers[s.Layer] : null;
             if (s.Kind == StepKind.Conv && l is not null && tensors[s.Inputs[0]].Layout == Layout.Chw && s.FusedAdd < 0 && !s.DirectOutput
                 && l.Spec.Groups == 1 && l.Spec.StrideW == 1 && l.In.C <= 4 && l.Out.C * 2 <= width && l.Out.W >= width)
             {
                 s.Kind = StepKind.ConvPixels;
+                FusePixelPool(s, steps, layers, width);
             }
         }
 
@@ -340,7 +342,7 @@ internal static class Planner
             id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
             t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
-            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.DirectOutput, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
+            s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.DirectOutput, s.FusedPool, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
         return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total, BatchGroup(net, width));
     }
 
@@ -439,6 +441,40 @@ internal static class Planner
             row.H = 1;
             row.Name += " (one row at a time)";
         }
+    }
+
+    /// <summary>
+    /// A 2x2 stride-2 max pool right after a pixel-vectorized first convolution (LeNet's conv1 + pool1) runs in the
+    /// convolution's registers: two output rows at once, max across rows, then across neighbouring lanes, so the
+    /// full-size output is never stored.
+    /// </summary>
+    private static void FusePixelPool(Step conv, List<Step> steps, EquatableArray<ShapedLayer> layers, int width)
+    {
+        int at = steps.IndexOf(conv);
+        if (at + 1 >= steps.Count || conv.FusedAdd >= 0)
+        {
+            return;
+        }
+
+        var pool = steps[at + 1];
+        var out0 = layers[conv.Layer].Out;
+        if (pool.Kind != StepKind.Pool || pool.Inputs.Count != 1 || pool.Inputs[0] != conv.Output || steps.Count(s => s.Inputs.Contains(conv.Output)) != 1)
+        {
+            return;
+        }
+
+        var p = layers[pool.Layer].Spec;
+        int blocks = (out0.W / width) + (out0.W % width != 0 ? 1 : 0);
+        bool fits = 2 * blocks * out0.C <= (width == 8 ? 12 : 24);
+        if (p.Kind != LayerKind.MaxPool2D || p.KernelH != 2 || p.KernelW != 2 || p.StrideH != 2 || p.StrideW != 2 || p.DilationH != 1
+            || p.PadTop + p.PadLeft != 0 || out0.H % 2 != 0 || out0.W % 2 != 0 || !fits)
+        {
+            return;
+        }
+
+        conv.FusedPool = pool.Layer;
+        conv.Output = pool.Output;
+        steps.Remove(pool);
     }
 
     private static bool NeedsBorder(LayerSpec s) => s.PadTop + s.PadLeft + s.PadBottom + s.PadRight > 0;

@@ -18,7 +18,7 @@
 // =========================================================================
 // Total params: 61,706
 // FLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 15,680 floats (61.3 KB) per thread
+// Workspace: 7,840 floats (30.6 KB) per thread
 
 #nullable enable
 

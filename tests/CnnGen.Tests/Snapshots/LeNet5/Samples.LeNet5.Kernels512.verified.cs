@@ -18,7 +18,7 @@
 // =========================================================================
 // Total params: 61,706
 // FLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 15,680 floats (61.3 KB) per thread
+// Workspace: 7,840 floats (30.6 KB) per thread
 
 #nullable enable
 
@@ -34,7 +34,7 @@ namespace Samples
     {
         /// <summary>
         /// LeNet5 with Vector512 (16 floats per vector), planned for 32 vector registers.
-        /// Workspace: 15680 floats (61.3 KB) per thread.
+        /// Workspace: 4736 floats (18.5 KB) per thread.
         /// </summary>
         private static class Kernels512
         {
@@ -46,13 +46,12 @@ namespace Samples
             internal static bool Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t1 = ref Unsafe.Add(ref ws, 3136); // conv1: HWC 28x28, 16 floats per pixel (6 channels)
-                ref float t2 = ref Unsafe.Add(ref ws, 0); // maxpool1: HWC 14x14, 16 floats per pixel (6 channels)
-                ref float t3 = ref Unsafe.Add(ref ws, 3136); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
-                ref float t4 = ref Unsafe.Add(ref ws, 0); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
-                ref float t5 = ref Unsafe.Add(ref ws, 3136); // fc1: flat [120] padded to 128
-                ref float t6 = ref Unsafe.Add(ref ws, 0); // fc2: flat [84] padded to 96
-                ref float t7 = ref Unsafe.Add(ref ws, 3136); // fc3: flat [10] padded to 16
+                ref float t2 = ref Unsafe.Add(ref ws, 1600); // maxpool1: HWC 14x14, 16 floats per pixel (6 channels)
+                ref float t3 = ref Unsafe.Add(ref ws, 0); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
+                ref float t4 = ref Unsafe.Add(ref ws, 1600); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
+                ref float t5 = ref Unsafe.Add(ref ws, 0); // fc1: flat [120] padded to 128
+                ref float t6 = ref Unsafe.Add(ref ws, 1600); // fc2: flat [84] padded to 96
+                ref float t7 = ref Unsafe.Add(ref ws, 0); // fc3: flat [10] padded to 16
                 ref float t8 = ref Unsafe.Add(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
@@ -61,28 +60,25 @@ namespace Samples
                     return false;
                 }
 
-                // 2. conv1: Conv2D + Relu -> 6x28x28
-                Conv1(ref t8, ref t1, net._conv1Weight, net._conv1Bias);
+                // 2. conv1: Conv2D + maxpool1 (MaxPool2D, fused) + Relu -> 6x14x14
+                Conv1(ref t8, ref t2, net._conv1Weight, net._conv1Bias);
 
-                // 3. maxpool1: MaxPool2D -> 6x14x14
-                Maxpool1(ref t1, ref t2);
-
-                // 4. conv2: Conv2D + Relu -> 16x10x10
+                // 3. conv2: Conv2D + Relu -> 16x10x10
                 Conv2(ref t2, ref t3, net._conv2Weight, net._conv2Bias);
 
-                // 5. maxpool2: MaxPool2D -> 16x5x5
+                // 4. maxpool2: MaxPool2D -> 16x5x5
                 Maxpool2(ref t3, ref t4);
 
-                // 6. fc1: Dense + Relu -> [120]
+                // 5. fc1: Dense + Relu -> [120]
                 Fc1(ref t4, ref t5, net._fc1Weight, net._fc1Bias);
 
-                // 7. fc2: Dense + Relu -> [84]
+                // 6. fc2: Dense + Relu -> [84]
                 Fc2(ref t5, ref t6, net._fc2Weight, net._fc2Bias);
 
-                // 8. fc3: Dense -> [10]
+                // 7. fc3: Dense -> [10]
                 Fc3(ref t6, ref t7, net._fc3Weight, net._fc3Bias);
 
-                // 9. copy 'fc3' to the output ([10], PyTorch order)
+                // 8. copy 'fc3' to the output ([10], PyTorch order)
                 CopyOutput(ref t7, ref output);
 
                 return true;
@@ -106,32 +102,31 @@ namespace Samples
                 return finite;
             }
 
-            /// <summary>conv1: Conv2D + Relu -&gt; 6x28x28.</summary>
+            /// <summary>conv1: Conv2D + maxpool1 (MaxPool2D 2x2, fused) -&gt; 6x14x14.</summary>
             /// <remarks>
             /// Input: CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right).<br/>
-            /// Output: HWC 28x28, 16 floats per pixel (6 channels).<br/>
-            /// Kernel 5x5, stride 1x1, dilation 1x1, padding 2/2/2/2 read from the input's zero border.<br/>
-            /// Only 6 filters: vectors run over 16 output pixels of a row instead, in blocks starting at 0, 12; 12 accumulators (the whole row at once), each weight broadcast.<br/>
-            /// Weights: [1 channels][25 taps][6 filters]; each block is transposed to HWC through a 8 x 16 staging block.<br/>
+            /// Output (pooled): HWC 14x14, 16 floats per pixel (6 channels).<br/>
+            /// Kernel 5x5, padding 2/2/2/2 read from the input's zero border; only 6 filters, so vectors run over 16 output pixels (blocks at 0, 12).<br/>
+            /// Two convolution rows per step (24 accumulators), then the 2x2 max in registers; the 28x28 convolution output is never stored.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1(ref float x, ref float y, float[] weight, float[] bias)
             {
                 ref float w = ref MemoryMarshal.GetArrayDataReference(weight);
                 ref float b = ref MemoryMarshal.GetArrayDataReference(bias);
-                Span<float> stage = stackalloc float[256]; // rows 6.. of each block stay zero
+                Span<float> stage = stackalloc float[256]; // per block: a row of 8 pooled pixels per filter; rows 6.. stay zero
                 ref float st = ref MemoryMarshal.GetReference(stage);
-                for (int oh = 0; oh < 28; oh++)
+                for (int ph = 0; ph < 14; ph++)
                 {
-                    ref float xr = ref Unsafe.Add(ref x, oh * 32);
-                    ref float yr = ref Unsafe.Add(ref y, oh * 448);
+                    ref float xr = ref Unsafe.Add(ref x, ph * 64);
+                    ref float yr = ref Unsafe.Add(ref y, ph * 224);
                     Conv1Pixels(ref xr, ref w, ref b, ref st);
-                    Transpose.Run(ref st, 8, 16, 16, ref Unsafe.Add(ref yr, 0), 16);
-                    Transpose.Run(ref Unsafe.Add(ref st, 128), 8, 16, 16, ref Unsafe.Add(ref yr, 192), 16);
+                    Transpose.Run(ref st, 8, 8, 16, ref Unsafe.Add(ref yr, 0), 16);
+                    Transpose.Run(ref Unsafe.Add(ref st, 128), 8, 8, 16, ref Unsafe.Add(ref yr, 96), 16);
                 }
             }
 
-            /// <summary>32 output pixels of conv1 for all 6 filters, one staging row per filter and block.</summary>
+            /// <summary>Two rows of 32 convolution pixels of conv1, pooled 2x2 into one staging row per filter and block.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1Pixels(ref float x, ref float w, ref float b, ref float stage)
             {
@@ -142,625 +137,228 @@ namespace Samples
                 var bias3 = Vector512.Create(Unsafe.Add(ref b, 3));
                 var bias4 = Vector512.Create(Unsafe.Add(ref b, 4));
                 var bias5 = Vector512.Create(Unsafe.Add(ref b, 5));
-                Vector512<float> a0_0 = bias0, a0_1 = bias1, a0_2 = bias2, a0_3 = bias3, a0_4 = bias4, a0_5 = bias5;
-                Vector512<float> a1_0 = bias0, a1_1 = bias1, a1_2 = bias2, a1_3 = bias3, a1_4 = bias4, a1_5 = bias5;
-                // channel 0, tap (0, 0)
+                Vector512<float> a0_0_0 = bias0, a0_0_1 = bias1, a0_0_2 = bias2, a0_0_3 = bias3, a0_0_4 = bias4, a0_0_5 = bias5;
+                Vector512<float> a0_1_0 = bias0, a0_1_1 = bias1, a0_1_2 = bias2, a0_1_3 = bias3, a0_1_4 = bias4, a0_1_5 = bias5;
+                Vector512<float> a1_0_0 = bias0, a1_0_1 = bias1, a1_0_2 = bias2, a1_0_3 = bias3, a1_0_4 = bias4, a1_0_5 = bias5;
+                Vector512<float> a1_1_0 = bias0, a1_1_1 = bias1, a1_1_2 = bias2, a1_1_3 = bias3, a1_1_4 = bias4, a1_1_5 = bias5;
+                for (int kh = 0; kh < 5; kh++)
                 {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 0));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 1));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 2));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 3));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 4));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 5));
-                    var x0 = Vector512.LoadUnsafe(ref x);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 12);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (0, 1)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 6));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 7));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 8));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 9));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 10));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 11));
-                    var x0 = Vector512.LoadUnsafe(ref x, 1);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 13);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (0, 2)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 12));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 13));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 14));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 15));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 16));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 17));
-                    var x0 = Vector512.LoadUnsafe(ref x, 2);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 14);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (0, 3)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 18));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 19));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 20));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 21));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 22));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 23));
-                    var x0 = Vector512.LoadUnsafe(ref x, 3);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 15);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (0, 4)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 24));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 25));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 26));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 27));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 28));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 29));
-                    var x0 = Vector512.LoadUnsafe(ref x, 4);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 16);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (1, 0)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 30));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 31));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 32));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 33));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 34));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 35));
-                    var x0 = Vector512.LoadUnsafe(ref x, 32);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 44);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (1, 1)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 36));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 37));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 38));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 39));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 40));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 41));
-                    var x0 = Vector512.LoadUnsafe(ref x, 33);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 45);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (1, 2)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 42));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 43));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 44));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 45));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 46));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 47));
-                    var x0 = Vector512.LoadUnsafe(ref x, 34);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 46);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (1, 3)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 48));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 49));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 50));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 51));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 52));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 53));
-                    var x0 = Vector512.LoadUnsafe(ref x, 35);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 47);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (1, 4)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 54));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 55));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 56));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 57));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 58));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 59));
-                    var x0 = Vector512.LoadUnsafe(ref x, 36);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 48);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (2, 0)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 60));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 61));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 62));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 63));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 64));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 65));
-                    var x0 = Vector512.LoadUnsafe(ref x, 64);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 76);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (2, 1)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 66));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 67));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 68));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 69));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 70));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 71));
-                    var x0 = Vector512.LoadUnsafe(ref x, 65);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 77);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (2, 2)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 72));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 73));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 74));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 75));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 76));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 77));
-                    var x0 = Vector512.LoadUnsafe(ref x, 66);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 78);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (2, 3)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 78));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 79));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 80));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 81));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 82));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 83));
-                    var x0 = Vector512.LoadUnsafe(ref x, 67);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 79);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (2, 4)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 84));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 85));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 86));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 87));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 88));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 89));
-                    var x0 = Vector512.LoadUnsafe(ref x, 68);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 80);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (3, 0)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 90));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 91));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 92));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 93));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 94));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 95));
-                    var x0 = Vector512.LoadUnsafe(ref x, 96);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 108);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (3, 1)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 96));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 97));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 98));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 99));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 100));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 101));
-                    var x0 = Vector512.LoadUnsafe(ref x, 97);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 109);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (3, 2)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 102));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 103));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 104));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 105));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 106));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 107));
-                    var x0 = Vector512.LoadUnsafe(ref x, 98);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 110);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (3, 3)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 108));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 109));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 110));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 111));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 112));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 113));
-                    var x0 = Vector512.LoadUnsafe(ref x, 99);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 111);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (3, 4)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 114));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 115));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 116));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 117));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 118));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 119));
-                    var x0 = Vector512.LoadUnsafe(ref x, 100);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 112);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (4, 0)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 120));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 121));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 122));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 123));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 124));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 125));
-                    var x0 = Vector512.LoadUnsafe(ref x, 128);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 140);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (4, 1)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 126));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 127));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 128));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 129));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 130));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 131));
-                    var x0 = Vector512.LoadUnsafe(ref x, 129);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 141);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (4, 2)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 132));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 133));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 134));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 135));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 136));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 137));
-                    var x0 = Vector512.LoadUnsafe(ref x, 130);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 142);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (4, 3)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 138));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 139));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 140));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 141));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 142));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 143));
-                    var x0 = Vector512.LoadUnsafe(ref x, 131);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 143);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                // channel 0, tap (4, 4)
-                {
-                    var w0 = Vector512.Create(Unsafe.Add(ref w, 144));
-                    var w1 = Vector512.Create(Unsafe.Add(ref w, 145));
-                    var w2 = Vector512.Create(Unsafe.Add(ref w, 146));
-                    var w3 = Vector512.Create(Unsafe.Add(ref w, 147));
-                    var w4 = Vector512.Create(Unsafe.Add(ref w, 148));
-                    var w5 = Vector512.Create(Unsafe.Add(ref w, 149));
-                    var x0 = Vector512.LoadUnsafe(ref x, 132);
-                    a0_0 = Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                    a0_1 = Vector512.FusedMultiplyAdd(x0, w1, a0_1);
-                    a0_2 = Vector512.FusedMultiplyAdd(x0, w2, a0_2);
-                    a0_3 = Vector512.FusedMultiplyAdd(x0, w3, a0_3);
-                    a0_4 = Vector512.FusedMultiplyAdd(x0, w4, a0_4);
-                    a0_5 = Vector512.FusedMultiplyAdd(x0, w5, a0_5);
-                    var x1 = Vector512.LoadUnsafe(ref x, 144);
-                    a1_0 = Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                    a1_1 = Vector512.FusedMultiplyAdd(x1, w1, a1_1);
-                    a1_2 = Vector512.FusedMultiplyAdd(x1, w2, a1_2);
-                    a1_3 = Vector512.FusedMultiplyAdd(x1, w3, a1_3);
-                    a1_4 = Vector512.FusedMultiplyAdd(x1, w4, a1_4);
-                    a1_5 = Vector512.FusedMultiplyAdd(x1, w5, a1_5);
-                }
-                Vector512.MaxNative(a0_0, zero).StoreUnsafe(ref stage, 0);
-                Vector512.MaxNative(a0_1, zero).StoreUnsafe(ref stage, 16);
-                Vector512.MaxNative(a0_2, zero).StoreUnsafe(ref stage, 32);
-                Vector512.MaxNative(a0_3, zero).StoreUnsafe(ref stage, 48);
-                Vector512.MaxNative(a0_4, zero).StoreUnsafe(ref stage, 64);
-                Vector512.MaxNative(a0_5, zero).StoreUnsafe(ref stage, 80);
-                Vector512.MaxNative(a1_0, zero).StoreUnsafe(ref stage, 128);
-                Vector512.MaxNative(a1_1, zero).StoreUnsafe(ref stage, 144);
-                Vector512.MaxNative(a1_2, zero).StoreUnsafe(ref stage, 160);
-                Vector512.MaxNative(a1_3, zero).StoreUnsafe(ref stage, 176);
-                Vector512.MaxNative(a1_4, zero).StoreUnsafe(ref stage, 192);
-                Vector512.MaxNative(a1_5, zero).StoreUnsafe(ref stage, 208);
-            }
-
-            /// <summary>maxpool1: MaxPool2D -&gt; 6x14x14.</summary>
-            /// <remarks>
-            /// Input: HWC 28x28, 16 floats per pixel (6 channels).<br/>
-            /// Output: HWC 14x14, 16 floats per pixel (6 channels).<br/>
-            /// Window 2x2, stride 2x2, padding 0x0: max (padding counts as -infinity).<br/>
-            /// Every window lies inside the input: the window is unrolled.<br/>
-            /// </remarks>
-            [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Maxpool1(ref float x, ref float y)
-            {
-                for (int oh = 0; oh < 14; oh++)
-                {
-                    ref float xr = ref Unsafe.Add(ref x, oh * 896);
-                    ref float yr = ref Unsafe.Add(ref y, oh * 224);
-                    for (int ow = 0; ow < 14; ow++)
+                    ref float xk = ref Unsafe.Add(ref x, kh * 32);
+                    ref float wk = ref Unsafe.Add(ref w, kh * 30);
+                    // channel 0, tap (kh, 0)
                     {
-                        ref float xp = ref Unsafe.Add(ref xr, ow * 32);
-                        ref float yp = ref Unsafe.Add(ref yr, ow * 16);
-                        for (int c = 0; c < 16; c += 16)
-                        {
-                            var m = Vector512.LoadUnsafe(ref xp, (nuint)c); // tap (0, 0)
-                            m = Vector512.MaxNative(m, Vector512.LoadUnsafe(ref xp, (nuint)(c + 16))); // tap (0, 1)
-                            m = Vector512.MaxNative(m, Vector512.LoadUnsafe(ref xp, (nuint)(c + 448))); // tap (1, 0)
-                            m = Vector512.MaxNative(m, Vector512.LoadUnsafe(ref xp, (nuint)(c + 464))); // tap (1, 1)
-                            m.StoreUnsafe(ref yp, (nuint)c);
-                        }
+                        var w0 = Vector512.Create(Unsafe.Add(ref wk, 0));
+                        var w1 = Vector512.Create(Unsafe.Add(ref wk, 1));
+                        var w2 = Vector512.Create(Unsafe.Add(ref wk, 2));
+                        var w3 = Vector512.Create(Unsafe.Add(ref wk, 3));
+                        var w4 = Vector512.Create(Unsafe.Add(ref wk, 4));
+                        var w5 = Vector512.Create(Unsafe.Add(ref wk, 5));
+                        var x0_0 = Vector512.LoadUnsafe(ref xk);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
+                        a0_0_4 = Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
+                        a0_0_5 = Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
+                        var x0_1 = Vector512.LoadUnsafe(ref xk, 12);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
+                        a0_1_4 = Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
+                        a0_1_5 = Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
+                        var x1_0 = Vector512.LoadUnsafe(ref xk, 32);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
+                        a1_0_4 = Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
+                        a1_0_5 = Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
+                        var x1_1 = Vector512.LoadUnsafe(ref xk, 44);
+                        a1_1_0 = Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
+                        a1_1_1 = Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
+                        a1_1_2 = Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
+                        a1_1_3 = Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
+                        a1_1_4 = Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
+                        a1_1_5 = Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                    }
+                    // channel 0, tap (kh, 1)
+                    {
+                        var w0 = Vector512.Create(Unsafe.Add(ref wk, 6));
+                        var w1 = Vector512.Create(Unsafe.Add(ref wk, 7));
+                        var w2 = Vector512.Create(Unsafe.Add(ref wk, 8));
+                        var w3 = Vector512.Create(Unsafe.Add(ref wk, 9));
+                        var w4 = Vector512.Create(Unsafe.Add(ref wk, 10));
+                        var w5 = Vector512.Create(Unsafe.Add(ref wk, 11));
+                        var x0_0 = Vector512.LoadUnsafe(ref xk, 1);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
+                        a0_0_4 = Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
+                        a0_0_5 = Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
+                        var x0_1 = Vector512.LoadUnsafe(ref xk, 13);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
+                        a0_1_4 = Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
+                        a0_1_5 = Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
+                        var x1_0 = Vector512.LoadUnsafe(ref xk, 33);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
+                        a1_0_4 = Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
+                        a1_0_5 = Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
+                        var x1_1 = Vector512.LoadUnsafe(ref xk, 45);
+                        a1_1_0 = Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
+                        a1_1_1 = Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
+                        a1_1_2 = Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
+                        a1_1_3 = Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
+                        a1_1_4 = Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
+                        a1_1_5 = Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                    }
+                    // channel 0, tap (kh, 2)
+                    {
+                        var w0 = Vector512.Create(Unsafe.Add(ref wk, 12));
+                        var w1 = Vector512.Create(Unsafe.Add(ref wk, 13));
+                        var w2 = Vector512.Create(Unsafe.Add(ref wk, 14));
+                        var w3 = Vector512.Create(Unsafe.Add(ref wk, 15));
+                        var w4 = Vector512.Create(Unsafe.Add(ref wk, 16));
+                        var w5 = Vector512.Create(Unsafe.Add(ref wk, 17));
+                        var x0_0 = Vector512.LoadUnsafe(ref xk, 2);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
+                        a0_0_4 = Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
+                        a0_0_5 = Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
+                        var x0_1 = Vector512.LoadUnsafe(ref xk, 14);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
+                        a0_1_4 = Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
+                        a0_1_5 = Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
+                        var x1_0 = Vector512.LoadUnsafe(ref xk, 34);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
+                        a1_0_4 = Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
+                        a1_0_5 = Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
+                        var x1_1 = Vector512.LoadUnsafe(ref xk, 46);
+                        a1_1_0 = Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
+                        a1_1_1 = Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
+                        a1_1_2 = Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
+                        a1_1_3 = Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
+                        a1_1_4 = Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
+                        a1_1_5 = Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                    }
+                    // channel 0, tap (kh, 3)
+                    {
+                        var w0 = Vector512.Create(Unsafe.Add(ref wk, 18));
+                        var w1 = Vector512.Create(Unsafe.Add(ref wk, 19));
+                        var w2 = Vector512.Create(Unsafe.Add(ref wk, 20));
+                        var w3 = Vector512.Create(Unsafe.Add(ref wk, 21));
+                        var w4 = Vector512.Create(Unsafe.Add(ref wk, 22));
+                        var w5 = Vector512.Create(Unsafe.Add(ref wk, 23));
+                        var x0_0 = Vector512.LoadUnsafe(ref xk, 3);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
+                        a0_0_4 = Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
+                        a0_0_5 = Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
+                        var x0_1 = Vector512.LoadUnsafe(ref xk, 15);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
+                        a0_1_4 = Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
+                        a0_1_5 = Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
+                        var x1_0 = Vector512.LoadUnsafe(ref xk, 35);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
+                        a1_0_4 = Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
+                        a1_0_5 = Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
+                        var x1_1 = Vector512.LoadUnsafe(ref xk, 47);
+                        a1_1_0 = Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
+                        a1_1_1 = Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
+                        a1_1_2 = Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
+                        a1_1_3 = Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
+                        a1_1_4 = Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
+                        a1_1_5 = Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                    }
+                    // channel 0, tap (kh, 4)
+                    {
+                        var w0 = Vector512.Create(Unsafe.Add(ref wk, 24));
+                        var w1 = Vector512.Create(Unsafe.Add(ref wk, 25));
+                        var w2 = Vector512.Create(Unsafe.Add(ref wk, 26));
+                        var w3 = Vector512.Create(Unsafe.Add(ref wk, 27));
+                        var w4 = Vector512.Create(Unsafe.Add(ref wk, 28));
+                        var w5 = Vector512.Create(Unsafe.Add(ref wk, 29));
+                        var x0_0 = Vector512.LoadUnsafe(ref xk, 4);
+                        a0_0_0 = Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
+                        a0_0_1 = Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
+                        a0_0_2 = Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
+                        a0_0_3 = Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
+                        a0_0_4 = Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
+                        a0_0_5 = Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
+                        var x0_1 = Vector512.LoadUnsafe(ref xk, 16);
+                        a0_1_0 = Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
+                        a0_1_1 = Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
+                        a0_1_2 = Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
+                        a0_1_3 = Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
+                        a0_1_4 = Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
+                        a0_1_5 = Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
+                        var x1_0 = Vector512.LoadUnsafe(ref xk, 36);
+                        a1_0_0 = Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
+                        a1_0_1 = Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
+                        a1_0_2 = Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
+                        a1_0_3 = Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
+                        a1_0_4 = Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
+                        a1_0_5 = Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
+                        var x1_1 = Vector512.LoadUnsafe(ref xk, 48);
+                        a1_1_0 = Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
+                        a1_1_1 = Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
+                        a1_1_2 = Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
+                        a1_1_3 = Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
+                        a1_1_4 = Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
+                        a1_1_5 = Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
                     }
                 }
+
+                // 2x2 max: across the two rows, then across neighbouring pixels (even and odd lanes).
+                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+                var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+                var m0_0 = Vector512.MaxNative(Vector512.MaxNative(a0_0_0, zero), Vector512.MaxNative(a1_0_0, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_0, even), Vector512.Shuffle(m0_0, odd)).StoreUnsafe(ref stage, 0);
+                var m0_1 = Vector512.MaxNative(Vector512.MaxNative(a0_0_1, zero), Vector512.MaxNative(a1_0_1, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_1, even), Vector512.Shuffle(m0_1, odd)).StoreUnsafe(ref stage, 16);
+                var m0_2 = Vector512.MaxNative(Vector512.MaxNative(a0_0_2, zero), Vector512.MaxNative(a1_0_2, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_2, even), Vector512.Shuffle(m0_2, odd)).StoreUnsafe(ref stage, 32);
+                var m0_3 = Vector512.MaxNative(Vector512.MaxNative(a0_0_3, zero), Vector512.MaxNative(a1_0_3, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_3, even), Vector512.Shuffle(m0_3, odd)).StoreUnsafe(ref stage, 48);
+                var m0_4 = Vector512.MaxNative(Vector512.MaxNative(a0_0_4, zero), Vector512.MaxNative(a1_0_4, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_4, even), Vector512.Shuffle(m0_4, odd)).StoreUnsafe(ref stage, 64);
+                var m0_5 = Vector512.MaxNative(Vector512.MaxNative(a0_0_5, zero), Vector512.MaxNative(a1_0_5, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m0_5, even), Vector512.Shuffle(m0_5, odd)).StoreUnsafe(ref stage, 80);
+                var m1_0 = Vector512.MaxNative(Vector512.MaxNative(a0_1_0, zero), Vector512.MaxNative(a1_1_0, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_0, even), Vector512.Shuffle(m1_0, odd)).StoreUnsafe(ref stage, 128);
+                var m1_1 = Vector512.MaxNative(Vector512.MaxNative(a0_1_1, zero), Vector512.MaxNative(a1_1_1, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_1, even), Vector512.Shuffle(m1_1, odd)).StoreUnsafe(ref stage, 144);
+                var m1_2 = Vector512.MaxNative(Vector512.MaxNative(a0_1_2, zero), Vector512.MaxNative(a1_1_2, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_2, even), Vector512.Shuffle(m1_2, odd)).StoreUnsafe(ref stage, 160);
+                var m1_3 = Vector512.MaxNative(Vector512.MaxNative(a0_1_3, zero), Vector512.MaxNative(a1_1_3, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_3, even), Vector512.Shuffle(m1_3, odd)).StoreUnsafe(ref stage, 176);
+                var m1_4 = Vector512.MaxNative(Vector512.MaxNative(a0_1_4, zero), Vector512.MaxNative(a1_1_4, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_4, even), Vector512.Shuffle(m1_4, odd)).StoreUnsafe(ref stage, 192);
+                var m1_5 = Vector512.MaxNative(Vector512.MaxNative(a0_1_5, zero), Vector512.MaxNative(a1_1_5, zero));
+                Vector512.MaxNative(Vector512.Shuffle(m1_5, even), Vector512.Shuffle(m1_5, odd)).StoreUnsafe(ref stage, 208);
             }
 
             /// <summary>conv2: Conv2D + Relu -&gt; 16x10x10.</summary>

@@ -18,7 +18,7 @@
 // =========================================================================
 // Total params: 61,706
 // FLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 15,680 floats (61.3 KB) per thread
+// Workspace: 7,840 floats (30.6 KB) per thread
 
 #nullable enable
 
@@ -52,9 +52,9 @@ namespace Samples
         /// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>
         public const long Flops = 833040;
         /// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>
-        public const int WorkspaceFloats = 15680;
+        public const int WorkspaceFloats = 7840;
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
-        public const string Summary = "Model: LeNet5 (input 1x28x28)\n=========================================================================\nLayer (type)           Output shape    Params        FLOPs  Reads\n-------------------------------------------------------------------------\nconv1 (Conv2D + Relu)  6x28x28            156      235,200  input\nmaxpool1 (MaxPool2D)   6x14x14              0            0  conv1\nconv2 (Conv2D + Relu)  16x10x10         2,416      480,000  maxpool1\nmaxpool2 (MaxPool2D)   16x5x5               0            0  conv2\nflatten1 (Flatten)     [400]                0            0  maxpool2\nfc1 (Dense + Relu)     [120]           48,120       96,000  flatten1\nfc2 (Dense + Relu)     [84]            10,164       20,160  fc1\nfc3 (Dense)            [10]               850        1,680  fc2\n=========================================================================\nTotal params: 61,706\nFLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 15,680 floats (61.3 KB) per thread";
+        public const string Summary = "Model: LeNet5 (input 1x28x28)\n=========================================================================\nLayer (type)           Output shape    Params        FLOPs  Reads\n-------------------------------------------------------------------------\nconv1 (Conv2D + Relu)  6x28x28            156      235,200  input\nmaxpool1 (MaxPool2D)   6x14x14              0            0  conv1\nconv2 (Conv2D + Relu)  16x10x10         2,416      480,000  maxpool1\nmaxpool2 (MaxPool2D)   16x5x5               0            0  conv2\nflatten1 (Flatten)     [400]                0            0  maxpool2\nfc1 (Dense + Relu)     [120]           48,120       96,000  flatten1\nfc2 (Dense + Relu)     [84]            10,164       20,160  fc1\nfc3 (Dense)            [10]               850        1,680  fc2\n=========================================================================\nTotal params: 61,706\nFLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 7,840 floats (30.6 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
         public static ReadOnlySpan<int> InputShape => [1, 28, 28];
         /// <summary>The output shape without the batch axis.</summary>
