@@ -218,7 +218,7 @@ internal sealed class KernelEmitter
         string bn = s.FoldedBatchNorm >= 0 ? $" + {_plan.Net.Layers[s.FoldedBatchNorm].Spec.Name} (BatchNorm2D, folded)" : string.Empty;
         bn += s.FusedAdd >= 0 ? $" + {_plan.Net.Layers[s.FusedAdd].Spec.Name} (Add of '{T(s.Inputs[1]).Name}', fused)" : string.Empty;
         string pair = s.FusedDepthwise >= 0 ? $"{_plan.Net.Layers[s.FusedDepthwise].Spec.Name} (depthwise, row by row) + " : string.Empty;
-        bn += s.FusedPool >= 0 ? $" + {_plan.Net.Layers[s.FusedPool].Spec.Name} (MaxPool2D, fused)" : string.Empty;
+        fused += s.FusedPool >= 0 ? $" + {_plan.Net.Layers[s.FusedPool].Spec.Name} (MaxPool2D, fused)" : string.Empty;
         var shape = s.FusedPool >= 0 ? _plan.Net.Layers[s.FusedPool].Out : l.Out;
         string what = s.Kind switch
         {

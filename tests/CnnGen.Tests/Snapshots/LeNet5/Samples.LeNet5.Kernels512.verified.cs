@@ -60,7 +60,7 @@ namespace Samples
                     return false;
                 }
 
-                // 2. conv1: Conv2D + maxpool1 (MaxPool2D, fused) + Relu -> 6x14x14
+                // 2. conv1: Conv2D + Relu + maxpool1 (MaxPool2D, fused) -> 6x14x14
                 Conv1(ref t8, ref t2, net._conv1Weight, net._conv1Bias);
 
                 // 3. conv2: Conv2D + Relu -> 16x10x10
