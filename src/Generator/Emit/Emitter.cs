@@ -380,7 +380,7 @@ internal static class Emitter
         {
             w.Line("// Packing the input checks it for NaN and infinity in the same pass, before any output is written.");
             w.Open("if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))");
-            w.Line("Guard.Finite(input, nameof(input));");
+            w.Line("Guard.ThrowNotFinite(input, nameof(input));");
             w.Close();
         }
         else
@@ -452,6 +452,7 @@ internal static class Emitter
         w.Line("private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)");
         w.Open();
         w.Line($"Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
+        w.Line("Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output");
         w.Line("Parallelism.Split(threads, batchSize, (start, count) =>");
         w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
         w.Close();

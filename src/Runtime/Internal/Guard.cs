@@ -64,6 +64,13 @@ public static class Guard
         }
     }
 
+    /// <summary>Throws for an input a kernel found non-finite while packing it, naming the first bad index.</summary>
+    public static void ThrowNotFinite(ReadOnlySpan<float> input, string paramName)
+    {
+        Finite(input, paramName);
+        throw new ArgumentException("input holds NaN or infinity; inputs must be finite numbers", paramName);
+    }
+
     /// <summary>Checks a batch size against the spans it must fit.</summary>
     public static void Batch(int inputs, int outputs, int batchSize, int inputSize, int outputSize, string network)
     {

@@ -187,6 +187,13 @@ public sealed class RuntimeBehaviourTests
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => LeNet5.Load(Weights).PredictBatch(inputs, new float[n * 10], n, 0));
+
+        // A bad image anywhere fails the whole batch before any thread writes an output.
+        var bad = images.AsSpan(0, n * 784).ToArray();
+        bad[(n - 1) * 784] = float.NaN;
+        var untouched = Enumerable.Repeat(3f, n * 10).ToArray();
+        Assert.Throws<ArgumentException>(() => LeNet5.Load(Weights).PredictBatch(bad.AsMemory(), untouched.AsMemory(), n, threads));
+        Assert.That(untouched, Is.All.EqualTo(3f));
     }
 
     [Test]

@@ -212,7 +212,7 @@ namespace Samples
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
             if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
             {
-                Guard.Finite(input, nameof(input));
+                Guard.ThrowNotFinite(input, nameof(input));
             }
         }
 
@@ -255,6 +255,7 @@ namespace Samples
         private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
         {
             Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
+            Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output
             Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
         }
