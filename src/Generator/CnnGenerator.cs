@@ -55,6 +55,22 @@ public sealed class CnnGenerator : IIncrementalGenerator
             }
         });
 
+        // [Input] without [Network] is almost certainly a forgotten marker: say so instead of generating nothing.
+        var orphans = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                "CnnGen.InputAttribute",
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (ctx, _) => ctx.TargetSymbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)
+                    ? null
+                    : Parser.Diag(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
+        context.RegisterSourceOutput(orphans, static (spc, diag) =>
+        {
+            if (diag is not null)
+            {
+                spc.ReportDiagnostic(diag.ToDiagnostic());
+            }
+        });
+
         var models = results.Select(static (r, _) => r.Model).WithTrackingName(StepNames.Model);
         context.RegisterSourceOutput(models, static (spc, model) =>
         {

@@ -93,6 +93,10 @@ internal static class DiagnosticDescriptors
         "CNN0020", "Unknown output layer",
         "Network '{0}': Output = \"{1}\" names no declared layer");
 
+    public static readonly DiagnosticDescriptor MissingNetwork = Warning(
+        "CNN0021", "Input without [Network]",
+        "Class '{0}' declares [Input] but not [Network], so CnnGen generates nothing for it; add [Network]");
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "CNN0099", "CnnGen internal error",
         "CnnGen could not generate network '{0}' ({1}); please report this with the declaration: {2}");

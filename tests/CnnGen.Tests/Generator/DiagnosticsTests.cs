@@ -212,6 +212,15 @@ public sealed class DiagnosticsTests
     }
 
     [Test]
+    public void CNN0021_input_without_network()
+    {
+        var d = Single("[Input(1, 8, 8), Flatten, Dense(2)] public partial class Net;", "CNN0021");
+        Assert.That(Squiggled(d), Is.EqualTo("Net"));
+        Assert.That(d.Severity, Is.EqualTo(DiagnosticSeverity.Warning));
+        Assert.That(Message(d), Is.EqualTo("Class 'Net' declares [Input] but not [Network], so CnnGen generates nothing for it; add [Network]"));
+    }
+
+    [Test]
     public void A_valid_network_has_no_diagnostics_and_compiles()
     {
         var result = GeneratorHarness.Run("using CnnGen;\nnamespace N { public partial class Outer { [Network, Input(3, 9, 7), Conv2D(4, 3, 2, Padding = 1), Flatten, Dense(5)] internal partial class Net; } }");
