@@ -496,7 +496,8 @@ internal static class Planner
     {
         StepKind.PackInput => "PackInput",
         StepKind.CopyOutput => "CopyOutput",
-        StepKind.Softmax => LayerIdentifiers(layers)[s.Layer] + "Softmax",
+        StepKind.Softmax when layers[s.Layer].Spec.Kind == LayerKind.Activation => LayerIdentifiers(layers)[s.Layer], // a [Softmax] layer
+        StepKind.Softmax => LayerIdentifiers(layers)[s.Layer] + "Softmax", // Activation = Softmax on a dense layer: its second step
         _ => LayerIdentifiers(layers)[s.Layer],
     };
 

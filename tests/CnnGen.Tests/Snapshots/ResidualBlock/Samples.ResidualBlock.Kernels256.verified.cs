@@ -84,7 +84,7 @@ namespace Samples
                 Fc(ref t6, ref t7, net._fcWeight, net._fcBias);
 
                 // 8. softmax1: Softmax over 10 channels -> [10]
-                Softmax1Softmax(ref t7, ref t8);
+                Softmax1(ref t7, ref t8);
 
                 // 9. copy 'softmax1' to the output ([10], PyTorch order)
                 CopyOutput(ref t8, ref output);
@@ -979,7 +979,7 @@ namespace Samples
             /// Max-subtracted, so large logits do not overflow.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Softmax1Softmax(ref float x, ref float y)
+            private static void Softmax1(ref float x, ref float y)
             {
                 Buffers.Softmax(ref x, ref y, 10);
             }
