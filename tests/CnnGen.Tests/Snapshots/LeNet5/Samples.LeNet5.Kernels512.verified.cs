@@ -333,32 +333,30 @@ namespace Samples
                 }
 
                 // 2x2 max: across the two rows, then across neighbouring pixels (even and odd lanes).
-                var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
-                var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
                 var m0_0 = Vector512.MaxNative(Vector512.MaxNative(a0_0_0, zero), Vector512.MaxNative(a1_0_0, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_0, even), Vector512.Shuffle(m0_0, odd)).StoreUnsafe(ref stage, 0);
+                Vector512.MaxNative(Vector512.Shuffle(m0_0, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_0, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 0);
                 var m0_1 = Vector512.MaxNative(Vector512.MaxNative(a0_0_1, zero), Vector512.MaxNative(a1_0_1, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_1, even), Vector512.Shuffle(m0_1, odd)).StoreUnsafe(ref stage, 16);
+                Vector512.MaxNative(Vector512.Shuffle(m0_1, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_1, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 16);
                 var m0_2 = Vector512.MaxNative(Vector512.MaxNative(a0_0_2, zero), Vector512.MaxNative(a1_0_2, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_2, even), Vector512.Shuffle(m0_2, odd)).StoreUnsafe(ref stage, 32);
+                Vector512.MaxNative(Vector512.Shuffle(m0_2, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_2, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 32);
                 var m0_3 = Vector512.MaxNative(Vector512.MaxNative(a0_0_3, zero), Vector512.MaxNative(a1_0_3, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_3, even), Vector512.Shuffle(m0_3, odd)).StoreUnsafe(ref stage, 48);
+                Vector512.MaxNative(Vector512.Shuffle(m0_3, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_3, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 48);
                 var m0_4 = Vector512.MaxNative(Vector512.MaxNative(a0_0_4, zero), Vector512.MaxNative(a1_0_4, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_4, even), Vector512.Shuffle(m0_4, odd)).StoreUnsafe(ref stage, 64);
+                Vector512.MaxNative(Vector512.Shuffle(m0_4, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_4, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 64);
                 var m0_5 = Vector512.MaxNative(Vector512.MaxNative(a0_0_5, zero), Vector512.MaxNative(a1_0_5, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m0_5, even), Vector512.Shuffle(m0_5, odd)).StoreUnsafe(ref stage, 80);
+                Vector512.MaxNative(Vector512.Shuffle(m0_5, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m0_5, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 80);
                 var m1_0 = Vector512.MaxNative(Vector512.MaxNative(a0_1_0, zero), Vector512.MaxNative(a1_1_0, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_0, even), Vector512.Shuffle(m1_0, odd)).StoreUnsafe(ref stage, 128);
+                Vector512.MaxNative(Vector512.Shuffle(m1_0, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_0, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 128);
                 var m1_1 = Vector512.MaxNative(Vector512.MaxNative(a0_1_1, zero), Vector512.MaxNative(a1_1_1, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_1, even), Vector512.Shuffle(m1_1, odd)).StoreUnsafe(ref stage, 144);
+                Vector512.MaxNative(Vector512.Shuffle(m1_1, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_1, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 144);
                 var m1_2 = Vector512.MaxNative(Vector512.MaxNative(a0_1_2, zero), Vector512.MaxNative(a1_1_2, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_2, even), Vector512.Shuffle(m1_2, odd)).StoreUnsafe(ref stage, 160);
+                Vector512.MaxNative(Vector512.Shuffle(m1_2, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_2, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 160);
                 var m1_3 = Vector512.MaxNative(Vector512.MaxNative(a0_1_3, zero), Vector512.MaxNative(a1_1_3, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_3, even), Vector512.Shuffle(m1_3, odd)).StoreUnsafe(ref stage, 176);
+                Vector512.MaxNative(Vector512.Shuffle(m1_3, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_3, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 176);
                 var m1_4 = Vector512.MaxNative(Vector512.MaxNative(a0_1_4, zero), Vector512.MaxNative(a1_1_4, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_4, even), Vector512.Shuffle(m1_4, odd)).StoreUnsafe(ref stage, 192);
+                Vector512.MaxNative(Vector512.Shuffle(m1_4, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_4, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 192);
                 var m1_5 = Vector512.MaxNative(Vector512.MaxNative(a0_1_5, zero), Vector512.MaxNative(a1_1_5, zero));
-                Vector512.MaxNative(Vector512.Shuffle(m1_5, even), Vector512.Shuffle(m1_5, odd)).StoreUnsafe(ref stage, 208);
+                Vector512.MaxNative(Vector512.Shuffle(m1_5, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), Vector512.Shuffle(m1_5, Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))).StoreUnsafe(ref stage, 208);
             }
 
             /// <summary>conv2: Conv2D + Relu -&gt; 16x10x10.</summary>
