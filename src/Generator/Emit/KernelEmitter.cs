@@ -630,7 +630,7 @@ internal sealed class KernelEmitter
             blocks.Add(y.W - v);
         }
 
-        bool wholeRow = blocks.Count > 1 && blocks.Count * oc <= (_plan.Registers == 16 ? 12 : 24);
+        bool wholeRow = blocks.Count > 1 && blocks.Count * oc <= Planner.AccumulatorBudget(_plan.Registers);
         var offsets = wholeRow ? blocks : new List<int> { 0 };
         Doc(s,
             $"Input: {x.Describe()}.",

@@ -45,7 +45,7 @@ internal sealed record TensorPlan(
     public int PixelStride => Layout == Layout.Hwc ? Cp : 1;
 
     /// <summary>Floats between channels of one pixel.</summary>
-    public int ChannelStride => Layout == Layout.Hwc ? 1 : Layout == Layout.Chw ? Rows * RowPixels : 1;
+    public int ChannelStride => Layout == Layout.Chw ? Rows * RowPixels : 1;
 
     public bool HasBorder => BorderTop + BorderLeft + BorderBottom + BorderRight > 0;
 
@@ -147,5 +147,5 @@ internal sealed record NetworkPlan(
     public string VectorType => "Vector" + (Width * 32).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Registers the plan assumes: 16 for Vector256 (a real AVX2 machine), 32 for AVX-512 and ARM64 NEON.</summary>
-    public int Registers => Width == 8 ? 16 : 32;
+    public int Registers => Planner.Registers(Width);
 }

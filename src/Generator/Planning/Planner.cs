@@ -257,12 +257,12 @@ internal static class Planner
             if (s.Kind == StepKind.Conv)
             {
                 var l = layers[s.Layer];
-                (s.TileP, s.TileB) = ConvTile(l, width, width == 8 ? 16 : 32, pixelMultiple: s.DirectOutput && l.Out.W >= 8 ? 8 : 1);
+                (s.TileP, s.TileB) = ConvTile(l, width, Registers(width), pixelMultiple: s.DirectOutput && l.Out.W >= 8 ? 8 : 1);
             }
             else if (s.Kind == StepKind.DepthwiseConv)
             {
                 var l = layers[s.Layer];
-                (s.TileP, s.TileB) = DepthwiseTile(l, width, width == 8 ? 16 : 32);
+                (s.TileP, s.TileB) = DepthwiseTile(l, width, Registers(width));
             }
             else if (s.Kind == StepKind.Dense)
             {
@@ -302,7 +302,7 @@ internal static class Planner
         var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue && !direct.Contains(t)).OrderBy(t => first[t]).ToList();
         foreach (int t in order)
         {
-            int size = Align(Floats(tensors[t], width));
+            int size = Align(ToPlan(tensors[t], t, width).Floats);
             int best = -1;
             for (int k = 0; k < slots.Count; k++)
             {
@@ -338,9 +338,7 @@ internal static class Planner
             tensors[t].Offset = slotOffset[slotOf[t]];
         }
 
-        var tensorPlans = tensors.Select((t, id) => new TensorPlan(
-            id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
-            t.BT, t.BL, t.BB, t.BR, t.Offset, t.External)).ToEquatableArray();
+        var tensorPlans = tensors.Select((t, id) => ToPlan(t, id, width)).ToEquatableArray();
         var stepPlans = steps.Select(s => new StepPlan(
             s.Kind, s.Layer, MethodName(s, layers), s.Inputs.ToEquatableArray(), s.Output, s.Act, s.Alpha, s.FoldedBn, s.FusedAdd, s.FusedDepthwise, s.RowFused, s.DirectOutput, s.FusedPool, s.TileP, s.TileB, s.GroupTileB)).ToEquatableArray();
         return new NetworkPlan(net, width, tensorPlans, stepPlans, (int)total, BatchGroup(net, width));
@@ -465,7 +463,7 @@ internal static class Planner
 
         var p = layers[pool.Layer].Spec;
         int blocks = (out0.W / width) + (out0.W % width != 0 ? 1 : 0);
-        bool fits = 2 * blocks * out0.C <= (width == 8 ? 12 : 24);
+        bool fits = 2 * blocks * out0.C <= AccumulatorBudget(Registers(width));
         if (p.Kind != LayerKind.MaxPool2D || p.KernelH != 2 || p.KernelW != 2 || p.StrideH != 2 || p.StrideW != 2 || p.DilationH != 1
             || p.PadTop + p.PadLeft != 0 || out0.H % 2 != 0 || out0.W % 2 != 0 || !fits)
         {
@@ -481,12 +479,16 @@ internal static class Planner
 
     private static long Score(int slot, int need) => slot >= need ? slot - need : (need - slot) * 4L;
 
-    private static int Floats(Tensor t, int width) => t.Layout switch
-    {
-        Layout.Flat => RoundUp(t.C, width),
-        Layout.Hwc => (t.H + t.BT + t.BB) * (t.W + t.BL + t.BR) * RoundUp(t.C, width),
-        _ => t.C * (t.H + t.BT + t.BB) * (t.W + t.BL + t.BR),
-    };
+    /// <summary>The immutable plan of a tensor (its size comes from <see cref="TensorPlan.Floats"/>).</summary>
+    private static TensorPlan ToPlan(Tensor t, int id, int width) => new(
+        id, t.Name, t.Layout, t.C, t.H, t.W, t.Layout == Layout.Chw ? t.C : RoundUp(t.C, width),
+        t.BT, t.BL, t.BB, t.BR, t.Offset, t.External);
+
+    /// <summary>Vector registers a plan assumes: 16 for Vector256 (a real AVX2 machine), 32 for AVX-512 and ARM64 NEON.</summary>
+    public static int Registers(int width) => width == 8 ? 16 : 32;
+
+    /// <summary>Accumulators a register tile may hold, leaving room for weights and broadcasts.</summary>
+    public static int AccumulatorBudget(int registers) => registers == 16 ? 12 : 24;
 
     private static int Align(int floats) => RoundUp(Math.Max(floats, 16), 16);
 
@@ -564,7 +566,7 @@ internal static class Planner
         int nb = RoundUp(l.Out.C, width) / width;
         int ow = l.Out.W;
         long k = (long)l.Spec.KernelH * l.Spec.KernelW * (l.In.C / Math.Max(1, l.Spec.Groups) * Math.Max(1, l.Spec.Groups));
-        int maxAcc = registers == 16 ? 12 : 24;
+        int maxAcc = AccumulatorBudget(registers);
         (int, int) best = (1, 1);
         double bestCost = double.MaxValue;
         for (int tb = 1; tb <= Math.Min(4, nb); tb++)
