@@ -262,7 +262,7 @@ internal static class Planner
             else if (s.Kind == StepKind.DepthwiseConv)
             {
                 var l = layers[s.Layer];
-                (s.TileP, s.TileB) = DepthwiseTile(l, width, Registers(width));
+                (s.TileP, s.TileB) = DepthwiseTile(l, Registers(width));
             }
             else if (s.Kind == StepKind.Dense)
             {
@@ -606,7 +606,7 @@ internal static class Planner
     }
 
     /// <summary>Depthwise: vectors over channels, pixels along the row; each accumulator needs its own input load.</summary>
-    public static (int Pixels, int Vectors) DepthwiseTile(ShapedLayer l, int width, int registers)
+    public static (int Pixels, int Vectors) DepthwiseTile(ShapedLayer l, int registers)
     {
         int ow = l.Out.W;
         int maxP = registers == 16 ? 6 : 12;
