@@ -7,18 +7,20 @@ namespace CnnGen.Training;
 /// sequential state, so a tensor filled element by element, in any order, on any number of threads and on any
 /// machine gets the same bits. The key mixes a seed and a stream (a tensor name, or a layer and a step for
 /// dropout); the number at index <c>i</c> is SplitMix64's output for the state <c>key + (i + 1) * golden</c>,
-/// the same sequence as a SplitMix64 generator seeded with <c>key</c>.
+/// the same sequence as a SplitMix64 generator seeded with <c>key</c>; the key is
+/// <c>mix(mix(seed) ^ mix(stream ^ 0xD1B54A32D192ED03))</c>.
 /// </summary>
 public readonly struct CounterRandom : IEquatable<CounterRandom>
 {
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
+    private const ulong StreamConstant = 0xD1B54A32D192ED03UL;
 
     /// <summary>Creates a generator for a seed and a stream number.</summary>
     /// <param name="seed">The seed.</param>
     /// <param name="stream">The stream: distinct streams give independent sequences.</param>
     public CounterRandom(ulong seed, ulong stream)
     {
-        Key = Mix(Mix(seed ^ Golden) ^ Mix(stream + Golden));
+        Key = Mix(Mix(seed) ^ Mix(stream ^ StreamConstant));
     }
 
     /// <summary>Creates a generator for a seed and a named stream, e.g. a parameter's <c>state_dict</c> name.</summary>
