@@ -3,9 +3,13 @@ using System.Collections.Generic;
 
 namespace CnnGen.Training;
 
-/// <summary>The hyper-parameters of <see cref="Adam"/>, with PyTorch's defaults (<c>torch.optim.Adam</c>).</summary>
-public sealed record AdamOptions
+/// <summary>The hyper-parameters <see cref="Adam"/> and <see cref="AdamW"/> share, with PyTorch's defaults.</summary>
+public abstract record AdamFamilyOptions
 {
+    private protected AdamFamilyOptions()
+    {
+    }
+
     /// <summary>The learning rate; default 1e-3.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
@@ -18,33 +22,27 @@ public sealed record AdamOptions
     /// <summary>Added to the denominator; default 1e-8.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
-    /// <summary>The L2 penalty, added to the gradient as <c>weight_decay * param</c>; default 0.</summary>
+    /// <summary>
+    /// The weight decay: for <see cref="Adam"/> an L2 penalty added to the gradient (<c>g + weight_decay * p</c>,
+    /// default 0); for <see cref="AdamW"/> decoupled, <c>p *= 1 - lr * weight_decay</c> before the update (default 0.01).
+    /// </summary>
     public double WeightDecay { get; init; }
 
     /// <summary>The AMSGrad variant (keeps the running maximum of the second moment); default false.</summary>
     public bool AmsGrad { get; init; }
 }
 
-/// <summary>The hyper-parameters of <see cref="AdamW"/>, with PyTorch's defaults (<c>torch.optim.AdamW</c>).</summary>
-public sealed record AdamWOptions
+/// <summary>The hyper-parameters of <see cref="Adam"/>, with PyTorch's defaults (<c>torch.optim.Adam</c>: weight decay 0).</summary>
+public sealed record AdamOptions : AdamFamilyOptions;
+
+/// <summary>The hyper-parameters of <see cref="AdamW"/>, with PyTorch's defaults (<c>torch.optim.AdamW</c>: weight decay 0.01).</summary>
+public sealed record AdamWOptions : AdamFamilyOptions
 {
-    /// <summary>The learning rate; default 1e-3.</summary>
-    public double LearningRate { get; init; } = 1e-3;
-
-    /// <summary>The decay of the first moment (<c>betas[0]</c>); default 0.9.</summary>
-    public double Beta1 { get; init; } = 0.9;
-
-    /// <summary>The decay of the second moment (<c>betas[1]</c>); default 0.999.</summary>
-    public double Beta2 { get; init; } = 0.999;
-
-    /// <summary>Added to the denominator; default 1e-8.</summary>
-    public double Epsilon { get; init; } = 1e-8;
-
-    /// <summary>The decoupled weight decay (<c>param *= 1 - lr * weight_decay</c> before the update); default 0.01.</summary>
-    public double WeightDecay { get; init; } = 1e-2;
-
-    /// <summary>The AMSGrad variant; default false.</summary>
-    public bool AmsGrad { get; init; }
+    /// <summary>Creates the options with PyTorch's AdamW defaults.</summary>
+    public AdamWOptions()
+    {
+        WeightDecay = 1e-2;
+    }
 }
 
 /// <summary>
@@ -70,10 +68,8 @@ public sealed class Adam : Optimizer
     public Adam(IEnumerable<Parameter> parameters, AdamOptions? options = null)
         : base(parameters, (options ??= new AdamOptions()).LearningRate)
     {
-        AdamSettings settings = Settings(options);
-        settings.Check();
         Options = options;
-        AllocateBuffers(settings.BufferNames);
+        AllocateBuffers(CheckAdam(options));
     }
 
     /// <inheritdoc/>
@@ -83,28 +79,14 @@ public sealed class Adam : Optimizer
     public AdamOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step) => UpdateAdam(index, step, Settings(Options), decoupled: false);
+    private protected override void Update(int index, long step) => UpdateAdam(index, step, Options, decoupled: false);
 
     /// <inheritdoc/>
-    private protected override void WriteOptions(Dictionary<string, string> metadata) => Settings(Options).Write(metadata);
+    private protected override void WriteOptions(Dictionary<string, string> metadata) => WriteAdam(metadata, Options);
 
     /// <inheritdoc/>
-    private protected override (string[] BufferNames, Action Apply) ReadOptions(IReadOnlyDictionary<string, string> metadata)
-    {
-        AdamSettings s = AdamSettings.Read(metadata);
-        var options = new AdamOptions
-        {
-            LearningRate = ReadDouble(metadata, "initial_lr", 0, double.MaxValue),
-            Beta1 = s.Beta1,
-            Beta2 = s.Beta2,
-            Epsilon = s.Epsilon,
-            WeightDecay = s.WeightDecay,
-            AmsGrad = s.AmsGrad,
-        };
-        return (s.BufferNames, () => Options = options);
-    }
-
-    private static AdamSettings Settings(AdamOptions o) => new(o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad);
+    private protected override (string[] BufferNames, Action Apply) ReadOptions(IReadOnlyDictionary<string, string> metadata) =>
+        ReadAdam(metadata, Options, o => Options = (AdamOptions)o);
 }
 
 /// <summary>
@@ -122,10 +104,8 @@ public sealed class AdamW : Optimizer
     public AdamW(IEnumerable<Parameter> parameters, AdamWOptions? options = null)
         : base(parameters, (options ??= new AdamWOptions()).LearningRate)
     {
-        AdamSettings settings = Settings(options);
-        settings.Check();
         Options = options;
-        AllocateBuffers(settings.BufferNames);
+        AllocateBuffers(CheckAdam(options));
     }
 
     /// <inheritdoc/>
@@ -135,26 +115,12 @@ public sealed class AdamW : Optimizer
     public AdamWOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step) => UpdateAdam(index, step, Settings(Options), decoupled: true);
+    private protected override void Update(int index, long step) => UpdateAdam(index, step, Options, decoupled: true);
 
     /// <inheritdoc/>
-    private protected override void WriteOptions(Dictionary<string, string> metadata) => Settings(Options).Write(metadata);
+    private protected override void WriteOptions(Dictionary<string, string> metadata) => WriteAdam(metadata, Options);
 
     /// <inheritdoc/>
-    private protected override (string[] BufferNames, Action Apply) ReadOptions(IReadOnlyDictionary<string, string> metadata)
-    {
-        AdamSettings s = AdamSettings.Read(metadata);
-        var options = new AdamWOptions
-        {
-            LearningRate = ReadDouble(metadata, "initial_lr", 0, double.MaxValue),
-            Beta1 = s.Beta1,
-            Beta2 = s.Beta2,
-            Epsilon = s.Epsilon,
-            WeightDecay = s.WeightDecay,
-            AmsGrad = s.AmsGrad,
-        };
-        return (s.BufferNames, () => Options = options);
-    }
-
-    private static AdamSettings Settings(AdamWOptions o) => new(o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad);
+    private protected override (string[] BufferNames, Action Apply) ReadOptions(IReadOnlyDictionary<string, string> metadata) =>
+        ReadAdam(metadata, Options, o => Options = (AdamWOptions)o);
 }
