@@ -50,6 +50,7 @@ public sealed class PyTorchGoldenTests
                     _ => throw new AssertionException("unknown optimizer"),
                 };
 
+                // 1e-6 relative to the larger of the weight before and after (a step can cancel most of a weight).
                 double scale = Math.Max(Math.Abs(expected), Math.Abs(w));
                 Assert.That(Math.Abs(p.Value[i] - expected), Is.LessThanOrEqualTo(1e-6 * scale), $"{p.Name}[{i}]: {p.Value[i]:R} vs {expected:R}");
                 compared++;
