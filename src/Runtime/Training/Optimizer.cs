@@ -1,0 +1,226 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace CnnGen.Training;
+
+/// <summary>One state buffer of an optimizer: which parameter, its PyTorch name and the array (packed layout).</summary>
+/// <param name="Parameter">The parameter the buffer belongs to.</param>
+/// <param name="Name">PyTorch's name for it: <c>momentum_buffer</c>, <c>exp_avg</c>, <c>exp_avg_sq</c> or <c>max_exp_avg_sq</c>.</param>
+/// <param name="Data">The buffer, <see cref="Training.Parameter.PackedLength"/> floats in the parameter's packed layout (live, not a copy).</param>
+public readonly record struct OptimizerBuffer(Parameter Parameter, string Name, float[] Data);
+
+/// <summary>
+/// The base of <see cref="Sgd"/>, <see cref="Adam"/> and <see cref="AdamW"/>: a fixed list of parameters updated
+/// in place by <see cref="Step"/> with PyTorch 1.13's formulas, state buffers allocated once (a step allocates
+/// nothing), and state that saves to and loads from safetensors so that training resumes bit for bit.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A step first scans every gradient: a NaN or an infinity throws <see cref="NonFiniteGradientException"/>
+/// before any value, buffer or the step count changes. Then each parameter is updated element by element;
+/// the result of an element depends only on its own value, gradient and state, so it is the same bits for
+/// any vector width and any layout.
+/// </para>
+/// <para>
+/// Every parameter shares one step count (PyTorch keeps one per parameter; they are equal when every
+/// parameter gets a gradient at every step, as here). One parameter group: the hyper-parameters apply to all.
+/// </para>
+/// </remarks>
+public abstract partial class Optimizer
+{
+    private readonly Parameter[] _parameters;
+    private float[][][] _buffers;
+    private string[] _bufferNames;
+    private double _learningRate;
+
+    /// <summary>Creates the optimizer over the given parameters.</summary>
+    /// <param name="parameters">The parameters, with distinct names and distinct arrays.</param>
+    /// <param name="learningRate">The initial learning rate (PyTorch's <c>initial_lr</c> for schedules).</param>
+    /// <exception cref="ArgumentException">The list is empty, a name or an array repeats, or the learning rate is negative or not finite.</exception>
+    private protected Optimizer(IEnumerable<Parameter> parameters, double learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var list = new List<Parameter>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var arrays = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        foreach (Parameter parameter in parameters)
+        {
+            if (parameter is null)
+            {
+                throw new ArgumentException("The parameter list contains null.", nameof(parameters));
+            }
+
+            if (!names.Add(parameter.Name))
+            {
+                throw new ArgumentException($"Two parameters are named '{parameter.Name}'.", nameof(parameters));
+            }
+
+            if (!arrays.Add(parameter.Value) || !arrays.Add(parameter.Gradient))
+            {
+                throw new ArgumentException($"Parameter '{parameter.Name}' shares a value or gradient array with another parameter.", nameof(parameters));
+            }
+
+            list.Add(parameter);
+        }
+
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("The optimizer got an empty parameter list.", nameof(parameters));
+        }
+
+        CheckLearningRate(learningRate, nameof(learningRate));
+        _parameters = list.ToArray();
+        Parameters = Array.AsReadOnly(_parameters);
+        _learningRate = learningRate;
+        InitialLearningRate = learningRate;
+        _bufferNames = Array.Empty<string>();
+        _buffers = Array.Empty<float[][]>();
+    }
+
+    /// <summary>The parameters, in the order given to the constructor.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>
+    /// The learning rate the next <see cref="Step"/> uses (PyTorch's <c>param_groups[0]['lr']</c>); a
+    /// <see cref="LearningRateScheduler"/> sets it. Saved and restored with the state.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or not finite.</exception>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            CheckLearningRate(value, nameof(value));
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>The learning rate given at construction (PyTorch's <c>initial_lr</c>, the base of every schedule).</summary>
+    public double InitialLearningRate { get; private set; }
+
+    /// <summary>The number of steps taken (PyTorch's <c>state['step']</c>); the next step is number <c>StepCount + 1</c>.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>PyTorch's class name: <c>SGD</c>, <c>Adam</c> or <c>AdamW</c>.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// Every state buffer, parameter by parameter, in PyTorch's order (<c>momentum_buffer</c>; or
+    /// <c>exp_avg</c>, <c>exp_avg_sq</c>[, <c>max_exp_avg_sq</c>]). The arrays are live and in each parameter's
+    /// packed layout; convert them with <see cref="Parameter.ToPyTorch"/>.
+    /// </summary>
+    public IEnumerable<OptimizerBuffer> Buffers
+    {
+        get
+        {
+            for (int p = 0; p < _parameters.Length; p++)
+            {
+                for (int b = 0; b < _bufferNames.Length; b++)
+                {
+                    yield return new OptimizerBuffer(_parameters[p], _bufferNames[b], _buffers[b][p]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The names of the state buffers each parameter has, in order.</summary>
+    public IReadOnlyList<string> BufferNames => _bufferNames;
+
+    /// <summary>
+    /// Performs one optimization step from the gradients in each <see cref="Parameter.Gradient"/>, then
+    /// increments <see cref="StepCount"/>. Allocates nothing.
+    /// </summary>
+    /// <exception cref="NonFiniteGradientException">A gradient holds NaN or infinity; nothing was changed.</exception>
+    public void Step()
+    {
+        long step = StepCount + 1;
+        CheckGradients(step);
+        for (int p = 0; p < _parameters.Length; p++)
+        {
+            Update(p, step);
+        }
+
+        StepCount = step;
+    }
+
+    /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad(set_to_none=False)</c>).</summary>
+    public void ZeroGradients()
+    {
+        foreach (Parameter parameter in _parameters)
+        {
+            Array.Clear(parameter.Gradient);
+        }
+    }
+
+    /// <summary>
+    /// Clips the gradients of all parameters by their global L2 norm (see <see cref="GradientClipping.ClipByNorm"/>);
+    /// a non-finite gradient is reported as part of the next step.
+    /// </summary>
+    /// <param name="maxNorm">The largest total norm allowed.</param>
+    /// <returns>The total norm before clipping.</returns>
+    /// <exception cref="NonFiniteGradientException">A gradient holds NaN or infinity; nothing was changed.</exception>
+    public float ClipGradientNorm(double maxNorm) => GradientClipping.ClipByNorm(_parameters, maxNorm, StepCount + 1);
+
+    /// <summary>Updates one parameter for step <paramref name="step"/> (1-based); gradients are known to be finite.</summary>
+    /// <param name="index">The parameter's index.</param>
+    /// <param name="step">The step number (1 on the first step).</param>
+    private protected abstract void Update(int index, long step);
+
+    /// <summary>The buffer <paramref name="buffer"/> (an index into <see cref="BufferNames"/>) of parameter <paramref name="index"/>.</summary>
+    private protected float[] Buffer(int buffer, int index) => _buffers[buffer][index];
+
+    /// <summary>The parameter at <paramref name="index"/>.</summary>
+    private protected Parameter At(int index) => _parameters[index];
+
+    /// <summary>Allocates zeroed buffers for the given names (constructor and state loading only).</summary>
+    private protected void AllocateBuffers(string[] names)
+    {
+        if (names.AsSpan().SequenceEqual(_bufferNames))
+        {
+            return;
+        }
+
+        var buffers = new float[names.Length][][];
+        for (int b = 0; b < names.Length; b++)
+        {
+            buffers[b] = new float[_parameters.Length][];
+            for (int p = 0; p < _parameters.Length; p++)
+            {
+                buffers[b][p] = new float[_parameters[p].PackedLength];
+            }
+        }
+
+        _buffers = buffers;
+        _bufferNames = names;
+    }
+
+    private void CheckGradients(long step)
+    {
+        foreach (Parameter parameter in _parameters)
+        {
+            int bad = TrainingMath.FirstNonFinite(parameter.Gradient);
+            if (bad >= 0)
+            {
+                throw new NonFiniteGradientException(parameter.Name, step, bad, parameter.Gradient[bad]);
+            }
+        }
+    }
+
+    private static void CheckLearningRate(double value, string paramName)
+    {
+        if (!double.IsFinite(value) || value < 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, "The learning rate must be finite and non-negative.");
+        }
+    }
+
+    internal static void CheckRange(double value, double min, double max, bool maxExclusive, string what, string paramName)
+    {
+        if (!double.IsFinite(value) || value < min || (maxExclusive ? value >= max : value > max))
+        {
+            string range = string.Format(CultureInfo.InvariantCulture, "[{0}, {1}{2}", min, max, maxExclusive ? ")" : "]");
+            throw new ArgumentOutOfRangeException(paramName, value, $"{what} must be finite and in {range}.");
+        }
+    }
+}

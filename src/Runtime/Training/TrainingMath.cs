@@ -1,0 +1,342 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace CnnGen.Training;
+
+/// <summary>
+/// The element-wise loops behind the optimizers and gradient clipping. Each loop runs on
+/// <see cref="Vector{T}"/> (the platform's preferred width) and finishes with a scalar tail that performs
+/// exactly the same IEEE operations in the same order (a fused multiply-add where the vector body fuses), so
+/// an element's result does not depend on the vector width, on the buffer's length or on where it sits in
+/// the buffer. The operation order is PyTorch 1.13's (see each optimizer).
+/// </summary>
+internal static class TrainingMath
+{
+    /// <summary>Returns the index of the first NaN or infinity, or -1 when every element is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int FirstNonFinite(ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            ref float r = ref MemoryMarshal.GetReference(x);
+            Vector<float> a0 = Vector<float>.Zero, a1 = a0;
+            int w = Vector<float>.Count;
+            for (; i <= n - (2 * w); i += 2 * w)
+            {
+                // x * 0 is +-0 for finite x and NaN for NaN and infinity; the sums keep any NaN.
+                a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
+                a1 += Vector.LoadUnsafe(ref r, (nuint)(i + w)) * Vector<float>.Zero;
+            }
+
+            for (; i <= n - w; i += w)
+            {
+                a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
+            }
+
+            if (!Vector.EqualsAll(a0 + a1, Vector<float>.Zero))
+            {
+                i = 0;
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            if (!float.IsFinite(x[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The sum of squares in double. Element <c>i</c> goes to accumulator <c>i % 8</c>
+    /// (<c>acc = fma(x, x, acc)</c> in double, in index order) and the eight are added pairwise at the end,
+    /// on the Vector256 path and the scalar path alike, so the result is the same bits on every machine.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        int n = x.Length;
+        int i = 0;
+        Span<double> acc = stackalloc double[8];
+        acc.Clear();
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            ref float r = ref MemoryMarshal.GetReference(x);
+            Vector256<double> lo = Vector256<double>.Zero, hi = lo;
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref r, (nuint)i);
+                Vector256<double> a = Vector256.WidenLower(v), b = Vector256.WidenUpper(v);
+                lo = Vector256.FusedMultiplyAdd(a, a, lo);
+                hi = Vector256.FusedMultiplyAdd(b, b, hi);
+            }
+
+            lo.CopyTo(acc);
+            hi.CopyTo(acc.Slice(4));
+        }
+
+        for (; i < n; i++)
+        {
+            double v = x[i];
+            acc[i & 7] = Math.FusedMultiplyAdd(v, v, acc[i & 7]);
+        }
+
+        return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    }
+
+    /// <summary><c>x *= factor</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale(Span<float> x, float factor)
+    {
+        int n = x.Length;
+        int i = 0;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var f = new Vector<float>(factor);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (Vector.LoadUnsafe(ref r, (nuint)i) * f).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref r, i) *= factor;
+        }
+    }
+
+    /// <summary>
+    /// One SGD step on one buffer, PyTorch 1.13's <c>_single_tensor_sgd</c>:
+    /// <c>d = g + wd * p</c> (when wd != 0; fused, as <c>add(alpha)</c> is); with momentum, on the first step
+    /// <c>buf = d</c>, afterwards <c>buf = (buf * momentum) + (1 - dampening) * d</c> (the add fused); then
+    /// <c>d = d + momentum * buf</c> (nesterov, fused) or <c>d = buf</c>; finally <c>p = p + (-lr) * d</c> (fused).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s)
+    {
+        int n = p.Length;
+        int i = 0;
+        ref float rp = ref MemoryMarshal.GetReference(p);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rb = ref MemoryMarshal.GetReference(buf);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var wd = new Vector<float>(s.WeightDecay);
+            var momentum = new Vector<float>(s.Momentum);
+            var keep = new Vector<float>(s.OneMinusDampening);
+            var negLr = new Vector<float>(s.NegativeLearningRate);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> pv = Vector.LoadUnsafe(ref rp, (nuint)i);
+                Vector<float> d = Vector.LoadUnsafe(ref rg, (nuint)i);
+                if (s.HasWeightDecay)
+                {
+                    d = Vector.FusedMultiplyAdd(pv, wd, d);
+                }
+
+                if (s.HasMomentum)
+                {
+                    Vector<float> b = s.FirstStep ? d : Vector.FusedMultiplyAdd(d, keep, Vector.LoadUnsafe(ref rb, (nuint)i) * momentum);
+                    b.StoreUnsafe(ref rb, (nuint)i);
+                    d = s.Nesterov ? Vector.FusedMultiplyAdd(b, momentum, d) : b;
+                }
+
+                Vector.FusedMultiplyAdd(d, negLr, pv).StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float pv = Unsafe.Add(ref rp, i);
+            float d = Unsafe.Add(ref rg, i);
+            if (s.HasWeightDecay)
+            {
+                d = MathF.FusedMultiplyAdd(pv, s.WeightDecay, d);
+            }
+
+            if (s.HasMomentum)
+            {
+                float b = s.FirstStep ? d : MathF.FusedMultiplyAdd(d, s.OneMinusDampening, Unsafe.Add(ref rb, i) * s.Momentum);
+                Unsafe.Add(ref rb, i) = b;
+                d = s.Nesterov ? MathF.FusedMultiplyAdd(b, s.Momentum, d) : b;
+            }
+
+            Unsafe.Add(ref rp, i) = MathF.FusedMultiplyAdd(d, s.NegativeLearningRate, pv);
+        }
+    }
+
+    /// <summary>
+    /// One Adam or AdamW step on one buffer, PyTorch 1.13's <c>_single_tensor_adam(w)</c>:
+    /// AdamW first <c>p = p * (1 - lr * wd)</c>; Adam <c>g = g + wd * p</c> (when wd != 0, fused);
+    /// <c>m = (m * b1) + (1 - b1) * g</c> (the add fused, as <c>add_(alpha)</c>);
+    /// <c>v = (v * b2) + ((1 - b2) * g) * g</c> (not fused, as <c>addcmul_</c>);
+    /// AMSGrad <c>vmax = max(vmax, v)</c>; <c>denom = sqrt(v or vmax) / sqrt(bc2) + eps</c>;
+    /// <c>p = p + ((-lr / bc1) * m) / denom</c> (as <c>addcdiv_</c>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Adam(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s)
+    {
+        int n = p.Length;
+        int i = 0;
+        ref float rp = ref MemoryMarshal.GetReference(p);
+        ref float rg = ref MemoryMarshal.GetReference(g);
+        ref float rm = ref MemoryMarshal.GetReference(m);
+        ref float rv = ref MemoryMarshal.GetReference(v);
+        ref float rx = ref MemoryMarshal.GetReference(vmax);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var decay = new Vector<float>(s.Decay);
+            var wd = new Vector<float>(s.WeightDecay);
+            var beta1 = new Vector<float>(s.Beta1);
+            var oneMinusBeta1 = new Vector<float>(s.OneMinusBeta1);
+            var beta2 = new Vector<float>(s.Beta2);
+            var oneMinusBeta2 = new Vector<float>(s.OneMinusBeta2);
+            var bc2Sqrt = new Vector<float>(s.BiasCorrection2Sqrt);
+            var eps = new Vector<float>(s.Epsilon);
+            var negStep = new Vector<float>(s.NegativeStepSize);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> pv = Vector.LoadUnsafe(ref rp, (nuint)i);
+                Vector<float> gv = Vector.LoadUnsafe(ref rg, (nuint)i);
+                if (s.Decoupled)
+                {
+                    pv *= decay;
+                }
+                else if (s.HasWeightDecay)
+                {
+                    gv = Vector.FusedMultiplyAdd(pv, wd, gv);
+                }
+
+                Vector<float> mv = Vector.FusedMultiplyAdd(gv, oneMinusBeta1, Vector.LoadUnsafe(ref rm, (nuint)i) * beta1);
+                Vector<float> vv = (Vector.LoadUnsafe(ref rv, (nuint)i) * beta2) + ((oneMinusBeta2 * gv) * gv);
+                mv.StoreUnsafe(ref rm, (nuint)i);
+                vv.StoreUnsafe(ref rv, (nuint)i);
+                if (s.AmsGrad)
+                {
+                    vv = Vector.Max(Vector.LoadUnsafe(ref rx, (nuint)i), vv);
+                    vv.StoreUnsafe(ref rx, (nuint)i);
+                }
+
+                Vector<float> denom = (Vector.SquareRoot(vv) / bc2Sqrt) + eps;
+                (pv + ((negStep * mv) / denom)).StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float pv = Unsafe.Add(ref rp, i);
+            float gv = Unsafe.Add(ref rg, i);
+            if (s.Decoupled)
+            {
+                pv *= s.Decay;
+            }
+            else if (s.HasWeightDecay)
+            {
+                gv = MathF.FusedMultiplyAdd(pv, s.WeightDecay, gv);
+            }
+
+            float mv = MathF.FusedMultiplyAdd(gv, s.OneMinusBeta1, Unsafe.Add(ref rm, i) * s.Beta1);
+            float vv = (Unsafe.Add(ref rv, i) * s.Beta2) + ((s.OneMinusBeta2 * gv) * gv);
+            Unsafe.Add(ref rm, i) = mv;
+            Unsafe.Add(ref rv, i) = vv;
+            if (s.AmsGrad)
+            {
+                vv = MathF.Max(Unsafe.Add(ref rx, i), vv);
+                Unsafe.Add(ref rx, i) = vv;
+            }
+
+            float denom = (MathF.Sqrt(vv) / s.BiasCorrection2Sqrt) + s.Epsilon;
+            Unsafe.Add(ref rp, i) = pv + ((s.NegativeStepSize * mv) / denom);
+        }
+    }
+}
+
+/// <summary>The float scalars of one SGD step, each rounded from PyTorch's double as PyTorch rounds it.</summary>
+internal readonly struct SgdScalars
+{
+    public SgdScalars(double learningRate, double momentum, double dampening, double weightDecay, bool nesterov, bool firstStep)
+    {
+        HasWeightDecay = weightDecay != 0;
+        WeightDecay = (float)weightDecay;
+        HasMomentum = momentum != 0;
+        Momentum = (float)momentum;
+        OneMinusDampening = (float)(1 - dampening);
+        Nesterov = nesterov;
+        FirstStep = firstStep;
+        NegativeLearningRate = (float)-learningRate;
+    }
+
+    public bool HasWeightDecay { get; }
+
+    public float WeightDecay { get; }
+
+    public bool HasMomentum { get; }
+
+    public float Momentum { get; }
+
+    public float OneMinusDampening { get; }
+
+    public bool Nesterov { get; }
+
+    public bool FirstStep { get; }
+
+    public float NegativeLearningRate { get; }
+}
+
+/// <summary>The float scalars of one Adam/AdamW step; the bias corrections are computed in double as in PyTorch.</summary>
+internal readonly struct AdamScalars
+{
+    public AdamScalars(double learningRate, double beta1, double beta2, double epsilon, double weightDecay, bool amsGrad, bool decoupled, long step)
+    {
+        Decoupled = decoupled;
+        Decay = (float)(1 - (learningRate * weightDecay));
+        HasWeightDecay = weightDecay != 0;
+        WeightDecay = (float)weightDecay;
+        Beta1 = (float)beta1;
+        OneMinusBeta1 = (float)(1 - beta1);
+        Beta2 = (float)beta2;
+        OneMinusBeta2 = (float)(1 - beta2);
+        AmsGrad = amsGrad;
+
+        // PyTorch keeps the step in a float32 tensor and reads it back with .item().
+        double t = (float)step;
+        double biasCorrection1 = 1 - Math.Pow(beta1, t);
+        double biasCorrection2 = 1 - Math.Pow(beta2, t);
+        BiasCorrection2Sqrt = (float)Math.Sqrt(biasCorrection2);
+        Epsilon = (float)epsilon;
+        NegativeStepSize = (float)-(learningRate / biasCorrection1);
+    }
+
+    public bool Decoupled { get; }
+
+    public float Decay { get; }
+
+    public bool HasWeightDecay { get; }
+
+    public float WeightDecay { get; }
+
+    public float Beta1 { get; }
+
+    public float OneMinusBeta1 { get; }
+
+    public float Beta2 { get; }
+
+    public float OneMinusBeta2 { get; }
+
+    public bool AmsGrad { get; }
+
+    public float BiasCorrection2Sqrt { get; }
+
+    public float Epsilon { get; }
+
+    public float NegativeStepSize { get; }
+}
