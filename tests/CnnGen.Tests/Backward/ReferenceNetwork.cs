@@ -8,18 +8,19 @@ namespace CnnGen.Tests.Backward;
 
 /// <summary>
 /// Declares a network layer by layer, like the attributes do: each layer reads the previous one unless <c>from</c> names
-/// another (<c>"input"</c> is the network input). Parameter names are PyTorch's (<c>name.weight</c>...). Non-generic, so a
-/// definition can be built in any precision (<see cref="ReferenceNetwork{T}"/>).
+/// another (<c>"input"</c> is the network input). Parameter names are PyTorch's (<c>name.weight</c>...). An
+/// <c>activation</c> argument fuses an activation as the attributes' <c>Activation = ...</c> does: <c>name</c> then refers
+/// to the activated output. Non-generic, so a definition can be built in any precision (<see cref="ReferenceNetwork{T}"/>).
 /// </summary>
 public interface IReferenceNetworkBuilder
 {
-    IReferenceNetworkBuilder Conv2D(string name, int filters, int kernel, int stride = 1, int padding = 0, int groups = 1, bool bias = true, string? from = null);
+    IReferenceNetworkBuilder Conv2D(string name, int filters, int kernel, int stride = 1, int padding = 0, int groups = 1, bool bias = true, string? from = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
-    IReferenceNetworkBuilder Conv2D(string name, int filters, (int H, int W) kernel, (int H, int W) stride, (int Top, int Left, int Bottom, int Right) padding, (int H, int W) dilation, int groups, bool bias, string? from = null);
+    IReferenceNetworkBuilder Conv2D(string name, int filters, (int H, int W) kernel, (int H, int W) stride, (int Top, int Left, int Bottom, int Right) padding, (int H, int W) dilation, int groups, bool bias, string? from = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
-    IReferenceNetworkBuilder Dense(string name, int units, bool bias = true);
+    IReferenceNetworkBuilder Dense(string name, int units, bool bias = true, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
-    IReferenceNetworkBuilder BatchNorm2D(string name, double eps = 1e-5, double momentum = 0.1);
+    IReferenceNetworkBuilder BatchNorm2D(string name, double eps = 1e-5, double momentum = 0.1, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
     IReferenceNetworkBuilder Activation(Activation activation, double alpha = 0.01, string? name = null);
 
@@ -43,7 +44,7 @@ public interface IReferenceNetworkBuilder
 
     IReferenceNetworkBuilder Dropout(double p, uint seed, string? name = null);
 
-    IReferenceNetworkBuilder Add(string a, string b, string? name = null);
+    IReferenceNetworkBuilder Add(string a, string b, string? name = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
     IReferenceNetworkBuilder Concat(string a, string b, string? name = null);
 }
@@ -178,15 +179,17 @@ public sealed class ReferenceNetwork<T> : IReferenceNetworkBuilder
         return (loss, logits);
     }
 
-    public IReferenceNetworkBuilder Conv2D(string name, int filters, int kernel, int stride = 1, int padding = 0, int groups = 1, bool bias = true, string? from = null) =>
-        Conv2D(name, filters, (kernel, kernel), (stride, stride), (padding, padding, padding, padding), (1, 1), groups, bias, from);
+    public IReferenceNetworkBuilder Conv2D(string name, int filters, int kernel, int stride = 1, int padding = 0, int groups = 1, bool bias = true, string? from = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01) =>
+        Conv2D(name, filters, (kernel, kernel), (stride, stride), (padding, padding, padding, padding), (1, 1), groups, bias, from, activation, alpha);
 
-    public IReferenceNetworkBuilder Conv2D(string name, int filters, (int H, int W) kernel, (int H, int W) stride, (int Top, int Left, int Bottom, int Right) padding, (int H, int W) dilation, int groups, bool bias, string? from = null) =>
-        Add(new Conv2DLayer<T>(name, ShapeOf(from), filters, kernel, stride, padding, dilation, groups, bias), from);
+    public IReferenceNetworkBuilder Conv2D(string name, int filters, (int H, int W) kernel, (int H, int W) stride, (int Top, int Left, int Bottom, int Right) padding, (int H, int W) dilation, int groups, bool bias, string? from = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01) =>
+        Add(new Conv2DLayer<T>(name, ShapeOf(from), filters, kernel, stride, padding, dilation, groups, bias), from).Fuse(name, activation, alpha);
 
-    public IReferenceNetworkBuilder Dense(string name, int units, bool bias = true) => Add(new DenseLayer<T>(name, ShapeOf(null), units, bias));
+    public IReferenceNetworkBuilder Dense(string name, int units, bool bias = true, Activation activation = CnnGen.Activation.None, double alpha = 0.01) =>
+        Add(new DenseLayer<T>(name, ShapeOf(null), units, bias)).Fuse(name, activation, alpha);
 
-    public IReferenceNetworkBuilder BatchNorm2D(string name, double eps = 1e-5, double momentum = 0.1) => Add(new BatchNorm2DLayer<T>(name, ShapeOf(null), eps, momentum));
+    public IReferenceNetworkBuilder BatchNorm2D(string name, double eps = 1e-5, double momentum = 0.1, Activation activation = CnnGen.Activation.None, double alpha = 0.01) =>
+        Add(new BatchNorm2DLayer<T>(name, ShapeOf(null), eps, momentum)).Fuse(name, activation, alpha);
 
     public IReferenceNetworkBuilder Activation(Activation activation, double alpha = 0.01, string? name = null) =>
         Add(new ActivationLayer<T>(NameOr(name, activation.ToString().ToLowerInvariant()), ShapeOf(null), activation, alpha));
@@ -213,7 +216,11 @@ public sealed class ReferenceNetwork<T> : IReferenceNetworkBuilder
 
     public IReferenceNetworkBuilder Dropout(double p, uint seed, string? name = null) => Add(new DropoutLayer<T>(NameOr(name, "dropout"), ShapeOf(null), p, seed));
 
-    public IReferenceNetworkBuilder Add(string a, string b, string? name = null) => Add(new AddLayer<T>(NameOr(name, "add"), ShapeOf(a), ShapeOf(b)), a, b);
+    public IReferenceNetworkBuilder Add(string a, string b, string? name = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01)
+    {
+        string added = NameOr(name, "add");
+        return Add(new AddLayer<T>(added, ShapeOf(a), ShapeOf(b)), a, b).Fuse(added, activation, alpha);
+    }
 
     public IReferenceNetworkBuilder Concat(string a, string b, string? name = null) => Add(new ConcatLayer<T>(NameOr(name, "concat"), ShapeOf(a), ShapeOf(b)), a, b);
 
@@ -246,6 +253,18 @@ public sealed class ReferenceNetwork<T> : IReferenceNetworkBuilder
         }
 
         _nodes.Add(new Node(layer, inputs));
+        return this;
+    }
+
+    /// <summary>Appends a fused activation (if any) and makes <paramref name="name"/> refer to its output.</summary>
+    private ReferenceNetwork<T> Fuse(string name, Activation activation, double alpha)
+    {
+        if (activation != CnnGen.Activation.None)
+        {
+            Add(new ActivationLayer<T>(name + "." + activation.ToString().ToLowerInvariant(), ShapeOf(null), activation, alpha));
+            _index[name] = _nodes.Count - 1;
+        }
+
         return this;
     }
 
