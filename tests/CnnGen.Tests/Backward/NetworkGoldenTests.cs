@@ -55,7 +55,8 @@ public sealed class NetworkGoldenTests
     public void InferenceModeUsesTheRunningStatistics(TrainingGolden golden)
     {
         ReferenceNetwork<float> network = golden.CreateNetwork<float>();
-        (float[] input, _, int batch) = golden.Batch(0);
+        const int batch = 2;
+        float[] input = golden.Batch(0).Input[..(batch * golden.Input.Size)];
         float[] eval = network.Forward(input, batch, training: false);
         float[] train = network.Forward(input, batch, training: true);
         if (golden.HasRunningStatistics)
