@@ -40,44 +40,25 @@ public abstract partial class Reference<T>
 
         for (int o = 0; o < filters; o++)
         {
-            int firstChannel = conv.FirstChannel(o);
             for (int y = 0; y < conv.OutH; y++)
             {
                 for (int x = 0; x < conv.OutW; x++)
                 {
                     T sum = bias.IsEmpty ? T.Zero : bias[o];
-                    for (int c = 0; c < conv.ChannelsPerGroup; c++)
+                    foreach (ConvTap tap in conv.Taps(o, y, x))
                     {
-                        for (int i = 0; i < kH; i++)
-                        {
-                            int iy = conv.InputRow(y, i);
-                            if (iy < 0 || iy >= height)
-                            {
-                                continue;
-                            }
-
-                            for (int j = 0; j < kW; j++)
-                            {
-                                int ix = conv.InputColumn(x, j);
-                                if (ix < 0 || ix >= width)
-                                {
-                                    continue;
-                                }
-
-                                sum += input[(((firstChannel + c) * height) + iy) * width + ix] * weight[conv.WeightIndex(o, c, i, j)];
-                            }
-                        }
+                        sum += input[tap.Input] * weight[tap.Weight];
                     }
 
-                    output[((o * conv.OutH) + y) * conv.OutW + x] = sum;
+                    output[conv.OutputIndex(o, y, x)] = sum;
                 }
             }
         }
     }
 
     /// <summary>
-    /// Backward pass of <see cref="Conv2D"/> for one image. Every term <c>in[c, iy, ix] * w[o, c', i, j]</c> of the forward
-    /// sum for <c>out[o, y, x]</c> sends the gradient back along both factors:
+    /// Backward pass of <see cref="Conv2D"/> for one image. It visits the same terms as the forward pass: every term
+    /// <c>in[c, iy, ix] * w[o, c', i, j]</c> of the sum for <c>out[o, y, x]</c> sends <c>outputGrad[o, y, x]</c> back along both factors:
     /// <c>inputGrad[c, iy, ix] = sum of outputGrad[o, y, x] * w[o, c', i, j]</c> over every (o, y, x, i, j) that read it (padding taps read
     /// nothing), <c>weightGrad[o, c', i, j] += sum over y, x of outputGrad[o, y, x] * in[c, iy, ix]</c> and
     /// <c>biasGrad[o] += sum over y, x of outputGrad[o, y, x]</c>.
@@ -116,80 +97,86 @@ public abstract partial class Reference<T>
         inputGrad.Clear();
         for (int o = 0; o < filters; o++)
         {
-            int firstChannel = conv.FirstChannel(o);
-            T biasSum = T.Zero;
             for (int y = 0; y < conv.OutH; y++)
             {
                 for (int x = 0; x < conv.OutW; x++)
                 {
-                    T g = outputGrad[((o * conv.OutH) + y) * conv.OutW + x];
-                    biasSum += g;
-                    for (int c = 0; c < conv.ChannelsPerGroup; c++)
+                    T g = outputGrad[conv.OutputIndex(o, y, x)];
+                    if (!biasGrad.IsEmpty)
                     {
-                        for (int i = 0; i < kH; i++)
-                        {
-                            int iy = conv.InputRow(y, i);
-                            if (iy < 0 || iy >= height)
-                            {
-                                continue;
-                            }
-
-                            for (int j = 0; j < kW; j++)
-                            {
-                                int ix = conv.InputColumn(x, j);
-                                if (ix >= 0 && ix < width)
-                                {
-                                    inputGrad[(((firstChannel + c) * height) + iy) * width + ix] += g * weight[conv.WeightIndex(o, c, i, j)];
-                                }
-                            }
-                        }
+                        biasGrad[o] += g;
                     }
-                }
-            }
 
-            if (!biasGrad.IsEmpty)
-            {
-                biasGrad[o] += biasSum;
-            }
-
-            // The weight gradient as its own sum per tap, so each element is one reduction over the output pixels.
-            for (int c = 0; c < conv.ChannelsPerGroup; c++)
-            {
-                for (int i = 0; i < kH; i++)
-                {
-                    for (int j = 0; j < kW; j++)
+                    foreach (ConvTap tap in conv.Taps(o, y, x))
                     {
-                        T sum = T.Zero;
-                        for (int y = 0; y < conv.OutH; y++)
-                        {
-                            int iy = conv.InputRow(y, i);
-                            if (iy < 0 || iy >= height)
-                            {
-                                continue;
-                            }
-
-                            for (int x = 0; x < conv.OutW; x++)
-                            {
-                                int ix = conv.InputColumn(x, j);
-                                if (ix >= 0 && ix < width)
-                                {
-                                    sum += outputGrad[((o * conv.OutH) + y) * conv.OutW + x] * input[(((firstChannel + c) * height) + iy) * width + ix];
-                                }
-                            }
-                        }
-
-                        weightGrad[conv.WeightIndex(o, c, i, j)] += sum;
+                        inputGrad[tap.Input] += g * weight[tap.Weight];
+                        weightGrad[tap.Weight] += g * input[tap.Input];
                     }
                 }
             }
         }
     }
 
+    /// <summary>One term <c>in[Input] * w[Weight]</c> of a convolution's sum: indices into the input and the weights.</summary>
+    private readonly record struct ConvTap(int Input, int Weight);
+
+    /// <summary>
+    /// The taps of output pixel (o, y, x) that read an input cell, in the order input channel, kernel row, kernel column;
+    /// taps on padding read zeros and are skipped.
+    /// </summary>
+    private ref struct ConvTapEnumerator
+    {
+        private readonly ConvGeometry _conv;
+        private readonly int _o;
+        private readonly int _y;
+        private readonly int _x;
+        private int _c;
+        private int _i;
+        private int _j = -1;
+
+        public ConvTapEnumerator(ConvGeometry conv, int o, int y, int x) => (_conv, _o, _y, _x) = (conv, o, y, x);
+
+        public readonly ConvTap Current => new(_conv.InputIndex(_o, _c, _conv.InputRow(_y, _i), _conv.InputColumn(_x, _j)), _conv.WeightIndex(_o, _c, _i, _j));
+
+        public readonly ConvTapEnumerator GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (Advance())
+            {
+                if (_conv.InBounds(_conv.InputRow(_y, _i), _conv.InputColumn(_x, _j)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Steps to the next (c, i, j), kernel column fastest.</summary>
+        private bool Advance()
+        {
+            if (++_j < _conv.KernelW)
+            {
+                return true;
+            }
+
+            _j = 0;
+            if (++_i < _conv.KernelH)
+            {
+                return true;
+            }
+
+            _i = 0;
+            return ++_c < _conv.ChannelsPerGroup;
+        }
+    }
+
     /// <summary>A validated convolution's sizes and index arithmetic, shared by the forward and backward functions.</summary>
     private readonly struct ConvGeometry
     {
-        private readonly int _kH;
-        private readonly int _kW;
+        private readonly int _height;
+        private readonly int _width;
         private readonly int _strideH;
         private readonly int _strideW;
         private readonly int _padTop;
@@ -211,7 +198,7 @@ public abstract partial class Reference<T>
             (OutH, OutW) = ConvOutputSize(height, width, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW);
             ChannelsPerGroup = channels / groups;
             _filtersPerGroup = filters / groups;
-            (_kH, _kW, _strideH, _strideW, _padTop, _padLeft, _dilationH, _dilationW) = (kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+            (_height, _width, KernelH, KernelW, _strideH, _strideW, _padTop, _padLeft, _dilationH, _dilationW) = (height, width, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
             InputLength = (long)channels * height * width;
             WeightLength = (long)filters * ChannelsPerGroup * kH * kW;
             OutputLength = (long)filters * OutH * OutW;
@@ -223,14 +210,27 @@ public abstract partial class Reference<T>
 
         public int ChannelsPerGroup { get; }
 
+        public int KernelH { get; }
+
+        public int KernelW { get; }
+
         public long InputLength { get; }
 
         public long WeightLength { get; }
 
         public long OutputLength { get; }
 
-        /// <summary>The first input channel read by output channel <paramref name="o"/> (its group's first).</summary>
-        public int FirstChannel(int o) => o / _filtersPerGroup * ChannelsPerGroup;
+        /// <summary>The taps of output pixel (<paramref name="o"/>, <paramref name="y"/>, <paramref name="x"/>) that read the input.</summary>
+        public ConvTapEnumerator Taps(int o, int y, int x) => new(this, o, y, x);
+
+        /// <summary>The index of <c>out[o, y, x]</c>.</summary>
+        public int OutputIndex(int o, int y, int x) => ((o * OutH) + y) * OutW + x;
+
+        /// <summary>The index of input cell (<paramref name="iy"/>, <paramref name="ix"/>) of channel <paramref name="c"/> of output channel <paramref name="o"/>'s group.</summary>
+        public int InputIndex(int o, int c, int iy, int ix) => ((((o / _filtersPerGroup * ChannelsPerGroup) + c) * _height) + iy) * _width + ix;
+
+        /// <summary>Whether (<paramref name="iy"/>, <paramref name="ix"/>) is an input cell rather than padding.</summary>
+        public bool InBounds(int iy, int ix) => iy >= 0 && iy < _height && ix >= 0 && ix < _width;
 
         /// <summary>The input row of kernel row <paramref name="i"/> for output row <paramref name="y"/> (negative or past the end in the padding).</summary>
         public int InputRow(int y, int i) => (y * _strideH) - _padTop + (i * _dilationH);
@@ -239,6 +239,6 @@ public abstract partial class Reference<T>
         public int InputColumn(int x, int j) => (x * _strideW) - _padLeft + (j * _dilationW);
 
         /// <summary>The index of <c>w[o, c, i, j]</c> (<paramref name="c"/> counted within the group).</summary>
-        public int WeightIndex(int o, int c, int i, int j) => (((o * ChannelsPerGroup) + c) * _kH + i) * _kW + j;
+        public int WeightIndex(int o, int c, int i, int j) => (((o * ChannelsPerGroup) + c) * KernelH + i) * KernelW + j;
     }
 }
