@@ -1,15 +1,43 @@
 using System;
+using System.Numerics;
 
 namespace CnnGen;
 
 /// <summary>
-/// Plain scalar reference implementations of every layer, written from the definitions in the
-/// PyTorch conformance suite (NCHW layout, one image, float32). They favour being obviously correct
-/// over speed and serve as the oracle for the generated SIMD code. Every method validates its span
-/// lengths and throws <see cref="ArgumentException"/> giving the expected and actual sizes.
+/// Plain scalar reference implementations of every layer, forward and backward, written from the definitions in the
+/// PyTorch conformance suite. They favour being obviously correct over speed, share nothing with the generator and
+/// serve as the oracle for generated code and for gradients. <see cref="Reference"/> is the float32 instance (the
+/// precision of the generated code); <c>Reference&lt;double&gt;</c> runs the same definitions in double, which is what
+/// finite-difference gradient checks want.
 /// </summary>
-public static class Reference
+/// <remarks>
+/// <para>Layout is NCHW. Layer functions take one image <c>[channels, height, width]</c> (or a feature vector), as the
+/// forward pass runs image by image; batch norm in training mode, dropout's counter and the losses see the whole batch
+/// <c>[batch, ...]</c>, with the batch size right after the input.</para>
+/// <para>Every backward function is named after its forward function with <c>Backward</c> appended and takes the
+/// forward's parameters in the same order, leaving out those its gradient does not need (a bias, the output); the
+/// forward's <c>output</c> is replaced by <c>outputGrad</c> (d loss / d output), followed by the gradients in the order
+/// of the values they belong to (<c>inputGrad</c>, <c>weightGrad</c>, <c>biasGrad</c>...). Backward functions take the
+/// forward's inputs, never its outputs: what they need is recomputed from the definitions.</para>
+/// <para>Input gradients are overwritten. Parameter gradients are accumulated (added to), like PyTorch's
+/// <c>.grad</c>, so calling the backward function for each image of a batch sums them; clear them before a step.
+/// An empty bias gradient means the layer has no bias.</para>
+/// <para>Every method validates its span lengths and arguments and throws <see cref="ArgumentException"/> giving the
+/// expected and actual sizes; nothing is written before the arguments are validated.</para>
+/// </remarks>
+/// <typeparam name="T">The floating-point type the arithmetic runs in (<see cref="float"/> or <see cref="double"/>).</typeparam>
+public abstract partial class Reference<T>
+    where T : IFloatingPointIeee754<T>
 {
+    private static readonly T Six = T.CreateChecked(6);
+
+    private static readonly T DefaultLeakySlope = T.CreateChecked(0.01);
+
+    /// <summary>Only <see cref="Reference"/> derives from this class; it has static members only.</summary>
+    private protected Reference()
+    {
+    }
+
     /// <summary>
     /// Output size of a convolution: <c>floor((in + padBefore + padAfter - dilation*(k-1) - 1) / stride) + 1</c> per axis.
     /// </summary>
@@ -35,93 +63,6 @@ public static class Reference
     }
 
     /// <summary>
-    /// 2-D convolution (cross-correlation, PyTorch <c>nn.Conv2d</c>) of one CHW image with zero padding:
-    /// <c>out[o, y, x] = bias[o] + sum over c in group(o), i, j of in[c, y*sH - padTop + i*dH, x*sW - padLeft + j*dW] * w[o, c - groupStart, i, j]</c>.
-    /// Output channel <c>o</c> belongs to group <c>o / (filters / groups)</c> and reads input channels
-    /// <c>g*(channels/groups) ... (g+1)*(channels/groups) - 1</c> (depthwise with a channel multiplier reads channel <c>o / multiplier</c>).
-    /// </summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Input channels.</param>
-    /// <param name="height">Input height.</param>
-    /// <param name="width">Input width.</param>
-    /// <param name="weight">Weights OIHW <c>[filters, channels/groups, kH, kW]</c>.</param>
-    /// <param name="bias">Bias <c>[filters]</c>, or empty for no bias.</param>
-    /// <param name="filters">Output channels.</param>
-    /// <param name="kH">Kernel height.</param>
-    /// <param name="kW">Kernel width.</param>
-    /// <param name="strideH">Vertical stride.</param>
-    /// <param name="strideW">Horizontal stride.</param>
-    /// <param name="padTop">Zero rows above.</param>
-    /// <param name="padLeft">Zero columns on the left.</param>
-    /// <param name="padBottom">Zero rows below.</param>
-    /// <param name="padRight">Zero columns on the right.</param>
-    /// <param name="dilationH">Vertical dilation.</param>
-    /// <param name="dilationW">Horizontal dilation.</param>
-    /// <param name="groups">Number of groups; must divide both <paramref name="channels"/> and <paramref name="filters"/>.</param>
-    /// <param name="output">Output <c>[filters, outH, outW]</c> with the size from <see cref="ConvOutputSize"/>.</param>
-    public static void Conv2D(ReadOnlySpan<float> input, int channels, int height, int width, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int filters, int kH, int kW, int strideH, int strideW, int padTop, int padLeft, int padBottom, int padRight, int dilationH, int dilationW, int groups, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        Positive(filters, nameof(filters));
-        Positive(groups, nameof(groups));
-        if (channels % groups != 0 || filters % groups != 0)
-        {
-            throw new ArgumentException($"groups ({groups}) must divide both channels ({channels}) and filters ({filters}).", nameof(groups));
-        }
-
-        (int outH, int outW) = ConvOutputSize(height, width, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight, dilationH, dilationW);
-        int channelsPerGroup = channels / groups;
-        int filtersPerGroup = filters / groups;
-        CheckLength(input, (long)channels * height * width, nameof(input));
-        CheckLength(weight, (long)filters * channelsPerGroup * kH * kW, nameof(weight));
-        if (!bias.IsEmpty)
-        {
-            CheckLength(bias, filters, nameof(bias));
-        }
-
-        CheckLength(output, (long)filters * outH * outW, nameof(output));
-
-        for (int o = 0; o < filters; o++)
-        {
-            int group = o / filtersPerGroup;
-            int firstChannel = group * channelsPerGroup;
-            for (int y = 0; y < outH; y++)
-            {
-                for (int x = 0; x < outW; x++)
-                {
-                    float sum = bias.IsEmpty ? 0f : bias[o];
-                    for (int c = 0; c < channelsPerGroup; c++)
-                    {
-                        for (int i = 0; i < kH; i++)
-                        {
-                            int iy = (y * strideH) - padTop + (i * dilationH);
-                            if (iy < 0 || iy >= height)
-                            {
-                                continue;
-                            }
-
-                            for (int j = 0; j < kW; j++)
-                            {
-                                int ix = (x * strideW) - padLeft + (j * dilationW);
-                                if (ix < 0 || ix >= width)
-                                {
-                                    continue;
-                                }
-
-                                float v = input[(((firstChannel + c) * height) + iy) * width + ix];
-                                float w = weight[(((o * channelsPerGroup) + c) * kH + i) * kW + j];
-                                sum += v * w;
-                            }
-                        }
-                    }
-
-                    output[((o * outH) + y) * outW + x] = sum;
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Output size of a PyTorch pool: <c>floor-or-ceil((in + 2*pad - dilation*(k-1) - 1) / stride) + 1</c> per axis; in ceil mode
     /// the last window is dropped when it would start in the bottom/right padding (<c>(out-1)*stride &gt;= in + pad</c>).
     /// </summary>
@@ -143,414 +84,6 @@ public static class Reference
         int height = PoolAxis(inH, kH, strideH, padH, dilationH, ceilMode, "height");
         int width = PoolAxis(inW, kW, strideW, padW, dilationW, ceilMode, "width");
         return (height, width);
-    }
-
-    /// <summary>
-    /// Max pooling (PyTorch <c>nn.MaxPool2d</c>): padding cells are <c>-inf</c> (they never win); taps past the padded
-    /// edge created by ceil mode are ignored.
-    /// </summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Channels.</param>
-    /// <param name="height">Input height.</param>
-    /// <param name="width">Input width.</param>
-    /// <param name="kH">Window height.</param>
-    /// <param name="kW">Window width.</param>
-    /// <param name="strideH">Vertical stride.</param>
-    /// <param name="strideW">Horizontal stride.</param>
-    /// <param name="padH">Padding on the top and on the bottom.</param>
-    /// <param name="padW">Padding on the left and on the right.</param>
-    /// <param name="dilationH">Vertical dilation.</param>
-    /// <param name="dilationW">Horizontal dilation.</param>
-    /// <param name="ceilMode">PyTorch <c>ceil_mode</c>.</param>
-    /// <param name="output">Output <c>[channels, outH, outW]</c> with the size from <see cref="PoolOutputSize"/>.</param>
-    public static void MaxPool2D(ReadOnlySpan<float> input, int channels, int height, int width, int kH, int kW, int strideH, int strideW, int padH, int padW, int dilationH, int dilationW, bool ceilMode, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        (int outH, int outW) = PoolOutputSize(height, width, kH, kW, strideH, strideW, padH, padW, dilationH, dilationW, ceilMode);
-        CheckLength(input, (long)channels * height * width, nameof(input));
-        CheckLength(output, (long)channels * outH * outW, nameof(output));
-        for (int c = 0; c < channels; c++)
-        {
-            for (int y = 0; y < outH; y++)
-            {
-                for (int x = 0; x < outW; x++)
-                {
-                    float best = float.NegativeInfinity;
-                    for (int i = 0; i < kH; i++)
-                    {
-                        int iy = (y * strideH) - padH + (i * dilationH);
-                        if (iy < 0 || iy >= height)
-                        {
-                            continue;
-                        }
-
-                        for (int j = 0; j < kW; j++)
-                        {
-                            int ix = (x * strideW) - padW + (j * dilationW);
-                            if (ix < 0 || ix >= width)
-                            {
-                                continue;
-                            }
-
-                            float v = input[((c * height) + iy) * width + ix];
-                            if (v > best || float.IsNaN(v))
-                            {
-                                best = v; // PyTorch propagates NaN
-                            }
-
-                            if (float.IsNaN(best))
-                            {
-                                break;
-                            }
-                        }
-                    }
-
-                    output[((c * outH) + y) * outW + x] = best;
-                }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Average pooling (PyTorch <c>nn.AvgPool2d</c>, no dilation). Per axis the window is <c>[start, start + k)</c> with
-    /// <c>start = out*stride - pad</c>. With <paramref name="countIncludePad"/> the divisor counts padding cells but never the
-    /// ceil-mode overhang past <c>in + pad</c> (<c>end = min(start + k, in + pad)</c>, divisor = product of <c>end - start</c>);
-    /// otherwise it is the number of in-bounds cells.
-    /// </summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Channels.</param>
-    /// <param name="height">Input height.</param>
-    /// <param name="width">Input width.</param>
-    /// <param name="kH">Window height.</param>
-    /// <param name="kW">Window width.</param>
-    /// <param name="strideH">Vertical stride.</param>
-    /// <param name="strideW">Horizontal stride.</param>
-    /// <param name="padH">Padding on the top and on the bottom.</param>
-    /// <param name="padW">Padding on the left and on the right.</param>
-    /// <param name="ceilMode">PyTorch <c>ceil_mode</c>.</param>
-    /// <param name="countIncludePad">PyTorch <c>count_include_pad</c> (its default is true).</param>
-    /// <param name="output">Output <c>[channels, outH, outW]</c> with the size from <see cref="PoolOutputSize"/> (dilation 1).</param>
-    public static void AvgPool2D(ReadOnlySpan<float> input, int channels, int height, int width, int kH, int kW, int strideH, int strideW, int padH, int padW, bool ceilMode, bool countIncludePad, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        (int outH, int outW) = PoolOutputSize(height, width, kH, kW, strideH, strideW, padH, padW, 1, 1, ceilMode);
-        CheckLength(input, (long)channels * height * width, nameof(input));
-        CheckLength(output, (long)channels * outH * outW, nameof(output));
-        for (int c = 0; c < channels; c++)
-        {
-            for (int y = 0; y < outH; y++)
-            {
-                int hStart = (y * strideH) - padH;
-                int hEnd = Math.Min(hStart + kH, height + padH);
-                int hLo = Math.Max(hStart, 0);
-                int hHi = Math.Min(hEnd, height);
-                for (int x = 0; x < outW; x++)
-                {
-                    int wStart = (x * strideW) - padW;
-                    int wEnd = Math.Min(wStart + kW, width + padW);
-                    int wLo = Math.Max(wStart, 0);
-                    int wHi = Math.Min(wEnd, width);
-                    float sum = 0f;
-                    for (int iy = hLo; iy < hHi; iy++)
-                    {
-                        for (int ix = wLo; ix < wHi; ix++)
-                        {
-                            sum += input[((c * height) + iy) * width + ix];
-                        }
-                    }
-
-                    int divisor = countIncludePad
-                        ? (hEnd - hStart) * (wEnd - wStart)
-                        : (hHi - hLo) * (wHi - wLo);
-                    output[((c * outH) + y) * outW + x] = sum / divisor;
-                }
-            }
-        }
-    }
-
-    /// <summary>Global average pooling (PyTorch <c>nn.AdaptiveAvgPool2d(1)</c>): the mean of each channel's HxW map.</summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Channels.</param>
-    /// <param name="height">Input height.</param>
-    /// <param name="width">Input width.</param>
-    /// <param name="output">Output <c>[channels]</c>.</param>
-    public static void GlobalAvgPool2D(ReadOnlySpan<float> input, int channels, int height, int width, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        Positive(height, nameof(height));
-        Positive(width, nameof(width));
-        int spatial = height * width;
-        CheckLength(input, (long)channels * spatial, nameof(input));
-        CheckLength(output, channels, nameof(output));
-        for (int c = 0; c < channels; c++)
-        {
-            float sum = 0f;
-            foreach (float v in input.Slice(c * spatial, spatial))
-            {
-                sum += v;
-            }
-
-            output[c] = sum / spatial;
-        }
-    }
-
-    /// <summary>Global max pooling (PyTorch <c>nn.AdaptiveMaxPool2d(1)</c>): the maximum of each channel's HxW map.</summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Channels.</param>
-    /// <param name="height">Input height.</param>
-    /// <param name="width">Input width.</param>
-    /// <param name="output">Output <c>[channels]</c>.</param>
-    public static void GlobalMaxPool2D(ReadOnlySpan<float> input, int channels, int height, int width, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        Positive(height, nameof(height));
-        Positive(width, nameof(width));
-        int spatial = height * width;
-        CheckLength(input, (long)channels * spatial, nameof(input));
-        CheckLength(output, channels, nameof(output));
-        for (int c = 0; c < channels; c++)
-        {
-            float best = float.NegativeInfinity;
-            foreach (float v in input.Slice(c * spatial, spatial))
-            {
-                if (v > best || float.IsNaN(v))
-                {
-                    best = v;
-                }
-
-                if (float.IsNaN(best))
-                {
-                    break;
-                }
-            }
-
-            output[c] = best;
-        }
-    }
-
-    /// <summary>
-    /// Fully connected layer (PyTorch <c>nn.Linear</c>): <c>out[u] = bias[u] + sum over i of in[i] * weight[u, i]</c>.
-    /// A CHW input is flattened in C,H,W order, i.e. it is passed as is.
-    /// </summary>
-    /// <param name="input">Input <c>[inFeatures]</c>.</param>
-    /// <param name="inFeatures">Input features.</param>
-    /// <param name="weight">Weights <c>[units, inFeatures]</c>.</param>
-    /// <param name="bias">Bias <c>[units]</c>, or empty for no bias.</param>
-    /// <param name="units">Output features.</param>
-    /// <param name="output">Output <c>[units]</c>.</param>
-    public static void Dense(ReadOnlySpan<float> input, int inFeatures, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int units, Span<float> output)
-    {
-        Positive(inFeatures, nameof(inFeatures));
-        Positive(units, nameof(units));
-        CheckLength(input, inFeatures, nameof(input));
-        CheckLength(weight, (long)units * inFeatures, nameof(weight));
-        if (!bias.IsEmpty)
-        {
-            CheckLength(bias, units, nameof(bias));
-        }
-
-        CheckLength(output, units, nameof(output));
-        for (int u = 0; u < units; u++)
-        {
-            float sum = bias.IsEmpty ? 0f : bias[u];
-            ReadOnlySpan<float> row = weight.Slice(u * inFeatures, inFeatures);
-            for (int i = 0; i < inFeatures; i++)
-            {
-                sum += input[i] * row[i];
-            }
-
-            output[u] = sum;
-        }
-    }
-
-    /// <summary>
-    /// Applies an element-wise activation: None (copy), Relu <c>max(x,0)</c>, Relu6 <c>min(max(x,0),6)</c>,
-    /// LeakyRelu <c>x &gt;= 0 ? x : alpha*x</c>, Sigmoid <c>1/(1+exp(-x))</c>, Tanh, SiLU <c>x*sigmoid(x)</c>.
-    /// All are finite for finite inputs (no overflow at +-90). <paramref name="input"/> and <paramref name="output"/> may be the same memory.
-    /// </summary>
-    /// <param name="input">Input values.</param>
-    /// <param name="output">Output values, same length as <paramref name="input"/>.</param>
-    /// <param name="activation">The activation; <see cref="Activation.Softmax"/> is not element-wise (use <see cref="Softmax"/>).</param>
-    /// <param name="alpha">The LeakyRelu negative slope (PyTorch default 0.01).</param>
-    /// <exception cref="ArgumentException">Lengths differ, or the activation is Softmax or unknown.</exception>
-    public static void Activate(ReadOnlySpan<float> input, Span<float> output, Activation activation, float alpha = 0.01f)
-    {
-        CheckLength(output, input.Length, nameof(output));
-        Func<float, float> f = activation switch
-        {
-            Activation.None => x => x,
-            Activation.Relu => x => MathF.Max(x, 0f), // MathF.Max propagates NaN, like PyTorch
-            Activation.Relu6 => x => MathF.Min(MathF.Max(x, 0f), 6f),
-            Activation.LeakyRelu => x => x >= 0f ? x : alpha * x,
-            Activation.Sigmoid => Sigmoid,
-            Activation.Tanh => MathF.Tanh,
-            Activation.SiLU => x => x * Sigmoid(x),
-            Activation.Softmax => throw new ArgumentException("Softmax is not element-wise; use Reference.Softmax.", nameof(activation)),
-            _ => throw new ArgumentException($"Unknown activation {activation}.", nameof(activation)),
-        };
-        for (int i = 0; i < input.Length; i++)
-        {
-            output[i] = f(input[i]);
-        }
-    }
-
-    /// <summary>
-    /// Softmax over the channel axis of a <c>[channels, spatial]</c> tensor (PyTorch <c>softmax(dim=1)</c> for one item):
-    /// for each spatial position <c>s</c>, <c>out[c, s] = exp(in[c, s] - m) / sum over k of exp(in[k, s] - m)</c> with <c>m</c> the maximum.
-    /// </summary>
-    /// <param name="input">Input <c>[channels, spatial]</c>.</param>
-    /// <param name="channels">Length of the softmax axis.</param>
-    /// <param name="spatial">H*W, or 1 for a vector.</param>
-    /// <param name="output">Output, same shape.</param>
-    public static void Softmax(ReadOnlySpan<float> input, int channels, int spatial, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        Positive(spatial, nameof(spatial));
-        CheckLength(input, (long)channels * spatial, nameof(input));
-        CheckLength(output, (long)channels * spatial, nameof(output));
-        for (int s = 0; s < spatial; s++)
-        {
-            float max = MaxOverChannels(input, channels, spatial, s);
-            float sum = 0f;
-            for (int c = 0; c < channels; c++)
-            {
-                float e = MathF.Exp(input[(c * spatial) + s] - max);
-                output[(c * spatial) + s] = e;
-                sum += e;
-            }
-
-            for (int c = 0; c < channels; c++)
-            {
-                output[(c * spatial) + s] /= sum;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Log-softmax over the channel axis of a <c>[channels, spatial]</c> tensor:
-    /// <c>out[c, s] = in[c, s] - m - log(sum over k of exp(in[k, s] - m))</c>; finite even where softmax underflows to 0.
-    /// </summary>
-    /// <param name="input">Input <c>[channels, spatial]</c>.</param>
-    /// <param name="channels">Length of the softmax axis.</param>
-    /// <param name="spatial">H*W, or 1 for a vector.</param>
-    /// <param name="output">Output, same shape.</param>
-    public static void LogSoftmax(ReadOnlySpan<float> input, int channels, int spatial, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        Positive(spatial, nameof(spatial));
-        CheckLength(input, (long)channels * spatial, nameof(input));
-        CheckLength(output, (long)channels * spatial, nameof(output));
-        for (int s = 0; s < spatial; s++)
-        {
-            float max = MaxOverChannels(input, channels, spatial, s);
-            float sum = 0f;
-            for (int c = 0; c < channels; c++)
-            {
-                sum += MathF.Exp(input[(c * spatial) + s] - max);
-            }
-
-            float logSum = MathF.Log(sum);
-            for (int c = 0; c < channels; c++)
-            {
-                output[(c * spatial) + s] = input[(c * spatial) + s] - max - logSum;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Batch normalization in inference mode (PyTorch <c>nn.BatchNorm2d</c> in <c>eval()</c>):
-    /// <c>out[c, h, w] = (in[c, h, w] - mean[c]) / sqrt(variance[c] + eps) * gamma[c] + beta[c]</c>.
-    /// </summary>
-    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
-    /// <param name="channels">Channels.</param>
-    /// <param name="height">Height.</param>
-    /// <param name="width">Width.</param>
-    /// <param name="gamma">Scale (PyTorch <c>weight</c>) <c>[channels]</c>.</param>
-    /// <param name="beta">Shift (PyTorch <c>bias</c>) <c>[channels]</c>.</param>
-    /// <param name="mean">Running mean <c>[channels]</c>.</param>
-    /// <param name="variance">Running variance <c>[channels]</c>.</param>
-    /// <param name="eps">Epsilon added to the variance (PyTorch default 1e-5).</param>
-    /// <param name="output">Output, same shape as the input.</param>
-    public static void BatchNorm2D(ReadOnlySpan<float> input, int channels, int height, int width, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> mean, ReadOnlySpan<float> variance, float eps, Span<float> output)
-    {
-        Positive(channels, nameof(channels));
-        NonNegative(height, nameof(height));
-        NonNegative(width, nameof(width));
-        int spatial = height * width;
-        CheckLength(input, (long)channels * spatial, nameof(input));
-        CheckLength(gamma, channels, nameof(gamma));
-        CheckLength(beta, channels, nameof(beta));
-        CheckLength(mean, channels, nameof(mean));
-        CheckLength(variance, channels, nameof(variance));
-        CheckLength(output, (long)channels * spatial, nameof(output));
-        for (int c = 0; c < channels; c++)
-        {
-            float inv = 1f / MathF.Sqrt(variance[c] + eps);
-            for (int s = 0; s < spatial; s++)
-            {
-                int k = (c * spatial) + s;
-                output[k] = ((input[k] - mean[c]) * inv * gamma[c]) + beta[c];
-            }
-        }
-    }
-
-    /// <summary>Element-wise sum of two same-shape tensors (a residual join).</summary>
-    /// <param name="a">First operand.</param>
-    /// <param name="b">Second operand, same length.</param>
-    /// <param name="output">Output, same length.</param>
-    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output)
-    {
-        CheckLength(b, a.Length, nameof(b));
-        CheckLength(output, a.Length, nameof(output));
-        for (int i = 0; i < a.Length; i++)
-        {
-            output[i] = a[i] + b[i];
-        }
-    }
-
-    /// <summary>Concatenation along the channel axis (PyTorch <c>torch.cat(dim=1)</c> for one item): channels of <paramref name="a"/> first.</summary>
-    /// <param name="a">First input <c>[channelsA, height, width]</c>.</param>
-    /// <param name="channelsA">Channels of <paramref name="a"/>.</param>
-    /// <param name="b">Second input <c>[channelsB, height, width]</c>.</param>
-    /// <param name="channelsB">Channels of <paramref name="b"/>.</param>
-    /// <param name="height">Height.</param>
-    /// <param name="width">Width.</param>
-    /// <param name="output">Output <c>[channelsA + channelsB, height, width]</c>.</param>
-    public static void Concat(ReadOnlySpan<float> a, int channelsA, ReadOnlySpan<float> b, int channelsB, int height, int width, Span<float> output)
-    {
-        NonNegative(channelsA, nameof(channelsA));
-        NonNegative(channelsB, nameof(channelsB));
-        NonNegative(height, nameof(height));
-        NonNegative(width, nameof(width));
-        long spatial = (long)height * width;
-        CheckLength(a, channelsA * spatial, nameof(a));
-        CheckLength(b, channelsB * spatial, nameof(b));
-        CheckLength(output, (channelsA + (long)channelsB) * spatial, nameof(output));
-        a.CopyTo(output);
-        b.CopyTo(output.Slice(a.Length));
-    }
-
-    private static float Sigmoid(float x)
-    {
-        // Split by sign so exp never overflows: for x < 0, e^x / (1 + e^x).
-        if (x >= 0f)
-        {
-            return 1f / (1f + MathF.Exp(-x));
-        }
-
-        float e = MathF.Exp(x);
-        return e / (1f + e);
-    }
-
-    private static float MaxOverChannels(ReadOnlySpan<float> input, int channels, int spatial, int s)
-    {
-        float max = float.NegativeInfinity;
-        for (int c = 0; c < channels; c++)
-        {
-            max = MathF.Max(max, input[(c * spatial) + s]);
-        }
-
-        return max;
     }
 
     private static int ConvAxis(int size, int kernel, int stride, int padBefore, int padAfter, int dilation, string axis)
@@ -626,7 +159,7 @@ public static class Reference
         }
     }
 
-    private static void CheckLength(ReadOnlySpan<float> span, long expected, string name)
+    private static void CheckLength(ReadOnlySpan<T> span, long expected, string name)
     {
         if (span.Length != expected)
         {
@@ -634,5 +167,26 @@ public static class Reference
         }
     }
 
-    private static void CheckLength(Span<float> span, long expected, string name) => CheckLength((ReadOnlySpan<float>)span, expected, name);
+    private static void CheckLength(Span<T> span, long expected, string name) => CheckLength((ReadOnlySpan<T>)span, expected, name);
+
+    /// <summary>Checks an optional span (a bias or its gradient): empty, or exactly <paramref name="expected"/> long.</summary>
+    private static void CheckOptionalLength(ReadOnlySpan<T> span, long expected, string name)
+    {
+        if (!span.IsEmpty)
+        {
+            CheckLength(span, expected, name);
+        }
+    }
+}
+
+/// <summary>
+/// The float32 reference layers: every member is inherited from <see cref="Reference{T}"/> with <c>T</c> =
+/// <see cref="float"/>, the precision of the generated code (for example <c>Reference.Conv2D(...)</c>,
+/// <c>Reference.Conv2DBackward(...)</c>). See <see cref="Reference{T}"/> for the conventions.
+/// </summary>
+public sealed class Reference : Reference<float>
+{
+    private Reference()
+    {
+    }
 }

@@ -2,13 +2,16 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Numerics;
 using System.Text;
+using CnnGen.Tests.Backward;
 
 namespace CnnGen.Tests.Generator;
 
 /// <summary>
 /// A random valid network: its attribute declaration, random weights, and a forward pass through the scalar
-/// <see cref="Reference"/> layers (which share nothing with the generator's emitter).
+/// <see cref="Reference"/> layers (which share nothing with the generator's emitter). The same network is recorded as a
+/// definition for the test's <see cref="ReferenceNetwork{T}"/>, which adds training mode and the backward pass in any precision.
 /// </summary>
 public sealed class RandomNetwork
 {
@@ -24,6 +27,7 @@ public sealed class RandomNetwork
         public List<string> Inputs = new();
         public Shape Out = null!;
         public Func<List<float[]>, float[]> Run = null!;
+        public Action<IReferenceNetworkBuilder> Define = null!;
     }
 
     private readonly List<Node> _nodes = new();
@@ -69,10 +73,11 @@ public sealed class RandomNetwork
 
     private Shape Cur => _shapes[Last];
 
-    private void Add(string attr, Shape outShape, Func<List<float[]>, float[]> run, params string[] inputs)
+    /// <summary>Adds a node: its attribute, output shape, float reference forward and its definition for <see cref="ReferenceNetwork{T}"/> (given the node's name).</summary>
+    private void Add(string attr, Shape outShape, Func<List<float[]>, float[]> run, Action<IReferenceNetworkBuilder, string> define, params string[] inputs)
     {
         string name = "n" + _nodes.Count.ToString(CultureInfo.InvariantCulture);
-        var node = new Node { Name = name, Out = outShape, Run = run };
+        var node = new Node { Name = name, Out = outShape, Run = run, Define = b => define(b, name) };
         node.Inputs.AddRange(inputs.Length == 0 ? new[] { Last } : inputs);
         bool from = inputs.Length > 0 && !attr.StartsWith("Add", StringComparison.Ordinal) && !attr.StartsWith("Concat", StringComparison.Ordinal);
         string named = $"Name = \"{name}\"" + (from ? $", From = \"{inputs[0]}\"" : string.Empty);
@@ -140,7 +145,7 @@ public sealed class RandomNetwork
                 break;
             case 3:
                 AddFlattenDense();
-                Add("Softmax", Cur, x => { var y = new float[x[0].Length]; Reference.Softmax(x[0], x[0].Length, 1, y); return y; });
+                Add("Softmax", Cur, x => { var y = new float[x[0].Length]; Reference.Softmax(x[0], x[0].Length, 1, y); return y; }, (b, name) => b.Softmax(name));
                 break;
         }
 
@@ -242,7 +247,7 @@ public sealed class RandomNetwork
                 var y = new float[filters * oh * ow];
                 Reference.Conv2D(inputs[0], xs.C, xs.H, xs.W, w, bArr, filters, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, y);
                 return Activate(y, act, alpha);
-            }, from is null ? Array.Empty<string>() : new[] { from });
+            }, (b, n) => b.Conv2D(n, filters, (kh, kw), (sh, sw), (pt, pl, pb, pr), (dh, dw), groups, bias, from, act, alpha), from is null ? Array.Empty<string>() : new[] { from });
             return;
         }
     }
@@ -268,7 +273,7 @@ public sealed class RandomNetwork
             var y = new float[x.C * oh * ow];
             Reference.Conv2D(inputs[0], x.C, x.H, x.W, w, bArr, x.C, k, k, s, s, p, p, p, p, 1, 1, x.C, y);
             return Activate(y, act, 0.01f);
-        });
+        }, (b, n) => b.Conv2D(n, x.C, k, s, p, groups: x.C, activation: act, alpha: 0.01f));
     }
 
     private void AddPool()
@@ -303,6 +308,17 @@ public sealed class RandomNetwork
                     }
 
                     return y;
+                },
+                (b, n) =>
+                {
+                    if (max)
+                    {
+                        b.MaxPool2D((kh, kw), (sh, sw), (ph, pw), (d, d), ceil, n);
+                    }
+                    else
+                    {
+                        b.AvgPool2D((kh, kw), (sh, sw), (ph, pw), ceil, incl, n);
+                    }
                 });
             return;
         }
@@ -321,7 +337,7 @@ public sealed class RandomNetwork
             Activation.Tanh => "Tanh",
             _ => "SiLU",
         };
-        Add(attr, Cur, inputs => Activate(inputs[0], act, alpha));
+        Add(attr, Cur, inputs => Activate(inputs[0], act, alpha), (b, n) => b.Activation(act, alpha, n));
     }
 
     private void AddBatchNorm()
@@ -343,7 +359,7 @@ public sealed class RandomNetwork
             var y = new float[x.Size];
             Reference.BatchNorm2D(inputs[0], x.C, x.H, x.W, g, b, m, v, eps, y);
             return Activate(y, act, 0.01f);
-        });
+        }, (builder, n) => builder.BatchNorm2D(n, eps, activation: act, alpha: 0.01f));
     }
 
     private void AddResidual()
@@ -364,7 +380,7 @@ public sealed class RandomNetwork
             var y = new float[x.Size];
             Reference.Add(inputs[0], inputs[1], y);
             return Activate(y, act, 0.01f);
-        }, body, skip);
+        }, (b, n) => b.Add(body, skip, n, act, 0.01f), body, skip);
     }
 
     private void AddConcat()
@@ -384,7 +400,7 @@ public sealed class RandomNetwork
             var z = new float[(x.C + y.C) * x.H * x.W];
             Reference.Concat(inputs[0], x.C, inputs[1], y.C, x.H, x.W, z);
             return z;
-        }, a, b);
+        }, (builder, n) => builder.Concat(a, b, n), a, b);
     }
 
     private void AddGlobalPool()
@@ -404,13 +420,23 @@ public sealed class RandomNetwork
             }
 
             return y;
+        }, (b, n) =>
+        {
+            if (max)
+            {
+                b.GlobalMaxPool2D(n);
+            }
+            else
+            {
+                b.GlobalAvgPool2D(n);
+            }
         });
     }
 
     private void AddFlattenDense()
     {
         var x = Cur;
-        Add("Flatten", new Shape(x.Size, 1, 1, true), inputs => inputs[0]);
+        Add("Flatten", new Shape(x.Size, 1, 1, true), inputs => inputs[0], (b, n) => b.Flatten(n));
         int layers = R(1, 2);
         for (int i = 0; i < layers; i++)
         {
@@ -431,7 +457,7 @@ public sealed class RandomNetwork
                 var y = new float[units];
                 Reference.Dense(inputs[0], k, w, bArr, units, y);
                 return Activate(y, act, 0.02f);
-            });
+            }, (b, n) => b.Dense(n, units, bias, act, 0.02f));
         }
     }
 
@@ -445,6 +471,25 @@ public sealed class RandomNetwork
         }
 
         return values[_nodes.Count == 0 ? "input" : _nodes[^1].Name];
+    }
+
+    /// <summary>Declares this network to <paramref name="builder"/> (node names <c>n0</c>, <c>n1</c>... as in the attributes).</summary>
+    public void Define(IReferenceNetworkBuilder builder)
+    {
+        foreach (var n in _nodes)
+        {
+            n.Define(builder);
+        }
+    }
+
+    /// <summary>This network as a <see cref="ReferenceNetwork{T}"/> with its weights loaded.</summary>
+    public ReferenceNetwork<T> CreateReferenceNetwork<T>()
+        where T : IFloatingPointIeee754<T>
+    {
+        var s = _shapes["input"];
+        var network = ReferenceNetwork<T>.Create(new CnnGen.Tests.Backward.Shape(s.C, s.H, s.W), Define);
+        network.Load(Weights);
+        return network;
     }
 
     public float[] RandomInput(int seed)
