@@ -136,16 +136,18 @@ public abstract partial class Reference<T>
         {
             (T mean, T variance) = BatchStatistics(input, batch, channels, spatial, c);
             T inv = T.One / T.Sqrt(variance + eps);
-            T sum = T.Zero;
-            T dot = T.Zero; // sum of outputGrad * (in - mean)
+            double sumAcc = 0, dotAcc = 0; // sums of outputGrad and outputGrad * (in - mean), in double as PyTorch accumulates
             for (int item = 0; item < batch; item++)
             {
                 for (int k = ((item * channels) + c) * spatial, end = k + spatial; k < end; k++)
                 {
-                    sum += outputGrad[k];
-                    dot += outputGrad[k] * (input[k] - mean);
+                    sumAcc += double.CreateTruncating(outputGrad[k]);
+                    dotAcc += double.CreateTruncating(outputGrad[k] * (input[k] - mean));
                 }
             }
+
+            T sum = T.CreateTruncating(sumAcc);
+            T dot = T.CreateTruncating(dotAcc);
 
             T meanGrad = sum / n;
             T projection = dot * inv * inv / n; // sum(outputGrad * xhat) / n * inv, the factor of (in - mean) = xhat / inv
@@ -162,30 +164,34 @@ public abstract partial class Reference<T>
         }
     }
 
-    /// <summary>Channel <paramref name="c"/>'s mean and biased variance over the batch (two passes: mean, then squared deviations).</summary>
+    /// <summary>
+    /// Channel <paramref name="c"/>'s mean and biased variance over the batch (two passes: mean, then squared deviations),
+    /// accumulated in double as PyTorch's CPU kernels do (<c>acc_type&lt;float&gt;</c> is double), then rounded to T.
+    /// </summary>
     private static (T Mean, T Variance) BatchStatistics(ReadOnlySpan<T> input, int batch, int channels, int spatial, int c)
     {
-        T n = T.CreateChecked((long)batch * spatial);
-        T sum = T.Zero;
+        double n = (double)batch * spatial;
+        double sum = 0;
         for (int item = 0; item < batch; item++)
         {
             foreach (T v in input.Slice(((item * channels) + c) * spatial, spatial))
             {
-                sum += v;
+                sum += double.CreateTruncating(v);
             }
         }
 
-        T mean = sum / n;
-        T squares = T.Zero;
+        double mean = sum / n;
+        double squares = 0;
         for (int item = 0; item < batch; item++)
         {
             foreach (T v in input.Slice(((item * channels) + c) * spatial, spatial))
             {
-                squares += (v - mean) * (v - mean);
+                double d = double.CreateTruncating(v) - mean;
+                squares += d * d;
             }
         }
 
-        return (mean, squares / n);
+        return (T.CreateTruncating(mean), T.CreateTruncating(squares / n));
     }
 
     /// <summary>Writes <c>((in - mean) * inv * gamma) + beta</c> for channel <paramref name="c"/> of every item.</summary>
