@@ -46,7 +46,7 @@ internal static class SampleFiles
         s.Write(len);
         s.Write(typeBytes);
         s.Write(data);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(len, Crc32.Append(Crc32.Compute(typeBytes), data));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(len, System.IO.Hashing.Crc32.HashToUInt32([.. typeBytes, .. data]));
         s.Write(len);
     }
 
@@ -95,7 +95,7 @@ internal static class SampleFiles
     /// <summary>Recomputes the CRC of the chunk at <paramref name="offset"/>.</summary>
     public static void FixCrc(byte[] png, int offset, int length)
     {
-        uint crc = Crc32.Compute(png.AsSpan(offset + 4, 4 + length));
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(offset + 4, 4 + length));
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(offset + 8 + length), crc);
     }
 }
