@@ -21,15 +21,16 @@ public static class ClassifyCommand
             throw new InvalidDataException($"{file}: {e.Message}", e);
         }
 
-        var data = new DataFolder(options.DataDir ?? DataFolder.DefaultPath);
-        Model model = Model.Load(options.Net, data, options.LoadOptions);
+        DataFolder data = options.Data();
+        Model model = Model.Load(options.Net, options.Weights(data), options.LoadOptions);
         var probabilities = new float[model.Network.OutputSize];
         model.Network.Predict(input, probabilities);
         string timing = clock.Describe();
         int best = Model.ArgMax(probabilities);
 
         stdout.WriteLine($"image:      {file} ({image.Width} x {image.Height} pixels), preprocessed to 28 x 28 as MNIST digits are");
-        stdout.WriteLine($"network:    {model.Title}, {model.Network.VectorWidth} kernels");
+        stdout.WriteLine($"network:    {model.Title}, {model.Network.VectorWidth} kernels"
+            + (model.HasPyTorchWeights ? string.Empty : $", weights {model.WeightsPath}"));
         stdout.WriteLine($"prediction: {best} ({RunCommand.Percent(probabilities[best])})");
         stdout.WriteLine();
         var table = new TextTable("digit", "probability", string.Empty);

@@ -245,7 +245,13 @@ public class ProgramTests
         {
             Assert.That(code, Is.Zero);
             Assert.That(error, Is.Empty);
-            Assert.That(output, Does.Contain("mnist classify FILE"));
+            Assert.That(output, Does.Contain("Usage:").And.Contain(" [command] [options]"));
+            foreach (string command in new[] { "run", "classify <FILE>", "show", "train" })
+            {
+                Assert.That(output, Does.Contain("  " + command + " "), command);
+            }
+
+            Assert.That(output, Does.Contain("--weights <DIR>").And.Contain("Exit codes: 0 success"));
         });
     }
 
@@ -274,7 +280,7 @@ public class ProgramTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(stdout.ToString(), Does.Contain("usage:"));
+            Assert.That(stdout.ToString(), Does.Contain("Usage:"));
             Assert.That(stderr.ToString().TrimEnd(), Is.EqualTo($"error: {Path.Combine(_dir, "missing.png")}: file not found"));
         });
     }
@@ -296,6 +302,23 @@ public class ProgramTests
         UnknownCommand,
         ClassifyWithoutFile,
         DigitOutOfRange,
+        BadWidth,
+        BadNetwork,
+        OptionWithoutValue,
+        DataWithoutValue,
+        ClassifyTwoFiles,
+        MissingWeightsFolder,
+        WeightsFolderWithoutFile,
+        WrongNetworksWeights,
+        TrainBadLearningRate,
+        TrainBadOptimizer,
+        TrainZeroEpochs,
+        TrainBatchTooLarge,
+        TrainZeroThreads,
+        TrainCorruptTrainingImages,
+        TrainMissingTrainingLabels,
+        TrainJsonFolderMissing,
+        TrainWithoutTrainer,
     }
 
     [TestCase(Bad.MissingImage, "missing.png: file not found")]
@@ -310,9 +333,26 @@ public class ProgramTests
     [TestCase(Bad.CorruptWeights, "lenet5.safetensors: ")]
     [TestCase(Bad.MissingDataFolder, "data folder not found")]
     [TestCase(Bad.UnknownOption, "unknown option '--frobnicate'")]
-    [TestCase(Bad.UnknownCommand, "unknown command 'train'")]
+    [TestCase(Bad.UnknownCommand, "unknown command 'frob'")]
     [TestCase(Bad.ClassifyWithoutFile, "classify needs an image file")]
     [TestCase(Bad.DigitOutOfRange, "--digit 2000 is out of range")]
+    [TestCase(Bad.BadWidth, "unknown vector width '300' (expected auto, 128, 256 or 512)")]
+    [TestCase(Bad.BadNetwork, "unknown network 'resnet' (expected lenet5 or mlp)")]
+    [TestCase(Bad.OptionWithoutValue, "option --digit needs a value")]
+    [TestCase(Bad.DataWithoutValue, "option --data needs a value")]
+    [TestCase(Bad.ClassifyTwoFiles, "unexpected argument 'second.png'")]
+    [TestCase(Bad.MissingWeightsFolder, "weights folder not found")]
+    [TestCase(Bad.WeightsFolderWithoutFile, "lenet5.safetensors: file not found")]
+    [TestCase(Bad.WrongNetworksWeights, "lenet5.safetensors: ")]
+    [TestCase(Bad.TrainBadLearningRate, "option --lr needs a number in (0, 10], got 'fast'")]
+    [TestCase(Bad.TrainBadOptimizer, "unknown optimizer 'rmsprop' (expected sgd, adam or adamw)")]
+    [TestCase(Bad.TrainZeroEpochs, "option --epochs needs a whole number in 1..10000, got '0'")]
+    [TestCase(Bad.TrainBatchTooLarge, "option --batch needs a whole number in 1..8000, got '9000'")]
+    [TestCase(Bad.TrainZeroThreads, "option --threads needs a whole number in 1..1024, got '0'")]
+    [TestCase(Bad.TrainCorruptTrainingImages, "train-images-idx3-ubyte.gz: ")]
+    [TestCase(Bad.TrainMissingTrainingLabels, "train-labels-idx1-ubyte.gz: file not found")]
+    [TestCase(Bad.TrainJsonFolderMissing, "the folder for --json does not exist")]
+    [TestCase(Bad.TrainWithoutTrainer, "this build of the sample has no trainer")]
     public void BadInput_GivesOneLineErrorAndExitCode1(Bad bad, string expected)
     {
         string[] args = Arrange(bad);
@@ -396,11 +436,67 @@ public class ProgramTests
             case Bad.UnknownOption:
                 return ["run", "--frobnicate"];
             case Bad.UnknownCommand:
-                return ["train"];
+                return ["frob"];
             case Bad.ClassifyWithoutFile:
                 return ["classify"];
             case Bad.DigitOutOfRange:
                 return ["show", "--digit", "2000", "--out", Path.Combine(_dir, "out")];
+            case Bad.BadWidth:
+                return [.. Quick, "--width", "300"];
+            case Bad.BadNetwork:
+                WriteDigitPng(image);
+                return ["classify", image, "--net", "resnet"];
+            case Bad.OptionWithoutValue:
+                return ["show", "--out", Path.Combine(_dir, "out"), "--digit"];
+            case Bad.DataWithoutValue:
+                return ["--data"];
+            case Bad.ClassifyTwoFiles:
+                return ["classify", "first.png", "second.png"];
+            case Bad.MissingWeightsFolder:
+                return [.. Quick, "--weights", Path.Combine(_dir, "nowhere")];
+            case Bad.WeightsFolderWithoutFile:
+                WriteDigitPng(image);
+                Directory.CreateDirectory(Path.Combine(_dir, "empty"));
+                return ["classify", image, "--weights", Path.Combine(_dir, "empty")];
+            case Bad.WrongNetworksWeights:
+            {
+                // The MLP's weights under LeNet-5's name: a tensor LeNet-5 needs is missing.
+                string weights = Path.Combine(_dir, "weights");
+                Directory.CreateDirectory(weights);
+                File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.LeNet5Weights));
+                WriteDigitPng(image);
+                return ["classify", image, "--weights", weights];
+            }
+
+            case Bad.TrainBadLearningRate:
+                return ["train", "--lr", "fast"];
+            case Bad.TrainBadOptimizer:
+                return ["train", "--optimizer", "rmsprop"];
+            case Bad.TrainZeroEpochs:
+                return ["train", "--epochs", "0"];
+            case Bad.TrainBatchTooLarge:
+                return ["train", "--batch", "9000"];
+            case Bad.TrainZeroThreads:
+                return ["train", "--threads", "0"];
+            case Bad.TrainCorruptTrainingImages:
+            {
+                string data = CopyData();
+                string idx = Path.Combine(data, DataFolder.TrainImagesFile);
+                File.WriteAllBytes(idx, File.ReadAllBytes(idx)[..5000]);
+                return ["train", "--data", data, "--out", Path.Combine(_dir, "trained")];
+            }
+
+            case Bad.TrainMissingTrainingLabels:
+            {
+                string data = CopyData();
+                File.Delete(Path.Combine(data, DataFolder.TrainLabelsFile));
+                return ["train", "--data", data, "--out", Path.Combine(_dir, "trained")];
+            }
+
+            case Bad.TrainJsonFolderMissing:
+                return ["train", "--out", Path.Combine(_dir, "trained"), "--json", Path.Combine(_dir, "nowhere", "train.json")];
+            case Bad.TrainWithoutTrainer:
+                return ["train", "--epochs", "1", "--out", Path.Combine(_dir, "trained")];
             default:
                 throw new ArgumentOutOfRangeException(nameof(bad), bad, null);
         }
