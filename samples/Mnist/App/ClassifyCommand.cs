@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using Spectre.Console;
 
 namespace Mnist;
 
@@ -33,18 +34,19 @@ public static class ClassifyCommand
             + (model.HasPyTorchWeights ? string.Empty : $", weights {model.WeightsPath}"));
         stdout.WriteLine($"prediction: {best} ({RunCommand.Percent(probabilities[best])})");
         stdout.WriteLine();
-        var table = new TextTable("digit", "probability", string.Empty);
+        var table = ConsoleTables.Create("digit", "probability", string.Empty);
+        table.Columns[2].LeftAligned();
         for (int d = 0; d < probabilities.Length; d++)
         {
             float p = probabilities[d];
             string bar = new string('#', (int)MathF.Round(Math.Clamp(p, 0f, 1f) * 40));
-            table.Add(
+            table.AddTextRow(
                 d == best ? $"{d} <" : d.ToString(CultureInfo.InvariantCulture),
                 RunCommand.Percent(p),
                 bar);
         }
 
-        table.Write(stdout, "  ");
+        ConsoleTables.Write(stdout, table);
         stdout.WriteLine();
         stdout.WriteLine($"first prediction: {timing}");
         return 0;

@@ -144,43 +144,43 @@ public static class RunCommand
         ArgumentNullException.ThrowIfNull(mlp);
         stdout.WriteLine("== CNN versus fully connected ==");
         stdout.WriteLine();
-        var table = new TextTable(string.Empty, cnn.Model.Title, mlp.Model.Title, "CNN relative to MLP");
-        table.Add(
+        var table = ConsoleTables.Create(string.Empty, cnn.Model.Title, mlp.Model.Title, "CNN relative to MLP");
+        table.AddTextRow(
             "parameters",
             cnn.Model.Parameters.ToString("N0", Inv),
             mlp.Model.Parameters.ToString("N0", Inv),
             $"{Ratio(cnn.Model.Parameters, mlp.Model.Parameters)} ({Change(cnn.Model.Parameters, mlp.Model.Parameters)})");
-        table.Add(
+        table.AddTextRow(
             "test accuracy",
             Percent(cnn.Accuracy),
             Percent(mlp.Accuracy),
             string.Create(Inv, $"{(cnn.Accuracy - mlp.Accuracy) * 100:+0.00;-0.00} points"));
         int cnnErrors = cnn.Count - cnn.Correct, mlpErrors = mlp.Count - mlp.Correct;
-        table.Add(
+        table.AddTextRow(
             $"errors on {cnn.Count.ToString("N0", Inv)} digits",
             cnnErrors.ToString("N0", Inv),
             mlpErrors.ToString("N0", Inv),
             mlpErrors > 0 ? $"{Ratio(cnnErrors, mlpErrors)} ({Change(cnnErrors, mlpErrors)})" : "-");
         if (cnn.Agreements is not null || mlp.Agreements is not null)
         {
-            table.Add(
+            table.AddTextRow(
                 "agrees with PyTorch",
                 Agreement(cnn),
                 Agreement(mlp),
                 string.Empty);
         }
 
-        table.Add(
+        table.AddTextRow(
             "FLOPs per digit",
             cnn.Model.Flops.ToString("N0", Inv),
             mlp.Model.Flops.ToString("N0", Inv),
             Ratio(cnn.Model.Flops, mlp.Model.Flops));
-        table.Add(
+        table.AddTextRow(
             "median latency per digit",
             Us(cnn.Latency.MedianMicroseconds),
             Us(mlp.Latency.MedianMicroseconds),
             Ratio(cnn.Latency.MedianMicroseconds, mlp.Latency.MedianMicroseconds));
-        table.Write(stdout, "  ");
+        ConsoleTables.Write(stdout, table);
         stdout.WriteLine();
 
         bool fewer = cnn.Model.Parameters < mlp.Model.Parameters;

@@ -34,9 +34,12 @@ public sealed class ChartPanel
     public int Right => Left + Width;
     public int Bottom => Top + Height;
 
+    /// <summary>Pixels between the axis and the first epoch, and between the last epoch and the right end.</summary>
+    public const int Inset = 16;
+
     /// <summary>The pixel column of <paramref name="epoch"/> (1..Epochs; a single epoch sits in the middle).</summary>
     public int X(double epoch) =>
-        Epochs == 1 ? Left + Width / 2 : Left + (int)Math.Round((epoch - 1) / (Epochs - 1) * Width);
+        Epochs == 1 ? Left + Width / 2 : Left + Inset + (int)Math.Round((epoch - 1) / (Epochs - 1) * (Width - 2 * Inset));
 
     /// <summary>The pixel row of <paramref name="value"/>.</summary>
     public int Y(double value) =>

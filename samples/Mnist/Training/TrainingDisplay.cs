@@ -175,19 +175,20 @@ public abstract class TrainingDisplay
         {
             ArgumentNullException.ThrowIfNull(run);
             ArgumentNullException.ThrowIfNull(body);
-            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(Heading(run)));
+            var heading = new Text(Heading(run));
+            var table = new Table().Border(TableBorder.Rounded);
             foreach (string column in Columns)
             {
-                table.AddColumn(new TableColumn(column).RightAligned());
+                table.AddColumn(new TableColumn(new Text(column)).RightAligned());
             }
 
-            console.Live(new Rows(table, Text.Empty))
+            console.Live(new Rows(heading, table, Text.Empty))
                 .AutoClear(false)
                 .Overflow(VerticalOverflow.Ellipsis)
-                .Start(ctx => body(new Observer(this, ctx, table, run.Settings.Epochs)));
+                .Start(ctx => body(new Observer(this, ctx, heading, table, run.Settings.Epochs)));
         }
 
-        private sealed class Observer(LiveTable display, LiveDisplayContext ctx, Table table, int epochs) : IEpochObserver
+        private sealed class Observer(LiveTable display, LiveDisplayContext ctx, Text heading, Table table, int epochs) : IEpochObserver
         {
             private long _epochStart;
             private long _lastDraw;
@@ -213,7 +214,7 @@ public abstract class TrainingDisplay
 
             public void EpochDone(EpochRecord record)
             {
-                table.AddRow(Cells(record));
+                table.AddTextRow(Cells(record));
                 Draw(record.Epoch < epochs ? Text.Empty : new Markup("[green]done[/]"));
             }
 
@@ -227,8 +228,7 @@ public abstract class TrainingDisplay
 
             private void Draw(IRenderable status)
             {
-                ctx.UpdateTarget(new Rows(table, status));
-                ctx.Refresh();
+                ctx.UpdateTarget(new Rows(heading, table, status)); // redraws
             }
         }
     }

@@ -63,8 +63,11 @@ public class ProgramTests
         string[] lines = output.Split('\n');
         int start = Array.FindIndex(lines, l => l.StartsWith("== CNN versus fully connected ==", StringComparison.Ordinal));
         Assert.That(start, Is.GreaterThan(0));
-        string header = lines[start + 2];
-        string[] rows = lines.Skip(start + 4).TakeWhile(l => l.Length > 0).ToArray();
+        // Spectre.Console's horizontal border: rule, header, rule, rows, rule.
+        Assert.That(lines[start + 2], Does.Match("^─+\\s*$"));
+        string header = lines[start + 3];
+        Assert.That(lines[start + 4], Does.Match("^─+\\s*$"));
+        string[] rows = lines.Skip(start + 5).TakeWhile(l => !l.StartsWith('─')).ToArray();
         string parameters = rows.Single(r => r.TrimStart().StartsWith("parameters", StringComparison.Ordinal));
         string accuracy = rows.Single(r => r.TrimStart().StartsWith("test accuracy", StringComparison.Ordinal));
 
@@ -119,6 +122,63 @@ public class ProgramTests
             Assert.That(output, Does.Contain("agrees with PyTorch on 1999/2000 digits (first difference: digit #10)"));
             Assert.That(error.TrimEnd(), Is.EqualTo("error: LeNet-5 (CNN) disagrees with PyTorch on 1 of 2000 digits (first: digit #10)"));
         });
+    }
+
+    [Test]
+    public void Run_WithACopyOfPyTorchsWeights_StillChecksAgreement()
+    {
+        string weights = Path.Combine(_dir, "copy");
+        Directory.CreateDirectory(weights);
+        File.Copy(Path.Combine(DataDir, DataFolder.LeNet5Weights), Path.Combine(weights, DataFolder.LeNet5Weights));
+        File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.MlpWeights));
+
+        var (code, output, error) = Run([.. Quick, "--weights", weights]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.Empty);
+            Assert.That(code, Is.Zero);
+            Assert.That(output, Does.Contain($"weights:   {weights} (PyTorch's, as in the data folder)"));
+            Assert.That(CountOf(output, "agrees with PyTorch on 2000/2000 digits"), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void Run_WithOtherWeights_DoesNotCompareWithPyTorch_AndExits0()
+    {
+        // LeNet-5 with conv1's filters negated: other predictions, which must not count as a disagreement.
+        string weights = Path.Combine(_dir, "other");
+        Directory.CreateDirectory(weights);
+        TensorSet lenet = TensorSet.LoadSafeTensors(Path.Combine(DataDir, DataFolder.LeNet5Weights));
+        float[] conv1 = lenet.Get("conv1.weight").Data;
+        for (int i = 0; i < conv1.Length; i++)
+        {
+            conv1[i] = -conv1[i];
+        }
+
+        using (FileStream file = File.Create(Path.Combine(weights, DataFolder.LeNet5Weights)))
+        {
+            TensorSet.SaveSafeTensors(file, lenet);
+        }
+
+        File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.MlpWeights));
+
+        var (code, output, error) = Run([.. Quick, "--weights", weights]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.Empty);
+            Assert.That(code, Is.Zero, "exit code 2 is for PyTorch's weights only");
+            Assert.That(output, Does.Contain($"weights:   {weights} (not PyTorch's: agreement with PyTorch's predictions is not checked)"));
+            Assert.That(output, Does.Contain($"weights:         {Path.Combine(weights, DataFolder.LeNet5Weights)} (not PyTorch's)"));
+            Assert.That(output, Does.Not.Contain("test accuracy:   96.65%"));
+            Assert.That(CountOf(output, "agrees with PyTorch on 2000/2000 digits"), Is.EqualTo(1), "the MLP's weights are PyTorch's");
+            Assert.That(output, Does.Contain("agrees with PyTorch"), "the comparison keeps the row while one network has PyTorch's weights");
+        });
+
+        var (classifyCode, classifyOutput, _) = Run("classify", Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "images", "gray8.png"), "--weights", weights);
+        Assert.That(classifyCode, Is.Zero);
+        Assert.That(classifyOutput, Does.Contain($"network:    LeNet-5 (CNN), ").And.Contain($", weights {Path.Combine(weights, DataFolder.LeNet5Weights)}"));
     }
 
     [TestCase(0, false)]
