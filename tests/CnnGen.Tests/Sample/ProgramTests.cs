@@ -22,15 +22,9 @@ public class ProgramTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private static string DataDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "data");
+    private static string DataDir => SampleFiles.DataDir;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = Mnist.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => SampleFiles.RunSample(TrainerFactory.Default, args);
 
     // The default run (widest vector width) is shared by the tests that only read its output.
     private static readonly Lazy<(int Code, string Out, string Err)> DefaultRun = new(() => Run(Quick));

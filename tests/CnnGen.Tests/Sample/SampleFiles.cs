@@ -17,6 +17,18 @@ internal static class SampleFiles
     public static string MnistLabels =>
         Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "mnist", "t10k-labels-idx1-ubyte.gz");
 
+    /// <summary>The sample's data folder as the build copies it next to the tests.</summary>
+    public static string DataDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "data");
+
+    /// <summary>Runs the sample's command line with <paramref name="trainers"/> for <c>train</c>; returns exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) RunSample(ITrainerFactory trainers, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = Mnist.Program.Run(args, stdout, stderr, trainers);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>A fresh empty directory under the system temp folder.</summary>
     public static string NewTempDir()
     {

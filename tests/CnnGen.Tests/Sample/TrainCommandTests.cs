@@ -22,15 +22,9 @@ public class TrainCommandTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private static string DataDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "data");
+    private static string DataDir => SampleFiles.DataDir;
 
-    private static (int Code, string Out, string Err) Run(ITrainerFactory trainers, params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = Mnist.Program.Run(args, stdout, stderr, trainers);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(ITrainerFactory trainers, params string[] args) => SampleFiles.RunSample(trainers, args);
 
     [Test]
     public void Train_Defaults_TrainBothNetworksWithTheirRecipes_AndWriteEverything()
