@@ -2,8 +2,9 @@
 # AOT smoke test for the MNIST sample (samples/Mnist).
 #
 # Publishes the sample as a NativeAOT binary with trimming/AOT warnings as errors, runs it, and fails unless
-# it gives PyTorch's accuracies (LeNet-5 96.65%, MLP 93.80%) and predictions, classifies a picture and rejects
-# bad input with a one-line error. Then builds the JIT version and prints binary size, time to first
+# it gives PyTorch's accuracies (LeNet-5 96.65%, MLP 93.80%) and predictions (also through --weights), classifies
+# a picture, prints --help and rejects bad input (missing files, bad options, an unknown command) with a one-line
+# error. Then builds the JIT version and prints binary size, time to first
 # prediction and per-digit latency of both side by side.
 #
 # usage: bash scripts/aot-smoke.sh [RID] [extra dotnet publish arguments]
@@ -92,7 +93,33 @@ set -e
 [ $status -eq 1 ] || fail "a missing image gave exit code $status, expected 1"
 [ "$(wc -l < "$WORK/bad.err")" -eq 1 ] && grep -q "^error: .*missing.png: file not found" "$WORK/bad.err" \
   || { cat "$WORK/bad.err" >&2; fail "a missing image did not give a one-line error"; }
-echo "show, classify and bad input: ok"
+# expect_error NAME ARGS...: the binary must exit 1 with one line "error: ..." on stderr and nothing else there.
+expect_error() {
+  local name="$1" status
+  shift
+  set +e
+  "$AOT/mnist" "$@" > /dev/null 2> "$WORK/bad.err"
+  status=$?
+  set -e
+  [ $status -eq 1 ] || { cat "$WORK/bad.err" >&2; fail "$name gave exit code $status, expected 1"; }
+  [ "$(wc -l < "$WORK/bad.err")" -eq 1 ] && grep -q "^error: " "$WORK/bad.err" \
+    || { cat "$WORK/bad.err" >&2; fail "$name did not give a one-line error"; }
+}
+expect_error "an unknown option" run --frobnicate
+expect_error "an unknown command" frobnicate
+expect_error "a bad train option" train --epochs 0
+expect_error "a missing weights folder" classify "$digit" --weights "$WORK/nowhere"
+"$AOT/mnist" --help > "$WORK/help.txt" || fail "--help failed"
+grep -q "Usage:" "$WORK/help.txt" && grep -q "train" "$WORK/help.txt" || fail "--help does not list the commands"
+"$AOT/mnist" train --help > "$WORK/train-help.txt" || fail "train --help failed"
+grep -q -- "--json <PATH>" "$WORK/train-help.txt" || fail "train --help does not list --json"
+
+# --weights with a copy of PyTorch's weights: still compared with PyTorch's predictions.
+mkdir -p "$WORK/weights"
+cp "$AOT/data/lenet5.safetensors" "$AOT/data/mlp.safetensors" "$WORK/weights/"
+"$AOT/mnist" run --weights "$WORK/weights" --runs 200 --warmup 0 > "$WORK/aot-weights.txt" || fail "run --weights failed"
+check_run "NativeAOT, --weights" "$WORK/aot-weights.txt"
+echo "show, classify, --help, --weights and bad input: ok"
 
 step "publish the JIT version (Release, framework-dependent, no RID)"
 dotnet publish "$PROJECT" -c Release --artifacts-path "$WORK/artifacts" -o "$JIT" > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; fail "dotnet publish (JIT) failed"; }

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using CnnGen;
 
 namespace Mnist;
@@ -23,141 +22,71 @@ public sealed class UsageException : Exception
     }
 }
 
-/// <summary>The parsed command line: <c>[run|classify FILE|show|help] [options]</c>.</summary>
+/// <summary>What <c>run</c>, <c>classify</c> and <c>show</c> were asked to do (parsed by <see cref="Cli"/>).</summary>
 public sealed class Options
 {
     public const int DefaultRuns = 5000;
     public const int DefaultWarmupMs = 500;
 
-    public string Command { get; private set; } = "run";
-    public string? File { get; private set; }
-    public string? DataDir { get; private set; }
-    public string Net { get; private set; } = "lenet5";
-    public string OutDir { get; private set; } = "out";
-    public int Digit { get; private set; }
-    public int Runs { get; private set; } = DefaultRuns;
-    public int WarmupMs { get; private set; } = DefaultWarmupMs;
-    public VectorWidth Width { get; private set; } = VectorWidth.Auto;
+    /// <summary>The image <c>classify</c> reads.</summary>
+    public string? File { get; init; }
+
+    /// <summary>The MNIST IDX files, PyTorch's weights and predictions; null: <see cref="DataFolder.DefaultPath"/>.</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>A folder with <c>lenet5.safetensors</c> / <c>mlp.safetensors</c> to use instead of the data folder's.</summary>
+    public string? WeightsDir { get; init; }
+
+    /// <summary>"lenet5" or "mlp" (classify).</summary>
+    public string Net { get; init; } = "lenet5";
+
+    public string OutDir { get; init; } = "out";
+    public int Digit { get; init; }
+    public int Runs { get; init; } = DefaultRuns;
+    public int WarmupMs { get; init; } = DefaultWarmupMs;
+    public VectorWidth Width { get; init; } = VectorWidth.Auto;
 
     public LoadOptions LoadOptions => new() { VectorWidth = Width };
 
-    public static Options Parse(IReadOnlyList<string> args)
-    {
-        var o = new Options();
-        bool commandSeen = false;
-        var positional = new List<string>();
-        for (int i = 0; i < args.Count; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "-h" or "--help" or "-?":
-                    o.Command = "help";
-                    commandSeen = true;
-                    break;
-                case "--data":
-                    o.DataDir = Value(args, ref i);
-                    break;
-                case "--net":
-                    o.Net = Value(args, ref i).ToLowerInvariant() switch
-                    {
-                        "lenet5" or "lenet-5" or "lenet" or "cnn" => "lenet5",
-                        "mlp" or "fc" => "mlp",
-                        string other => throw new UsageException($"unknown network '{other}' (expected lenet5 or mlp)"),
-                    };
-                    break;
-                case "--out":
-                    o.OutDir = Value(args, ref i);
-                    break;
-                case "--digit":
-                    o.Digit = Int(args, ref i, min: 0);
-                    break;
-                case "--runs":
-                    o.Runs = Int(args, ref i, min: 1);
-                    break;
-                case "--warmup":
-                    o.WarmupMs = Int(args, ref i, min: 0);
-                    break;
-                case "--width":
-                    o.Width = Value(args, ref i).ToLowerInvariant() switch
-                    {
-                        "auto" => VectorWidth.Auto,
-                        "128" or "v128" => VectorWidth.V128,
-                        "256" or "v256" => VectorWidth.V256,
-                        "512" or "v512" => VectorWidth.V512,
-                        string other => throw new UsageException($"unknown vector width '{other}' (expected auto, 128, 256 or 512)"),
-                    };
-                    break;
-                default:
-                    if (a.StartsWith('-') && a.Length > 1)
-                    {
-                        throw new UsageException($"unknown option '{a}' (see --help)");
-                    }
+    public DataFolder Data() => new(DataDir ?? DataFolder.DefaultPath);
 
-                    if (!commandSeen && positional.Count == 0)
-                    {
-                        if (a is "run" or "classify" or "show" or "help")
-                        {
-                            o.Command = a;
-                            commandSeen = true;
-                            break;
-                        }
+    /// <summary>Where the weights come from: <see cref="WeightsDir"/> when given, else the data folder.</summary>
+    public WeightsSource Weights(DataFolder data) => WeightsSource.Resolve(data, WeightsDir);
+}
 
-                        throw new UsageException($"unknown command '{a}' (expected run, classify FILE or show; see --help)");
-                    }
+/// <summary>What <c>train</c> was asked to do (parsed by <see cref="Cli"/>).</summary>
+public sealed class TrainOptions
+{
+    public const int DefaultEpochs = 10;
+    public const int DefaultBatchSize = 64;
+    public const int DefaultSeed = 2026;
+    public const string DefaultOutDir = "trained";
 
-                    positional.Add(a);
-                    break;
-            }
-        }
+    /// <summary>The networks to train, in order: "lenet5", "mlp" or both.</summary>
+    public IReadOnlyList<string> Networks { get; init; } = ["lenet5", "mlp"];
 
-        if (o.Command == "help")
-        {
-            return o;
-        }
+    public int Epochs { get; init; } = DefaultEpochs;
+    public int BatchSize { get; init; } = DefaultBatchSize;
 
-        if (o.Command == "classify")
-        {
-            if (positional.Count == 0)
-            {
-                throw new UsageException("classify needs an image file: classify FILE [--net lenet5|mlp]");
-            }
+    /// <summary>Null: each network's own recipe (<see cref="TrainSettings.For"/>).</summary>
+    public double? LearningRate { get; init; }
 
-            if (positional.Count > 1)
-            {
-                throw new UsageException($"classify takes one image file, got {positional.Count}");
-            }
+    /// <summary>Null: each network's own recipe.</summary>
+    public OptimizerKind? Optimizer { get; init; }
 
-            o.File = positional[0];
-        }
-        else if (positional.Count > 0)
-        {
-            throw new UsageException($"unexpected argument '{positional[0]}' (see --help)");
-        }
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int Seed { get; init; } = DefaultSeed;
 
-        return o;
-    }
+    /// <summary>Where the weights and the chart go.</summary>
+    public string OutDir { get; init; } = DefaultOutDir;
 
-    private static string Value(IReadOnlyList<string> args, ref int i)
-    {
-        if (i + 1 >= args.Count || string.IsNullOrEmpty(args[i + 1]))
-        {
-            throw new UsageException($"option {args[i]} needs a value");
-        }
+    /// <summary>Where the JSON report goes; null: none.</summary>
+    public string? JsonPath { get; init; }
 
-        i++;
-        return args[i];
-    }
+    public string? DataDir { get; init; }
+    public VectorWidth Width { get; init; } = VectorWidth.Auto;
 
-    private static int Int(IReadOnlyList<string> args, ref int i, int min)
-    {
-        string name = args[i];
-        string text = Value(args, ref i);
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) || v < min)
-        {
-            throw new UsageException($"option {name} needs a whole number >= {min}, got '{text}'");
-        }
+    public LoadOptions LoadOptions => new() { VectorWidth = Width };
 
-        return v;
-    }
+    public DataFolder Data() => new(DataDir ?? DataFolder.DefaultPath);
 }

@@ -19,23 +19,32 @@ public static class RunCommand
 
     public static int Execute(Options options, TextWriter stdout, TextWriter stderr, StartupClock clock)
     {
-        var data = new DataFolder(options.DataDir ?? DataFolder.DefaultPath);
+        DataFolder data = options.Data();
+        WeightsSource weights = options.Weights(data);
 
         // Time to first prediction: weights loaded, test digits read, one digit classified.
-        Model lenet = Model.Load("lenet5", data, options.LoadOptions);
-        TestSet test = TestSet.Load(data.Require(DataFolder.ImagesFile), data.Require(DataFolder.LabelsFile));
+        Model lenet = Model.Load("lenet5", weights, options.LoadOptions);
+        DigitSet test = DigitSet.LoadTest(data);
         Span<float> first = stackalloc float[10];
         lenet.Network.Predict(test.Input(0), first);
         string firstPrediction = clock.Describe();
         int firstClass = Model.ArgMax(first);
 
-        Model mlp = Model.Load("mlp", data, options.LoadOptions);
+        Model mlp = Model.Load("mlp", weights, options.LoadOptions);
 
         stdout.WriteLine("CnnGen MNIST sample: LeNet-5 (a CNN) versus a 784-128-64-10 fully connected network");
         stdout.WriteLine();
         stdout.WriteLine($"runtime:   {RuntimeDescription()}");
         stdout.WriteLine($"SIMD:      {SimdDescription(lenet.Network.VectorWidth)}");
         stdout.WriteLine($"data:      {data.Path} ({test.Count.ToString("N0", Inv)} MNIST test digits, 28x28)");
+        if (weights.Folder is not null)
+        {
+            stdout.WriteLine($"weights:   {weights.Folder} ("
+                + (lenet.HasPyTorchWeights && mlp.HasPyTorchWeights
+                    ? "PyTorch's, as in the data folder)"
+                    : "not PyTorch's: agreement with PyTorch's predictions is not checked)"));
+        }
+
         stdout.WriteLine($"time to first prediction: {firstPrediction} (LeNet-5 weights and the test digits loaded, digit #0 classified as {firstClass})");
 
         Result[] results = [Evaluate(lenet, test, data, options), Evaluate(mlp, test, data, options)];
@@ -51,7 +60,9 @@ public static class RunCommand
                 + (r.PyTorchCorrect is int pc ? $"; PyTorch: {Percent((double)pc / r.Count)}" : string.Empty));
             stdout.WriteLine(r.Agreements is int a
                 ? $"agrees with PyTorch on {a}/{r.Count} digits" + (a == r.Count ? string.Empty : $" (first difference: digit #{r.FirstDisagreement})")
-                : $"PyTorch's predictions ({r.Model.PredictionsFile}) not found: agreement not checked");
+                : r.Model.HasPyTorchWeights
+                    ? $"PyTorch's predictions ({r.Model.PredictionsFile}) not found: agreement not checked"
+                    : $"weights:         {r.Model.WeightsPath ?? "trained in this process"} (not PyTorch's)");
             stdout.WriteLine($"parameters:      {r.Model.Parameters.ToString("N0", Inv)}");
             stdout.WriteLine($"FLOPs per digit: {r.Model.Flops.ToString("N0", Inv)}");
             stdout.WriteLine($"latency:         {Us(r.Latency.MedianMicroseconds)} per digit, median of {r.Latency.Runs.ToString("N0", Inv)} single-digit Predict calls"
@@ -75,8 +86,11 @@ public static class RunCommand
         return status;
     }
 
-    /// <summary>Classifies every test digit (one batch), compares with the labels and PyTorch, then times single digits.</summary>
-    public static Result Evaluate(Model model, TestSet test, DataFolder data, Options options)
+    /// <summary>
+    /// Classifies every test digit (one batch), compares with the labels and, for PyTorch's weights, with PyTorch's
+    /// predictions, then times single digits.
+    /// </summary>
+    public static Result Evaluate(Model model, DigitSet test, DataFolder data, Options options)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(test);
@@ -97,9 +111,9 @@ public static class RunCommand
         int? pytorchCorrect = null, agreements = null;
         int firstDisagreement = -1;
         string predictionsPath = data.File(model.PredictionsFile);
-        if (File.Exists(predictionsPath))
+        if (model.HasPyTorchWeights && File.Exists(predictionsPath))
         {
-            int[] reference = TestSet.ReadPredictions(predictionsPath, n);
+            int[] reference = DigitSet.ReadPredictions(predictionsPath, n);
             int pc = 0, agree = 0;
             for (int i = 0; i < n; i++)
             {
@@ -130,39 +144,43 @@ public static class RunCommand
         ArgumentNullException.ThrowIfNull(mlp);
         stdout.WriteLine("== CNN versus fully connected ==");
         stdout.WriteLine();
-        var table = new TextTable(string.Empty, cnn.Model.Title, mlp.Model.Title, "CNN relative to MLP");
-        table.Add(
+        var table = ConsoleTables.Create(string.Empty, cnn.Model.Title, mlp.Model.Title, "CNN relative to MLP");
+        table.AddTextRow(
             "parameters",
             cnn.Model.Parameters.ToString("N0", Inv),
             mlp.Model.Parameters.ToString("N0", Inv),
             $"{Ratio(cnn.Model.Parameters, mlp.Model.Parameters)} ({Change(cnn.Model.Parameters, mlp.Model.Parameters)})");
-        table.Add(
+        table.AddTextRow(
             "test accuracy",
             Percent(cnn.Accuracy),
             Percent(mlp.Accuracy),
             string.Create(Inv, $"{(cnn.Accuracy - mlp.Accuracy) * 100:+0.00;-0.00} points"));
         int cnnErrors = cnn.Count - cnn.Correct, mlpErrors = mlp.Count - mlp.Correct;
-        table.Add(
+        table.AddTextRow(
             $"errors on {cnn.Count.ToString("N0", Inv)} digits",
             cnnErrors.ToString("N0", Inv),
             mlpErrors.ToString("N0", Inv),
             mlpErrors > 0 ? $"{Ratio(cnnErrors, mlpErrors)} ({Change(cnnErrors, mlpErrors)})" : "-");
-        table.Add(
-            "agrees with PyTorch",
-            Agreement(cnn),
-            Agreement(mlp),
-            string.Empty);
-        table.Add(
+        if (cnn.Agreements is not null || mlp.Agreements is not null)
+        {
+            table.AddTextRow(
+                "agrees with PyTorch",
+                Agreement(cnn),
+                Agreement(mlp),
+                string.Empty);
+        }
+
+        table.AddTextRow(
             "FLOPs per digit",
             cnn.Model.Flops.ToString("N0", Inv),
             mlp.Model.Flops.ToString("N0", Inv),
             Ratio(cnn.Model.Flops, mlp.Model.Flops));
-        table.Add(
+        table.AddTextRow(
             "median latency per digit",
             Us(cnn.Latency.MedianMicroseconds),
             Us(mlp.Latency.MedianMicroseconds),
             Ratio(cnn.Latency.MedianMicroseconds, mlp.Latency.MedianMicroseconds));
-        table.Write(stdout, "  ");
+        ConsoleTables.Write(stdout, table);
         stdout.WriteLine();
 
         bool fewer = cnn.Model.Parameters < mlp.Model.Parameters;

@@ -18,18 +18,31 @@ public static class ShowCommand
 
     public static int Execute(Options options, TextWriter stdout)
     {
-        var data = new DataFolder(options.DataDir ?? DataFolder.DefaultPath);
-        TestSet test = TestSet.Load(data.Require(DataFolder.ImagesFile), data.Require(DataFolder.LabelsFile));
+        DataFolder data = options.Data();
+        string weightsPath = options.Weights(data).Require("lenet5");
+        DigitSet test = DigitSet.LoadTest(data);
         if (options.Digit >= test.Count)
         {
             throw new UsageException($"--digit {options.Digit} is out of range: the test set has digits 0..{test.Count - 1}");
         }
 
-        // One weights file, three networks: LeNet-5 and its two prefixes (they ignore the tensors they do not use).
-        TensorSet weights = TensorSet.LoadSafeTensors(data.Require(DataFolder.LeNet5Weights));
-        LeNet5 lenet = LeNet5.Load(weights, options.LoadOptions);
-        LeNet5Conv1 conv1 = LeNet5Conv1.Load(weights, options.LoadOptions);
-        LeNet5Conv2 conv2 = LeNet5Conv2.Load(weights, options.LoadOptions);
+        // One weights file (PyTorch's or a training run's), three networks: LeNet-5 and its two prefixes, which
+        // leave the later layers' tensors unread: Strict = false, whatever the default becomes.
+        TensorSet weights = TensorSet.LoadSafeTensors(weightsPath);
+        LeNet5 lenet;
+        LeNet5Conv1 conv1;
+        LeNet5Conv2 conv2;
+        try
+        {
+            lenet = LeNet5.Load(weights, options.LoadOptions);
+            var prefixOptions = new LoadOptions { VectorWidth = options.Width, Strict = false };
+            conv1 = LeNet5Conv1.Load(weights, prefixOptions);
+            conv2 = LeNet5Conv2.Load(weights, prefixOptions);
+        }
+        catch (WeightsException e) when (!e.Message.StartsWith(weightsPath, StringComparison.Ordinal))
+        {
+            throw new WeightsException($"{weightsPath}: {e.Message}", e.TensorName, e);
+        }
 
         string outDir = Path.GetFullPath(options.OutDir);
         Directory.CreateDirectory(outDir);
@@ -101,7 +114,7 @@ public static class ShowCommand
         Save(Render.FeatureMaps(maps2, 16, 10, 10, scale: 8, columns: 8), "conv2_maps.png",
             $"conv2 + ReLU feature maps of digit #{k}: 16 x 10x10");
 
-        stdout.WriteLine($"wrote {written.Count} pictures to {outDir}:");
+        stdout.WriteLine($"wrote {written.Count} pictures to {outDir} (LeNet-5 weights: {weightsPath}):");
         WriteLeftAligned(stdout, written);
         return 0;
     }

@@ -35,7 +35,7 @@ public static class Timing
     /// Runs <paramref name="net"/> on the test digits in turn for at least <paramref name="warmupMs"/> (so the JIT
     /// has tiered up), then times <paramref name="runs"/> single-digit <c>Predict</c> calls one by one.
     /// </summary>
-    public static Latency MeasureLatency(INetwork net, TestSet data, int runs, int warmupMs)
+    public static Latency MeasureLatency(INetwork net, DigitSet data, int runs, int warmupMs)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
         var output = new float[net.OutputSize];

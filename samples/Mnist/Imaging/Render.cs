@@ -68,6 +68,40 @@ public readonly struct RgbCanvas
         }
     }
 
+    /// <summary>
+    /// Draws a straight line from (x0, y0) to (x1, y1), both ends included (Bresenham), with a square pen
+    /// <paramref name="thickness"/> pixels wide; pixels outside the canvas are skipped.
+    /// </summary>
+    public void DrawLine(int x0, int y0, int x1, int y1, byte r, byte g, byte b, int thickness = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(thickness);
+        int dx = Math.Abs(x1 - x0), dy = -Math.Abs(y1 - y0);
+        int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+        int err = dx + dy;
+        int offset = (thickness - 1) / 2;
+        while (true)
+        {
+            FillRect(x0 - offset, y0 - offset, thickness, thickness, r, g, b);
+            if (x0 == x1 && y0 == y1)
+            {
+                return;
+            }
+
+            int e2 = 2 * err;
+            if (e2 >= dy)
+            {
+                err += dy;
+                x0 += sx;
+            }
+
+            if (e2 <= dx)
+            {
+                err += dx;
+                y0 += sy;
+            }
+        }
+    }
+
     /// <summary>Draws <paramref name="text"/> in the built-in 5 x 7 font, each font pixel <paramref name="scale"/> pixels wide.</summary>
     public void DrawText(int x, int y, string text, byte r, byte g, byte b, int scale = 1)
     {

@@ -71,6 +71,34 @@ public class IdxTests
     }
 
     [Test]
+    public void DigitSet_LoadsTheSamplesTrainingAndTestDigits()
+    {
+        var data = new DataFolder(Path.Combine(TestContext.CurrentContext.TestDirectory, "data"));
+
+        DigitSet training = DigitSet.LoadTraining(data);
+        DigitSet test = DigitSet.LoadTest(data);
+
+        int[] counts = new int[10];
+        foreach (byte l in training.Labels)
+        {
+            counts[l]++;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(training.Count, Is.EqualTo(8000));
+            Assert.That(training.Inputs, Has.Length.EqualTo(8000 * 784));
+            // shared/data/mnist/mnist_info.json: train_class_counts.
+            Assert.That(counts, Is.EqualTo(new[] { 793, 904, 780, 826, 793, 700, 798, 865, 768, 773 }));
+            Assert.That(training.Input(7999).ToArray(), Is.EqualTo(training.Images.ToFloat(7999)));
+            Assert.That(training.Inputs.Min(), Is.Zero);
+            Assert.That(training.Inputs.Max(), Is.EqualTo(1f));
+            Assert.That(test.Count, Is.EqualTo(2000));
+            Assert.That(test.Labels, Is.EqualTo(Idx.ReadLabels(SampleFiles.MnistLabels)));
+        });
+    }
+
+    [Test]
     public void ReadsUncompressedIdx()
     {
         string plain = Path.Combine(_dir, "images.idx3");

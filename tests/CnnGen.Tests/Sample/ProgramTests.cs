@@ -22,15 +22,9 @@ public class ProgramTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private static string DataDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "data");
+    private static string DataDir => SampleFiles.DataDir;
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int code = Mnist.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => SampleFiles.RunSample(TrainerFactory.Default, args);
 
     // The default run (widest vector width) is shared by the tests that only read its output.
     private static readonly Lazy<(int Code, string Out, string Err)> DefaultRun = new(() => Run(Quick));
@@ -63,8 +57,11 @@ public class ProgramTests
         string[] lines = output.Split('\n');
         int start = Array.FindIndex(lines, l => l.StartsWith("== CNN versus fully connected ==", StringComparison.Ordinal));
         Assert.That(start, Is.GreaterThan(0));
-        string header = lines[start + 2];
-        string[] rows = lines.Skip(start + 4).TakeWhile(l => l.Length > 0).ToArray();
+        // Spectre.Console's horizontal border: rule, header, rule, rows, rule.
+        Assert.That(lines[start + 2], Does.Match("^─+\\s*$"));
+        string header = lines[start + 3];
+        Assert.That(lines[start + 4], Does.Match("^─+\\s*$"));
+        string[] rows = lines.Skip(start + 5).TakeWhile(l => !l.StartsWith('─')).ToArray();
         string parameters = rows.Single(r => r.TrimStart().StartsWith("parameters", StringComparison.Ordinal));
         string accuracy = rows.Single(r => r.TrimStart().StartsWith("test accuracy", StringComparison.Ordinal));
 
@@ -119,6 +116,63 @@ public class ProgramTests
             Assert.That(output, Does.Contain("agrees with PyTorch on 1999/2000 digits (first difference: digit #10)"));
             Assert.That(error.TrimEnd(), Is.EqualTo("error: LeNet-5 (CNN) disagrees with PyTorch on 1 of 2000 digits (first: digit #10)"));
         });
+    }
+
+    [Test]
+    public void Run_WithACopyOfPyTorchsWeights_StillChecksAgreement()
+    {
+        string weights = Path.Combine(_dir, "copy");
+        Directory.CreateDirectory(weights);
+        File.Copy(Path.Combine(DataDir, DataFolder.LeNet5Weights), Path.Combine(weights, DataFolder.LeNet5Weights));
+        File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.MlpWeights));
+
+        var (code, output, error) = Run([.. Quick, "--weights", weights]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.Empty);
+            Assert.That(code, Is.Zero);
+            Assert.That(output, Does.Contain($"weights:   {weights} (PyTorch's, as in the data folder)"));
+            Assert.That(CountOf(output, "agrees with PyTorch on 2000/2000 digits"), Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void Run_WithOtherWeights_DoesNotCompareWithPyTorch_AndExits0()
+    {
+        // LeNet-5 with conv1's filters negated: other predictions, which must not count as a disagreement.
+        string weights = Path.Combine(_dir, "other");
+        Directory.CreateDirectory(weights);
+        TensorSet lenet = TensorSet.LoadSafeTensors(Path.Combine(DataDir, DataFolder.LeNet5Weights));
+        float[] conv1 = lenet.Get("conv1.weight").Data;
+        for (int i = 0; i < conv1.Length; i++)
+        {
+            conv1[i] = -conv1[i];
+        }
+
+        using (FileStream file = File.Create(Path.Combine(weights, DataFolder.LeNet5Weights)))
+        {
+            TensorSet.SaveSafeTensors(file, lenet);
+        }
+
+        File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.MlpWeights));
+
+        var (code, output, error) = Run([.. Quick, "--weights", weights]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(error, Is.Empty);
+            Assert.That(code, Is.Zero, "exit code 2 is for PyTorch's weights only");
+            Assert.That(output, Does.Contain($"weights:   {weights} (not PyTorch's: agreement with PyTorch's predictions is not checked)"));
+            Assert.That(output, Does.Contain($"weights:         {Path.Combine(weights, DataFolder.LeNet5Weights)} (not PyTorch's)"));
+            Assert.That(output, Does.Not.Contain("test accuracy:   96.65%"));
+            Assert.That(CountOf(output, "agrees with PyTorch on 2000/2000 digits"), Is.EqualTo(1), "the MLP's weights are PyTorch's");
+            Assert.That(output, Does.Contain("agrees with PyTorch"), "the comparison keeps the row while one network has PyTorch's weights");
+        });
+
+        var (classifyCode, classifyOutput, _) = Run("classify", Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "images", "gray8.png"), "--weights", weights);
+        Assert.That(classifyCode, Is.Zero);
+        Assert.That(classifyOutput, Does.Contain($"network:    LeNet-5 (CNN), ").And.Contain($", weights {Path.Combine(weights, DataFolder.LeNet5Weights)}"));
     }
 
     [TestCase(0, false)]
@@ -245,7 +299,13 @@ public class ProgramTests
         {
             Assert.That(code, Is.Zero);
             Assert.That(error, Is.Empty);
-            Assert.That(output, Does.Contain("mnist classify FILE"));
+            Assert.That(output, Does.Contain("Usage:").And.Contain(" [command] [options]"));
+            foreach (string command in new[] { "run", "classify <FILE>", "show", "train" })
+            {
+                Assert.That(output, Does.Contain("  " + command + " "), command);
+            }
+
+            Assert.That(output, Does.Contain("--weights <DIR>").And.Contain("Exit codes: 0 success"));
         });
     }
 
@@ -274,7 +334,7 @@ public class ProgramTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(stdout.ToString(), Does.Contain("usage:"));
+            Assert.That(stdout.ToString(), Does.Contain("Usage:"));
             Assert.That(stderr.ToString().TrimEnd(), Is.EqualTo($"error: {Path.Combine(_dir, "missing.png")}: file not found"));
         });
     }
@@ -296,6 +356,23 @@ public class ProgramTests
         UnknownCommand,
         ClassifyWithoutFile,
         DigitOutOfRange,
+        BadWidth,
+        BadNetwork,
+        OptionWithoutValue,
+        DataWithoutValue,
+        ClassifyTwoFiles,
+        MissingWeightsFolder,
+        WeightsFolderWithoutFile,
+        WrongNetworksWeights,
+        TrainBadLearningRate,
+        TrainBadOptimizer,
+        TrainZeroEpochs,
+        TrainBatchTooLarge,
+        TrainZeroThreads,
+        TrainCorruptTrainingImages,
+        TrainMissingTrainingLabels,
+        TrainJsonFolderMissing,
+        TrainWithoutTrainer,
     }
 
     [TestCase(Bad.MissingImage, "missing.png: file not found")]
@@ -310,9 +387,26 @@ public class ProgramTests
     [TestCase(Bad.CorruptWeights, "lenet5.safetensors: ")]
     [TestCase(Bad.MissingDataFolder, "data folder not found")]
     [TestCase(Bad.UnknownOption, "unknown option '--frobnicate'")]
-    [TestCase(Bad.UnknownCommand, "unknown command 'train'")]
+    [TestCase(Bad.UnknownCommand, "unknown command 'frob'")]
     [TestCase(Bad.ClassifyWithoutFile, "classify needs an image file")]
     [TestCase(Bad.DigitOutOfRange, "--digit 2000 is out of range")]
+    [TestCase(Bad.BadWidth, "unknown vector width '300' (expected auto, 128, 256 or 512)")]
+    [TestCase(Bad.BadNetwork, "unknown network 'resnet' (expected lenet5 or mlp)")]
+    [TestCase(Bad.OptionWithoutValue, "option --digit needs a value")]
+    [TestCase(Bad.DataWithoutValue, "option --data needs a value")]
+    [TestCase(Bad.ClassifyTwoFiles, "unexpected argument 'second.png'")]
+    [TestCase(Bad.MissingWeightsFolder, "weights folder not found")]
+    [TestCase(Bad.WeightsFolderWithoutFile, "lenet5.safetensors: file not found")]
+    [TestCase(Bad.WrongNetworksWeights, "lenet5.safetensors: ")]
+    [TestCase(Bad.TrainBadLearningRate, "option --lr needs a number in (0, 10], got 'fast'")]
+    [TestCase(Bad.TrainBadOptimizer, "unknown optimizer 'rmsprop' (expected sgd, adam or adamw)")]
+    [TestCase(Bad.TrainZeroEpochs, "option --epochs needs a whole number in 1..10000, got '0'")]
+    [TestCase(Bad.TrainBatchTooLarge, "option --batch needs a whole number in 1..8000, got '9000'")]
+    [TestCase(Bad.TrainZeroThreads, "option --threads needs a whole number in 1..1024, got '0'")]
+    [TestCase(Bad.TrainCorruptTrainingImages, "train-images-idx3-ubyte.gz: ")]
+    [TestCase(Bad.TrainMissingTrainingLabels, "train-labels-idx1-ubyte.gz: file not found")]
+    [TestCase(Bad.TrainJsonFolderMissing, "the folder for --json does not exist")]
+    [TestCase(Bad.TrainWithoutTrainer, "this build of the sample has no trainer")]
     public void BadInput_GivesOneLineErrorAndExitCode1(Bad bad, string expected)
     {
         string[] args = Arrange(bad);
@@ -396,11 +490,67 @@ public class ProgramTests
             case Bad.UnknownOption:
                 return ["run", "--frobnicate"];
             case Bad.UnknownCommand:
-                return ["train"];
+                return ["frob"];
             case Bad.ClassifyWithoutFile:
                 return ["classify"];
             case Bad.DigitOutOfRange:
                 return ["show", "--digit", "2000", "--out", Path.Combine(_dir, "out")];
+            case Bad.BadWidth:
+                return [.. Quick, "--width", "300"];
+            case Bad.BadNetwork:
+                WriteDigitPng(image);
+                return ["classify", image, "--net", "resnet"];
+            case Bad.OptionWithoutValue:
+                return ["show", "--out", Path.Combine(_dir, "out"), "--digit"];
+            case Bad.DataWithoutValue:
+                return ["--data"];
+            case Bad.ClassifyTwoFiles:
+                return ["classify", "first.png", "second.png"];
+            case Bad.MissingWeightsFolder:
+                return [.. Quick, "--weights", Path.Combine(_dir, "nowhere")];
+            case Bad.WeightsFolderWithoutFile:
+                WriteDigitPng(image);
+                Directory.CreateDirectory(Path.Combine(_dir, "empty"));
+                return ["classify", image, "--weights", Path.Combine(_dir, "empty")];
+            case Bad.WrongNetworksWeights:
+            {
+                // The MLP's weights under LeNet-5's name: a tensor LeNet-5 needs is missing.
+                string weights = Path.Combine(_dir, "weights");
+                Directory.CreateDirectory(weights);
+                File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.LeNet5Weights));
+                WriteDigitPng(image);
+                return ["classify", image, "--weights", weights];
+            }
+
+            case Bad.TrainBadLearningRate:
+                return ["train", "--lr", "fast"];
+            case Bad.TrainBadOptimizer:
+                return ["train", "--optimizer", "rmsprop"];
+            case Bad.TrainZeroEpochs:
+                return ["train", "--epochs", "0"];
+            case Bad.TrainBatchTooLarge:
+                return ["train", "--batch", "9000"];
+            case Bad.TrainZeroThreads:
+                return ["train", "--threads", "0"];
+            case Bad.TrainCorruptTrainingImages:
+            {
+                string data = CopyData();
+                string idx = Path.Combine(data, DataFolder.TrainImagesFile);
+                File.WriteAllBytes(idx, File.ReadAllBytes(idx)[..5000]);
+                return ["train", "--data", data, "--out", Path.Combine(_dir, "trained")];
+            }
+
+            case Bad.TrainMissingTrainingLabels:
+            {
+                string data = CopyData();
+                File.Delete(Path.Combine(data, DataFolder.TrainLabelsFile));
+                return ["train", "--data", data, "--out", Path.Combine(_dir, "trained")];
+            }
+
+            case Bad.TrainJsonFolderMissing:
+                return ["train", "--out", Path.Combine(_dir, "trained"), "--json", Path.Combine(_dir, "nowhere", "train.json")];
+            case Bad.TrainWithoutTrainer:
+                return ["train", "--epochs", "1", "--out", Path.Combine(_dir, "trained")];
             default:
                 throw new ArgumentOutOfRangeException(nameof(bad), bad, null);
         }

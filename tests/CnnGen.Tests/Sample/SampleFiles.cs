@@ -17,6 +17,18 @@ internal static class SampleFiles
     public static string MnistLabels =>
         Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "mnist", "t10k-labels-idx1-ubyte.gz");
 
+    /// <summary>The sample's data folder as the build copies it next to the tests.</summary>
+    public static string DataDir => Path.Combine(TestContext.CurrentContext.TestDirectory, "data");
+
+    /// <summary>Runs the sample's command line with <paramref name="trainers"/> for <c>train</c>; returns exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) RunSample(ITrainerFactory trainers, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = Mnist.Program.Run(args, stdout, stderr, trainers);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>A fresh empty directory under the system temp folder.</summary>
     public static string NewTempDir()
     {
@@ -46,7 +58,7 @@ internal static class SampleFiles
         s.Write(len);
         s.Write(typeBytes);
         s.Write(data);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(len, Crc32.Append(Crc32.Compute(typeBytes), data));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(len, System.IO.Hashing.Crc32.HashToUInt32([.. typeBytes, .. data]));
         s.Write(len);
     }
 
@@ -95,7 +107,7 @@ internal static class SampleFiles
     /// <summary>Recomputes the CRC of the chunk at <paramref name="offset"/>.</summary>
     public static void FixCrc(byte[] png, int offset, int length)
     {
-        uint crc = Crc32.Compute(png.AsSpan(offset + 4, 4 + length));
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(png.AsSpan(offset + 4, 4 + length));
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(offset + 8 + length), crc);
     }
 }

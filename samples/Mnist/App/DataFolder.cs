@@ -4,11 +4,16 @@ using System.IO;
 
 namespace Mnist;
 
-/// <summary>The sample's data folder: the MNIST test digits, their labels, the weights and PyTorch's predictions.</summary>
+/// <summary>
+/// The sample's data folder: the MNIST test and training digits with their labels, PyTorch's weights and its
+/// predictions.
+/// </summary>
 public sealed class DataFolder
 {
     public const string ImagesFile = "t10k-images-idx3-ubyte.gz";
     public const string LabelsFile = "t10k-labels-idx1-ubyte.gz";
+    public const string TrainImagesFile = "train-images-idx3-ubyte.gz";
+    public const string TrainLabelsFile = "train-labels-idx1-ubyte.gz";
     public const string LeNet5Weights = "lenet5.safetensors";
     public const string MlpWeights = "mlp.safetensors";
     public const string LeNet5Predictions = "lenet5_predictions.bin";
@@ -44,13 +49,91 @@ public sealed class DataFolder
     }
 }
 
-/// <summary>The MNIST test digits as network inputs (pixel / 255, NCHW [1, 28, 28] each) with their labels.</summary>
-public sealed class TestSet
+/// <summary>
+/// Where <c>run</c>, <c>classify</c> and <c>show</c> take the weights from: the data folder (PyTorch's), or a folder
+/// given with <c>--weights</c> (e.g. what <c>train</c> wrote).
+/// </summary>
+public sealed class WeightsSource
+{
+    private readonly DataFolder _data;
+
+    private WeightsSource(DataFolder data, string? folder)
+    {
+        _data = data;
+        Folder = folder;
+    }
+
+    /// <summary>The <c>--weights</c> folder (full path), or null for the data folder.</summary>
+    public string? Folder { get; }
+
+    public static WeightsSource Resolve(DataFolder data, string? folder)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (folder is null)
+        {
+            return new WeightsSource(data, null);
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string full = System.IO.Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new DirectoryNotFoundException($"{full}: weights folder not found (--weights DIR)");
+        }
+
+        return new WeightsSource(data, full);
+    }
+
+    /// <summary>The weights file of network <paramref name="key"/>, or a <see cref="FileNotFoundException"/> naming it.</summary>
+    public string Require(string key)
+    {
+        string name = Model.WeightsFileName(key);
+        if (Folder is null)
+        {
+            return _data.Require(name);
+        }
+
+        string file = System.IO.Path.Combine(Folder, name);
+        if (!System.IO.File.Exists(file))
+        {
+            throw new FileNotFoundException($"{file}: file not found (--weights expects {DataFolder.LeNet5Weights} and {DataFolder.MlpWeights}, as train writes them)", file);
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// True when network <paramref name="key"/>'s weights are PyTorch's: the data folder's file, or a byte-identical
+    /// copy. Only then do PyTorch's predictions apply.
+    /// </summary>
+    public bool IsPyTorchs(string key)
+    {
+        if (Folder is null)
+        {
+            return true;
+        }
+
+        string reference = _data.File(Model.WeightsFileName(key));
+        string file = Require(key);
+        if (!System.IO.File.Exists(reference) || new FileInfo(reference).Length != new FileInfo(file).Length)
+        {
+            return false;
+        }
+
+        return System.IO.File.ReadAllBytes(reference).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(file));
+    }
+}
+
+/// <summary>
+/// MNIST digits as network inputs (pixel / 255, NCHW [1, 28, 28] each) with their labels: the 2,000 test digits
+/// (<see cref="LoadTest"/>) or the 8,000 training digits (<see cref="LoadTraining"/>).
+/// </summary>
+public sealed class DigitSet
 {
     public const int Side = 28;
     public const int Pixels = Side * Side;
 
-    private TestSet(IdxImages images, byte[] labels, float[] inputs)
+    private DigitSet(IdxImages images, byte[] labels, float[] inputs)
     {
         Images = images;
         Labels = labels;
@@ -69,7 +152,21 @@ public sealed class TestSet
 
     public float[] InputArray(int i) => Input(i).ToArray();
 
-    public static TestSet Load(string imagesPath, string labelsPath)
+    /// <summary>The test digits of <paramref name="data"/>.</summary>
+    public static DigitSet LoadTest(DataFolder data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Load(data.Require(DataFolder.ImagesFile), data.Require(DataFolder.LabelsFile));
+    }
+
+    /// <summary>The training digits of <paramref name="data"/>.</summary>
+    public static DigitSet LoadTraining(DataFolder data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Load(data.Require(DataFolder.TrainImagesFile), data.Require(DataFolder.TrainLabelsFile));
+    }
+
+    public static DigitSet Load(string imagesPath, string labelsPath)
     {
         IdxImages images = Idx.ReadImages(imagesPath);
         if (images.Rows != Side || images.Cols != Side)
@@ -94,7 +191,7 @@ public sealed class TestSet
             images.ToFloat(i, inputs.AsSpan(i * Pixels, Pixels));
         }
 
-        return new TestSet(images, labels, inputs);
+        return new DigitSet(images, labels, inputs);
     }
 
     /// <summary>Reads PyTorch's predicted classes (int32 little-endian, one per digit).</summary>
