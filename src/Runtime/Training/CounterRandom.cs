@@ -72,14 +72,21 @@ public readonly struct CounterRandom : IEquatable<CounterRandom>
     }
 
     /// <summary>
-    /// Fills an inverted-dropout mask: element <c>k</c> is <c>1 / (1 - p)</c> (kept) when
-    /// <see cref="NextFloat"/><c>(startIndex + k) &gt;= p</c>, else 0 (dropped). Multiply the activations by it in
-    /// training; the backward pass multiplies the gradient by the same mask. Use one
+    /// The 32-bit seed of this stream's dropout masks: the dropout contract is <see cref="Reference{T}.DropoutKeeps"/>, a
+    /// 32-bit counter-based hash that vectorized kernels reproduce lane by lane, seeded with this value. Use one
     /// <see cref="Substream"/> per step (and per layer) so every step draws a new mask.
+    /// </summary>
+    public uint DropoutSeed => unchecked((uint)(Key ^ (Key >> 32)));
+
+    /// <summary>
+    /// Fills an inverted-dropout mask: element <c>k</c> is <c>1 / (1 - p)</c> (kept) when
+    /// <see cref="Reference{T}.DropoutKeeps"/>(<see cref="DropoutSeed"/>, <paramref name="startIndex"/> + k, p), else 0
+    /// (dropped): exactly the mask <see cref="Reference{T}.Dropout"/> applies with that seed and offset. Multiply the
+    /// activations by it in training; the backward pass multiplies the gradient by the same mask.
     /// </summary>
     /// <param name="mask">The mask to fill.</param>
     /// <param name="p">The drop probability, in [0, 1).</param>
-    /// <param name="startIndex">The index of the first element (e.g. image * features + offset).</param>
+    /// <param name="startIndex">The counter of the first element (e.g. image * features + offset; wraps at 2^32).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="p"/> is not in [0, 1).</exception>
     public void FillDropoutMask(Span<float> mask, float p, long startIndex = 0)
     {
@@ -89,9 +96,10 @@ public readonly struct CounterRandom : IEquatable<CounterRandom>
         }
 
         float scale = 1f / (1f - p);
+        uint seed = DropoutSeed;
         for (int k = 0; k < mask.Length; k++)
         {
-            mask[k] = NextFloat(startIndex + k) >= p ? scale : 0f;
+            mask[k] = Reference.DropoutKeeps(seed, unchecked((uint)(startIndex + k)), p) ? scale : 0f;
         }
     }
 

@@ -184,6 +184,11 @@ public sealed class InitializationTests
         layer.Substream(1).FillDropoutMask(again.AsSpan(20_000), p, startIndex: 20_000);
         OptimizerTestSupport.AssertBitwiseEqual(again, mask, "the same step in two chunks");
 
+        uint seed = layer.Substream(1).DropoutSeed;
+        float[] reference = new float[mask.Length];
+        Reference.Dropout(Enumerable.Repeat(1f, mask.Length).ToArray(), p, seed, 0, reference);
+        OptimizerTestSupport.AssertBitwiseEqual(mask, reference, "the mask is Reference.Dropout's with DropoutSeed");
+
         var next = new float[mask.Length];
         layer.Substream(2).FillDropoutMask(next, p);
         Assert.That(next.Zip(mask).Count(x => x.First != x.Second), Is.GreaterThan(mask.Length / 4), "the next step draws a new mask");
