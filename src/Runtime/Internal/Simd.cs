@@ -1,14 +1,15 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using CnnGen.Internal;
 
-namespace CnnGen;
+namespace CnnGen.Internal;
 
 /// <summary>
 /// Element-wise activations on whole vectors, used by the generated kernels: one overload per width, each the same
 /// width-generic routine (<c>Activations</c>). Each saturates instead of overflowing: <c>Sigmoid(-90) = 0</c>,
-/// <c>Tanh(+-90) = +-1</c>.
+/// <c>Tanh(+-90) = +-1</c>. Not for direct use.
 /// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static class Simd
 {
     /// <summary><c>1 / (1 + exp(-x))</c>.</summary>
