@@ -243,9 +243,9 @@ internal sealed class KernelEmitter
         Activation.Relu6 => $"{_vs}.MinNative({_vs}.MaxNative({v}, zero), six)",
         Activation.LeakyRelu when alpha >= 0f && alpha <= 1f => $"{_vs}.MaxNative({v}, {v} * alpha)",
         Activation.LeakyRelu => $"{_vs}.ConditionalSelect({_vs}.GreaterThanOrEqual({v}, zero), {v}, {v} * alpha)",
-        Activation.Sigmoid => $"global::CnnGen.Simd.Sigmoid({v})",
-        Activation.Tanh => $"global::CnnGen.Simd.Tanh({v})",
-        Activation.SiLU => $"global::CnnGen.Simd.SiLU({v})",
+        Activation.Sigmoid => $"global::CnnGen.Internal.Simd.Sigmoid({v})",
+        Activation.Tanh => $"global::CnnGen.Internal.Simd.Tanh({v})",
+        Activation.SiLU => $"global::CnnGen.Internal.Simd.SiLU({v})",
         _ => v,
     };
 

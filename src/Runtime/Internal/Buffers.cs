@@ -2,7 +2,6 @@ using System;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace CnnGen.Internal;
 
@@ -38,32 +37,38 @@ public static class Buffers
     public static void Copy(ref float source, ref float destination, int count) =>
         MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
 
-    /// <summary>Copies <paramref name="count"/> floats; returns false when any is NaN or infinity.</summary>
+    /// <summary>Copies <paramref name="count"/> floats; returns false when any is NaN or infinity (at the widest accelerated width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool CopyFinite(ref float source, ref float destination, int count) => FiniteScan.Copy(ref source, ref destination, count);
+
+    /// <summary>
+    /// Softmax over <paramref name="count"/> floats at <paramref name="source"/> into <paramref name="destination"/> (may be
+    /// the same memory), subtracting the maximum first so large logits do not overflow. (TensorPrimitives.SoftMax does not
+    /// subtract it: it returns NaN for a logit of 89.)
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool CopyFinite(ref float source, ref float destination, int count)
+    public static void Softmax(ref float source, ref float destination, int count)
     {
-        int i = 0;
-        var acc = Vector256<float>.Zero;
-        for (; i + 8 <= count; i += 8)
+        ReadOnlySpan<float> x = MemoryMarshal.CreateReadOnlySpan(ref source, count);
+        Span<float> y = MemoryMarshal.CreateSpan(ref destination, count);
+        float max = float.NegativeInfinity;
+        foreach (float v in x)
         {
-            var v = Vector256.LoadUnsafe(ref source, (nuint)i);
-            acc += v - v; // 0 for finite values, NaN for NaN and infinity
-            v.StoreUnsafe(ref destination, (nuint)i);
+            max = MathF.Max(max, v);
         }
 
-        bool finite = Vector256.EqualsAll(acc, Vector256<float>.Zero);
-        for (; i < count; i++)
+        float sum = 0f;
+        for (int i = 0; i < x.Length; i++)
         {
-            float value = Unsafe.Add(ref source, i);
-            finite &= float.IsFinite(value);
-            Unsafe.Add(ref destination, i) = value;
+            float e = MathF.Exp(x[i] - max);
+            y[i] = e;
+            sum += e;
         }
 
-        return finite;
+        float inv = 1f / sum;
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] *= inv;
+        }
     }
-
-    /// <summary>Softmax over <paramref name="count"/> floats at <paramref name="source"/> into <paramref name="destination"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Softmax(ref float source, ref float destination, int count) =>
-        Simd.Softmax(MemoryMarshal.CreateReadOnlySpan(ref source, count), MemoryMarshal.CreateSpan(ref destination, count));
 }

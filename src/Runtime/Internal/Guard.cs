@@ -1,8 +1,8 @@
 using System;
-using System.Runtime.CompilerServices;
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CnnGen.Internal;
@@ -24,51 +24,73 @@ public static class Guard
     }
 
     /// <summary>Rejects NaN and infinity in an input, naming the first bad index.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <exception cref="ArgumentException">The input holds NaN or infinity.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Finite(ReadOnlySpan<float> input, string paramName)
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && input.Length >= Vector<float>.Count)
+        ref float first = ref MemoryMarshal.GetReference(input);
+        if (!FiniteScan.All(ref first, input.Length))
         {
-            var vectors = MemoryMarshal.Cast<float, Vector<float>>(input);
-            Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            int v = 0;
-            for (; v + 4 <= vectors.Length; v += 4)
-            {
-                // x - x is 0 for finite values and NaN for NaN and infinity; four chains keep the adds in flight.
-                a0 += vectors[v] - vectors[v];
-                a1 += vectors[v + 1] - vectors[v + 1];
-                a2 += vectors[v + 2] - vectors[v + 2];
-                a3 += vectors[v + 3] - vectors[v + 3];
-            }
-
-            for (; v < vectors.Length; v++)
-            {
-                a0 += vectors[v] - vectors[v];
-            }
-
-            if (Vector.EqualsAll((a0 + a1) + (a2 + a3), Vector<float>.Zero))
-            {
-                i = vectors.Length * Vector<float>.Count;
-            }
-        }
-
-        for (; i < input.Length; i++)
-        {
-            if (!float.IsFinite(input[i]))
-            {
-                throw new ArgumentException(
-                    string.Format(CultureInfo.InvariantCulture, "input[{0}] is {1}; inputs must be finite numbers", i, input[i]),
-                    paramName);
-            }
+            ThrowInputNotFinite(input, FiniteScan.FirstBad(ref first, input.Length), paramName);
         }
     }
 
     /// <summary>Throws for an input a kernel found non-finite while packing it, naming the first bad index.</summary>
-    public static void ThrowNotFinite(ReadOnlySpan<float> input, string paramName)
+    /// <exception cref="ArgumentException">Always.</exception>
+    [DoesNotReturn]
+    public static void ThrowNotFinite(ReadOnlySpan<float> input, string paramName) =>
+        ThrowInputNotFinite(input, FiniteScan.FirstBad(ref MemoryMarshal.GetReference(input), input.Length), paramName);
+
+    /// <summary>
+    /// Checks a network's output after a prediction from a finite input with finite weights: NaN or infinity there means an
+    /// intermediate value overflowed float32 (an input or weight too large in magnitude, e.g. float.MaxValue pixels).
+    /// <paramref name="length"/> may span a batch of outputs of <paramref name="outputSize"/> floats each.
+    /// </summary>
+    /// <exception cref="ArithmeticException">
+    /// An output is NaN or infinity; the message names the network, the first bad index (and image in a batch) and its value.
+    /// The outputs hold what was computed.
+    /// </exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputFinite(ref float output, int length, int outputSize, string network)
     {
-        Finite(input, paramName);
-        throw new ArgumentException("input holds NaN or infinity; inputs must be finite numbers", paramName);
+        if (!FiniteScan.All(ref output, length))
+        {
+            ThrowOutputNotFinite(ref output, length, outputSize, network);
+        }
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowInputNotFinite(ReadOnlySpan<float> input, int index, string paramName)
+    {
+        if (index < 0)
+        {
+            throw new ArgumentException("input holds NaN or infinity; inputs must be finite numbers", paramName);
+        }
+
+        throw new ArgumentException(
+            string.Format(CultureInfo.InvariantCulture, "input[{0}] is {1}; inputs must be finite numbers", index, input[index]),
+            paramName);
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowOutputNotFinite(ref float output, int length, int outputSize, string network)
+    {
+        int index = FiniteScan.FirstBad(ref output, length);
+        if (index < 0)
+        {
+            // Another thread rewrote the output between the scan and this message.
+            throw new ArithmeticException(network + " computed NaN or infinity from a finite input: an intermediate value overflowed float32");
+        }
+
+        float value = Unsafe.Add(ref output, index);
+        string where = length > outputSize && outputSize > 0
+            ? string.Format(CultureInfo.InvariantCulture, "output[{0}] of image {1} (outputs[{2}])", index % outputSize, index / outputSize, index)
+            : string.Format(CultureInfo.InvariantCulture, "output[{0}]", index);
+        throw new ArithmeticException(string.Format(CultureInfo.InvariantCulture,
+            "{0} computed {1} at {2} from a finite input: an intermediate value overflowed float32, so an input or a weight is too large in magnitude",
+            network, value, where));
     }
 
     /// <summary>Checks a batch size against the spans it must fit.</summary>

@@ -8,11 +8,14 @@ namespace CnnGen.Internal;
 
 /// <summary>
 /// Reads a generated network's tensors from a <see cref="TensorSet"/>: resolves keys through <see cref="LoadOptions"/>,
-/// checks shapes and values, and remembers what was read (for <see cref="LoadOptions.Strict"/>). Not for direct use.
+/// checks dtypes, shapes and values, and remembers what was read (for <see cref="LoadOptions.Strict"/>). Not for direct use.
 /// </summary>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class WeightReader
 {
+    private const int NamesInMessage = 10;
+    private const string CounterSuffix = "num_batches_tracked";
+
     private readonly TensorSet _tensors;
     private readonly LoadOptions _options;
     private readonly string _network;
@@ -30,43 +33,60 @@ public sealed class WeightReader
     public LoadOptions Options => _options;
 
     /// <summary>
-    /// The data of <c>{layer}.{parameter}</c>, checked to have exactly <paramref name="shape"/> and finite values.
+    /// The data of <c>{layer}.{parameter}</c>, checked to be floating point, to have exactly <paramref name="shape"/> and to
+    /// hold finite values within <see cref="LoadOptions.MaxWeightMagnitude"/>. The array is the tensor's own storage:
+    /// callers only read it (the generated <c>Load</c> repacks it into new arrays).
     /// </summary>
-    /// <exception cref="WeightsException">The tensor is missing, misshapen or holds NaN/infinity.</exception>
+    /// <exception cref="WeightsException">The tensor is missing, an integer tensor, misshapen, or holds NaN, infinity or an absurd magnitude.</exception>
     public float[] Read(string layer, string parameter, string description, params int[] shape)
     {
         string key = _options.KeyFor(layer, parameter);
         if (!_tensors.TryGet(key, out var tensor))
         {
             string known = string.Join(", ", _tensors.Names.Take(20)) + (_tensors.Count > 20 ? ", ..." : string.Empty);
-            throw new WeightsException(string.Format(CultureInfo.InvariantCulture,
+            throw new WeightsException(Format(
                 "{0}: tensor '{1}' for {2} is missing (expected shape {3}); the weights have: {4}",
                 _network, key, description, ShapeText(shape), known.Length == 0 ? "(none)" : known), key);
         }
 
-        if (!tensor.Shape.AsSpan().SequenceEqual(shape))
+        if (tensor.DType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16 or TensorDType.F64))
         {
-            throw new WeightsException(string.Format(CultureInfo.InvariantCulture,
-                "{0}: tensor '{1}' for {2} has shape {3}, expected {4}",
-                _network, key, description, ShapeText(tensor.Shape), ShapeText(shape)), key);
+            throw new WeightsException(Format(
+                "{0}: tensor '{1}' for {2} has dtype {3}; a parameter must be a floating-point tensor (F32, F16, BF16 or F64)",
+                _network, key, description, SafeTensorsHeader.Name(tensor.DType)), key);
         }
 
-        var data = tensor.Data;
+        if (!tensor.Shape.SequenceEqual(shape))
+        {
+            throw new WeightsException(Format(
+                "{0}: tensor '{1}' for {2} has shape {3}, expected {4}",
+                _network, key, description, tensor.ShapeText, ShapeText(shape)), key);
+        }
+
+        float[] data = tensor.Values;
         for (int i = 0; i < data.Length; i++)
         {
-            if (!float.IsFinite(data[i]))
+            // One comparison rejects NaN (false for every comparison), infinities and absurd magnitudes.
+            if (!(Math.Abs(data[i]) <= LoadOptions.MaxWeightMagnitude))
             {
-                throw new WeightsException(string.Format(CultureInfo.InvariantCulture,
-                    "{0}: tensor '{1}' for {2} holds {3} at index {4}; weights must be finite",
-                    _network, key, description, data[i], i), key);
+                string why = float.IsFinite(data[i])
+                    ? Format("weights beyond +-{0:0E+0} are rejected: no trained network holds one, and it would overflow float arithmetic; is the file corrupt, or written with another dtype?", LoadOptions.MaxWeightMagnitude)
+                    : "weights must be finite";
+                throw new WeightsException(Format(
+                    "{0}: tensor '{1}' for {2} holds {3} at index {4}; {5}",
+                    _network, key, description, data[i], i, why), key);
             }
         }
 
-        _read.Add(key);
+        _read.Add(tensor.Name);
         return data;
     }
 
-    /// <summary>With <see cref="LoadOptions.Strict"/>, fails when the file holds tensors no layer read.</summary>
+    /// <summary>
+    /// With <see cref="LoadOptions.Strict"/> (the default), fails when the weights hold tensors that no layer read, other than
+    /// batch norm's <c>num_batches_tracked</c> counters.
+    /// </summary>
+    /// <exception cref="WeightsException">Unused tensors; the message lists the first few, their count and how to opt out.</exception>
     public void Finish()
     {
         if (!_options.Strict)
@@ -74,14 +94,25 @@ public sealed class WeightReader
             return;
         }
 
-        var unused = _tensors.Names.Where(n => !_read.Contains(n) && !n.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToList();
-        if (unused.Count > 0)
+        var unused = _tensors.Names.Where(n => !_read.Contains(n) && !IsCounter(n)).ToList();
+        if (unused.Count == 0)
         {
-            throw new WeightsException(string.Format(CultureInfo.InvariantCulture,
-                "{0}: the weights hold {1} tensor(s) no layer reads (Strict is on): {2}",
-                _network, unused.Count, string.Join(", ", unused.Take(20))), unused[0]);
+            return;
         }
+
+        string listed = string.Join(", ", unused.Take(NamesInMessage))
+            + (unused.Count > NamesInMessage ? Format(" and {0} more", unused.Count - NamesInMessage) : string.Empty);
+        throw new WeightsException(Format(
+            "{0}: the weights hold {1} tensor{2} that no layer reads: {3}. Loading is strict, as PyTorch's load_state_dict: "
+            + "check the declaration for a forgotten layer or bias, or pass new LoadOptions {{ Strict = false }} to ignore unused tensors",
+            _network, unused.Count, unused.Count == 1 ? string.Empty : "s", listed), unused[0]);
     }
 
+    private static bool IsCounter(string name) =>
+        name.EndsWith(CounterSuffix, StringComparison.Ordinal)
+        && (name.Length == CounterSuffix.Length || name[name.Length - CounterSuffix.Length - 1] == '.');
+
     private static string ShapeText(IReadOnlyList<int> shape) => "[" + string.Join(", ", shape) + "]";
+
+    private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 }

@@ -146,7 +146,7 @@ public abstract partial class Optimizer
             {
                 Tensor tensor = state.Get(StateName(parameter, bufferNames[b]));
                 parameter.CheckTensor(tensor, $"the {bufferNames[b]} of '{parameter.Name}'");
-                if (bufferNames[b] is "exp_avg_sq" or "max_exp_avg_sq" && tensor.Data.Any(x => x < 0))
+                if (bufferNames[b] is "exp_avg_sq" or "max_exp_avg_sq" && HasNegative(tensor.Data))
                 {
                     throw new WeightsException($"tensor '{tensor.Name}' has a negative element; a second moment is never negative.", tensor.Name);
                 }
@@ -246,4 +246,17 @@ public abstract partial class Optimizer
     }
 
     private static string StateName(Parameter parameter, string buffer) => StatePrefix + parameter.Name + "." + buffer;
+
+    private static bool HasNegative(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (v < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -2,15 +2,18 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 
 namespace CnnGen;
 
 /// <summary>
 /// Reader and writer of the safetensors format: a u64 little-endian header length N, N bytes of UTF-8
-/// JSON, then the data buffer. Every malformed input raises <see cref="WeightsException"/>.
+/// JSON, then the data buffer. Every malformed input raises <see cref="WeightsException"/>. Work and memory are bounded
+/// by the input: the header (at most <see cref="MaxHeaderBytes"/>, at most <see cref="SafeTensorsHeader.MaxTensors"/>
+/// entries) is parsed in one pass, and each element is converted to float32 once.
 /// </summary>
 internal static class SafeTensors
 {
@@ -21,32 +24,7 @@ internal static class SafeTensors
     internal const long MaxDataBytes = 0x7FFFFFC7; // Array.MaxLength
 
     private const int ChunkSize = 1 << 16;
-    private const string MetadataKey = "__metadata__";
-
-    private readonly struct Entry
-    {
-        public Entry(string name, string dtype, int elementSize, int[] shape, long begin, long end)
-        {
-            Name = name;
-            DType = dtype;
-            ElementSize = elementSize;
-            Shape = shape;
-            Begin = begin;
-            End = end;
-        }
-
-        public string Name { get; }
-
-        public string DType { get; }
-
-        public int ElementSize { get; }
-
-        public int[] Shape { get; }
-
-        public long Begin { get; }
-
-        public long End { get; }
-    }
+    private const string MetadataKey = SafeTensorsHeader.MetadataKey;
 
     public static TensorSet Read(ReadOnlySpan<byte> bytes)
     {
@@ -80,7 +58,7 @@ internal static class SafeTensors
             }
         }
 
-        int got = ReadAtMost(stream, prefix);
+        int got = stream.ReadAtLeast(prefix, prefix.Length, throwOnEndOfStream: false);
         if (got < 8)
         {
             throw new WeightsException($"safetensors data is {got} bytes long; at least 8 are needed for the header length.");
@@ -225,26 +203,9 @@ internal static class SafeTensors
         }
     }
 
-    private static int ReadAtMost(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer.Slice(total));
-            if (n <= 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
-    }
-
     private static void ReadExactly(Stream stream, byte[] buffer, string what)
     {
-        int got = ReadAtMost(stream, buffer);
+        int got = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (got < buffer.Length)
         {
             throw new WeightsException($"the stream ended after {got} of the {buffer.Length} bytes of the safetensors {what}.");
@@ -289,15 +250,20 @@ internal static class SafeTensors
     private static TensorSet Build(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        List<Entry> entries = ParseHeader(header, data.Length, metadata);
+        List<SafeTensorsHeader.Entry> entries = SafeTensorsHeader.Parse(header, data.Length, metadata);
 
         // Overlap check: sort by range start; every range must begin at or after the previous one's end.
-        var sorted = new List<Entry>(entries);
-        sorted.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
-        for (int i = 1; i < sorted.Count; i++)
+        int[] order = new int[entries.Count];
+        for (int i = 0; i < order.Length; i++)
         {
-            Entry previous = sorted[i - 1];
-            Entry current = sorted[i];
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => entries[a].Begin != entries[b].Begin ? entries[a].Begin.CompareTo(entries[b].Begin) : entries[a].End.CompareTo(entries[b].End));
+        for (int i = 1; i < order.Length; i++)
+        {
+            SafeTensorsHeader.Entry previous = entries[order[i - 1]];
+            SafeTensorsHeader.Entry current = entries[order[i]];
             if (current.Begin < previous.End)
             {
                 throw new WeightsException(
@@ -307,263 +273,81 @@ internal static class SafeTensors
         }
 
         var tensors = new List<Tensor>(entries.Count);
-        foreach (Entry entry in entries)
+        foreach (SafeTensorsHeader.Entry entry in entries)
         {
             ReadOnlySpan<byte> bytes = data.Slice((int)entry.Begin, (int)(entry.End - entry.Begin));
-            float[] values = Convert(bytes, entry.DType, entry.ElementSize);
-            tensors.Add(new Tensor(entry.Name, entry.Shape, values));
+            float[] values = entry.Elements == 0 ? Array.Empty<float>() : new float[entry.Elements];
+            Convert(bytes, entry.DType, values, entry.Name);
+            tensors.Add(new Tensor(entry.Name, entry.Shape, values, entry.DType));
         }
 
         return new TensorSet(tensors, metadata);
     }
 
-    private static float[] Convert(ReadOnlySpan<byte> bytes, string dtype, int elementSize)
+    /// <summary>Converts little-endian elements of <paramref name="dtype"/> to float32 (no copy beyond this one).</summary>
+    private static void Convert(ReadOnlySpan<byte> bytes, TensorDType dtype, Span<float> values, string name)
     {
-        int count = bytes.Length / elementSize;
-        float[] values = new float[count];
         switch (dtype)
         {
-            case "F32":
-                if (BitConverter.IsLittleEndian)
+            case TensorDType.F32 when BitConverter.IsLittleEndian:
+                bytes.CopyTo(MemoryMarshal.AsBytes(values));
+                break;
+            case TensorDType.F32: Widen<float>(bytes, values); break;
+            case TensorDType.F16: Widen<Half>(bytes, values); break;
+            case TensorDType.F64: Widen<double>(bytes, values); break;
+            case TensorDType.I8: Widen<sbyte>(bytes, values); break;
+            case TensorDType.I16: Widen<short>(bytes, values); break;
+            case TensorDType.I32: Widen<int>(bytes, values); break;
+            case TensorDType.I64: Widen<long>(bytes, values); break;
+            case TensorDType.U8: Widen<byte>(bytes, values); break;
+            case TensorDType.U16: Widen<ushort>(bytes, values); break;
+            case TensorDType.U32: Widen<uint>(bytes, values); break;
+            case TensorDType.U64: Widen<ulong>(bytes, values); break;
+            case TensorDType.BF16:
+                // bfloat16 is the upper half of a float32 (net9.0 has no BFloat16 type).
+                for (int i = 0; i < values.Length; i++)
                 {
-                    bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+                    values[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(2 * i)) << 16);
                 }
-                else
+
+                break;
+            case TensorDType.Bool:
+                for (int i = 0; i < values.Length; i++)
                 {
-                    for (int i = 0; i < count; i++)
+                    if (bytes[i] > 1)
                     {
-                        values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i));
+                        throw new WeightsException($"tensor '{name}': BOOL element {i} is the byte {bytes[i]}; it must be 0 or 1.", name);
                     }
-                }
 
-                break;
-            case "F16":
-                for (int i = 0; i < count; i++)
-                {
-                    values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(bytes.Slice(2 * i));
-                }
-
-                break;
-            case "BF16":
-                for (int i = 0; i < count; i++)
-                {
-                    int bits = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(2 * i)) << 16;
-                    values[i] = BitConverter.Int32BitsToSingle(bits);
-                }
-
-                break;
-            case "F64":
-                for (int i = 0; i < count; i++)
-                {
-                    values[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(8 * i));
+                    values[i] = bytes[i];
                 }
 
                 break;
             default:
-                throw new WeightsException($"unsupported dtype '{dtype}'.");
-        }
-
-        return values;
-    }
-
-    private static int ElementSize(string dtype) => dtype switch
-    {
-        "F32" => 4,
-        "F16" => 2,
-        "BF16" => 2,
-        "F64" => 8,
-        _ => 0,
-    };
-
-    private static readonly HashSet<string> KnownUnsupported = new(StringComparer.Ordinal)
-    {
-        "BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64",
-    };
-
-    private static List<Entry> ParseHeader(ReadOnlySpan<byte> header, long dataLength, Dictionary<string, string> metadata)
-    {
-        var entries = new List<Entry>();
-        try
-        {
-            var reader = new Utf8JsonReader(header, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
-            using JsonDocument document = JsonDocument.ParseValue(ref reader);
-            if (reader.Read())
-            {
-                throw new WeightsException("the safetensors header has content after the JSON object.");
-            }
-
-            JsonElement root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new WeightsException($"the safetensors header must be a JSON object, not {Describe(root.ValueKind)}.");
-            }
-
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            bool sawMetadata = false;
-            foreach (JsonProperty property in root.EnumerateObject())
-            {
-                string name = property.Name;
-                if (name == MetadataKey)
-                {
-                    if (sawMetadata)
-                    {
-                        throw new WeightsException($"the safetensors header has '{MetadataKey}' twice.");
-                    }
-
-                    sawMetadata = true;
-                    ParseMetadata(property.Value, metadata);
-                    continue;
-                }
-
-                if (!names.Add(name))
-                {
-                    throw new WeightsException($"tensor '{name}' appears twice in the safetensors header.", name);
-                }
-
-                entries.Add(ParseEntry(name, property.Value, dataLength));
-            }
-        }
-        catch (JsonException e)
-        {
-            throw new WeightsException($"the safetensors header is not valid JSON: {e.Message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new WeightsException($"the safetensors header is not valid UTF-8 JSON: {e.Message}", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new WeightsException($"the safetensors header is invalid: {e.Message}", e);
-        }
-
-        return entries;
-    }
-
-    private static void ParseMetadata(JsonElement value, Dictionary<string, string> metadata)
-    {
-        if (value.ValueKind == JsonValueKind.Null)
-        {
-            return;
-        }
-
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw new WeightsException($"'{MetadataKey}' must be a JSON object of strings, not {Describe(value.ValueKind)}.");
-        }
-
-        foreach (JsonProperty item in value.EnumerateObject())
-        {
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                throw new WeightsException($"metadata value '{item.Name}' must be a string, not {Describe(item.Value.ValueKind)}.");
-            }
-
-            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
-            {
-                throw new WeightsException($"metadata key '{item.Name}' appears twice.");
-            }
+                throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null);
         }
     }
 
-    private static Entry ParseEntry(string name, JsonElement value, long dataLength)
+    /// <summary>Converts little-endian <typeparamref name="T"/> elements to float32 (rounding to nearest; doubles beyond the range become infinities).</summary>
+    private static void Widen<T>(ReadOnlySpan<byte> bytes, Span<float> values)
+        where T : unmanaged, INumberBase<T>
     {
-        if (value.ValueKind != JsonValueKind.Object)
+        if (!BitConverter.IsLittleEndian)
         {
-            throw new WeightsException($"tensor '{name}': the header entry must be a JSON object, not {Describe(value.ValueKind)}.", name);
-        }
-
-        if (!value.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
-        {
-            throw new WeightsException($"tensor '{name}': missing or non-string \"dtype\".", name);
-        }
-
-        string dtype = dtypeElement.GetString()!;
-        int elementSize = ElementSize(dtype);
-        if (elementSize == 0)
-        {
-            throw new WeightsException(
-                KnownUnsupported.Contains(dtype)
-                    ? $"tensor '{name}': dtype '{dtype}' is not supported (only F32, F16, BF16 and F64 can be converted to float)."
-                    : $"tensor '{name}': unknown dtype '{dtype}'.",
-                name);
-        }
-
-        if (!value.TryGetProperty("shape", out JsonElement shapeElement) || shapeElement.ValueKind != JsonValueKind.Array)
-        {
-            throw new WeightsException($"tensor '{name}': missing or non-array \"shape\".", name);
-        }
-
-        int rank = shapeElement.GetArrayLength();
-        if (rank > 16)
-        {
-            throw new WeightsException($"tensor '{name}': shape has {rank} dimensions; at most 16 are supported.", name);
-        }
-
-        int[] shape = new int[rank];
-        long elements = 1;
-        int index = 0;
-        foreach (JsonElement dim in shapeElement.EnumerateArray())
-        {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d))
+            byte[] swapped = bytes.ToArray();
+            int size = Unsafe.SizeOf<T>();
+            for (int i = 0; i < swapped.Length; i += size)
             {
-                throw new WeightsException($"tensor '{name}': shape entry {index} ({dim.GetRawText()}) is not an integer.", name);
+                swapped.AsSpan(i, size).Reverse();
             }
 
-            if (d < 0 || d > int.MaxValue)
-            {
-                throw new WeightsException($"tensor '{name}': shape entry {index} is {d}; it must be between 0 and {int.MaxValue}.", name);
-            }
-
-            shape[index++] = (int)d;
-            elements *= d; // both factors <= int.MaxValue before the check below, so no long overflow
-            if (elements > int.MaxValue)
-            {
-                throw new WeightsException($"tensor '{name}': shape {Tensor.FormatShape(shape.AsSpan(0, index))}... has more than {int.MaxValue} elements.", name);
-            }
+            bytes = swapped;
         }
 
-        if (!value.TryGetProperty("data_offsets", out JsonElement offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
+        ReadOnlySpan<T> source = MemoryMarshal.Cast<byte, T>(bytes);
+        for (int i = 0; i < source.Length; i++)
         {
-            throw new WeightsException($"tensor '{name}': \"data_offsets\" must be an array of two integers.", name);
+            values[i] = float.CreateTruncating(source[i]);
         }
-
-        JsonElement beginElement = offsetsElement[0];
-        JsonElement endElement = offsetsElement[1];
-        if (beginElement.ValueKind != JsonValueKind.Number || !beginElement.TryGetInt64(out long begin)
-            || endElement.ValueKind != JsonValueKind.Number || !endElement.TryGetInt64(out long end))
-        {
-            throw new WeightsException($"tensor '{name}': \"data_offsets\" must be an array of two integers, got {offsetsElement.GetRawText()}.", name);
-        }
-
-        if (begin < 0 || end < 0 || begin > end)
-        {
-            throw new WeightsException($"tensor '{name}': invalid data_offsets [{begin}, {end}] (need 0 <= begin <= end).", name);
-        }
-
-        if (end > dataLength)
-        {
-            throw new WeightsException($"tensor '{name}': data_offsets [{begin}, {end}] run past the end of the {dataLength}-byte data buffer.", name);
-        }
-
-        long expectedBytes = elements * elementSize;
-        if (end - begin != expectedBytes)
-        {
-            throw new WeightsException(
-                $"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes but shape {Tensor.FormatShape(shape)} of {dtype} needs {expectedBytes}.",
-                name);
-        }
-
-        return new Entry(name, dtype, elementSize, shape, begin, end);
     }
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => kind.ToString(),
-    };
 }

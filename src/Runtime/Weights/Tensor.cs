@@ -3,20 +3,30 @@ using System.Globalization;
 
 namespace CnnGen;
 
-/// <summary>A named, dense, row-major float32 tensor.</summary>
+/// <summary>
+/// A named, dense, row-major tensor, immutable: its values are float32 whatever the file stored (see
+/// <see cref="DType"/>), and callers see them read-only.
+/// </summary>
 public sealed class Tensor
 {
-    /// <summary>Creates a tensor. The shape is copied; the data array is used as is (not copied).</summary>
+    private readonly int[] _shape;
+    private readonly float[] _data;
+
+    /// <summary>Creates a float32 tensor from copies of <paramref name="shape"/> and <paramref name="data"/>.</summary>
     /// <param name="name">The tensor's name (for example <c>conv1.weight</c>).</param>
     /// <param name="shape">The dimensions, outermost first; every dimension must be non-negative. An empty shape is a scalar.</param>
     /// <param name="data">The elements in row-major order; its length must equal the product of <paramref name="shape"/>.</param>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">A dimension is negative, or the element count does not match the shape.</exception>
-    public Tensor(string name, int[] shape, float[] data)
+    public Tensor(string name, ReadOnlySpan<int> shape, ReadOnlySpan<float> data)
+        : this(name, shape.ToArray(), data.ToArray(), TensorDType.F32)
+    {
+    }
+
+    /// <summary>Takes ownership of <paramref name="shape"/> and <paramref name="data"/> (the loader's path: no copy).</summary>
+    internal Tensor(string name, int[] shape, float[] data, TensorDType dtype)
     {
         ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(shape);
-        ArgumentNullException.ThrowIfNull(data);
         long product = 1;
         foreach (int dim in shape)
         {
@@ -25,15 +35,7 @@ public sealed class Tensor
                 throw new ArgumentException($"Tensor '{name}': dimension {dim} in shape {FormatShape(shape)} is negative.", nameof(shape));
             }
 
-            try
-            {
-                product = checked(product * dim);
-            }
-            catch (OverflowException)
-            {
-                throw new ArgumentException($"Tensor '{name}': the element count of shape {FormatShape(shape)} overflows.", nameof(shape));
-            }
-
+            product *= dim; // both factors are at most int.MaxValue here, so the long cannot overflow
             if (product > int.MaxValue)
             {
                 throw new ArgumentException($"Tensor '{name}': shape {FormatShape(shape)} has more than {int.MaxValue} elements.", nameof(shape));
@@ -46,28 +48,42 @@ public sealed class Tensor
         }
 
         Name = name;
-        Shape = (int[])shape.Clone();
-        Data = data;
+        DType = dtype;
+        _shape = shape;
+        _data = data;
     }
 
     /// <summary>The tensor's name.</summary>
     public string Name { get; }
 
-    /// <summary>The dimensions, outermost first (a private copy of the array given to the constructor).</summary>
-    public int[] Shape { get; }
+    /// <summary>
+    /// The element type the values were stored as. Integer and boolean tensors (such as batch norm's
+    /// <c>num_batches_tracked</c> counter) are converted to float32 too, exactly for magnitudes up to 2^24;
+    /// a generated network reads only floating-point tensors as parameters.
+    /// </summary>
+    public TensorDType DType { get; }
 
-    /// <summary>The elements in row-major order.</summary>
-    public float[] Data { get; }
+    /// <summary>The dimensions, outermost first; empty for a scalar.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+
+    /// <summary>The elements in row-major order, as float32.</summary>
+    public ReadOnlySpan<float> Data => _data;
+
+    /// <summary>The elements in row-major order, as float32, for callers that must keep them beyond a span's scope.</summary>
+    public ReadOnlyMemory<float> Memory => _data;
 
     /// <summary>The number of elements (the product of <see cref="Shape"/>).</summary>
-    public int Length => Data.Length;
+    public int Length => _data.Length;
 
     /// <summary>The shape as text, for example <c>[6, 1, 5, 5]</c>.</summary>
-    public string ShapeText => FormatShape(Shape);
+    public string ShapeText => FormatShape(_shape);
 
-    /// <summary>Returns the name, shape and element count, for diagnostics.</summary>
+    /// <summary>Returns the name and shape, for diagnostics.</summary>
     /// <returns>A short description.</returns>
     public override string ToString() => $"{Name} {ShapeText}";
+
+    /// <summary>The stored array, for the loader's own read-only use (no copy).</summary>
+    internal float[] Values => _data;
 
     internal static string FormatShape(ReadOnlySpan<int> shape)
     {

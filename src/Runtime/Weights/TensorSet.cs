@@ -53,6 +53,19 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
             : new Dictionary<string, string>(metadata, StringComparer.Ordinal);
     }
 
+    /// <summary>Takes ownership of tensors with distinct names (the loader's path: the header parser checked the names).</summary>
+    internal TensorSet(List<Tensor> tensors, Dictionary<string, string> metadata)
+    {
+        _ordered = tensors;
+        _tensors = new Dictionary<string, Tensor>(tensors.Count, StringComparer.Ordinal);
+        foreach (Tensor tensor in tensors)
+        {
+            _tensors.Add(tensor.Name, tensor);
+        }
+
+        Metadata = metadata.Count == 0 ? EmptyMetadata : metadata;
+    }
+
     private TensorSet(TensorSet source, Func<string, string> map)
     {
         _tensors = source._tensors;
@@ -73,8 +86,9 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
 
     /// <summary>Looks up a tensor by name (after this view's name transformation).</summary>
     /// <param name="name">The requested name.</param>
-    /// <param name="tensor">The tensor, or <see langword="null"/> when it is missing.</param>
+    /// <param name="tensor">The tensor (its <see cref="Tensor.Name"/> is the stored name), or <see langword="null"/> when it is missing.</param>
     /// <returns><see langword="true"/> when the tensor exists.</returns>
+    /// <exception cref="WeightsException">A <see cref="Rename"/> map returned null.</exception>
     public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -84,7 +98,7 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
     /// <summary>Gets a tensor by name (after this view's name transformation).</summary>
     /// <param name="name">The requested name.</param>
     /// <returns>The tensor.</returns>
-    /// <exception cref="WeightsException">The tensor is missing; the message lists the names the set has.</exception>
+    /// <exception cref="WeightsException">The tensor is missing (the message lists the names the set has), or a <see cref="Rename"/> map returned null.</exception>
     public Tensor Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -129,12 +143,12 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
     }
 
     /// <summary>Returns a view in which a requested name <c>N</c> is looked up as <c>map(N)</c> (then through this set's own transformation).</summary>
-    /// <param name="map">Maps a requested name to the stored name.</param>
+    /// <param name="map">Maps a requested name to the stored name; a lookup for which it returns null throws <see cref="WeightsException"/>.</param>
     /// <returns>The view.</returns>
     public TensorSet Rename(Func<string, string> map)
     {
         ArgumentNullException.ThrowIfNull(map);
-        return new TensorSet(this, name => map(name) ?? throw new InvalidOperationException($"The rename map returned null for '{name}'."));
+        return new TensorSet(this, name => map(name) ?? throw new WeightsException($"the rename map returned null for '{name}'; return the name unchanged to keep it.", name));
     }
 
     /// <summary>Enumerates the stored tensors in file order.</summary>
@@ -146,33 +160,52 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
     /// <summary>Loads a safetensors file.</summary>
     /// <param name="path">The file path.</param>
     /// <returns>The tensors, converted to float32.</returns>
-    /// <exception cref="WeightsException">The file is not a valid safetensors file.</exception>
-    /// <exception cref="IOException">The file cannot be read.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or not a valid path.</exception>
+    /// <exception cref="WeightsException">The file is not a valid safetensors file; the message starts with the path.</exception>
+    /// <exception cref="IOException">
+    /// The file cannot be read: it does not exist (<see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>),
+    /// the path is a directory, or the read fails.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The process may not read the file.</exception>
     public static TensorSet LoadSafeTensors(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        FileStream stream;
         try
         {
-            return SafeTensors.Read(stream);
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         }
-        catch (WeightsException e)
+        catch (UnauthorizedAccessException e) when (Directory.Exists(path))
         {
-            throw new WeightsException($"{path}: {e.Message}", e.TensorName, e);
+            throw new IOException($"{path} is a directory; pass the path of a .safetensors file.", e);
+        }
+
+        using (stream)
+        {
+            try
+            {
+                return SafeTensors.Read(stream);
+            }
+            catch (WeightsException e)
+            {
+                throw new WeightsException($"{path}: {e.Message}", e.TensorName, e);
+            }
         }
     }
 
     /// <summary>Loads safetensors data from a stream (seekable or not), reading from its current position to its end.</summary>
     /// <param name="stream">The stream; it is not closed.</param>
     /// <returns>The tensors, converted to float32.</returns>
-    /// <exception cref="WeightsException">The data is not valid safetensors.</exception>
+    /// <exception cref="ArgumentException">The stream is not readable.</exception>
+    /// <exception cref="WeightsException">The data is not valid safetensors (a stream that ends early included).</exception>
+    /// <exception cref="IOException">The stream fails to read.</exception>
     public static TensorSet LoadSafeTensors(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
         return SafeTensors.Read(stream);
     }
 
-    /// <summary>Loads safetensors data from memory.</summary>
+    /// <summary>Loads safetensors data from memory (one conversion to float32; the bytes are not kept).</summary>
     /// <param name="bytes">The whole file.</param>
     /// <returns>The tensors, converted to float32.</returns>
     /// <exception cref="WeightsException">The data is not valid safetensors.</exception>
@@ -180,12 +213,14 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
 
     /// <summary>
     /// Writes tensors as a safetensors file (dtype F32, little-endian, tensors contiguous in the given order,
-    /// JSON header padded with spaces to a multiple of 8 bytes).
+    /// JSON header padded with spaces to a multiple of 8 bytes). Every tensor is written as F32, integer ones such as
+    /// <c>num_batches_tracked</c> too (PyTorch's <c>load_state_dict</c> copies them back into its integer buffers).
     /// </summary>
     /// <param name="stream">The destination; it is not closed.</param>
     /// <param name="tensors">The tensors; names must be distinct.</param>
     /// <param name="metadata">Optional string metadata written as <c>__metadata__</c>.</param>
     /// <exception cref="ArgumentException">Two tensors have the same name, or a tensor is named <c>__metadata__</c>.</exception>
+    /// <exception cref="IOException">The stream fails to write.</exception>
     public static void SaveSafeTensors(Stream stream, IEnumerable<Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -31,7 +31,7 @@ public sealed class NetworkGoldenTests
         foreach (Parameter<float> parameter in network.Parameters)
         {
             Tensor expected = grads.Get(parameter.Name);
-            Assert.That(expected.Shape, Is.EqualTo(parameter.Shape), parameter.Name);
+            Assert.That(expected.Shape.ToArray(), Is.EqualTo(parameter.Shape), parameter.Name);
             ConformanceCase.AssertClose(expected.Data, parameter.Grad, Tolerance, Tolerance, $"{golden.Name} d loss / d {parameter.Name}");
         }
 

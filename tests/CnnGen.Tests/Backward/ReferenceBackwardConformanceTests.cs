@@ -33,19 +33,19 @@ public sealed class ReferenceBackwardConformanceTests
         {
             foreach (Parameter<float> p in layer.Parameters)
             {
-                t.Get(p.Name).Data.CopyTo(p.Value, 0);
+                t.Get(p.Name).Data.CopyTo(p.Value);
             }
 
             foreach ((string name, float[] value) in layer.Buffers)
             {
-                t.Get(name).Data.CopyTo(value, 0);
+                t.Get(name).Data.CopyTo(value);
             }
         }
 
         Assert.That(layers.SelectMany(l => l.Parameters).Select(p => p.Name), Is.EquivalentTo(c.ParamGrads.Keys), "trained tensors");
 
         // Forward, layer by layer (the first layer of Add/Cat takes both inputs).
-        float[][] inputs = forward.InputNames.Select(n => t.Get(n).Data).ToArray();
+        float[][] inputs = forward.InputNames.Select(n => t.Get(n).Data.ToArray()).ToArray();
         var layerInputs = new List<float[][]>();
         float[][] current = inputs;
         foreach (Layer<float> layer in layers)
@@ -70,7 +70,7 @@ public sealed class ReferenceBackwardConformanceTests
         }
 
         // Backward in reverse order.
-        float[][] grads = { t.Get("grad_output").Data };
+        float[][] grads = { t.Get("grad_output").Data.ToArray() };
         for (int i = layers.Count - 1; i >= 0; i--)
         {
             grads = layers[i].Backward(grads[0], batch);

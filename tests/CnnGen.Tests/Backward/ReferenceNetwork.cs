@@ -96,8 +96,8 @@ public sealed class ReferenceNetwork<T> : IReferenceNetworkBuilder
         foreach ((string name, int[] shape, T[] value) in expected)
         {
             Tensor tensor = weights.Get(name);
-            Assert.That(tensor.Shape, Is.EqualTo(shape), name);
-            From(tensor.Data).CopyTo(value, 0);
+            Assert.That(tensor.Shape.ToArray(), Is.EqualTo(shape), name);
+            From(tensor.Data.ToArray()).CopyTo(value, 0);
         }
 
         Assert.That(weights.Names.Except(expected.Select(e => e.Name)), Is.Empty, "tensors the network does not have");

@@ -104,7 +104,7 @@ public sealed class RuntimeBehaviourTests
                 return t;
             }
 
-            var data = (float[])t.Data.Clone();
+            var data = t.Data.ToArray();
             data[3] = float.NaN;
             return new Tensor(t.Name, t.Shape, data);
         });
@@ -119,15 +119,6 @@ public sealed class RuntimeBehaviourTests
         Assert.Throws<WeightsException>(() => LeNet5.Load(bytes.AsSpan(0, bytes.Length / 2)));
         Assert.Throws<WeightsException>(() => LeNet5.Load(new MemoryStream(bytes, 0, 100)));
         Assert.Throws<FileNotFoundException>(() => LeNet5.Load(Path.Combine(Path.GetTempPath(), "no-such-weights.safetensors")));
-    }
-
-    [Test]
-    public void Strict_rejects_unused_tensors()
-    {
-        var tensors = TensorSet.LoadSafeTensors(Weights).Append(new Tensor("extra.weight", new[] { 1 }, new[] { 1f }));
-        Assert.DoesNotThrow(() => LeNet5.Load(new TensorSet(tensors)));
-        var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(new TensorSet(tensors), new LoadOptions { Strict = true }));
-        Assert.That(ex!.Message, Does.Contain("extra.weight"));
     }
 
     [Test]

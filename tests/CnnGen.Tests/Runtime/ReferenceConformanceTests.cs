@@ -26,7 +26,7 @@ public sealed class ReferenceConformanceTests
     {
         float[] actual = Run(c, out int[] shape);
         Assert.That(shape, Is.EqualTo(c.OutputShape), "output shape");
-        Assert.That(c.Output.Shape, Is.EqualTo(c.OutputShape), "stored output shape");
+        Assert.That(c.Output.Shape.ToArray(), Is.EqualTo(c.OutputShape), "stored output shape");
         c.AssertClose(actual);
     }
 
@@ -75,8 +75,8 @@ public sealed class ReferenceConformanceTests
     internal static float[] Run(ConformanceCase c, out int[] outputShape)
     {
         int batch = c.Batch;
-        float[] input = c.Input.Data;
-        float[]? input2 = c.InputNames.Count > 1 ? c.Input2.Data : null;
+        float[] input = c.Input.Data.ToArray();
+        float[]? input2 = c.InputNames.Count > 1 ? c.Input2.Data.ToArray() : null;
         int[] itemShape = c.InputShapes[0][1..];
         int itemSize = ConformanceCase.Elements(itemShape);
         int item2Size = input2 is null ? 0 : ConformanceCase.Elements(c.InputShapes[1][1..]);

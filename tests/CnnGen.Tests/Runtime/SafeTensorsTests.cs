@@ -149,15 +149,15 @@ public sealed class SafeTensorsTests
         foreach (Tensor original in tensors)
         {
             Tensor copy = loaded.Get(original.Name);
-            Assert.That(copy.Shape, Is.EqualTo(original.Shape), original.Name);
-            Assert.That(copy.Data.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(original.Data.Select(BitConverter.SingleToInt32Bits)), original.Name + " bit-exact");
+            Assert.That(copy.Shape.ToArray(), Is.EqualTo(original.Shape.ToArray()), original.Name);
+            Assert.That(copy.Data.ToArray().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(original.Data.ToArray().Select(BitConverter.SingleToInt32Bits)), original.Name + " bit-exact");
         }
 
         string path = Path.Combine(Path.GetTempPath(), $"cnngen-{Guid.NewGuid():N}.safetensors");
         try
         {
             File.WriteAllBytes(path, bytes);
-            Assert.That(TensorSet.LoadSafeTensors(path).Get("fc.bias").Data, Is.EqualTo(new[] { 1f, 2f, 3f, 4f, 5f }));
+            Assert.That(TensorSet.LoadSafeTensors(path).Get("fc.bias").Data.ToArray(), Is.EqualTo(new[] { 1f, 2f, 3f, 4f, 5f }));
         }
         finally
         {
@@ -180,8 +180,8 @@ public sealed class SafeTensorsTests
         Assert.That(lenet.Sum(t => (long)t.Length), Is.EqualTo(61_706), "LeNet-5 parameter count (models/README.md)");
         foreach (Tensor t in lenet)
         {
-            Assert.That(t.Length, Is.EqualTo(t.Shape.Aggregate(1, (x, y) => x * y)), t.Name);
-            Assert.That(t.Data.All(float.IsFinite), t.Name);
+            Assert.That(t.Length, Is.EqualTo(t.Shape.ToArray().Aggregate(1, (x, y) => x * y)), t.Name);
+            Assert.That(t.Data.ToArray().All(float.IsFinite), t.Name);
         }
 
         foreach (ConformanceCase c in ConformanceCase.Cases)
@@ -189,13 +189,13 @@ public sealed class SafeTensorsTests
             TensorSet set = c.Tensors;
             for (int i = 0; i < c.InputNames.Count; i++)
             {
-                Assert.That(set.Get(c.InputNames[i]).Shape, Is.EqualTo(c.InputShapes[i]), c.Name);
+                Assert.That(set.Get(c.InputNames[i]).Shape.ToArray(), Is.EqualTo(c.InputShapes[i]), c.Name);
             }
 
-            Assert.That(set.Get("output").Shape, Is.EqualTo(c.OutputShape), c.Name);
+            Assert.That(set.Get("output").Shape.ToArray(), Is.EqualTo(c.OutputShape), c.Name);
             foreach (KeyValuePair<string, int[]> param in c.Params)
             {
-                Assert.That(set.Get(param.Key).Shape, Is.EqualTo(param.Value), $"{c.Name} {param.Key}");
+                Assert.That(set.Get(param.Key).Shape.ToArray(), Is.EqualTo(param.Value), $"{c.Name} {param.Key}");
             }
 
             Assert.That(set.Metadata["case"], Is.EqualTo(c.Name));
@@ -222,9 +222,9 @@ public sealed class SafeTensorsTests
         data.AddRange(BitConverter.GetBytes(-1e300)); // out of float range -> -inf
         string header = """{"h":{"dtype":"F16","shape":[3],"data_offsets":[0,6]},"b":{"dtype":"BF16","shape":[2],"data_offsets":[6,10]},"d":{"dtype":"F64","shape":[2],"data_offsets":[10,26]}}""";
         TensorSet set = LoadAllWays(Raw(header, data.ToArray()));
-        Assert.That(set.Get("h").Data, Is.EqualTo(new[] { 1f, -2.5f, 65504f }));
-        Assert.That(set.Get("b").Data, Is.EqualTo(new[] { 1f, -3f }));
-        Assert.That(set.Get("d").Data, Is.EqualTo(new[] { 0.1f, float.NegativeInfinity }));
+        Assert.That(set.Get("h").Data.ToArray(), Is.EqualTo(new[] { 1f, -2.5f, 65504f }));
+        Assert.That(set.Get("b").Data.ToArray(), Is.EqualTo(new[] { 1f, -3f }));
+        Assert.That(set.Get("d").Data.ToArray(), Is.EqualTo(new[] { 0.1f, float.NegativeInfinity }));
     }
 
     [Test]
@@ -232,8 +232,8 @@ public sealed class SafeTensorsTests
     {
         string header = """{"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}     """;
         TensorSet set = LoadAllWays(Raw(header, Floats(1f, 2f, 3f)));
-        Assert.That(set.Get("a").Data, Is.EqualTo(new[] { 1f }));
-        Assert.That(set.Get("b").Data, Is.EqualTo(new[] { 3f }));
+        Assert.That(set.Get("a").Data.ToArray(), Is.EqualTo(new[] { 1f }));
+        Assert.That(set.Get("b").Data.ToArray(), Is.EqualTo(new[] { 3f }));
         Assert.That(set.Metadata, Is.Empty);
     }
 
@@ -269,7 +269,12 @@ public sealed class SafeTensorsTests
         yield return Header("missing dtype", """{"a":{"shape":[2],"data_offsets":[0,8]}}""", "dtype");
         yield return Header("dtype is a number", """{"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}}""", "dtype");
         yield return Header("unknown dtype", """{"a":{"dtype":"F33","shape":[2],"data_offsets":[0,8]}}""", "unknown dtype");
-        yield return Header("integer dtype", """{"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}}""", "not supported");
+        yield return Header("8-bit float dtype", """{"a":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}}""", "not supported");
+        yield return Header("BOOL byte 2", """{"a":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}}""", "must be 0 or 1", new byte[] { 0, 1, 0, 2, 0, 0, 0, 0 });
+        yield return Header("dtype twice", """{"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", "appears twice");
+        yield return Header("shape twice", """{"a":{"dtype":"F32","shape":[2],"shape":[2],"data_offsets":[0,8]}}""", "appears twice");
+        yield return Header("data_offsets twice", """{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"data_offsets":[0,8]}}""", "appears twice");
+        yield return Header("I64 size mismatch", """{"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}}""", "needs 16");
         yield return Header("missing shape", """{"a":{"dtype":"F32","data_offsets":[0,8]}}""", "shape");
         yield return Header("shape is a number", """{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}""", "shape");
         yield return Header("shape has a string", """{"a":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}}""", "not an integer");
@@ -333,7 +338,7 @@ public sealed class SafeTensorsTests
         Assert.That(e.TensorName, Is.EqualTo("conv9.weight"));
         Assert.That(set.TryGet("conv9.weight", out _), Is.False);
         Assert.That(set.TryGet("t7", out var t7), Is.True);
-        Assert.That(t7!.Data, Is.EqualTo(new[] { 7f }));
+        Assert.That(t7!.Data.ToArray(), Is.EqualTo(new[] { 7f }));
     }
 
     [Test]
@@ -347,7 +352,7 @@ public sealed class SafeTensorsTests
         }, new Dictionary<string, string> { ["k"] = "v" });
 
         TensorSet conv = set.WithPrefix("features.0.");
-        Assert.That(conv.Get("weight").Data, Is.EqualTo(new[] { 1f }));
+        Assert.That(conv.Get("weight").Data.ToArray(), Is.EqualTo(new[] { 1f }));
         Assert.That(conv.Get("bias").Name, Is.EqualTo("features.0.bias"));
         Assert.That(conv.TryGet("fc.weight", out _), Is.False);
         Assert.That(conv, Has.Count.EqualTo(3), "a view enumerates the stored tensors");
@@ -356,14 +361,14 @@ public sealed class SafeTensorsTests
         Assert.That(e!.Message, Does.Contain("'features.0.gamma' (requested as 'gamma')"));
 
         TensorSet renamed = set.Rename(n => n.Replace("conv1.", "features.0.", StringComparison.Ordinal));
-        Assert.That(renamed.Get("conv1.bias").Data, Is.EqualTo(new[] { 2f }));
-        Assert.That(renamed.Get("fc.weight").Data, Is.EqualTo(new[] { 3f }));
+        Assert.That(renamed.Get("conv1.bias").Data.ToArray(), Is.EqualTo(new[] { 2f }));
+        Assert.That(renamed.Get("fc.weight").Data.ToArray(), Is.EqualTo(new[] { 3f }));
 
         // Views compose: the outer transformation is applied first, then the inner one.
         TensorSet nested = set.WithPrefix("features.").WithPrefix("0.");
-        Assert.That(nested.Get("weight").Data, Is.EqualTo(new[] { 1f }));
+        Assert.That(nested.Get("weight").Data.ToArray(), Is.EqualTo(new[] { 1f }));
         TensorSet renamedPrefix = set.WithPrefix("features.0.").Rename(n => n == "w" ? "weight" : n);
-        Assert.That(renamedPrefix.Get("w").Data, Is.EqualTo(new[] { 1f }));
+        Assert.That(renamedPrefix.Get("w").Data.ToArray(), Is.EqualTo(new[] { 1f }));
     }
 
     [Test]
@@ -384,7 +389,7 @@ public sealed class SafeTensorsTests
         int[] shape = { 6, 1, 5, 5 };
         var t = new Tensor("conv1.weight", shape, new float[150]);
         shape[0] = 99;
-        Assert.That(t.Shape, Is.EqualTo(new[] { 6, 1, 5, 5 }), "shape is copied");
+        Assert.That(t.Shape.ToArray(), Is.EqualTo(new[] { 6, 1, 5, 5 }), "shape is copied");
         Assert.That(t.ShapeText, Is.EqualTo("[6, 1, 5, 5]"));
         Assert.That(t.Length, Is.EqualTo(150));
         Assert.That(new Tensor("s", Array.Empty<int>(), new[] { 1f }).ShapeText, Is.EqualTo("[]"));
@@ -404,12 +409,37 @@ public sealed class SafeTensorsTests
         HugeNumber,
         TweakDigit,
         ReplaceToken,
+        ManyEntries,
     }
 
-    [Test]
-    public void FuzzedLeNetFilesLoadOrThrowWeightsException()
+    /// <summary>
+    /// The LeNet-5 file, and a state_dict with every integer dtype as PyTorch writes them (int64 <c>num_batches_tracked</c>
+    /// scalars, a BOOL mask, U8/I8/I16/I32 buffers) beside its float tensors, so mutations hit the integer paths too.
+    /// </summary>
+    private static byte[] FuzzOriginal(string which)
     {
-        byte[] original = File.ReadAllBytes(LeNetWeights);
+        byte[] lenet = File.ReadAllBytes(LeNetWeights);
+        if (which == "lenet5")
+        {
+            return lenet;
+        }
+
+        var items = SafeTensorsFile.Items(TensorSet.LoadSafeTensors(lenet));
+        items.Add(SafeTensorsFile.Item.I64("bn1.num_batches_tracked", Array.Empty<int>(), 938));
+        items.Add(SafeTensorsFile.Item.I64("bn2.num_batches_tracked", Array.Empty<int>(), 938));
+        items.Add(new SafeTensorsFile.Item("mask", "BOOL", new[] { 2, 3 }, new byte[] { 1, 0, 1, 1, 0, 0 }));
+        items.Add(new SafeTensorsFile.Item("lut", "U8", new[] { 4 }, new byte[] { 0, 7, 200, 255 }));
+        items.Add(new SafeTensorsFile.Item("q", "I8", new[] { 2 }, new byte[] { 0x80, 0x7F }));
+        items.Add(new SafeTensorsFile.Item("idx16", "I16", new[] { 2 }, new byte[] { 1, 0, 0xFF, 0xFF }));
+        items.Add(new SafeTensorsFile.Item("idx32", "I32", new[] { 1, 2 }, new byte[] { 5, 0, 0, 0, 0, 0, 0, 0x80 }));
+        return SafeTensorsFile.Write(items, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    [TestCase("lenet5", FuzzIterations)]
+    [TestCase("state_dict", FuzzIterations / 2)]
+    public void FuzzedFilesLoadOrThrowWeightsException(string which, int iterations)
+    {
+        byte[] original = FuzzOriginal(which);
         int headerLength = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(original));
         string header = Encoding.UTF8.GetString(original, 8, headerLength);
         byte[] data = original[(8 + headerLength)..];
@@ -419,7 +449,7 @@ public sealed class SafeTensorsTests
         var failures = new List<string>();
         var outcomes = new Dictionary<Mutation, (int Loaded, int Rejected)>();
         var stopwatch = Stopwatch.StartNew();
-        for (int iteration = 0; iteration < FuzzIterations; iteration++)
+        for (int iteration = 0; iteration < iterations; iteration++)
         {
             var mutation = (Mutation)(iteration % Enum.GetValues<Mutation>().Length);
             byte[] mutated = Mutate(mutation, original, header, data, random);
@@ -435,9 +465,9 @@ public sealed class SafeTensorsTests
         }
 
         string summary = string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value.Loaded} loaded / {o.Value.Rejected} rejected"));
-        TestContext.Out.WriteLine($"{FuzzIterations} mutations in {stopwatch.ElapsedMilliseconds} ms; {summary}");
+        TestContext.Out.WriteLine($"{iterations} mutations in {stopwatch.ElapsedMilliseconds} ms; {summary}");
         Assert.That(failures, Is.Empty, summary);
-        Assert.That(outcomes.Values.Sum(o => o.Rejected), Is.GreaterThan(FuzzIterations / 2), "most mutations must be rejected");
+        Assert.That(outcomes.Values.Sum(o => o.Rejected), Is.GreaterThan(iterations / 2), "most mutations must be rejected");
         Assert.That(outcomes.Values.Sum(o => o.Loaded), Is.GreaterThan(0), "some harmless mutations must still load");
         Assert.That(outcomes.Values.All(o => o.Rejected > 0), Is.True, "every mutation kind produced at least one rejected file: " + summary);
     }
@@ -450,7 +480,7 @@ public sealed class SafeTensorsTests
             TensorSet set = load();
             foreach (Tensor t in set)
             {
-                if (t.Length != t.Shape.Aggregate(1L, (a, b) => a * b))
+                if (t.Length != t.Shape.ToArray().Aggregate(1L, (a, b) => a * b))
                 {
                     failures.Add($"{what}: tensor {t.Name} has {t.Length} values for shape {t.ShapeText}");
                 }
@@ -583,7 +613,11 @@ public sealed class SafeTensorsTests
             case Mutation.ReplaceToken:
             {
                 string[] from = { "\"F32\"", "\"shape\"", "\"data_offsets\"", "\"dtype\"", "[", "]", ",", ":", "{", "}", "\"__metadata__\"" };
-                string[] to = { "\"F16\"", "\"F64\"", "\"BF16\"", "\"I64\"", "\"\"", "null", "[]", "{}", "\"x\"", "[0]", "[1,2,3]", "\"__metadata__\"", "\"dtype\"" };
+                string[] to =
+                {
+                    "\"F16\"", "\"F64\"", "\"BF16\"", "\"I64\"", "\"I32\"", "\"I16\"", "\"I8\"", "\"U8\"", "\"U64\"", "\"BOOL\"", "\"F8_E4M3\"",
+                    "\"\"", "null", "[]", "{}", "\"x\"", "[0]", "[1,2,3]", "\"__metadata__\"", "\"dtype\"",
+                };
                 string token = from[random.Next(from.Length)];
                 int at = header.IndexOf(token, random.Next(header.Length), StringComparison.Ordinal);
                 if (at < 0)
@@ -598,6 +632,20 @@ public sealed class SafeTensorsTests
 
                 string newHeader = header[..at] + to[random.Next(to.Length)] + header[(at + token.Length)..];
                 return Raw(newHeader, data);
+            }
+
+            case Mutation.ManyEntries:
+            {
+                // Many small entries: mostly a few hundred (they load), now and then past the 100,000-tensor cap.
+                int count = random.Next(40) == 0 ? 100_000 - 5 + random.Next(10) : random.Next(1, 500);
+                string[] dtypes = { "F32", "I64", "U8", "BOOL", "F16" };
+                var entries = new StringBuilder();
+                for (int i = 0; i < count; i++)
+                {
+                    entries.Append("\"zz").Append(i).Append("\":{\"dtype\":\"").Append(dtypes[i % dtypes.Length]).Append("\",\"shape\":[0],\"data_offsets\":[0,0]},");
+                }
+
+                return Raw("{" + entries + header[1..], data);
             }
 
             default:

@@ -144,7 +144,7 @@ public class ProgramTests
         string weights = Path.Combine(_dir, "other");
         Directory.CreateDirectory(weights);
         TensorSet lenet = TensorSet.LoadSafeTensors(Path.Combine(DataDir, DataFolder.LeNet5Weights));
-        float[] conv1 = lenet.Get("conv1.weight").Data;
+        float[] conv1 = lenet.Get("conv1.weight").Data.ToArray();
         for (int i = 0; i < conv1.Length; i++)
         {
             conv1[i] = -conv1[i];
@@ -152,7 +152,7 @@ public class ProgramTests
 
         using (FileStream file = File.Create(Path.Combine(weights, DataFolder.LeNet5Weights)))
         {
-            TensorSet.SaveSafeTensors(file, lenet);
+            TensorSet.SaveSafeTensors(file, new TensorSet(lenet.Select(t => t.Name == "conv1.weight" ? new Tensor(t.Name, t.Shape.ToArray(), conv1) : t)));
         }
 
         File.Copy(Path.Combine(DataDir, DataFolder.MlpWeights), Path.Combine(weights, DataFolder.MlpWeights));
@@ -254,11 +254,12 @@ public class ProgramTests
         TensorSet weights = TensorSet.LoadSafeTensors(Path.Combine(DataDir, DataFolder.LeNet5Weights));
         IdxImages images = Idx.ReadImages(Path.Combine(DataDir, DataFolder.ImagesFile));
         float[] input = images.ToFloat(7);
-        float[] w = weights.Get("conv1.weight").Data;
-        float[] b = weights.Get("conv1.bias").Data;
+        float[] w = weights.Get("conv1.weight").Data.ToArray();
+        float[] b = weights.Get("conv1.bias").Data.ToArray();
 
-        float[] maps = LeNet5Conv1.Load(weights).Predict(input);
-        float[] maps2 = LeNet5Conv2.Load(weights).Predict(input);
+        var partial = new LoadOptions { Strict = false }; // the cut-down networks read only the first layers of the file
+        float[] maps = LeNet5Conv1.Load(weights, partial).Predict(input);
+        float[] maps2 = LeNet5Conv2.Load(weights, partial).Predict(input);
 
         Assert.That(maps, Has.Length.EqualTo(6 * 28 * 28));
         Assert.That(maps2, Has.Length.EqualTo(16 * 10 * 10));

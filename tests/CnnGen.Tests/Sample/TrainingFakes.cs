@@ -51,7 +51,7 @@ internal sealed class ScriptedTrainer : INetworkTrainer
         var rng = new Random(Settings.Seed + _epoch);
         float sigma = 0.4f / (_epoch * _epoch);
         return new TensorSet(_trained.Select(t => new Tensor(
-            t.Name, (int[])t.Shape.Clone(), t.Data.Select(v => v + sigma * (float)(rng.NextDouble() * 2 - 1)).ToArray())));
+            t.Name, t.Shape.ToArray(), t.Data.ToArray().Select(v => v + sigma * (float)(rng.NextDouble() * 2 - 1)).ToArray())));
     }
 
     public void Dispose() => Disposed = true;

@@ -74,7 +74,7 @@ public sealed class InitializationTests
         Initialization.PyTorchDefault(ours, seed: 2026);
         foreach (Parameter p in ours)
         {
-            float[] theirs = pytorch.Get(p.Name).Data;
+            float[] theirs = pytorch.Get(p.Name).Data.ToArray();
             if (p.Shape.Count == 1 && !ours.Any(w => w.Name == p.Name.Replace(".bias", ".weight", StringComparison.Ordinal) && w.Shape.Count >= 2))
             {
                 Assert.That(p.Value, Is.EqualTo(theirs), $"{p.Name}: batch norm constants");
@@ -96,7 +96,7 @@ public sealed class InitializationTests
 
         foreach (string stat in pytorch.Names.Where(n => n.EndsWith(".running_mean", StringComparison.Ordinal) || n.EndsWith(".running_var", StringComparison.Ordinal)))
         {
-            Assert.That(pytorch.Get(stat).Data, Is.All.EqualTo(stat.EndsWith("mean", StringComparison.Ordinal) ? 0f : 1f), stat);
+            Assert.That(pytorch.Get(stat).Data.ToArray(), Is.All.EqualTo(stat.EndsWith("mean", StringComparison.Ordinal) ? 0f : 1f), stat);
         }
     }
 

@@ -113,15 +113,15 @@ public sealed class OptimizerStateTests
 
         string[] buffers = ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"];
         Assert.That(state.Names, Is.EqualTo(parameters.SelectMany(p => new[] { $"state.{p.Name}.step" }.Concat(buffers.Select(b => $"state.{p.Name}.{b}")))));
-        Assert.That(state.Get("state.conv1.weight.step").Shape, Is.Empty);
-        Assert.That(state.Get("state.conv1.weight.step").Data, Is.EqualTo(new[] { 3f }));
-        Assert.That(state.Get("state.conv1.weight.exp_avg").Shape, Is.EqualTo(new[] { 6, 1, 5, 5 }));
+        Assert.That(state.Get("state.conv1.weight.step").Shape.ToArray(), Is.Empty);
+        Assert.That(state.Get("state.conv1.weight.step").Data.ToArray(), Is.EqualTo(new[] { 3f }));
+        Assert.That(state.Get("state.conv1.weight.exp_avg").Shape.ToArray(), Is.EqualTo(new[] { 6, 1, 5, 5 }));
         foreach (Parameter p in parameters)
         {
             float[] packed = adam.Buffers.Single(b => b.Parameter == p && b.Name == "exp_avg").Data;
             var dense = new float[p.ElementCount];
             p.ToPyTorch(packed, dense);
-            Assert.That(state.Get($"state.{p.Name}.exp_avg").Data, Is.EqualTo(dense), "PyTorch layout, not the packed one");
+            Assert.That(state.Get($"state.{p.Name}.exp_avg").Data.ToArray(), Is.EqualTo(dense), "PyTorch layout, not the packed one");
         }
 
         Assert.That(state.Metadata["optimizer"], Is.EqualTo("Adam"));
@@ -142,11 +142,19 @@ public sealed class OptimizerStateTests
         return (sgd, parameters, TensorSet.LoadSafeTensors(stream.ToArray()));
     }
 
+    /// <summary>A copy of <paramref name="t"/> with element <paramref name="index"/> set to <paramref name="value"/> (tensors are immutable).</summary>
+    private static Tensor Changed(Tensor t, int index, float value)
+    {
+        float[] data = t.Data.ToArray();
+        data[index] = value;
+        return new Tensor(t.Name, t.Shape.ToArray(), data);
+    }
+
     private static TensorSet Edit(TensorSet state, Func<Tensor, Tensor?> tensor, Action<Dictionary<string, string>>? metadata = null)
     {
         var meta = state.Metadata.ToDictionary(p => p.Key, p => p.Value);
         metadata?.Invoke(meta);
-        return new TensorSet(state.Select(t => tensor(new Tensor(t.Name, t.Shape, (float[])t.Data.Clone()))).Where(t => t is not null)!, meta);
+        return new TensorSet(state.Select(t => tensor(new Tensor(t.Name, t.Shape.ToArray(), t.Data.ToArray()))).Where(t => t is not null)!, meta);
     }
 
     public static IEnumerable<TestCaseData> BadStates()
@@ -172,8 +180,8 @@ public sealed class OptimizerStateTests
         {
             "Adam" => Edit(good, t => t, m => m["optimizer"] = "Adam"),
             "missing" => Edit(good, t => t.Name == "state.fc.weight.momentum_buffer" ? null : t),
-            "shape" => Edit(good, t => t.Name == "state.fc.weight.momentum_buffer" ? new Tensor(t.Name, [10, 33, 1], t.Data) : t),
-            "nan" => Edit(good, t => { if (t.Name == "state.fc.weight.momentum_buffer") { t.Data[7] = float.NaN; } return t; }),
+            "shape" => Edit(good, t => t.Name == "state.fc.weight.momentum_buffer" ? new Tensor(t.Name, [10, 33, 1], t.Data.ToArray()) : t),
+            "nan" => Edit(good, t => t.Name == "state.fc.weight.momentum_buffer" ? Changed(t, 7, float.NaN) : t),
             "step" => Edit(good, t => t.Name == "state.conv1.bias.step" ? new Tensor(t.Name, [], [5f]) : t),
             "extra" => new TensorSet(good.Append(new Tensor("state.fc.weight.exp_avg", [10, 33], new float[330])), good.Metadata),
             "stranger" => new TensorSet(good.Append(new Tensor("state.fc2.weight.step", [], [2f])), good.Metadata),
@@ -216,7 +224,7 @@ public sealed class OptimizerStateTests
         var stream = new MemoryStream();
         adam.SaveState(stream);
         TensorSet state = TensorSet.LoadSafeTensors(stream.ToArray());
-        TensorSet bad = Edit(state, t => { if (t.Name == "state.fc.weight.exp_avg_sq") { t.Data[3] = -1; } return t; });
+        TensorSet bad = Edit(state, t => t.Name == "state.fc.weight.exp_avg_sq" ? Changed(t, 3, -1) : t);
         Assert.That(() => new Adam(Packed()).LoadState(bad), Throws.TypeOf<WeightsException>().With.Message.Contains("negative"));
     }
 

@@ -20,7 +20,7 @@ public sealed class PyTorchGoldenTests
         TensorSet grads = TrainingGolden.Load(network, "grads.safetensors");
         foreach (Parameter p in parameters)
         {
-            grads.Get(p.Name).Data.CopyTo(p.Gradient, 0);
+            grads.Get(p.Name).Data.CopyTo(p.Gradient);
         }
 
         Dictionary<string, float[]> before = parameters.ToDictionary(p => p.Name, p => (float[])p.Value.Clone());

@@ -101,7 +101,7 @@ public static class TrainingGolden
         var list = new List<Parameter>();
         foreach (Tensor g in Load(network, "grads.safetensors"))
         {
-            var p = new Parameter(g.Name, g.Shape, new float[g.Length], new float[g.Length]);
+            var p = new Parameter(g.Name, g.Shape.ToArray(), new float[g.Length], new float[g.Length]);
             p.SetValue(init.Get(g.Name));
             list.Add(p);
         }

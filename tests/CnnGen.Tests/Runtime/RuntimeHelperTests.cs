@@ -1,0 +1,224 @@
+using System;
+using System.Linq;
+using System.Runtime.Intrinsics;
+using CnnGen.Internal;
+
+namespace CnnGen.Tests.Runtime;
+
+/// <summary>
+/// The helpers generated code calls per prediction, against plain scalar definitions: finite checks and checked copies at
+/// every length around the vector widths, the transpose, the activations on every width, softmax, the output check.
+/// </summary>
+public sealed class RuntimeHelperTests
+{
+    private static readonly int[] Lengths = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 784 };
+
+    private static float[] Ramp(int n) => Enumerable.Range(0, n).Select(i => (i * 0.37f) - 5f).ToArray();
+
+    // ---------------------------------------------------------------- output check
+
+    [Test]
+    public void OutputFinite_accepts_finite_outputs()
+    {
+        foreach (int n in Lengths)
+        {
+            float[] output = Ramp(n);
+            output.AsSpan().Fill(float.MaxValue);
+            Assert.DoesNotThrow(() => Guard.OutputFinite(ref output.AsSpan().GetPinnableReference(), n, Math.Max(n, 1), "Net"), $"length {n}");
+        }
+    }
+
+    [TestCase(float.NaN, "NaN")]
+    [TestCase(float.PositiveInfinity, "Infinity")]
+    [TestCase(float.NegativeInfinity, "-Infinity")]
+    public void OutputFinite_names_the_network_the_first_bad_index_and_its_value(float bad, string text)
+    {
+        foreach (int n in Lengths.Where(n => n > 0))
+        {
+            for (int at = 0; at < n; at += Math.Max(1, n / 7))
+            {
+                float[] output = Ramp(n);
+                output[at] = bad;
+                if (at + 1 < n)
+                {
+                    output[n - 1] = float.NaN; // a later bad value must not be the one reported
+                }
+
+                var ex = Assert.Throws<ArithmeticException>(() => Guard.OutputFinite(ref output[0], n, n, "LeNet5"));
+                Assert.That(ex!.Message, Does.StartWith($"LeNet5 computed {text} at output[{at}] from a finite input"), $"length {n}, index {at}");
+                Assert.That(ex.Message, Does.Contain("overflowed float32"));
+            }
+        }
+    }
+
+    [Test]
+    public void OutputFinite_over_a_batch_names_the_image()
+    {
+        float[] outputs = Ramp(30);
+        outputs[23] = float.PositiveInfinity;
+        var ex = Assert.Throws<ArithmeticException>(() => Guard.OutputFinite(ref outputs[0], 30, 10, "LeNet5"));
+        Assert.That(ex!.Message, Does.StartWith("LeNet5 computed Infinity at output[3] of image 2 (outputs[23])"));
+    }
+
+    // ---------------------------------------------------------------- input checks and checked copies
+
+    [Test]
+    public void Finite_and_CopyFinite_find_a_bad_value_anywhere()
+    {
+        foreach (int n in Lengths)
+        {
+            float[] clean = Ramp(n);
+            Assert.DoesNotThrow(() => Guard.Finite(clean, "input"));
+            float[] copy = new float[n];
+            Assert.That(n == 0 || Buffers.CopyFinite(ref clean.AsSpan().GetPinnableReference(), ref copy.AsSpan().GetPinnableReference(), n), Is.True);
+            Assert.That(copy, Is.EqualTo(clean));
+            for (int at = 0; at < n; at++)
+            {
+                float[] input = Ramp(n);
+                input[at] = at % 2 == 0 ? float.NaN : float.NegativeInfinity;
+                var ex = Assert.Throws<ArgumentException>(() => Guard.Finite(input, "input"));
+                Assert.That(ex!.Message, Does.StartWith($"input[{at}] is "), $"length {n}");
+                Assert.That(ex.ParamName, Is.EqualTo("input"));
+
+                float[] destination = new float[n];
+                Assert.That(Buffers.CopyFinite(ref input[0], ref destination[0], n), Is.False, $"length {n}, index {at}");
+                Assert.That(destination.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(input.Select(BitConverter.SingleToInt32Bits)), "copied anyway");
+            }
+        }
+    }
+
+    [Test]
+    public void ThrowNotFinite_names_the_first_bad_index()
+    {
+        float[] input = Ramp(50);
+        input[41] = float.NaN;
+        Assert.That(Assert.Throws<ArgumentException>(() => Guard.ThrowNotFinite(input, "input"))!.Message, Does.StartWith("input[41] is NaN"));
+        Assert.That(Assert.Throws<ArgumentException>(() => Guard.ThrowNotFinite(Ramp(5), "input"))!.Message, Does.StartWith("input holds NaN or infinity"));
+    }
+
+    // ---------------------------------------------------------------- transpose
+
+    [TestCase(1, 1)]
+    [TestCase(3, 1024)]
+    [TestCase(8, 8)]
+    [TestCase(9, 17)]
+    [TestCase(32, 3136)]
+    [TestCase(17, 8)]
+    public void Transpose_matches_the_definition_and_flags_any_bad_value(int rows, int cols)
+    {
+        int srcStride = cols + 3, dstStride = rows + 1;
+        float[] src = Ramp(rows * srcStride);
+        float[] expected = new float[cols * dstStride];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                expected[(c * dstStride) + r] = src[(r * srcStride) + c];
+            }
+        }
+
+        float[] dst = new float[cols * dstStride];
+        Transpose.Run(ref src[0], rows, cols, srcStride, ref dst[0], dstStride);
+        Assert.That(dst, Is.EqualTo(expected));
+        Array.Clear(dst);
+        Assert.That(Transpose.RunFinite(ref src[0], rows, cols, srcStride, ref dst[0], dstStride), Is.True);
+        Assert.That(dst, Is.EqualTo(expected));
+
+        var random = new Random(rows * 1000 + cols);
+        for (int trial = 0; trial < 20; trial++)
+        {
+            int r = random.Next(rows), c = random.Next(cols);
+            float[] bad = (float[])src.Clone();
+            bad[(r * srcStride) + c] = trial % 2 == 0 ? float.NaN : float.PositiveInfinity;
+            Assert.That(Transpose.RunFinite(ref bad[0], rows, cols, srcStride, ref dst[0], dstStride), Is.False, $"bad value at row {r}, column {c}");
+            Assert.That(float.IsFinite(dst[(c * dstStride) + r]), Is.False, "the values are transposed either way");
+        }
+
+        // Values outside the rows x cols window (the stride padding) are never read.
+        float[] padded = (float[])src.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            padded[(r * srcStride) + cols] = float.NaN;
+        }
+
+        Assert.That(Transpose.RunFinite(ref padded[0], rows, cols, srcStride, ref dst[0], dstStride), Is.True);
+    }
+
+    // ---------------------------------------------------------------- activations and softmax
+
+    private static void AssertActivation(Func<float[], float[]> vectorized, Func<double, double> definition, string name)
+    {
+        float[] x = Enumerable.Range(-400, 801).Select(i => i * 0.25f).Concat(new[] { -1000f, 1000f, -0f, 0f, float.MaxValue, -float.MaxValue }).ToArray();
+        float[] y = vectorized(x);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double expected = definition(x[i]);
+            Assert.That(y[i], Is.EqualTo(expected).Within(2e-6 + (2e-6 * Math.Abs(expected))), $"{name}({x[i]})");
+        }
+    }
+
+    private static float[] Apply128(float[] x, Func<Vector128<float>, Vector128<float>> f) => Apply(x, 4, (s, d) => f(Vector128.Create(s)).CopyTo(d));
+
+    private static float[] Apply256(float[] x, Func<Vector256<float>, Vector256<float>> f) => Apply(x, 8, (s, d) => f(Vector256.Create(s)).CopyTo(d));
+
+    private static float[] Apply512(float[] x, Func<Vector512<float>, Vector512<float>> f) => Apply(x, 16, (s, d) => f(Vector512.Create(s)).CopyTo(d));
+
+    private static float[] Apply(float[] x, int width, Action<float[], float[]> run)
+    {
+        float[] y = new float[x.Length];
+        for (int i = 0; i < x.Length; i += width)
+        {
+            float[] lane = new float[width];
+            x.AsSpan(i, Math.Min(width, x.Length - i)).CopyTo(lane);
+            float[] result = new float[width];
+            run(lane, result);
+            result.AsSpan(0, Math.Min(width, x.Length - i)).CopyTo(y.AsSpan(i));
+        }
+
+        return y;
+    }
+
+    private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
+
+    [Test]
+    public void Activations_match_their_definitions_on_every_width_and_saturate()
+    {
+        AssertActivation(x => Apply128(x, Simd.Sigmoid), Sigmoid, "Sigmoid128");
+        AssertActivation(x => Apply256(x, Simd.Sigmoid), Sigmoid, "Sigmoid256");
+        AssertActivation(x => Apply512(x, Simd.Sigmoid), Sigmoid, "Sigmoid512");
+        AssertActivation(x => Apply128(x, Simd.Tanh), Math.Tanh, "Tanh128");
+        AssertActivation(x => Apply256(x, Simd.Tanh), Math.Tanh, "Tanh256");
+        AssertActivation(x => Apply512(x, Simd.Tanh), Math.Tanh, "Tanh512");
+
+        // SiLU: x * sigmoid(x); at -float.MaxValue the product underflows to -0 in double, and to 0 here.
+        Func<double, double> silu = x => double.IsFinite(x * Sigmoid(x)) ? x * Sigmoid(x) : 0;
+        AssertActivation(x => Apply128(x, Simd.SiLU), silu, "SiLU128");
+        AssertActivation(x => Apply256(x, Simd.SiLU), silu, "SiLU256");
+        AssertActivation(x => Apply512(x, Simd.SiLU), silu, "SiLU512");
+
+        Assert.That(Simd.Sigmoid(Vector256.Create(-90f)), Is.EqualTo(Vector256<float>.Zero));
+        Assert.That(Simd.Tanh(Vector512.Create(90f)), Is.EqualTo(Vector512<float>.One));
+        Assert.That(Simd.Tanh(Vector128.Create(-90f)), Is.EqualTo(Vector128.Create(-1f)));
+        Assert.That(float.IsNaN(Simd.Tanh(Vector256.Create(float.NaN)).GetElement(0)), Is.True, "NaN is not hidden");
+    }
+
+    [Test]
+    public void Softmax_subtracts_the_maximum_so_large_logits_do_not_overflow()
+    {
+        float[][] cases = { new[] { 1000f, 0f, -5f }, new[] { 90f, 89f }, new[] { -1000f, -1001f }, Ramp(11), new[] { 3f } };
+        foreach (float[] x in cases)
+        {
+            double max = x.Max();
+            double sum = x.Sum(v => Math.Exp(v - max));
+            float[] y = new float[x.Length];
+            Buffers.Softmax(ref x[0], ref y[0], x.Length);
+            for (int i = 0; i < x.Length; i++)
+            {
+                Assert.That(y[i], Is.EqualTo(Math.Exp(x[i] - max) / sum).Within(1e-6), $"softmax({string.Join(", ", x)})[{i}]");
+            }
+
+            Buffers.Softmax(ref x[0], ref x[0], x.Length); // in place
+            Assert.That(x, Is.EqualTo(y));
+        }
+    }
+}
