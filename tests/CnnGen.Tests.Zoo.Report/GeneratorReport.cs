@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Text.RegularExpressions;
 using CnnGen.Generator;
 using CnnGen.Tests.Zoo;
 using Microsoft.CodeAnalysis;
@@ -17,7 +18,7 @@ namespace CnnGen.Tests.Zoo.Report;
 /// included) and the median of five more (warm, as in the compiler server), the generated source per file, and from
 /// the emitted assembly the methods and the largest IL body per class.
 /// </summary>
-internal static class GeneratorReport
+internal static partial class GeneratorReport
 {
     private const int WarmRuns = 5;
 
@@ -61,6 +62,8 @@ internal static class GeneratorReport
             string text = file.SourceText.ToString();
             Console.WriteLine($"source_{FileKey(file.HintName, network.Type.Name)}={Encoding.UTF8.GetByteCount(text)}");
             Console.WriteLine($"lines_{FileKey(file.HintName, network.Type.Name)}={text.Count(c => c == '\n')}");
+            var (methods, distinct, distinctBytes) = DistinctMethods(text);
+            Console.WriteLine($"distinct_{FileKey(file.HintName, network.Type.Name)}={distinct}/{methods}:{distinctBytes}");
         }
 
         var output = compilation.AddSyntaxTrees(result.GeneratedTrees);
@@ -107,6 +110,16 @@ internal static class GeneratorReport
         }
 
         Console.WriteLine();
+        Console.WriteLine("### Repetition: distinct kernel methods (layer names and comments ignored)");
+        Console.WriteLine();
+        Console.WriteLine("| network | Kernels128 | Kernels256 | Kernels512 |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (n, v) in rows)
+        {
+            Console.WriteLine($"| {n.Model} | " + string.Join(" | ", Widths.Select(w => Distinct(v, w))) + " |");
+        }
+
+        Console.WriteLine();
         Console.WriteLine("### Methods and IL");
         Console.WriteLine();
         Console.WriteLine("| network | methods: shell / 128 / 256 / 512 | IL: shell / 128 / 256 / 512 | largest method: shell | largest: Kernels128 | largest: Kernels256 | largest: Kernels512 |");
@@ -123,6 +136,53 @@ internal static class GeneratorReport
 
     private static string Source(Dictionary<string, string> v, string key) =>
         $"{Program.Kb(long.Parse(v[$"source_{key}"]))} ({long.Parse(v[$"lines_{key}"]):N0} lines)";
+
+    private static string Distinct(Dictionary<string, string> v, string key)
+    {
+        var parts = v[$"distinct_{key}"].Split(':');
+        long bytes = long.Parse(parts[1]);
+        long total = long.Parse(v[$"source_{key}"]);
+        return $"{parts[0]} methods, {Program.Kb(bytes)} of {Program.Kb(total)} ({100.0 * bytes / total:F0}%)";
+    }
+
+    /// <summary>
+    /// Kernel methods (each starts at its <c>[MethodImpl</c>) and how many stay distinct once the identifiers derived from
+    /// layer names are replaced (a step's methods are <c>{Step}</c> and <c>{Step}Tile{n}</c>) and comments dropped: what
+    /// emitting one method per distinct body would keep.
+    /// </summary>
+    private static (int Methods, int Distinct, long DistinctBytes) DistinctMethods(string source)
+    {
+        var chunks = MethodStart().Split(source).Skip(1).ToArray();
+        var steps = chunks.Select(c => MethodName().Match(c)).Where(m => m.Success)
+            .Select(m => TileSuffix().Replace(m.Groups[1].Value, string.Empty))
+            .Distinct().OrderByDescending(s => s.Length).ToArray();
+        if (chunks.Length == 0 || steps.Length == 0)
+        {
+            return (0, 0, 0);
+        }
+
+        var stepNames = new Regex(@"\b(?:" + string.Join("|", steps.Select(Regex.Escape)) + @")(?=Tile\d|\b)");
+        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (string chunk in chunks)
+        {
+            string normalized = stepNames.Replace(Comment().Replace(chunk, string.Empty), "Step");
+            seen.TryAdd(normalized, Encoding.UTF8.GetByteCount(chunk));
+        }
+
+        return (chunks.Length, seen.Count, seen.Values.Sum());
+    }
+
+    [GeneratedRegex(@"\n(?=\s*\[MethodImpl)")]
+    private static partial Regex MethodStart();
+
+    [GeneratedRegex(@"static \w+ (\w+)\(")]
+    private static partial Regex MethodName();
+
+    [GeneratedRegex(@"Tile\d+$")]
+    private static partial Regex TileSuffix();
+
+    [GeneratedRegex(@"[ \t]*//[^\n]*")]
+    private static partial Regex Comment();
 
     private static string Largest(string value)
     {
