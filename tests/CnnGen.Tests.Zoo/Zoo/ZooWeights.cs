@@ -118,7 +118,7 @@ public static class ZooWeights
                 var stored = running.Get(t.Name);
                 if (!stored.Shape.SequenceEqual(t.Shape))
                 {
-                    throw new InvalidOperationException($"{model.Name}: running statistic '{t.Name}' has shape [{string.Join(", ", stored.Shape)}], golden.json says [{string.Join(", ", t.Shape)}].");
+                    throw new InvalidOperationException($"{model.Name}: running statistic '{t.Name}' has shape [{string.Join(", ", stored.Shape.ToArray())}], golden.json says [{string.Join(", ", t.Shape)}].");
                 }
 
                 tensors.Add(stored);
