@@ -62,7 +62,7 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, _) => ctx.TargetSymbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)
                     ? null
-                    : Parser.Diag(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
+                    : DiagnosticInfo.Create(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
         context.RegisterSourceOutput(orphans, static (spc, diag) =>
         {
             if (diag is not null)
@@ -99,27 +99,26 @@ public sealed class CnnGenerator : IIncrementalGenerator
 
     internal static GenerationResult Transform(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
-        ParseResult? parsed = null;
+        var diagnostics = new DiagnosticBag();
         try
         {
-            parsed = Parser.Parse(ctx, ct);
-            var shaped = ShapeInference.Infer(parsed);
+            var parsed = Parser.Parse(ctx, diagnostics, ct);
+            var shaped = ShapeInference.Infer(parsed.Spec, parsed.Sources, diagnostics);
             if (shaped is null)
             {
-                return new GenerationResult(null, parsed.Diagnostics.ToEquatableArray());
+                return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
             var plans = Widths.Select(w => Planner.Plan(shaped, w)).ToEquatableArray();
             var model = new NetworkModel(shaped, plans, Hash(shaped));
-            return new GenerationResult(model, parsed.Diagnostics.ToEquatableArray());
+            return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Never throw on user code: an unexpected failure becomes a diagnostic naming the network.
-            var diags = parsed?.Diagnostics ?? new List<DiagnosticInfo>();
-            diags.Add(Parser.Diag(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
-                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message));
-            return new GenerationResult(null, diags.ToEquatableArray());
+            diagnostics.Add(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
+                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message);
+            return new GenerationResult(null, diagnostics.ToEquatableArray());
         }
     }
 
