@@ -110,7 +110,7 @@ public sealed class CnnGenerator : IIncrementalGenerator
             }
 
             var plans = Widths.Select(w => Planner.Plan(shaped, w)).ToEquatableArray();
-            var model = new NetworkModel(shaped, plans, Hash(shaped));
+            var model = new NetworkModel(shaped, plans, SpecHash.Compute(shaped, Emitter.Version));
             return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -120,28 +120,5 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message);
             return new GenerationResult(null, diagnostics.ToEquatableArray());
         }
-    }
-
-    /// <summary>A short stable hash of everything that shapes the generated code (FNV-1a over a canonical text).</summary>
-    private static string Hash(ShapedNetwork net)
-    {
-        var sb = new StringBuilder();
-        sb.Append(Emitter.Version).Append('|').Append(net.Input).Append('|').Append(net.OutputLayer);
-        foreach (var l in net.Layers)
-        {
-            var s = l.Spec;
-            sb.Append('|').Append(s.Kind).Append(',').Append(s.Name).Append(',').Append(string.Join("+", s.Inputs))
-              .Append(',').Append(string.Join(",", new[] { s.Units, s.KernelH, s.KernelW, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, s.PadBottom, s.PadRight, s.DilationH, s.DilationW, s.Groups }))
-              .Append(',').Append(s.Bias).Append(',').Append(s.Activation).Append(',').Append(s.Alpha.ToString("R", CultureInfo.InvariantCulture))
-              .Append(',').Append(s.CeilMode).Append(',').Append(s.CountIncludePad).Append(',').Append(s.Eps.ToString("R", CultureInfo.InvariantCulture));
-        }
-
-        uint h = 2166136261;
-        foreach (char c in sb.ToString())
-        {
-            h = unchecked((h ^ c) * 16777619);
-        }
-
-        return h.ToString("x8", CultureInfo.InvariantCulture);
     }
 }

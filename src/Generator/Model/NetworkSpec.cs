@@ -20,7 +20,7 @@ internal enum LayerKind
 /// <summary>
 /// One declared layer, as the user wrote it, with defaults resolved. Immutable and structurally equal: it holds
 /// only strings, numbers, enums and equatable arrays, never a Roslyn symbol or location. Every field takes part in
-/// the spec hash without being listed there.
+/// the spec hash (<see cref="SpecHash"/>) without being listed there.
 /// </summary>
 internal sealed record LayerSpec
 {
