@@ -33,9 +33,6 @@ public sealed class CnnGenerator : IIncrementalGenerator
         public const string Model = "CnnGen.Model";
     }
 
-    /// <summary>The vector widths (floats per vector) every network is planned for: Vector256 first (the baseline), then Vector512 and Vector128.</summary>
-    internal static readonly int[] Widths = { 8, 16, 4 };
-
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -109,8 +106,8 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
-            var plans = Widths.Select(w => Planner.Plan(shaped, w)).ToEquatableArray();
-            var model = new NetworkModel(shaped, plans, SpecHash.Compute(shaped, Emitter.Version));
+            var (common, plans) = Planner.Plan(shaped);
+            var model = new NetworkModel { Net = shaped, Common = common, Plans = plans, SpecHash = SpecHash.Compute(shaped, Emitter.Version) };
             return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
