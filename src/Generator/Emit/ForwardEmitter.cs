@@ -6,6 +6,7 @@ using CnnGen.Generator.Emit.Kernels;
 using CnnGen.Generator.Planning;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit;
 
@@ -21,8 +22,8 @@ internal static class ForwardEmitter
         var kw = new KernelWriter(w, plan);
         var net = plan.Net;
         w.Line($"/// <summary>");
-        w.Line($"/// {net.Spec.ClassName} with {kw.Vs} ({I(kw.V)} floats per vector), planned for {I(plan.Machine.VectorRegisters)} vector registers.");
-        w.Line($"/// Workspace: {I(plan.WorkspaceFloats)} floats ({Kb(plan.WorkspaceFloats)}) per thread.");
+        w.Line($"/// {net.Spec.ClassName} with {kw.Vs} ({Count(kw.V, "float")} per vector), planned for {Count(plan.Machine.VectorRegisters, "vector register")}.");
+        w.Line($"/// Workspace: {CountNumber(plan.WorkspaceFloats, "float")} ({Kb(plan.WorkspaceFloats)}) per thread.");
         w.Line($"/// </summary>");
         using (w.Block($"private static class {plan.KernelClass}"))
         {
@@ -124,8 +125,8 @@ internal static class ForwardEmitter
         var net = plan.Net;
         int g = plan.BatchGroup, ws = plan.WorkspaceFloats;
         w.Line($"/// <summary>");
-        w.Line($"/// Runs {I(g)} images stored one after another: dense layers compute all {I(g)} at once so their weights stream");
-        w.Line($"/// once per group; other steps run image by image. Image i's tensors lie {I(ws)} floats after image i - 1's.");
+        w.Line($"/// Runs {Count(g, "image")} stored one after another: dense layers compute all {I(g)} at once so their weights stream");
+        w.Line($"/// once per group; other steps run image by image. Image i's tensors lie {Count(ws, "float")} after image i - 1's.");
         w.Line($"/// </summary>");
         w.Line(Code.AggressiveOptimization);
         using (w.Block($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))

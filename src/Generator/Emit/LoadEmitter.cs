@@ -2,6 +2,7 @@ using System.Linq;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Planning;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit;
 
@@ -17,8 +18,6 @@ internal static class LoadEmitter
         ChooseWidth(w, model);
         Loaders(w, model.Net.Spec.ClassName);
     }
-
-    private static string Plural(int n, string word) => I(n) + " " + word + (n == 1 ? string.Empty : "s");
 
     private static void Constructor(SourceWriter w, NetworkModel model)
     {
@@ -71,8 +70,8 @@ internal static class LoadEmitter
         {
             case WeightKind.Conv:
             {
-                string desc = SourceWriter.Str($"Conv2D '{spec.Name}' ({Plural(spec.Units, "filter")}, {Plural(l.In.C / spec.Groups, "input channel")}{(spec.Groups > 1 ? " per group" : string.Empty)}, {I(spec.KernelH)}x{I(spec.KernelW)})");
-                w.Line($"// {spec.Name}: Conv2D {I(l.In.C)} -> {I(spec.Units)} channels, {I(spec.KernelH)}x{I(spec.KernelW)}");
+                string desc = SourceWriter.Str($"Conv2D '{spec.Name}' ({Count(spec.Units, "filter")}, {Count(l.In.C / spec.Groups, "input channel")}{(spec.Groups > 1 ? " per group" : string.Empty)}, {I(spec.KernelH)}x{I(spec.KernelW)})");
+                w.Line($"// {spec.Name}: Conv2D {I(l.In.C)} -> {Count(spec.Units, "channel")}, {I(spec.KernelH)}x{I(spec.KernelW)}");
                 w.Line($"var {id}Weight = reader.Read({key}, \"weight\", {desc}, {I(spec.Units)}, {I(l.In.C / spec.Groups)}, {I(spec.KernelH)}, {I(spec.KernelW)});");
                 w.Line(spec.Bias
                     ? $"var {id}Bias = reader.Read({key}, \"bias\", {desc}, {I(spec.Units)});"
@@ -81,7 +80,7 @@ internal static class LoadEmitter
                 {
                     var bn = net.Layers[layer.FoldedBatchNorm].Spec;
                     string bnKey = SourceWriter.Str(bn.Name);
-                    string bnDesc = SourceWriter.Str($"BatchNorm2D '{bn.Name}' ({Plural(spec.Units, "channel")})");
+                    string bnDesc = SourceWriter.Str($"BatchNorm2D '{bn.Name}' ({Count(spec.Units, "channel")})");
                     w.Line($"// {bn.Name}: BatchNorm2D folded into {spec.Name}: W' = W * g / sqrt(var + eps), b' = (b - mean) * g / sqrt(var + eps) + beta");
                     w.Line($"({id}Weight, {id}Bias) = {Code.Packing}.FoldBatchNorm({id}Weight, {id}Bias, {I(spec.Units)},");
                     using (w.Indented())
@@ -96,7 +95,7 @@ internal static class LoadEmitter
 
             case WeightKind.Dense:
             {
-                string desc = SourceWriter.Str($"Dense '{spec.Name}' ({Plural(spec.Units, "unit")}, {Plural((int)l.In.Size, "input feature")})");
+                string desc = SourceWriter.Str($"Dense '{spec.Name}' ({Count(spec.Units, "unit")}, {Count((int)l.In.Size, "input feature")})");
                 w.Line($"// {spec.Name}: Dense {I(l.In.Size)} -> {I(spec.Units)}");
                 w.Line($"var {id}Weight = reader.Read({key}, \"weight\", {desc}, {I(spec.Units)}, {I(l.In.Size)});");
                 w.Line(spec.Bias
@@ -107,8 +106,8 @@ internal static class LoadEmitter
 
             case WeightKind.BatchNorm:
             {
-                string desc = SourceWriter.Str($"BatchNorm2D '{spec.Name}' ({Plural(l.In.C, "channel")})");
-                w.Line($"// {spec.Name}: BatchNorm2D over {I(l.In.C)} channels, eps {SourceWriter.Float(spec.Eps)}");
+                string desc = SourceWriter.Str($"BatchNorm2D '{spec.Name}' ({Count(l.In.C, "channel")})");
+                w.Line($"// {spec.Name}: BatchNorm2D over {Count(l.In.C, "channel")}, eps {SourceWriter.Float(spec.Eps)}");
                 foreach (var p in new[] { ("Gamma", "weight"), ("Beta", "bias"), ("Mean", "running_mean"), ("Var", "running_var") })
                 {
                     w.Line($"var {id}{p.Item1} = reader.Read({key}, \"{p.Item2}\", {desc}, {I(l.In.C)});");

@@ -3,6 +3,7 @@ using System.Linq;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Planning;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit;
 
@@ -20,7 +21,7 @@ internal static class PredictEmitter
         string outShape = net.Output.ToPyTorch();
         string span = Code.Span, readOnlySpan = Code.ReadOnlySpan, guard = Code.Guard, mm = Code.MemoryMarshal, us = Code.Unsafe;
         w.Line("/// <summary>");
-        w.Line($"/// Runs {name} on one image: <paramref name=\"input\"/> holds {I(net.Input.Size)} floats ({inputShape}), <paramref name=\"output\"/> receives {I(net.Output.Size)} ({outShape}).");
+        w.Line($"/// Runs {name} on one image: <paramref name=\"input\"/> holds {Count(net.Input.Size, "float")} ({inputShape}), <paramref name=\"output\"/> receives {I(net.Output.Size)} ({outShape}).");
         w.Line("/// Allocates nothing after a thread's first call; one instance may be used from many threads at once.");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">A span has the wrong length, or the input holds NaN or infinity.</exception>");

@@ -1,6 +1,7 @@
 using System.Linq;
 using CnnGen.Generator.Model;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit;
 
@@ -23,9 +24,18 @@ internal static class ShellEmitter
         using (Emitter.OpenFile(w, model, string.Empty))
         {
             w.Line($"/// <summary>");
-            w.Line($"/// CNN {name}: input {inputShape}, output {output.ToPyTorch()}; {I(net.Params)} parameters, {I(net.Flops)} FLOPs.");
+            w.Line($"/// CNN {name}: input {inputShape}, output {output.ToPyTorch()}; {CountNumber(net.Params, "parameter")}, {CountNumber(net.Flops, "FLOP")}.");
             w.Line($"/// Load weights with <see cref=\"Load(string, global::CnnGen.LoadOptions?)\"/>, then call <see cref=\"Predict({Code.ReadOnlySpan}{{float}}, {Code.Span}{{float}})\"/>.");
             w.Line($"/// </summary>");
+            w.Line("/// <remarks>");
+            w.Line("/// <code>");
+            foreach (var line in Summary.Text(model).Split('\n'))
+            {
+                w.Line("/// " + Kernels.KernelWriter.Xml(line));
+            }
+
+            w.Line("/// </code>");
+            w.Line("/// </remarks>");
             w.Line($"[{Code.GeneratedCode}(\"CnnGen\", \"{Emitter.Version}\")]");
             using (w.Block($"partial class {name} : {Code.INetwork}"))
             {

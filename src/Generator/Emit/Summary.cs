@@ -48,5 +48,5 @@ internal static class Summary
         _ => string.Empty,
     };
 
-    private static string N(long v) => v.ToString("#,0", CultureInfo.InvariantCulture);
+    private static string N(long v) => Words.Number(v);
 }

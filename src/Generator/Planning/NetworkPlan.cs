@@ -102,7 +102,7 @@ internal sealed record TensorPlan
         return Layout switch
         {
             Layout.Flat => Cp == C ? $"flat [{C}]" : $"flat [{C}] padded to {Cp}",
-            Layout.Hwc => $"HWC {H}x{W}, {Cp} floats per pixel ({C} channels){border}",
+            Layout.Hwc => $"HWC {H}x{W}, {Words.Count(Cp, "float")} per pixel ({Words.Count(C, "channel")}){border}",
             _ => $"CHW {C}x{H}x{W}{border}",
         };
     }

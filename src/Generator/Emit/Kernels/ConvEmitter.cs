@@ -1,6 +1,7 @@
 using System.Linq;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -22,8 +23,8 @@ internal static class ConvEmitter
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border{groups}.",
-            $"Weights: [{I(k.TileGroups)} tiles][{I(win.Taps)} taps][{I(x.C)} channels][{I(k.TileFloats)} filters], bias [{I(y.Cp)}].",
-            $"Register tile: {I(k.TilePixels)} pixels x {I(k.TileVectors)} vectors = {I(k.TilePixels * k.TileVectors)} accumulators; {I(tiles.Full)} tiles per row" + (tiles.Last > 0 ? $" and a last tile of {I(tiles.Last)} pixels." : "."));
+            $"Weights: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(x.C, "channel")}][{Count(k.TileFloats, "filter")}], bias [{I(y.Cp)}].",
+            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         if (k.RowSource is { } depthwise)
         {
             DepthwiseEmitter.EmitRowPair(kw, depthwise, k);
@@ -83,7 +84,7 @@ internal static class ConvEmitter
         bool direct = k.DirectOutput;
 
         w.Line();
-        w.Line($"/// <summary>{I(tp)} output pixels of {Xml(k.LayerName)}, all {I(k.Filters)} filters, {I(tb)} vectors at a time.</summary>");
+        w.Line($"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, all {Count(k.Filters, "filter")}, {Count(tb, "vector")} at a time.</summary>");
         using (kw.Method(tp == k.Tiles.Pixels ? k.Tiles.Method : k.Tiles.LastMethod!, $"ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y"))
         {
             kw.ActConstants(k.Activation);

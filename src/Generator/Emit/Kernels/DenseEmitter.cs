@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -22,8 +23,8 @@ internal static class DenseEmitter
         kw.Doc(k.Title,
             $"Input: {k.X.Describe()}" + (k.Hwc ? ", read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order." : "."),
             $"Output: {k.Y.Describe()}.",
-            $"Weights: packed at load in tiles of [{I(features)} features][{I(k.PackVectors * v)} outputs]; a tile of {I(tb)} vectors streams {I(k.Tiles[0].Streams.Count)} of them" + (last is not null ? $", and a last tile of {I(last.Vectors)} vectors." : "."),
-            $"Each feature is broadcast once and multiplied into {I(tb)} accumulator vectors; the weights stream contiguously.");
+            $"Weights: packed at load in tiles of [{Count(features, "feature")}][{Count(k.PackVectors * v, "output")}]; a tile of {Count(tb, "vector")} streams {I(k.Tiles[0].Streams.Count)} of them" + (last is not null ? $", and a last tile of {Count(last.Vectors, "vector")}." : "."),
+            $"Each feature is broadcast once and multiplied into {Count(tb, "accumulator vector")}; the weights stream contiguously.");
         using (kw.Method(k.Method, Parameters(1, "weight", "bias")))
         {
             kw.ArrayRef("w", "weight");
@@ -64,7 +65,7 @@ internal static class DenseEmitter
         var x = k.X;
         int v = kw.V, tb = t.Vectors, pv = k.PackVectors;
         w.Line();
-        w.Line($"/// <summary>{I(tb * v)} outputs of {Xml(k.LayerName)} over all {I(k.Features)} features.</summary>");
+        w.Line($"/// <summary>{Count(tb * v, "output")} of {Xml(k.LayerName)} over all {Count(k.Features, "feature")}.</summary>");
         using (kw.Method(t.Method, "ref float x, ref float w, ref float b, ref float y"))
         {
             kw.ActConstants(k.Activation);
@@ -132,9 +133,9 @@ internal static class DenseEmitter
         int v = kw.V, tb = g.TileVectors;
         long tile = k.Features * tb * v;
         w.Line();
-        w.Line($"/// <summary>{Xml(k.Title)}, for {I(g.Images)} images at once.</summary>");
+        w.Line($"/// <summary>{Xml(k.Title)}, for {Count(g.Images, "image")} at once.</summary>");
         w.Line("/// <remarks>");
-        w.Line($"/// Register tile: {I(g.Images)} images x {I(tb)} vectors = {I(g.Images * tb)} accumulators; per feature, {I(tb)} weight loads feed {I(g.Images * tb)} FMAs.<br/>");
+        w.Line($"/// Register tile: {Count(g.Images, "image")} x {Count(tb, "vector")} = {Count(g.Images * tb, "accumulator")}; per feature, {Count(tb, "weight load")} feed {Count(g.Images * tb, "FMA")}.<br/>");
         w.Line("/// </remarks>");
         using (kw.Method(g.Method, "ref float x, ref float y, float[] weight, float[] bias"))
         {
@@ -168,7 +169,7 @@ internal static class DenseEmitter
         int images = g.Images, v = kw.V, tbv = tb * v;
         long xImage = g.XImageStride, yImage = g.YImageStride;
         w.Line();
-        w.Line($"/// <summary>{I(tbv)} outputs of {Xml(k.LayerName)} for {I(images)} images (image i at x + {I(xImage)} i, y + {I(yImage)} i).</summary>");
+        w.Line($"/// <summary>{Count(tbv, "output")} of {Xml(k.LayerName)} for {Count(images, "image")} (image i at x + {I(xImage)} i, y + {I(yImage)} i).</summary>");
         using (kw.Method(method, "ref float x, ref float w, ref float b, ref float y"))
         {
             kw.ActConstants(k.Activation);

@@ -1,5 +1,6 @@
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -21,8 +22,8 @@ internal static class DepthwiseEmitter
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over channels.",
-            $"Weights: [{I(win.Taps)} taps][{I(y.Cp)} channels].",
-            $"Register tile: {I(tiles.Pixels)} pixels x 1 vector of {I(kw.V)} channels; {I(tiles.Full)} tiles per row" + (tiles.Last > 0 ? $" and a last tile of {I(tiles.Last)} pixels." : "."));
+            $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         if (k.RowFused)
         {
             w.Line($"// {Xml(k.LayerName)} runs row by row inside the next layer's kernel; only its tiles are here.");
@@ -92,7 +93,7 @@ internal static class DepthwiseEmitter
         long pixel = k.XPixelStep;
         bool res = k.Residual is not null;
         w.Line();
-        w.Line($"/// <summary>{I(tp)} output pixels of {Xml(k.LayerName)}, one vector of channels at a time.</summary>");
+        w.Line($"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, one vector of channels at a time.</summary>");
         using (kw.Method(method, $"ref float x, {(res ? "ref float r, " : string.Empty)}ref float w, ref float b, ref float y"))
         {
             kw.ActConstants(k.Activation);

@@ -181,7 +181,4 @@ internal sealed class KernelWriter
             W.Line($"{row.LastMethod}({Ref("xr", I(row.XStep * row.Full))}, {Extra(I(row.ResidualStep * row.Full))}ref {weights}, ref {bias}, {Ref("yr", I(row.YStep * row.Full))});");
         }
     }
-
-    /// <summary>"1 tile", "3 tiles".</summary>
-    public static string Count(long n, string noun) => I(n) + " " + noun + (n == 1 ? string.Empty : "s");
 }

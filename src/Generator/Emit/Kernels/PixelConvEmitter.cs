@@ -1,6 +1,7 @@
 using System.Linq;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -31,8 +32,8 @@ internal static class PixelConvEmitter
             kw.Doc($"{k.LayerName}: {k.DisplayKind} + {k.PoolLayer} (MaxPool2D 2x2, fused) -> {k.PooledShape}",
                 $"Input: {x.Describe()}.",
                 $"Output (pooled): {y.Describe()}.",
-                $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border; only {I(oc)} filters, so vectors run over {I(v)} output pixels (blocks at {blocks}).",
-                $"Two convolution rows per step ({I(2 * k.Blocks.Count * oc)} accumulators), then the 2x2 max in registers; the {I(k.ConvHeight)}x{I(k.ConvWidth)} convolution output is never stored.");
+                $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border; only {Count(oc, "filter")}, so vectors run over {Count(v, "output pixel")} (blocks at {blocks}).",
+                $"Two convolution rows per step ({Count(2 * k.Blocks.Count * oc, "accumulator")}), then the 2x2 max in registers; the {I(k.ConvHeight)}x{I(k.ConvWidth)} convolution output is never stored.");
         }
         else
         {
@@ -40,16 +41,16 @@ internal static class PixelConvEmitter
                 $"Input: {x.Describe()}.",
                 $"Output: {y.Describe()}.",
                 $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x1, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border.",
-                $"Only {I(oc)} filters: vectors run over {I(v)} output pixels of a row instead, in blocks starting at {blocks}"
-                    + $"; {I(k.CallBlocks.Count * oc)} accumulators ({(k.WholeRow ? "the whole row at once" : "one block at a time")}), each weight broadcast.",
-                $"Weights: [{I(k.Channels)} channels][{I(win.Taps)} taps][{I(oc)} filters]; each block is transposed to HWC through a {I(rows)} x {I(v)} staging block.");
+                $"Only {Count(oc, "filter")}: vectors run over {Count(v, "output pixel")} of a row instead, in blocks starting at {blocks}"
+                    + $"; {Count(k.CallBlocks.Count * oc, "accumulator")} ({(k.WholeRow ? "the whole row at once" : "one block at a time")}), each weight broadcast.",
+                $"Weights: [{Count(k.Channels, "channel")}][{Count(win.Taps, "tap")}][{Count(oc, "filter")}]; each block is transposed to HWC through a {I(rows)} x {I(v)} staging block.");
         }
 
         using (kw.Method(k.Method, Parameters(1, "weight", "bias")))
         {
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");
-            string stageNote = k.Pooled ? $"per block: a row of {I(k.BlockPixels)} pooled pixels per filter; rows {I(oc)}.. stay zero" : $"rows {I(oc)}.. of each block stay zero";
+            string stageNote = k.Pooled ? $"per block: a row of {Count(k.BlockPixels, "pooled pixel")} per filter; rows {I(oc)}.. stay zero" : $"rows {I(oc)}.. of each block stay zero";
             w.Line($"{Code.Span}<float> stage = stackalloc float[{I(k.StageFloats)}]; // {stageNote}");
             w.Line($"ref float st = ref {Code.MemoryMarshal}.GetReference(stage);");
             string row = k.Pooled ? "ph" : "oh";
@@ -90,8 +91,8 @@ internal static class PixelConvEmitter
         int v = kw.V, oc = k.Filters, convRows = k.Pooled ? 2 : 1;
         var calls = k.CallBlocks;
         w.Line(k.Pooled
-            ? $"/// <summary>Two rows of {I(calls.Count * v)} convolution pixels of {Xml(k.LayerName)}, pooled 2x2 into one staging row per filter and block.</summary>"
-            : $"/// <summary>{I(calls.Count * v)} output pixels of {Xml(k.LayerName)} for all {I(oc)} filters, one staging row per filter and block.</summary>");
+            ? $"/// <summary>Two rows of {Count(calls.Count * v, "convolution pixel")} of {Xml(k.LayerName)}, pooled 2x2 into one staging row per filter and block.</summary>"
+            : $"/// <summary>{Count(calls.Count * v, "output pixel")} of {Xml(k.LayerName)} for all {Count(oc, "filter")}, one staging row per filter and block.</summary>");
         using (kw.Method(k.PixelsMethod, "ref float x, ref float w, ref float b, ref float stage"))
         {
             kw.ActConstants(k.Activation);

@@ -1,5 +1,6 @@
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -126,7 +127,7 @@ internal static class PoolEmitter
     {
         var w = kw.W;
         var x = k.X;
-        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {k.Y.Describe()}.", k.Max ? "Max over every pixel, per channel." : $"Mean over {I(x.H * x.W)} pixels, per channel.");
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {k.Y.Describe()}.", k.Max ? "Max over every pixel, per channel." : $"Mean over {Count(x.H * x.W, "pixel")}, per channel.");
         using (kw.Method(k.Method, Parameters(1)))
         using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
         {

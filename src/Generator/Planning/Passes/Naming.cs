@@ -40,21 +40,32 @@ internal static class Naming
         return ids;
     }
 
-    /// <summary>A PascalCase C# identifier for a layer name (<c>layer1.conv2</c> becomes <c>Layer1Conv2</c>).</summary>
+    /// <summary>
+    /// A PascalCase C# identifier for a layer name: separators start a new word (<c>layer1.conv2</c> becomes
+    /// <c>Layer1Conv2</c>), and stay as one underscore between two digits so numbers do not merge (<c>relu6_1</c>
+    /// becomes <c>Relu6_1</c>, not <c>Relu61</c>).
+    /// </summary>
     public static string Identifier(string name)
     {
         var sb = new StringBuilder();
-        bool upper = true;
+        bool upper = true, separated = false;
         foreach (char c in name)
         {
             if (char.IsLetterOrDigit(c))
             {
+                if (separated && char.IsDigit(c) && sb.Length > 0 && char.IsDigit(sb[sb.Length - 1]))
+                {
+                    sb.Append('_');
+                }
+
                 sb.Append(upper ? char.ToUpperInvariant(c) : c);
                 upper = false;
+                separated = false;
             }
             else
             {
                 upper = true;
+                separated = true;
             }
         }
 
@@ -117,7 +128,7 @@ internal static class Naming
         var shape = s.FusedPool >= 0 ? layers[s.FusedPool].Out : l.Out;
         string what = s.Kind switch
         {
-            StepKind.Softmax => $"{l.Spec.Name}: Softmax over {l.Out.C.ToString(CultureInfo.InvariantCulture)} channels",
+            StepKind.Softmax => $"{l.Spec.Name}: Softmax over {Words.Count(l.Out.C, "channel")}",
             StepKind.Activation => $"{l.Spec.Name}: {s.Act}",
             _ => $"{pair}{l.Spec.Name}: {l.Spec.DisplayKind}{bn}{fused}",
         };

@@ -28,7 +28,7 @@ namespace Samples
     {
         /// <summary>
         /// DepthwiseSeparable with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 3328 floats (13 KB) per thread.
+        /// Workspace: 3,328 floats (13 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -167,8 +167,8 @@ namespace Samples
             /// Input: HWC 1x12, 16 floats per pixel (16 channels).<br/>
             /// Output: HWC 12x12, 32 floats per pixel (32 channels).<br/>
             /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [4 tiles][1 taps][16 channels][8 filters], bias [32].<br/>
-            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 1 tiles per row and a last tile of 4 pixels.<br/>
+            /// Weights: [4 tiles][1 tap][16 channels][8 filters], bias [32].<br/>
+            /// Register tile: 8 pixels x 1 vector = 8 accumulators; 1 tile per row and a last tile of 4 pixels.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
@@ -201,7 +201,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>8 output pixels of pw, all 32 filters, 1 vectors at a time.</summary>
+            /// <summary>8 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void PwTile8(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {
@@ -256,7 +256,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>4 output pixels of pw, all 32 filters, 1 vectors at a time.</summary>
+            /// <summary>4 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void PwTile4(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {

@@ -25,9 +25,23 @@ using CnnGen.Internal;
 namespace Samples
 {
     /// <summary>
-    /// CNN DepthwiseSeparable: input 16x12x12, NCHW, output [32, 12, 12]; 704 parameters, 188928 FLOPs.
+    /// CNN DepthwiseSeparable: input 16x12x12, NCHW, output [32, 12, 12]; 704 parameters, 188,928 FLOPs.
     /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
     /// </summary>
+    /// <remarks>
+    /// <code>
+    /// Model: DepthwiseSeparable (input 16x12x12)
+    /// =======================================================================
+    /// Layer (type)         Output shape    Params        FLOPs  Reads
+    /// -----------------------------------------------------------------------
+    /// dw (Conv2D + Relu6)  16x12x12           160       41,472  input
+    /// pw (Conv2D + Relu6)  32x12x12           544      147,456  dw
+    /// =======================================================================
+    /// Total params: 704
+    /// FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
+    /// Workspace: 3,328 floats (13 KB) per thread
+    /// </code>
+    /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
     partial class DepthwiseSeparable : global::CnnGen.INetwork
     {

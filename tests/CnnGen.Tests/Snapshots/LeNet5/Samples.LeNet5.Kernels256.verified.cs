@@ -34,7 +34,7 @@ namespace Samples
     {
         /// <summary>
         /// LeNet5 with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 7840 floats (30.6 KB) per thread.
+        /// Workspace: 7,840 floats (30.6 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -111,8 +111,8 @@ namespace Samples
             /// Input: CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right).<br/>
             /// Output: HWC 28x28, 8 floats per pixel (6 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 2/2/2/2 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][25 taps][1 channels][8 filters], bias [8].<br/>
-            /// Register tile: 10 pixels x 1 vectors = 10 accumulators; 2 tiles per row and a last tile of 8 pixels.<br/>
+            /// Weights: [1 tile][25 taps][1 channel][8 filters], bias [8].<br/>
+            /// Register tile: 10 pixels x 1 vector = 10 accumulators; 2 tiles per row and a last tile of 8 pixels.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1(ref float x, ref float y, float[] weight, float[] bias)
@@ -131,7 +131,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>10 output pixels of conv1, all 6 filters, 1 vectors at a time.</summary>
+            /// <summary>10 output pixels of conv1, all 6 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1Tile10(ref float x, ref float w, ref float b, ref float y)
             {
@@ -814,7 +814,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>8 output pixels of conv1, all 6 filters, 1 vectors at a time.</summary>
+            /// <summary>8 output pixels of conv1, all 6 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv1Tile8(ref float x, ref float w, ref float b, ref float y)
             {
@@ -1428,7 +1428,7 @@ namespace Samples
             /// Input: HWC 14x14, 8 floats per pixel (6 channels).<br/>
             /// Output: HWC 10x10, 16 floats per pixel (16 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][25 taps][6 channels][16 filters], bias [16].<br/>
+            /// Weights: [1 tile][25 taps][6 channels][16 filters], bias [16].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -34,7 +34,7 @@ namespace Samples
     {
         /// <summary>
         /// LeNet5 with Vector512 (16 floats per vector), planned for 32 vector registers.
-        /// Workspace: 4736 floats (18.5 KB) per thread.
+        /// Workspace: 4,736 floats (18.5 KB) per thread.
         /// </summary>
         private static class Kernels512
         {
@@ -364,8 +364,8 @@ namespace Samples
             /// Input: HWC 14x14, 16 floats per pixel (6 channels).<br/>
             /// Output: HWC 10x10, 16 floats per pixel (16 channels).<br/>
             /// Kernel 5x5, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][25 taps][6 channels][16 filters], bias [16].<br/>
-            /// Register tile: 10 pixels x 1 vectors = 10 accumulators; 1 tiles per row.<br/>
+            /// Weights: [1 tile][25 taps][6 channels][16 filters], bias [16].<br/>
+            /// Register tile: 10 pixels x 1 vector = 10 accumulators; 1 tile per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv2(ref float x, ref float y, float[] weight, float[] bias)
@@ -380,7 +380,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>10 output pixels of conv2, all 16 filters, 1 vectors at a time.</summary>
+            /// <summary>10 output pixels of conv2, all 16 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Conv2Tile10(ref float x, ref float w, ref float b, ref float y)
             {
@@ -1213,8 +1213,8 @@ namespace Samples
             /// <remarks>
             /// Input: flat [84] padded to 96.<br/>
             /// Output: flat [10] padded to 16.<br/>
-            /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 1 vectors streams 1 of them.<br/>
-            /// Each feature is broadcast once and multiplied into 1 accumulator vectors; the weights stream contiguously.<br/>
+            /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 1 vector streams 1 of them.<br/>
+            /// Each feature is broadcast once and multiplied into 1 accumulator vector; the weights stream contiguously.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Fc3(ref float x, ref float y, float[] weight, float[] bias)

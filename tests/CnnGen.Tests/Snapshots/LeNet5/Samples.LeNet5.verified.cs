@@ -31,9 +31,29 @@ using CnnGen.Internal;
 namespace Samples
 {
     /// <summary>
-    /// CNN LeNet5: input 1x28x28, NCHW, output [10]; 61706 parameters, 833040 FLOPs.
+    /// CNN LeNet5: input 1x28x28, NCHW, output [10]; 61,706 parameters, 833,040 FLOPs.
     /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
     /// </summary>
+    /// <remarks>
+    /// <code>
+    /// Model: LeNet5 (input 1x28x28)
+    /// =========================================================================
+    /// Layer (type)           Output shape    Params        FLOPs  Reads
+    /// -------------------------------------------------------------------------
+    /// conv1 (Conv2D + Relu)  6x28x28            156      235,200  input
+    /// maxpool1 (MaxPool2D)   6x14x14              0            0  conv1
+    /// conv2 (Conv2D + Relu)  16x10x10         2,416      480,000  maxpool1
+    /// maxpool2 (MaxPool2D)   16x5x5               0            0  conv2
+    /// flatten1 (Flatten)     [400]                0            0  maxpool2
+    /// fc1 (Dense + Relu)     [120]           48,120       96,000  flatten1
+    /// fc2 (Dense + Relu)     [84]            10,164       20,160  fc1
+    /// fc3 (Dense)            [10]               850        1,680  fc2
+    /// =========================================================================
+    /// Total params: 61,706
+    /// FLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)
+    /// Workspace: 7,840 floats (30.6 KB) per thread
+    /// </code>
+    /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
     partial class LeNet5 : global::CnnGen.INetwork
     {

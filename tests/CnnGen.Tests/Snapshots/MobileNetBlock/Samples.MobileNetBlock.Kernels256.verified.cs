@@ -33,7 +33,7 @@ namespace Samples
     {
         /// <summary>
         /// MobileNetBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 36416 floats (142.3 KB) per thread.
+        /// Workspace: 36,416 floats (142.3 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -64,7 +64,7 @@ namespace Samples
                 Dw(ref t7, ref t1, net._dwWeight, net._dwBias);
 
                 // 3. relu6_1: Relu6 -> 32x14x14
-                Relu61(ref t1, ref t2);
+                Relu6_1(ref t1, ref t2);
 
                 // 4. pw: Conv2D + Relu6 -> 64x14x14
                 Pw(ref t2, ref t3, net._pwWeight, net._pwBias);
@@ -250,7 +250,7 @@ namespace Samples
             /// Output: HWC 14x14, 32 floats per pixel (32 channels).<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-            private static void Relu61(ref float x, ref float y)
+            private static void Relu6_1(ref float x, ref float y)
             {
                 var zero = Vector256<float>.Zero;
                 var six = Vector256.Create(6f);
@@ -270,7 +270,7 @@ namespace Samples
             /// Input: HWC 14x14, 32 floats per pixel (32 channels).<br/>
             /// Output: HWC 14x14, 64 floats per pixel (64 channels).<br/>
             /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [4 tiles][1 taps][32 channels][16 filters], bias [64].<br/>
+            /// Weights: [4 tiles][1 tap][32 channels][16 filters], bias [64].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row and a last tile of 4 pixels.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -397,7 +397,7 @@ namespace Samples
             /// Input: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 14x14, 16 floats per pixel (16 channels).<br/>
             /// Kernel 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][9 taps][32 channels][16 filters], bias [16].<br/>
+            /// Weights: [1 tile][9 taps][32 channels][16 filters], bias [16].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row and a last tile of 4 pixels.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -30,9 +30,28 @@ using CnnGen.Internal;
 namespace Samples
 {
     /// <summary>
-    /// CNN MobileNetBlock: input 32x14x14, NCHW, output [80, 8, 8]; 7056 parameters, 2722048 FLOPs.
+    /// CNN MobileNetBlock: input 32x14x14, NCHW, output [80, 8, 8]; 7,056 parameters, 2,722,048 FLOPs.
     /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
     /// </summary>
+    /// <remarks>
+    /// <code>
+    /// Model: MobileNetBlock (input 32x14x14)
+    /// ========================================================================
+    /// Layer (type)          Output shape    Params        FLOPs  Reads
+    /// ------------------------------------------------------------------------
+    /// dw (Conv2D)           32x14x14           320      112,896  input
+    /// relu6_1 (ReLU6)       32x14x14             0            0  dw
+    /// pw (Conv2D)           64x14x14         2,112      802,816  relu6_1
+    /// pw_relu (ReLU6)       64x14x14             0            0  pw
+    /// branch (Conv2D)       16x14x14         4,624    1,806,336  dw
+    /// concat1 (Concat)      80x14x14             0            0  pw_relu, branch
+    /// avgpool1 (AvgPool2D)  80x8x8               0            0  concat1
+    /// ========================================================================
+    /// Total params: 7,056
+    /// FLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)
+    /// Workspace: 36,416 floats (142.3 KB) per thread
+    /// </code>
+    /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
     partial class MobileNetBlock : global::CnnGen.INetwork
     {

@@ -36,7 +36,7 @@ namespace Samples
     {
         /// <summary>
         /// ResidualBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 5216 floats (20.4 KB) per thread.
+        /// Workspace: 5,216 floats (20.4 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -115,8 +115,8 @@ namespace Samples
             /// Input: CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Kernel 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][9 taps][3 channels][8 filters], bias [8].<br/>
-            /// Register tile: 8 pixels x 1 vectors = 8 accumulators; 2 tiles per row.<br/>
+            /// Weights: [1 tile][9 taps][3 channels][8 filters], bias [8].<br/>
+            /// Register tile: 8 pixels x 1 vector = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void Stem(ref float x, ref float y, float[] weight, float[] bias)
@@ -134,7 +134,7 @@ namespace Samples
                 }
             }
 
-            /// <summary>8 output pixels of stem, all 8 filters, 1 vectors at a time.</summary>
+            /// <summary>8 output pixels of stem, all 8 filters, 1 vector at a time.</summary>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
             private static void StemTile8(ref float x, ref float w, ref float b, ref float y)
             {
@@ -375,7 +375,7 @@ namespace Samples
             /// Input: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Kernel 3x3, stride 2x2, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][9 taps][8 channels][16 filters], bias [16].<br/>
+            /// Weights: [1 tile][9 taps][8 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -605,7 +605,7 @@ namespace Samples
             /// Input: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
             /// Kernel 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][9 taps][16 channels][16 filters], bias [16].<br/>
+            /// Weights: [1 tile][9 taps][16 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -834,7 +834,7 @@ namespace Samples
             /// Input: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
             /// Kernel 1x1, stride 2x2, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [1 tiles][1 taps][8 channels][16 filters], bias [16].<br/>
+            /// Weights: [1 tile][1 tap][8 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
             [MethodImpl(MethodImplOptions.AggressiveOptimization)]

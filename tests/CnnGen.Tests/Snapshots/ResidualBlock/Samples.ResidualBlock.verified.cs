@@ -33,9 +33,31 @@ using CnnGen.Internal;
 namespace Samples
 {
     /// <summary>
-    /// CNN ResidualBlock: input 3x16x16, NCHW, output [10]; 4034 parameters, 569664 FLOPs.
+    /// CNN ResidualBlock: input 3x16x16, NCHW, output [10]; 4,034 parameters, 569,664 FLOPs.
     /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
     /// </summary>
+    /// <remarks>
+    /// <code>
+    /// Model: ResidualBlock (input 3x16x16)
+    /// ===========================================================================
+    /// Layer (type)             Output shape    Params        FLOPs  Reads
+    /// ---------------------------------------------------------------------------
+    /// stem (Conv2D)            8x16x16            216      110,592  input
+    /// bn (BatchNorm2D + Relu)  8x16x16             16            0  stem
+    /// c1 (Conv2D + Relu)       16x8x8           1,168      147,456  bn
+    /// c2 (Conv2D)              16x8x8           2,320      294,912  c1
+    /// proj (Conv2D)            16x8x8             144       16,384  bn
+    /// sum (Add + Relu)         16x8x8               0            0  c2, proj
+    /// gap1 (GlobalAvgPool2D)   16x1x1               0            0  sum
+    /// flatten1 (Flatten)       [16]                 0            0  gap1
+    /// fc (Dense)               [10]               170          320  flatten1
+    /// softmax1 (Softmax)       [10]                 0            0  fc
+    /// ===========================================================================
+    /// Total params: 4,034
+    /// FLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)
+    /// Workspace: 7,808 floats (30.5 KB) per thread
+    /// </code>
+    /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
     partial class ResidualBlock : global::CnnGen.INetwork
     {
