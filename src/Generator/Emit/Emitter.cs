@@ -35,7 +35,8 @@ internal static class Emitter
     }
 
     /// <summary>
-    /// Opens a generated file: header comment with the summary, usings, namespace and containing types. Disposing
+    /// Opens a generated file: header comment with the summary, namespace and containing types (no usings: every
+    /// name the file uses is global::-qualified, see <see cref="Code"/>). Disposing
     /// the result closes the containing types and the namespace.
     /// </summary>
     public static FileScope OpenFile(SourceWriter w, NetworkModel model, string what)
@@ -53,12 +54,6 @@ internal static class Emitter
 
         w.Line();
         w.Line("#nullable enable");
-        w.Line();
-        w.Line("using System;");
-        w.Line("using System.Runtime.CompilerServices;");
-        w.Line("using System.Runtime.InteropServices;");
-        w.Line("using System.Runtime.Intrinsics;");
-        w.Line("using CnnGen.Internal;");
         w.Line();
         var scopes = new List<SourceWriter.Scope>();
         if (spec.Namespace is { } ns)

@@ -155,8 +155,8 @@ internal static class ForwardEmitter
                         w.Line(Clear(plan.Tensors[s.Output], Ref(s.Output)));
                     }
 
-                    string discard = s.ChecksFinite ? "_ = " : string.Empty; // the batch was checked before it started
-                    w.Line($"{discard}{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});");
+                    string note = s.ChecksFinite ? " // the batch was checked before it started" : string.Empty;
+                    w.Line($"{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});{note}");
                 }
             }
         }

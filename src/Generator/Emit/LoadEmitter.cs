@@ -167,7 +167,7 @@ internal static class LoadEmitter
                         w.Line($"{vw}.V{I(width * 32)} => requested,");
                     }
 
-                    w.Line($"_ => throw new {Code.ArgumentOutOfRangeException}(nameof(requested), requested, \"{model.Net.Spec.ClassName} has kernels for {string.Join(", ", widths.Select(x => "V" + I(x * 32)))}\"),");
+                    w.Line($"_ => throw new {Code.ArgumentOutOfRangeException}(\"requested\", requested, \"{model.Net.Spec.ClassName} has kernels for {string.Join(", ", widths.Select(x => "V" + I(x * 32)))}\"),");
                 }
             }
 

@@ -191,8 +191,8 @@ internal static class ConvEmitter
                 }
 
                 w.Line(k.DirectOutput
-                    ? $"{kw.Act(k.Activation, acc)}.StoreUnsafe(ref stage, {I(((long)p * tbv) + (j * v))});"
-                    : $"{kw.Act(k.Activation, acc)}.StoreUnsafe(ref yt, {I(((long)p * ocp) + (j * v))});");
+                    ? kw.Store(kw.Act(k.Activation, acc), $"ref stage, {I(((long)p * tbv) + (j * v))}")
+                    : kw.Store(kw.Act(k.Activation, acc), $"ref yt, {I(((long)p * ocp) + (j * v))}"));
             }
         }
 

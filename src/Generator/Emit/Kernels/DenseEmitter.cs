@@ -122,7 +122,7 @@ internal static class DenseEmitter
             w.Line();
             for (int j = 0; j < tb; j++)
             {
-                w.Line($"{kw.Act(k.Activation, $"a{I(j)}")}.StoreUnsafe(ref y, {I(j * v)});");
+                w.Line(kw.Store(kw.Act(k.Activation, $"a{I(j)}"), $"ref y, {I(j * v)}"));
             }
         }
     }
@@ -221,7 +221,7 @@ internal static class DenseEmitter
             {
                 for (int j = 0; j < tb; j++)
                 {
-                    w.Line($"{kw.Act(k.Activation, $"a{I(i)}_{I(j)}")}.StoreUnsafe(ref y, {I((i * yImage) + (j * v))});");
+                    w.Line(kw.Store(kw.Act(k.Activation, $"a{I(i)}_{I(j)}"), $"ref y, {I((i * yImage) + (j * v))}"));
                 }
             }
         }

@@ -122,7 +122,7 @@ internal static class DepthwiseEmitter
                         w.Line($"a{I(p)} += {kw.Vs}.LoadUnsafe(ref r, {Off("c", (long)p * cp)});");
                     }
 
-                    w.Line($"{kw.Act(k.Activation, $"a{I(p)}")}.StoreUnsafe(ref y, {Off("c", (long)p * cp)});");
+                    w.Line(kw.Store(kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));
                 }
             }
         }

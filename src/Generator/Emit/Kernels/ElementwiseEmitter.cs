@@ -48,7 +48,7 @@ internal static class ElementwiseEmitter
         using (kw.Method(k.Method, Parameters(1)))
         {
             kw.ActConstants(k.Activation);
-            ForEachVector(kw, new[] { k.X }, k.Y, v => kw.W.Line($"{kw.Act(k.Activation, v[0])}.StoreUnsafe({StoreTarget(k.Y)});"));
+            ForEachVector(kw, new[] { k.X }, k.Y, v => kw.W.Line(kw.Store(kw.Act(k.Activation, v[0]), StoreTarget(k.Y))));
         }
     }
 
@@ -73,7 +73,7 @@ internal static class ElementwiseEmitter
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
                     w.Line($"var v = {vs}.FusedMultiplyAdd({vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)), {vs}.LoadUnsafe(ref sc, (nuint)c), {vs}.LoadUnsafe(ref sh, (nuint)c));");
-                    w.Line($"{kw.Act(k.Activation, "v")}.StoreUnsafe(ref yr, (nuint)((w * {I(y.Cp)}) + c));");
+                    w.Line(kw.Store(kw.Act(k.Activation, "v"), $"ref yr, (nuint)((w * {I(y.Cp)}) + c)"));
                 }
             }
         }
@@ -88,7 +88,7 @@ internal static class ElementwiseEmitter
             ForEachVector(kw, k.Inputs, k.Y, v =>
             {
                 kw.W.Line($"var sum = {string.Join(" + ", v)};");
-                kw.W.Line($"{kw.Act(k.Activation, "sum")}.StoreUnsafe({StoreTarget(k.Y)});");
+                kw.W.Line(kw.Store(kw.Act(k.Activation, "sum"), StoreTarget(k.Y)));
             });
         }
     }

@@ -44,6 +44,13 @@ internal sealed class KernelWriter
     /// <summary>An unaligned vector load at a float offset.</summary>
     public string Load(string reference, string offset) => offset == "0" ? $"{Vs}.LoadUnsafe(ref {reference})" : $"{Vs}.LoadUnsafe(ref {reference}, {offset})";
 
+    /// <summary>
+    /// A vector store: <c>Vector256.StoreUnsafe(value, ref target, offset)</c>. Written as a static call, not as the
+    /// extension <c>value.StoreUnsafe(...)</c>, which would need a using directive (and an extension method of the
+    /// same name in the user's namespace would win over it).
+    /// </summary>
+    public string Store(string value, string target) => $"{Vs}.StoreUnsafe({value}, {target});";
+
     /// <summary>A constant offset for <see cref="Load"/>.</summary>
     public static string Off(long constant) => I(constant);
 

@@ -154,7 +154,7 @@ internal static class PixelConvEmitter
                 {
                     for (int o = 0; o < oc; o++)
                     {
-                        w.Line($"{kw.Act(k.Activation, Acc(k, 0, b) + I(o))}.StoreUnsafe(ref stage, {I(((long)b * k.StageRows * v) + ((long)o * v))});");
+                        w.Line(kw.Store(kw.Act(k.Activation, Acc(k, 0, b) + I(o)), $"ref stage, {I(((long)b * k.StageRows * v) + ((long)o * v))}"));
                     }
                 }
             }
@@ -178,7 +178,7 @@ internal static class PixelConvEmitter
             {
                 string m = $"m{I(b)}_{I(o)}";
                 w.Line($"var {m} = {vs}.MaxNative({kw.Act(k.Activation, Acc(k, 0, b) + I(o))}, {kw.Act(k.Activation, Acc(k, 1, b) + I(o))});");
-                w.Line($"{vs}.MaxNative({vs}.Shuffle({m}, {vs}.Create({even})), {vs}.Shuffle({m}, {vs}.Create({odd}))).StoreUnsafe(ref stage, {I(((long)b * k.StageRows * kw.V) + ((long)o * kw.V))});");
+                w.Line(kw.Store($"{vs}.MaxNative({vs}.Shuffle({m}, {vs}.Create({even})), {vs}.Shuffle({m}, {vs}.Create({odd})))", $"ref stage, {I(((long)b * k.StageRows * kw.V) + ((long)o * kw.V))}"));
             }
         }
     }

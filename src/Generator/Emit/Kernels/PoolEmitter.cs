@@ -66,7 +66,7 @@ internal static class PoolEmitter
                         }
                     }
 
-                    w.Line(k.Max ? "m.StoreUnsafe(ref yp, (nuint)c);" : "(m * scale).StoreUnsafe(ref yp, (nuint)c);");
+                    w.Line(kw.Store(k.Max ? "m" : "m * scale", "ref yp, (nuint)c"));
                 }
             }
         }
@@ -117,7 +117,7 @@ internal static class PoolEmitter
                     }
 
                     w.Line();
-                    w.Line(k.Max ? "m.StoreUnsafe(ref yp, (nuint)c);" : "(m * scale).StoreUnsafe(ref yp, (nuint)c);");
+                    w.Line(kw.Store(k.Max ? "m" : "m * scale", "ref yp, (nuint)c"));
                 }
             }
         }
@@ -144,7 +144,7 @@ internal static class PoolEmitter
             }
 
             w.Line();
-            w.Line(k.Max ? "m.StoreUnsafe(ref y, (nuint)c);" : $"(m * {kw.Vs}.Create({SourceWriter.Float(k.Scale)})).StoreUnsafe(ref y, (nuint)c);");
+            w.Line(kw.Store(k.Max ? "m" : $"m * {kw.Vs}.Create({SourceWriter.Float(k.Scale)})", "ref y, (nuint)c"));
         }
     }
 }

@@ -16,17 +16,11 @@
 
 #nullable enable
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using CnnGen.Internal;
-
 namespace Samples
 {
     /// <summary>
     /// CNN DepthwiseSeparable: input 16x12x12, NCHW, output [32, 12, 12]; 704 parameters, 188,928 FLOPs.
-    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
+    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>.
     /// </summary>
     /// <remarks>
     /// <code>
@@ -64,9 +58,9 @@ namespace Samples
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
         public const string Summary = "Model: DepthwiseSeparable (input 16x12x12)\n=======================================================================\nLayer (type)         Output shape    Params        FLOPs  Reads\n-----------------------------------------------------------------------\ndw (Conv2D + Relu6)  16x12x12           160       41,472  input\npw (Conv2D + Relu6)  32x12x12           544      147,456  dw\n=======================================================================\nTotal params: 704\nFLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 3,328 floats (13 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
-        public static ReadOnlySpan<int> InputShape => [16, 12, 12];
+        public static global::System.ReadOnlySpan<int> InputShape => [16, 12, 12];
         /// <summary>The output shape without the batch axis.</summary>
-        public static ReadOnlySpan<int> OutputShape => [32, 12, 12];
+        public static global::System.ReadOnlySpan<int> OutputShape => [32, 12, 12];
 
         int global::CnnGen.INetwork.InputSize => InputSize;
 
@@ -75,9 +69,9 @@ namespace Samples
         /// <summary>The vector width this instance's kernels run with.</summary>
         public global::CnnGen.VectorWidth VectorWidth => _width;
 
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_workspace;
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_output;
         private readonly global::CnnGen.VectorWidth _width;
         private readonly float[] _dwWeight;
@@ -88,7 +82,7 @@ namespace Samples
         private DepthwiseSeparable(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
         {
             _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new WeightReader(tensors, options, "DepthwiseSeparable");
+            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "DepthwiseSeparable");
 
             // dw: Conv2D 16 -> 16 channels, 3x3
             var dwWeight = reader.Read("dw", "weight", "Conv2D 'dw' (16 filters, 1 input channel per group, 3x3)", 16, 1, 3, 3);
@@ -104,22 +98,22 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _dwWeight = Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
-                    _pwBias = Packing.Bias(pwBias, 32, 32);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
                     break;
                 case global::CnnGen.VectorWidth.V256:
-                    _dwWeight = Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
-                    _pwBias = Packing.Bias(pwBias, 32, 32);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
                     break;
                 default:
-                    _dwWeight = Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
-                    _pwBias = Packing.Bias(pwBias, 32, 32);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
                     break;
             }
         }
@@ -133,16 +127,16 @@ namespace Samples
                     global::CnnGen.VectorWidth.V512 => requested,
                     global::CnnGen.VectorWidth.V256 => requested,
                     global::CnnGen.VectorWidth.V128 => requested,
-                    _ => throw new ArgumentOutOfRangeException(nameof(requested), requested, "DepthwiseSeparable has kernels for V512, V256, V128"),
+                    _ => throw new global::System.ArgumentOutOfRangeException("requested", requested, "DepthwiseSeparable has kernels for V512, V256, V128"),
                 };
             }
 
-            if (Vector512.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V512;
             }
 
-            if (Vector256.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V256;
             }
@@ -160,7 +154,7 @@ namespace Samples
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static DepthwiseSeparable Load(ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static DepthwiseSeparable Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
@@ -170,20 +164,20 @@ namespace Samples
         /// Runs DepthwiseSeparable on one image: <paramref name="input"/> holds 2304 floats (16x12x12, NCHW), <paramref name="output"/> receives 4608 ([32, 12, 12]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
-        /// <exception cref="ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
-        public void Predict(ReadOnlySpan<float> input, Span<float> output)
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            Guard.Length(input.Length, InputSize, "input", "DepthwiseSeparable", "16x12x12, NCHW", nameof(input));
-            Guard.Length(output.Length, OutputSize, "output", "DepthwiseSeparable", "[32, 12, 12]", nameof(output));
+            global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "DepthwiseSeparable", "16x12x12, NCHW", "input");
+            global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "DepthwiseSeparable", "[32, 12, 12]", "output");
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
-            if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
+            if (!Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)))
             {
-                Guard.ThrowNotFinite(input, nameof(input));
+                global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
-        public float[] Predict(ReadOnlySpan<float> input)
+        public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
             Predict(input, output);
@@ -191,14 +185,14 @@ namespace Samples
         }
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
-        /// <exception cref="ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+        /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
-            Guard.Finite(inputs, nameof(inputs));
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
+            global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
             for (int i = 0; i < batchSize; i++)
             {
-                _ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
             }
         }
 
@@ -206,8 +200,8 @@ namespace Samples
         /// Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice of the images
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
-        /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
             {
@@ -218,21 +212,21 @@ namespace Samples
             PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here
         }
 
-        private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        private void PredictBatchOnThreads(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
-            Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output
-            Parallelism.Split(threads, batchSize, (start, count) =>
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
+            global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
+            global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
-        /// <exception cref="ArgumentException">The input has the wrong length or is not finite.</exception>
-        public int Classify(ReadOnlySpan<float> input)
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];
             Predict(input, output);
-            return Guard.ArgMax(output);
+            return global::CnnGen.Internal.Guard.ArgMax(output);
         }
 
         private bool Run(ref float input, ref float output)

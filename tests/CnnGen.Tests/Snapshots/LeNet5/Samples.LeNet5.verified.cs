@@ -22,17 +22,11 @@
 
 #nullable enable
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using CnnGen.Internal;
-
 namespace Samples
 {
     /// <summary>
     /// CNN LeNet5: input 1x28x28, NCHW, output [10]; 61,706 parameters, 833,040 FLOPs.
-    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
+    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>.
     /// </summary>
     /// <remarks>
     /// <code>
@@ -76,9 +70,9 @@ namespace Samples
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
         public const string Summary = "Model: LeNet5 (input 1x28x28)\n=========================================================================\nLayer (type)           Output shape    Params        FLOPs  Reads\n-------------------------------------------------------------------------\nconv1 (Conv2D + Relu)  6x28x28            156      235,200  input\nmaxpool1 (MaxPool2D)   6x14x14              0            0  conv1\nconv2 (Conv2D + Relu)  16x10x10         2,416      480,000  maxpool1\nmaxpool2 (MaxPool2D)   16x5x5               0            0  conv2\nflatten1 (Flatten)     [400]                0            0  maxpool2\nfc1 (Dense + Relu)     [120]           48,120       96,000  flatten1\nfc2 (Dense + Relu)     [84]            10,164       20,160  fc1\nfc3 (Dense)            [10]               850        1,680  fc2\n=========================================================================\nTotal params: 61,706\nFLOPs: 833,040 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 7,840 floats (30.6 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
-        public static ReadOnlySpan<int> InputShape => [1, 28, 28];
+        public static global::System.ReadOnlySpan<int> InputShape => [1, 28, 28];
         /// <summary>The output shape without the batch axis.</summary>
-        public static ReadOnlySpan<int> OutputShape => [10];
+        public static global::System.ReadOnlySpan<int> OutputShape => [10];
 
         int global::CnnGen.INetwork.InputSize => InputSize;
 
@@ -87,9 +81,9 @@ namespace Samples
         /// <summary>The vector width this instance's kernels run with.</summary>
         public global::CnnGen.VectorWidth VectorWidth => _width;
 
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_workspace;
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_output;
         private readonly global::CnnGen.VectorWidth _width;
         private readonly float[] _conv1Weight;
@@ -106,7 +100,7 @@ namespace Samples
         private LeNet5(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
         {
             _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new WeightReader(tensors, options, "LeNet5");
+            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "LeNet5");
 
             // conv1: Conv2D 1 -> 6 channels, 5x5
             var conv1Weight = reader.Read("conv1", "weight", "Conv2D 'conv1' (6 filters, 1 input channel, 5x5)", 6, 1, 5, 5);
@@ -134,40 +128,40 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _conv1Weight = Packing.ConvTaps(conv1Weight, 6, 1, 5, 5);
-                    _conv1Bias = Packing.Bias(conv1Bias, 6, 16);
-                    _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
-                    _conv2Bias = Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 128, tileFloats: 128);
-                    _fc1Bias = Packing.Bias(fc1Bias, 120, 128);
-                    _fc2Weight = Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 96, tileFloats: 96);
-                    _fc2Bias = Packing.Bias(fc2Bias, 84, 96);
-                    _fc3Weight = Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
-                    _fc3Bias = Packing.Bias(fc3Bias, 10, 16);
+                    _conv1Weight = global::CnnGen.Internal.Packing.ConvTaps(conv1Weight, 6, 1, 5, 5);
+                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 16);
+                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
+                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
+                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 128, tileFloats: 128);
+                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 128);
+                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 96, tileFloats: 96);
+                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 96);
+                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
+                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 16);
                     break;
                 case global::CnnGen.VectorWidth.V256:
-                    _conv1Weight = Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
-                    _conv1Bias = Packing.Bias(conv1Bias, 6, 8);
-                    _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
-                    _conv2Bias = Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 64);
-                    _fc1Bias = Packing.Bias(fc1Bias, 120, 120);
-                    _fc2Weight = Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 88, tileFloats: 64);
-                    _fc2Bias = Packing.Bias(fc2Bias, 84, 88);
-                    _fc3Weight = Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
-                    _fc3Bias = Packing.Bias(fc3Bias, 10, 16);
+                    _conv1Weight = global::CnnGen.Internal.Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
+                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 8);
+                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
+                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
+                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 64);
+                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 120);
+                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 88, tileFloats: 64);
+                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 88);
+                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
+                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 16);
                     break;
                 default:
-                    _conv1Weight = Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
-                    _conv1Bias = Packing.Bias(conv1Bias, 6, 8);
-                    _conv2Weight = Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 8);
-                    _conv2Bias = Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 48);
-                    _fc1Bias = Packing.Bias(fc1Bias, 120, 120);
-                    _fc2Weight = Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 84, tileFloats: 48);
-                    _fc2Bias = Packing.Bias(fc2Bias, 84, 84);
-                    _fc3Weight = Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 12, tileFloats: 12);
-                    _fc3Bias = Packing.Bias(fc3Bias, 10, 12);
+                    _conv1Weight = global::CnnGen.Internal.Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
+                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 8);
+                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 8);
+                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
+                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 48);
+                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 120);
+                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 84, tileFloats: 48);
+                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 84);
+                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 12, tileFloats: 12);
+                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 12);
                     break;
             }
         }
@@ -181,16 +175,16 @@ namespace Samples
                     global::CnnGen.VectorWidth.V512 => requested,
                     global::CnnGen.VectorWidth.V256 => requested,
                     global::CnnGen.VectorWidth.V128 => requested,
-                    _ => throw new ArgumentOutOfRangeException(nameof(requested), requested, "LeNet5 has kernels for V512, V256, V128"),
+                    _ => throw new global::System.ArgumentOutOfRangeException("requested", requested, "LeNet5 has kernels for V512, V256, V128"),
                 };
             }
 
-            if (Vector512.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V512;
             }
 
-            if (Vector256.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V256;
             }
@@ -208,7 +202,7 @@ namespace Samples
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static LeNet5 Load(ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static LeNet5 Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
@@ -218,20 +212,20 @@ namespace Samples
         /// Runs LeNet5 on one image: <paramref name="input"/> holds 784 floats (1x28x28, NCHW), <paramref name="output"/> receives 10 ([10]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
-        /// <exception cref="ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
-        public void Predict(ReadOnlySpan<float> input, Span<float> output)
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            Guard.Length(input.Length, InputSize, "input", "LeNet5", "1x28x28, NCHW", nameof(input));
-            Guard.Length(output.Length, OutputSize, "output", "LeNet5", "[10]", nameof(output));
+            global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "LeNet5", "1x28x28, NCHW", "input");
+            global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "LeNet5", "[10]", "output");
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
-            if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
+            if (!Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)))
             {
-                Guard.ThrowNotFinite(input, nameof(input));
+                global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
-        public float[] Predict(ReadOnlySpan<float> input)
+        public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
             Predict(input, output);
@@ -239,14 +233,14 @@ namespace Samples
         }
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
-        /// <exception cref="ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+        /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
-            Guard.Finite(inputs, nameof(inputs));
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
+            global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
             for (int i = 0; i < batchSize; i++)
             {
-                _ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
             }
         }
 
@@ -254,8 +248,8 @@ namespace Samples
         /// Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice of the images
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
-        /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
             {
@@ -266,21 +260,21 @@ namespace Samples
             PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here
         }
 
-        private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        private void PredictBatchOnThreads(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
-            Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output
-            Parallelism.Split(threads, batchSize, (start, count) =>
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
+            global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
+            global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
-        /// <exception cref="ArgumentException">The input has the wrong length or is not finite.</exception>
-        public int Classify(ReadOnlySpan<float> input)
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];
             Predict(input, output);
-            return Guard.ArgMax(output);
+            return global::CnnGen.Internal.Guard.ArgMax(output);
         }
 
         private bool Run(ref float input, ref float output)

@@ -21,17 +21,11 @@
 
 #nullable enable
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using CnnGen.Internal;
-
 namespace Samples
 {
     /// <summary>
     /// CNN MobileNetBlock: input 32x14x14, NCHW, output [80, 8, 8]; 7,056 parameters, 2,722,048 FLOPs.
-    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
+    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>.
     /// </summary>
     /// <remarks>
     /// <code>
@@ -74,9 +68,9 @@ namespace Samples
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
         public const string Summary = "Model: MobileNetBlock (input 32x14x14)\n========================================================================\nLayer (type)          Output shape    Params        FLOPs  Reads\n------------------------------------------------------------------------\ndw (Conv2D)           32x14x14           320      112,896  input\nrelu6_1 (ReLU6)       32x14x14             0            0  dw\npw (Conv2D)           64x14x14         2,112      802,816  relu6_1\npw_relu (ReLU6)       64x14x14             0            0  pw\nbranch (Conv2D)       16x14x14         4,624    1,806,336  dw\nconcat1 (Concat)      80x14x14             0            0  pw_relu, branch\navgpool1 (AvgPool2D)  80x8x8               0            0  concat1\n========================================================================\nTotal params: 7,056\nFLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 36,416 floats (142.3 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
-        public static ReadOnlySpan<int> InputShape => [32, 14, 14];
+        public static global::System.ReadOnlySpan<int> InputShape => [32, 14, 14];
         /// <summary>The output shape without the batch axis.</summary>
-        public static ReadOnlySpan<int> OutputShape => [80, 8, 8];
+        public static global::System.ReadOnlySpan<int> OutputShape => [80, 8, 8];
 
         int global::CnnGen.INetwork.InputSize => InputSize;
 
@@ -85,9 +79,9 @@ namespace Samples
         /// <summary>The vector width this instance's kernels run with.</summary>
         public global::CnnGen.VectorWidth VectorWidth => _width;
 
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_workspace;
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_output;
         private readonly global::CnnGen.VectorWidth _width;
         private readonly float[] _dwWeight;
@@ -100,7 +94,7 @@ namespace Samples
         private MobileNetBlock(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
         {
             _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new WeightReader(tensors, options, "MobileNetBlock");
+            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "MobileNetBlock");
 
             // dw: Conv2D 32 -> 32 channels, 3x3
             var dwWeight = reader.Read("dw", "weight", "Conv2D 'dw' (32 filters, 1 input channel per group, 3x3)", 32, 1, 3, 3);
@@ -120,28 +114,28 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _dwWeight = Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 32);
-                    _pwBias = Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _branchBias = Packing.Bias(branchBias, 16, 16);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 32);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
+                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
                     break;
                 case global::CnnGen.VectorWidth.V256:
-                    _dwWeight = Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 16);
-                    _pwBias = Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _branchBias = Packing.Bias(branchBias, 16, 16);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 16);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
+                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
                     break;
                 default:
-                    _dwWeight = Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 8);
-                    _pwBias = Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _branchBias = Packing.Bias(branchBias, 16, 16);
+                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
+                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
+                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 8);
+                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
+                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
+                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
                     break;
             }
         }
@@ -155,16 +149,16 @@ namespace Samples
                     global::CnnGen.VectorWidth.V512 => requested,
                     global::CnnGen.VectorWidth.V256 => requested,
                     global::CnnGen.VectorWidth.V128 => requested,
-                    _ => throw new ArgumentOutOfRangeException(nameof(requested), requested, "MobileNetBlock has kernels for V512, V256, V128"),
+                    _ => throw new global::System.ArgumentOutOfRangeException("requested", requested, "MobileNetBlock has kernels for V512, V256, V128"),
                 };
             }
 
-            if (Vector512.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V512;
             }
 
-            if (Vector256.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V256;
             }
@@ -182,7 +176,7 @@ namespace Samples
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static MobileNetBlock Load(ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static MobileNetBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
@@ -192,20 +186,20 @@ namespace Samples
         /// Runs MobileNetBlock on one image: <paramref name="input"/> holds 6272 floats (32x14x14, NCHW), <paramref name="output"/> receives 5120 ([80, 8, 8]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
-        /// <exception cref="ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
-        public void Predict(ReadOnlySpan<float> input, Span<float> output)
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            Guard.Length(input.Length, InputSize, "input", "MobileNetBlock", "32x14x14, NCHW", nameof(input));
-            Guard.Length(output.Length, OutputSize, "output", "MobileNetBlock", "[80, 8, 8]", nameof(output));
+            global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "MobileNetBlock", "32x14x14, NCHW", "input");
+            global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "MobileNetBlock", "[80, 8, 8]", "output");
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
-            if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
+            if (!Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)))
             {
-                Guard.ThrowNotFinite(input, nameof(input));
+                global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
-        public float[] Predict(ReadOnlySpan<float> input)
+        public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
             Predict(input, output);
@@ -213,14 +207,14 @@ namespace Samples
         }
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
-        /// <exception cref="ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+        /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
-            Guard.Finite(inputs, nameof(inputs));
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
+            global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
             for (int i = 0; i < batchSize; i++)
             {
-                _ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
             }
         }
 
@@ -228,8 +222,8 @@ namespace Samples
         /// Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice of the images
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
-        /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
             {
@@ -240,21 +234,21 @@ namespace Samples
             PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here
         }
 
-        private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        private void PredictBatchOnThreads(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
-            Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output
-            Parallelism.Split(threads, batchSize, (start, count) =>
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
+            global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
+            global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
-        /// <exception cref="ArgumentException">The input has the wrong length or is not finite.</exception>
-        public int Classify(ReadOnlySpan<float> input)
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];
             Predict(input, output);
-            return Guard.ArgMax(output);
+            return global::CnnGen.Internal.Guard.ArgMax(output);
         }
 
         private bool Run(ref float input, ref float output)

@@ -24,17 +24,11 @@
 
 #nullable enable
 
-using System;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using CnnGen.Internal;
-
 namespace Samples
 {
     /// <summary>
     /// CNN ResidualBlock: input 3x16x16, NCHW, output [10]; 4,034 parameters, 569,664 FLOPs.
-    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>.
+    /// Load weights with <see cref="Load(string, global::CnnGen.LoadOptions?)"/>, then call <see cref="Predict(global::System.ReadOnlySpan{float}, global::System.Span{float})"/>.
     /// </summary>
     /// <remarks>
     /// <code>
@@ -80,9 +74,9 @@ namespace Samples
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
         public const string Summary = "Model: ResidualBlock (input 3x16x16)\n===========================================================================\nLayer (type)             Output shape    Params        FLOPs  Reads\n---------------------------------------------------------------------------\nstem (Conv2D)            8x16x16            216      110,592  input\nbn (BatchNorm2D + Relu)  8x16x16             16            0  stem\nc1 (Conv2D + Relu)       16x8x8           1,168      147,456  bn\nc2 (Conv2D)              16x8x8           2,320      294,912  c1\nproj (Conv2D)            16x8x8             144       16,384  bn\nsum (Add + Relu)         16x8x8               0            0  c2, proj\ngap1 (GlobalAvgPool2D)   16x1x1               0            0  sum\nflatten1 (Flatten)       [16]                 0            0  gap1\nfc (Dense)               [10]               170          320  flatten1\nsoftmax1 (Softmax)       [10]                 0            0  fc\n===========================================================================\nTotal params: 4,034\nFLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 7,808 floats (30.5 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
-        public static ReadOnlySpan<int> InputShape => [3, 16, 16];
+        public static global::System.ReadOnlySpan<int> InputShape => [3, 16, 16];
         /// <summary>The output shape without the batch axis.</summary>
-        public static ReadOnlySpan<int> OutputShape => [10];
+        public static global::System.ReadOnlySpan<int> OutputShape => [10];
 
         int global::CnnGen.INetwork.InputSize => InputSize;
 
@@ -91,9 +85,9 @@ namespace Samples
         /// <summary>The vector width this instance's kernels run with.</summary>
         public global::CnnGen.VectorWidth VectorWidth => _width;
 
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_workspace;
-        [ThreadStatic]
+        [global::System.ThreadStatic]
         private static float[]? t_output;
         private readonly global::CnnGen.VectorWidth _width;
         private readonly float[] _stemWeight;
@@ -110,13 +104,13 @@ namespace Samples
         private ResidualBlock(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
         {
             _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new WeightReader(tensors, options, "ResidualBlock");
+            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "ResidualBlock");
 
             // stem: Conv2D 3 -> 8 channels, 3x3
             var stemWeight = reader.Read("stem", "weight", "Conv2D 'stem' (8 filters, 3 input channels, 3x3)", 8, 3, 3, 3);
-            var stemBias = Array.Empty<float>(); // Bias = false
+            var stemBias = global::System.Array.Empty<float>(); // Bias = false
             // bn: BatchNorm2D folded into stem: W' = W * g / sqrt(var + eps), b' = (b - mean) * g / sqrt(var + eps) + beta
-            (stemWeight, stemBias) = Packing.FoldBatchNorm(stemWeight, stemBias, 8,
+            (stemWeight, stemBias) = global::CnnGen.Internal.Packing.FoldBatchNorm(stemWeight, stemBias, 8,
                 reader.Read("bn", "weight", "BatchNorm2D 'bn' (8 channels)", 8), reader.Read("bn", "bias", "BatchNorm2D 'bn' (8 channels)", 8),
                 reader.Read("bn", "running_mean", "BatchNorm2D 'bn' (8 channels)", 8), reader.Read("bn", "running_var", "BatchNorm2D 'bn' (8 channels)", 8), 1E-05f);
 
@@ -142,40 +136,40 @@ namespace Samples
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _stemWeight = Packing.ConvTaps(stemWeight, 8, 3, 3, 3);
-                    _stemBias = Packing.Bias(stemBias, 8, 16);
-                    _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c1Bias = Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c2Bias = Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
-                    _projBias = Packing.Bias(projBias, 16, 16);
-                    _fcWeight = Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = Packing.Bias(fcBias, 10, 16);
+                    _stemWeight = global::CnnGen.Internal.Packing.ConvTaps(stemWeight, 8, 3, 3, 3);
+                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 16);
+                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
+                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
+                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
+                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
+                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
+                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
                     break;
                 case global::CnnGen.VectorWidth.V256:
-                    _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
-                    _stemBias = Packing.Bias(stemBias, 8, 8);
-                    _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c1Bias = Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c2Bias = Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
-                    _projBias = Packing.Bias(projBias, 16, 16);
-                    _fcWeight = Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = Packing.Bias(fcBias, 10, 16);
+                    _stemWeight = global::CnnGen.Internal.Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
+                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 8);
+                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
+                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
+                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
+                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
+                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
+                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
+                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
                     break;
                 default:
-                    _stemWeight = Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
-                    _stemBias = Packing.Bias(stemBias, 8, 8);
-                    _c1Weight = Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _c1Bias = Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _c2Bias = Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 8);
-                    _projBias = Packing.Bias(projBias, 16, 16);
-                    _fcWeight = Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 12, tileFloats: 12);
-                    _fcBias = Packing.Bias(fcBias, 10, 12);
+                    _stemWeight = global::CnnGen.Internal.Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
+                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 8);
+                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
+                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
+                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
+                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
+                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 8);
+                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
+                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 12, tileFloats: 12);
+                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 12);
                     break;
             }
         }
@@ -189,16 +183,16 @@ namespace Samples
                     global::CnnGen.VectorWidth.V512 => requested,
                     global::CnnGen.VectorWidth.V256 => requested,
                     global::CnnGen.VectorWidth.V128 => requested,
-                    _ => throw new ArgumentOutOfRangeException(nameof(requested), requested, "ResidualBlock has kernels for V512, V256, V128"),
+                    _ => throw new global::System.ArgumentOutOfRangeException("requested", requested, "ResidualBlock has kernels for V512, V256, V128"),
                 };
             }
 
-            if (Vector512.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V512;
             }
 
-            if (Vector256.IsHardwareAccelerated)
+            if (global::System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             {
                 return global::CnnGen.VectorWidth.V256;
             }
@@ -216,7 +210,7 @@ namespace Samples
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static ResidualBlock Load(ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static ResidualBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
@@ -226,20 +220,20 @@ namespace Samples
         /// Runs ResidualBlock on one image: <paramref name="input"/> holds 768 floats (3x16x16, NCHW), <paramref name="output"/> receives 10 ([10]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
-        /// <exception cref="ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
-        public void Predict(ReadOnlySpan<float> input, Span<float> output)
+        /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
-            Guard.Length(input.Length, InputSize, "input", "ResidualBlock", "3x16x16, NCHW", nameof(input));
-            Guard.Length(output.Length, OutputSize, "output", "ResidualBlock", "[10]", nameof(output));
+            global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "ResidualBlock", "3x16x16, NCHW", "input");
+            global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "ResidualBlock", "[10]", "output");
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
-            if (!Run(ref MemoryMarshal.GetReference(input), ref MemoryMarshal.GetReference(output)))
+            if (!Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)))
             {
-                Guard.ThrowNotFinite(input, nameof(input));
+                global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
-        public float[] Predict(ReadOnlySpan<float> input)
+        public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
             Predict(input, output);
@@ -247,14 +241,14 @@ namespace Samples
         }
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
-        /// <exception cref="ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize)
+        /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
-            Guard.Finite(inputs, nameof(inputs));
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
+            global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
             for (int i = 0; i < batchSize; i++)
             {
-                _ = Run(ref Unsafe.Add(ref MemoryMarshal.GetReference(inputs), i * InputSize), ref Unsafe.Add(ref MemoryMarshal.GetReference(outputs), i * OutputSize));
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
             }
         }
 
@@ -262,8 +256,8 @@ namespace Samples
         /// Runs a batch on up to <paramref name="threads"/> threads, each taking a contiguous slice of the images
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
-        /// <exception cref="ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
-        public void PredictBatch(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
             {
@@ -274,21 +268,21 @@ namespace Samples
             PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here
         }
 
-        private void PredictBatchOnThreads(ReadOnlyMemory<float> inputs, Memory<float> outputs, int batchSize, int threads)
+        private void PredictBatchOnThreads(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
-            Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
-            Guard.Finite(inputs.Span, nameof(inputs)); // the whole batch, before any thread writes an output
-            Parallelism.Split(threads, batchSize, (start, count) =>
+            global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
+            global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
+            global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
                 PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
-        /// <exception cref="ArgumentException">The input has the wrong length or is not finite.</exception>
-        public int Classify(ReadOnlySpan<float> input)
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];
             Predict(input, output);
-            return Guard.ArgMax(output);
+            return global::CnnGen.Internal.Guard.ArgMax(output);
         }
 
         private bool Run(ref float input, ref float output)
