@@ -90,11 +90,8 @@ internal static class ForwardEmitter
         using (w.Block($"internal static bool Forward({plan.Net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
         {
             Locals(w, plan, t => $"{t.Name}: {t.Describe()}");
-            int n = 0;
-            foreach (var s in plan.Steps.Where(s => !s.RowFused))
+            EachStep(w, plan, s =>
             {
-                w.Line();
-                w.Line($"// {I(++n)}. {s.Title}");
                 if (s.ClearsOutputBorder)
                 {
                     var o = plan.Tensors[s.Output];
@@ -113,7 +110,7 @@ internal static class ForwardEmitter
                 {
                     w.Line($"{s.Method}({string.Join(", ", args)});");
                 }
-            }
+            });
 
             w.Line();
             w.Line("return true;");
@@ -132,17 +129,14 @@ internal static class ForwardEmitter
         using (w.Block($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
         {
             Locals(w, plan, t => $"{t.Name}, image 0");
-            int n = 0;
-            foreach (var s in plan.Steps.Where(s => !s.RowFused))
+            EachStep(w, plan, s =>
             {
-                w.Line();
-                w.Line($"// {I(++n)}. {s.Title}");
                 var fields = s.WeightFields.Select(f => "net." + f).ToList();
                 if (s.GroupMethod is not null)
                 {
                     var args = new List<string> { "ref " + plan.Tensors[s.Inputs[0]].Variable, "ref " + plan.Tensors[s.Output].Variable };
                     w.Line($"{s.GroupMethod}({string.Join(", ", args.Concat(fields))});");
-                    continue;
+                    return;
                 }
 
                 using (w.Block($"for (int i = 0; i < {I(g)}; i++)"))
@@ -158,7 +152,19 @@ internal static class ForwardEmitter
                     string note = s.ChecksFinite ? " // the batch was checked before it started" : string.Empty;
                     w.Line($"{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});{note}");
                 }
-            }
+            });
+        }
+    }
+
+    /// <summary>Writes the steps a forward pass calls (a row-fused step runs inside the next), each after a blank line and its numbered title.</summary>
+    private static void EachStep(SourceWriter w, NetworkPlan plan, Action<StepPlan> call)
+    {
+        int n = 0;
+        foreach (var s in plan.Steps.Where(s => !s.RowFused))
+        {
+            w.Line();
+            w.Line($"// {I(++n)}. {s.Title}");
+            call(s);
         }
     }
 }

@@ -33,11 +33,11 @@ internal sealed partial class KernelSpecs
             TileVectors = tb,
             TileGroups = tiles,
             TileFloats = tb * v,
-            Tiles = Row(method, tp, y.W, (long)spec.StrideW * x.PixelStride, s.DirectOutput ? 1 : y.Cp, y.Cp),
+            Tiles = Row(method, tp, y.W, PixelStep(x, spec), s.DirectOutput ? 1 : y.Cp, y.Cp),
             UnrollTaps = spec.KernelH * spec.KernelW <= _m.MaxUnrolledTaps,
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
-            XRowStep = (long)spec.StrideH * x.RowStride,
-            XPixelStep = (long)spec.StrideW * x.PixelStride,
+            XRowStep = RowStep(x, spec),
+            XPixelStep = PixelStep(x, spec),
             DirectOutput = s.DirectOutput,
             StageFloats = tp * tb * v,
             Activation = Activation(s),
@@ -60,14 +60,20 @@ internal sealed partial class KernelSpecs
             Y = y,
             Residual = s.FusedAdd >= 0 ? T(s.Inputs[1]) : null,
             Window = Window.Of(spec),
-            Tiles = Row(method, s.TileP, y.W, (long)spec.StrideW * x.PixelStride, y.Cp, y.Cp),
+            Tiles = Row(method, s.TileP, y.W, PixelStep(x, spec), y.Cp, y.Cp),
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
-            XRowStep = (long)spec.StrideH * x.RowStride,
-            XPixelStep = (long)spec.StrideW * x.PixelStride,
+            XRowStep = RowStep(x, spec),
+            XPixelStep = PixelStep(x, spec),
             Activation = Activation(s),
             RowFused = s.RowFused,
         };
     }
+
+    /// <summary>Floats of the input between consecutive output rows of a window: the stride in rows.</summary>
+    private static long RowStep(TensorPlan x, LayerSpec spec) => (long)spec.StrideH * x.RowStride;
+
+    /// <summary>Floats of the input between consecutive output pixels of a window: the stride in pixels.</summary>
+    private static long PixelStep(TensorPlan x, LayerSpec spec) => (long)spec.StrideW * x.PixelStride;
 
     private PixelConvKernel PixelConv(PlanStep s)
     {
@@ -84,7 +90,7 @@ internal sealed partial class KernelSpecs
         bool wholeRow = pooled || (blocks.Length > 1 && blocks.Length * filters <= _m.AccumulatorBudget);
         var callBlocks = wholeRow ? blocks : new[] { 0 };
         int stageRows = Math.Min(Planner.RoundUp(filters, Planner.TransposeBlock), y.Cp);
-        long convRowStep = (long)spec.StrideH * x.RowStride;
+        long convRowStep = RowStep(x, spec);
         int half = v / 2;
         return new PixelConvKernel
         {

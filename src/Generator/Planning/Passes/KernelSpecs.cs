@@ -164,8 +164,8 @@ internal sealed partial class KernelSpecs
             ExactScale = 1f / (spec.KernelH * spec.KernelW),
             PaddedHeight = x.H + spec.PadTop,
             PaddedWidth = x.W + spec.PadLeft,
-            XRowStep = (long)spec.StrideH * x.RowStride,
-            XPixelStep = (long)spec.StrideW * x.PixelStride,
+            XRowStep = RowStep(x, spec),
+            XPixelStep = PixelStep(x, spec),
         };
     }
 
