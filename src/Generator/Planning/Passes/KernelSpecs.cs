@@ -48,12 +48,12 @@ internal sealed partial class KernelSpecs
         var fields = new List<string>();
         if (s.FusedDepthwise >= 0)
         {
-            fields.AddRange(Naming.Weights(RowFusedDepthwise(s), _common.LayerIdentifiers).Fields);
+            fields.AddRange(WeightsOf(s.FusedDepthwise).Fields);
         }
 
         if (s.HasWeights)
         {
-            fields.AddRange(Naming.Weights(s, _common.LayerIdentifiers).Fields);
+            fields.AddRange(WeightsOf(s.Layer).Fields);
         }
 
         var output = s.Output >= 0 ? T(s.Output) : null;
@@ -104,6 +104,9 @@ internal sealed partial class KernelSpecs
             _ => new WeightPack { Weights = weights, Kind = PackKind.BatchNorm, PaddedUnits = y.Cp },
         };
     }
+
+    /// <summary>A layer's weight names, as the shared plan named them once.</summary>
+    private WeightedLayer WeightsOf(int layer) => _common.Weights.First(w => w.Layer == layer);
 
     private PlanStep RowFusedDepthwise(PlanStep pointwise) => _g.Steps.First(d => d.Layer == pointwise.FusedDepthwise && d.RowFused);
 
