@@ -1,4 +1,9 @@
+#if CNNGEN_GENERATOR
+// The generator's copy lives in its model namespace, so tests that see the generator's internals do not find two CnnGen.Activation types.
+namespace CnnGen.Generator.Model;
+#else
 namespace CnnGen;
+#endif
 
 /// <summary>An element-wise activation, fused into a layer or used as a layer of its own.</summary>
 #if CNNGEN_GENERATOR

@@ -33,9 +33,6 @@ public sealed class CnnGenerator : IIncrementalGenerator
         public const string Model = "CnnGen.Model";
     }
 
-    /// <summary>The vector widths (floats per vector) every network is planned for: Vector256 first (the baseline), then Vector512 and Vector128.</summary>
-    internal static readonly int[] Widths = { 8, 16, 4 };
-
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -62,7 +59,7 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (ctx, _) => ctx.TargetSymbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)
                     ? null
-                    : Parser.Diag(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
+                    : DiagnosticInfo.Create(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
         context.RegisterSourceOutput(orphans, static (spc, diag) =>
         {
             if (diag is not null)
@@ -99,50 +96,26 @@ public sealed class CnnGenerator : IIncrementalGenerator
 
     internal static GenerationResult Transform(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
-        ParseResult? parsed = null;
+        var diagnostics = new DiagnosticBag();
         try
         {
-            parsed = Parser.Parse(ctx, ct);
-            var shaped = ShapeInference.Infer(parsed);
+            var parsed = Parser.Parse(ctx, diagnostics, ct);
+            var shaped = ShapeInference.Infer(parsed.Spec, parsed.Sources, diagnostics);
             if (shaped is null)
             {
-                return new GenerationResult(null, parsed.Diagnostics.ToEquatableArray());
+                return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
-            var plans = Widths.Select(w => Planner.Plan(shaped, w)).ToEquatableArray();
-            var model = new NetworkModel(shaped, plans, Hash(shaped));
-            return new GenerationResult(model, parsed.Diagnostics.ToEquatableArray());
+            var (common, plans) = Planner.Plan(shaped);
+            var model = new NetworkModel { Net = shaped, Common = common, Plans = plans, SpecHash = SpecHash.Compute(shaped, Emitter.Version) };
+            return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Never throw on user code: an unexpected failure becomes a diagnostic naming the network.
-            var diags = parsed?.Diagnostics ?? new List<DiagnosticInfo>();
-            diags.Add(Parser.Diag(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
-                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message));
-            return new GenerationResult(null, diags.ToEquatableArray());
+            diagnostics.Add(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
+                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message);
+            return new GenerationResult(null, diagnostics.ToEquatableArray());
         }
-    }
-
-    /// <summary>A short stable hash of everything that shapes the generated code (FNV-1a over a canonical text).</summary>
-    private static string Hash(ShapedNetwork net)
-    {
-        var sb = new StringBuilder();
-        sb.Append(Emitter.Version).Append('|').Append(net.Input).Append('|').Append(net.OutputLayer);
-        foreach (var l in net.Layers)
-        {
-            var s = l.Spec;
-            sb.Append('|').Append(s.Kind).Append(',').Append(s.Name).Append(',').Append(string.Join("+", s.Inputs))
-              .Append(',').Append(string.Join(",", new[] { s.Units, s.KernelH, s.KernelW, s.StrideH, s.StrideW, s.PadTop, s.PadLeft, s.PadBottom, s.PadRight, s.DilationH, s.DilationW, s.Groups }))
-              .Append(',').Append(s.Bias).Append(',').Append(s.Activation).Append(',').Append(s.Alpha.ToString("R", CultureInfo.InvariantCulture))
-              .Append(',').Append(s.CeilMode).Append(',').Append(s.CountIncludePad).Append(',').Append(s.Eps.ToString("R", CultureInfo.InvariantCulture));
-        }
-
-        uint h = 2166136261;
-        foreach (char c in sb.ToString())
-        {
-            h = unchecked((h ^ c) * 16777619);
-        }
-
-        return h.ToString("x8", CultureInfo.InvariantCulture);
     }
 }

@@ -4,7 +4,11 @@ using System.Text;
 
 namespace CnnGen.Generator.Emit;
 
-/// <summary>An indented text writer for generated C#; always "\n" line ends so output is identical on every OS.</summary>
+/// <summary>
+/// An indented text writer for generated C#; always "\n" line ends so output is identical on every OS. Blocks are
+/// scopes: <c>using (w.Block("for (...)")) { ... }</c> writes the braces and the indentation, so a block cannot be
+/// left open.
+/// </summary>
 internal sealed class SourceWriter
 {
     private readonly StringBuilder _sb = new();
@@ -21,39 +25,61 @@ internal sealed class SourceWriter
         _sb.Append('\n');
     }
 
-    public void Open(string header)
+    /// <summary>Writes <paramref name="header"/>, then a braced block until the scope is disposed.</summary>
+    public Scope Block(string header)
     {
         Line(header);
-        Line("{");
-        _indent++;
+        return Block();
     }
 
-    public void Open()
+    /// <summary>A bare braced block (a scope for locals).</summary>
+    public Scope Block() => Braces("}");
+
+    /// <summary>The braces of a switch expression: closed by <c>};</c>.</summary>
+    public Scope SwitchExpression() => Braces("};");
+
+    private Scope Braces(string closing)
     {
         Line("{");
         _indent++;
+        return new Scope(this, closing);
     }
 
-    public void Close(string suffix = "")
+    /// <summary>A block with <paramref name="header"/> when <paramref name="open"/>, else nothing (the body is written at the current level).</summary>
+    public Scope BlockIf(bool open, string header) => open ? Block(header) : default;
+
+    /// <summary>One more level of indentation without braces (switch sections, continued expressions).</summary>
+    public Scope Indented()
     {
-        _indent--;
-        Line("}" + suffix);
-    }
-
-    public void Indent() => _indent++;
-
-    public void Unindent() => _indent--;
-
-    /// <summary>Writes a block of lines (e.g. a doc comment) each at the current indentation.</summary>
-    public void Lines(string text)
-    {
-        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
-        {
-            Line(line);
-        }
+        _indent++;
+        return new Scope(this, null);
     }
 
     public override string ToString() => _sb.ToString();
+
+    private void Close(string? closing)
+    {
+        _indent--;
+        if (closing is not null)
+        {
+            Line(closing);
+        }
+    }
+
+    /// <summary>Closes a block or an indentation level when disposed.</summary>
+    public readonly struct Scope : IDisposable
+    {
+        private readonly SourceWriter? _writer;
+        private readonly string? _closing;
+
+        internal Scope(SourceWriter writer, string? closing)
+        {
+            _writer = writer;
+            _closing = closing;
+        }
+
+        public void Dispose() => _writer?.Close(_closing);
+    }
 
     /// <summary>A round-trippable float literal in invariant culture (<c>0.01f</c>).</summary>
     public static string Float(float value)

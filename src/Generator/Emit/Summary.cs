@@ -38,7 +38,7 @@ internal static class Summary
         sb.Append("Total params: ").Append(N(net.Params)).Append('\n');
         sb.Append("FLOPs: ").Append(N(net.Flops)).Append(" (2 x multiply-adds of Conv2D and Dense)\n");
         long ws = model.Plans.Max(p => p.WorkspaceFloats);
-        sb.Append("Workspace: ").Append(N(ws)).Append(" floats (").Append(Emit.KernelEmitter.Kb(ws)).Append(") per thread");
+        sb.Append("Workspace: ").Append(N(ws)).Append(" floats (").Append(ForwardEmitter.Kb(ws)).Append(") per thread");
         return sb.ToString();
     }
 
@@ -48,5 +48,5 @@ internal static class Summary
         _ => string.Empty,
     };
 
-    private static string N(long v) => v.ToString("#,0", CultureInfo.InvariantCulture);
+    private static string N(long v) => Words.Number(v);
 }

@@ -1,3 +1,6 @@
+using System;
+using System.Globalization;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 
@@ -23,5 +26,9 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
         Diagnostic.Create(
             Diagnostics.DiagnosticDescriptors.ById(Id),
             Location?.ToLocation(),
-            messageArgs: System.Linq.Enumerable.ToArray<object>(Arguments));
+            messageArgs: Arguments.ToArray<object>());
+
+    /// <summary>A diagnostic with its arguments formatted in the invariant culture.</summary>
+    public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args) =>
+        new(descriptor.Id, location, args.Select(a => Convert.ToString(a, CultureInfo.InvariantCulture) ?? string.Empty).ToEquatableArray());
 }

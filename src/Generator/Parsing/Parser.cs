@@ -11,62 +11,18 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace CnnGen.Generator.Parsing;
 
-/// <summary>Where a layer was declared: its attribute and each of its arguments (for diagnostics only).</summary>
-internal sealed class LayerSource
+/// <summary>What the parser found: the spec and, for diagnostics, where each part was declared.</summary>
+internal sealed class ParsedNetwork
 {
-    private readonly AttributeSyntax? _syntax;
-    private readonly IMethodSymbol? _constructor;
-
-    public LayerSource(AttributeSyntax? syntax, IMethodSymbol? constructor)
+    public ParsedNetwork(NetworkSpec spec, NetworkSourceMap sources)
     {
-        _syntax = syntax;
-        _constructor = constructor;
+        Spec = spec;
+        Sources = sources;
     }
 
-    public LocationInfo? Attribute => LocationInfo.From(_syntax);
+    public NetworkSpec Spec { get; }
 
-    /// <summary>The location of a named argument or constructor parameter, else of the whole attribute.</summary>
-    public LocationInfo? Argument(string name)
-    {
-        var args = _syntax?.ArgumentList?.Arguments;
-        if (args is null)
-        {
-            return Attribute;
-        }
-
-        foreach (var arg in args)
-        {
-            if (arg.NameEquals is { } ne && string.Equals(ne.Name.Identifier.ValueText, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return LocationInfo.From(arg);
-            }
-        }
-
-        if (_constructor is not null)
-        {
-            for (int i = 0; i < _constructor.Parameters.Length && i < args.Value.Count; i++)
-            {
-                var arg = args.Value[i];
-                if (arg.NameEquals is null && string.Equals(_constructor.Parameters[i].Name, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    return LocationInfo.From(arg);
-                }
-            }
-        }
-
-        return Attribute;
-    }
-}
-
-/// <summary>What the parser found: the spec, where each layer came from, and any diagnostics.</summary>
-internal sealed class ParseResult
-{
-    public NetworkSpec? Spec { get; set; }
-    public List<LayerSource> Sources { get; } = new();
-    public LocationInfo? ClassLocation { get; set; }
-    public LocationInfo? NetworkAttributeLocation { get; set; }
-    public LocationInfo? InputLocation { get; set; }
-    public List<DiagnosticInfo> Diagnostics { get; } = new();
+    public NetworkSourceMap Sources { get; }
 }
 
 /// <summary>
@@ -78,23 +34,24 @@ internal static class Parser
     public const string Namespace = "CnnGen";
     public const string NetworkAttributeName = "CnnGen.NetworkAttribute";
 
-    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>Parses one <c>[Network]</c> class; problems go to <paramref name="diagnostics"/>.</summary>
+    public static ParsedNetwork Parse(GeneratorAttributeSyntaxContext context, DiagnosticBag diagnostics, CancellationToken cancellationToken)
     {
-        var result = new ParseResult();
+        var sources = new NetworkSourceMap();
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         var classSyntax = (TypeDeclarationSyntax)context.TargetNode;
-        result.ClassLocation = LocationInfo.From(classSyntax.Identifier.GetLocation());
-        result.NetworkAttributeLocation = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+        sources.Class = LocationInfo.From(classSyntax.Identifier.GetLocation());
+        sources.NetworkAttribute = LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken));
         string className = symbol.Name;
 
         if (!classSyntax.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
-            result.Diagnostics.Add(Diag(DiagnosticDescriptors.NotPartial, result.ClassLocation, className));
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, sources.Class, className);
         }
 
         if (symbol.TypeParameters.Length > 0)
         {
-            result.Diagnostics.Add(Diag(DiagnosticDescriptors.GenericNotSupported, result.ClassLocation, className));
+            diagnostics.Add(DiagnosticDescriptors.GenericNotSupported, sources.Class, className);
         }
 
         var containing = new List<ContainingType>();
@@ -103,7 +60,7 @@ internal static class Parser
             var decl = outer.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as TypeDeclarationSyntax;
             if (decl is null || !decl.Modifiers.Any(SyntaxKind.PartialKeyword) || outer.TypeParameters.Length > 0)
             {
-                result.Diagnostics.Add(Diag(DiagnosticDescriptors.ContainingTypeNotPartial, result.ClassLocation, className, outer.Name));
+                diagnostics.Add(DiagnosticDescriptors.ContainingTypeNotPartial, sources.Class, className, outer.Name);
                 continue;
             }
 
@@ -147,7 +104,7 @@ internal static class Parser
                 inputs++;
                 if (inputs == 1)
                 {
-                    result.InputLocation = LocationInfo.From(syntax);
+                    sources.Input = LocationInfo.From(syntax);
                     var args = attribute.ConstructorArguments;
                     if (args.Length == 3)
                     {
@@ -158,7 +115,7 @@ internal static class Parser
                 }
                 else
                 {
-                    result.Diagnostics.Add(Diag(DiagnosticDescriptors.DuplicateInput, LocationInfo.From(syntax), className));
+                    diagnostics.Add(DiagnosticDescriptors.DuplicateInput, LocationInfo.From(syntax), className);
                 }
 
                 continue;
@@ -171,17 +128,17 @@ internal static class Parser
             }
 
             layers.Add(layer);
-            result.Sources.Add(new LayerSource(syntax, attribute.AttributeConstructor));
+            sources.Layers.Add(SourceMap(syntax, attribute.AttributeConstructor));
         }
 
         if (inputs == 0)
         {
-            result.Diagnostics.Add(Diag(DiagnosticDescriptors.MissingInput, result.NetworkAttributeLocation ?? result.ClassLocation, className));
+            diagnostics.Add(DiagnosticDescriptors.MissingInput, sources.NetworkAttribute ?? sources.Class, className);
         }
 
         if (layers.Count == 0)
         {
-            result.Diagnostics.Add(Diag(DiagnosticDescriptors.NoLayers, result.NetworkAttributeLocation ?? result.ClassLocation, className));
+            diagnostics.Add(DiagnosticDescriptors.NoLayers, sources.NetworkAttribute ?? sources.Class, className);
         }
 
         string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
@@ -196,8 +153,19 @@ internal static class Parser
             _ => "internal",
         };
 
-        result.Spec = new NetworkSpec(ns, containing.ToEquatableArray(), className, accessibility, inputC, inputH, inputW, layers.ToEquatableArray(), outputName);
-        return result;
+        var spec = new NetworkSpec
+        {
+            Namespace = ns,
+            ContainingTypes = containing.ToEquatableArray(),
+            ClassName = className,
+            Accessibility = accessibility,
+            InputC = inputC,
+            InputH = inputH,
+            InputW = inputW,
+            Layers = layers.ToEquatableArray(),
+            OutputName = outputName,
+        };
+        return new ParsedNetwork(spec, sources);
     }
 
     private static LayerSpec? ParseLayer(AttributeData a, string attrName, Dictionary<string, int> counters, string previous)
@@ -317,12 +285,64 @@ internal static class Parser
                 break;
         }
 
-        return new LayerSpec(kind, name, inputs.ToEquatableArray(), units, kh, kw, sh, sw, pt, pl, pb, pr, padSame, dh, dw, groups, bias, activation, alpha, ceil, countIncludePad, eps)
+        return new LayerSpec
         {
+            Kind = kind,
             DisplayKind = display,
+            Name = name,
+            Inputs = inputs.ToEquatableArray(),
+            Units = units,
+            KernelH = kh,
+            KernelW = kw,
+            StrideH = sh,
+            StrideW = sw,
+            PadTop = pt,
+            PadLeft = pl,
+            PadBottom = pb,
+            PadRight = pr,
+            PadSame = padSame,
+            DilationH = dh,
+            DilationW = dw,
+            Groups = groups,
+            Bias = bias,
+            Activation = activation,
+            Alpha = alpha,
+            CeilMode = ceil,
+            CountIncludePad = countIncludePad,
+            Eps = eps,
         };
     }
 
-    public static DiagnosticInfo Diag(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args) =>
-        new(descriptor.Id, location, args.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty).ToEquatableArray());
+    /// <summary>
+    /// Where each argument of a layer attribute is: named arguments by name, then constructor arguments by their
+    /// parameter's name (a named argument wins over a constructor parameter of the same name).
+    /// </summary>
+    private static LayerSourceMap SourceMap(AttributeSyntax? syntax, IMethodSymbol? constructor)
+    {
+        var arguments = new List<KeyValuePair<string, LocationInfo?>>();
+        var args = syntax?.ArgumentList?.Arguments;
+        if (args is { } list)
+        {
+            foreach (var arg in list)
+            {
+                if (arg.NameEquals is { } ne)
+                {
+                    arguments.Add(new(ne.Name.Identifier.ValueText, LocationInfo.From(arg)));
+                }
+            }
+
+            if (constructor is not null)
+            {
+                for (int i = 0; i < constructor.Parameters.Length && i < list.Count; i++)
+                {
+                    if (list[i].NameEquals is null)
+                    {
+                        arguments.Add(new(constructor.Parameters[i].Name, LocationInfo.From(list[i])));
+                    }
+                }
+            }
+        }
+
+        return new LayerSourceMap(LocationInfo.From(syntax), arguments);
+    }
 }

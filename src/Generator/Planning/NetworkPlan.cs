@@ -1,4 +1,5 @@
 using CnnGen.Generator.Model;
+using CnnGen.Generator.Planning.Kernels;
 using CnnGen.Generator.Shapes;
 
 namespace CnnGen.Generator.Planning;
@@ -17,21 +18,42 @@ internal enum Layout
 }
 
 /// <summary>One tensor of the forward pass and where it lives in the workspace.</summary>
-internal sealed record TensorPlan(
-    int Id,
-    string Name,
-    Layout Layout,
-    int C,
-    int H,
-    int W,
-    int Cp,
-    int BorderTop,
-    int BorderLeft,
-    int BorderBottom,
-    int BorderRight,
-    int Offset,
-    bool External)
+internal sealed record TensorPlan
 {
+    /// <summary>Index in <see cref="NetworkPlan.Tensors"/>; 0 is the network input.</summary>
+    public required int Id { get; init; }
+
+    /// <summary>The producing layer's name (or <c>input</c>), for comments.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The C# name of the <c>ref float</c> that points at it in the forward pass.</summary>
+    public required string Variable { get; init; }
+
+    public required Layout Layout { get; init; }
+
+    public required int C { get; init; }
+
+    public required int H { get; init; }
+
+    public required int W { get; init; }
+
+    /// <summary>Floats per pixel: channels padded to the vector width (HWC and flat), or C (CHW).</summary>
+    public required int Cp { get; init; }
+
+    public int BorderTop { get; init; }
+
+    public int BorderLeft { get; init; }
+
+    public int BorderBottom { get; init; }
+
+    public int BorderRight { get; init; }
+
+    /// <summary>Offset in the workspace (floats).</summary>
+    public int Offset { get; init; }
+
+    /// <summary>The caller's memory (the network input), not the workspace.</summary>
+    public bool External { get; init; }
+
     /// <summary>Pixels per stored row, border included.</summary>
     public int RowPixels => W + BorderLeft + BorderRight;
 
@@ -57,6 +79,9 @@ internal sealed record TensorPlan(
         _ => C * Rows * RowPixels,
     };
 
+    /// <summary>Offset of element (0, 0, 0) from the tensor's start: where its interior begins.</summary>
+    public int Origin => Index(0, 0, 0);
+
     /// <summary>Offset of element (c, h, w) from the tensor's start (h, w without border).</summary>
     public int Index(int c, int h, int w) => Layout switch
     {
@@ -65,13 +90,19 @@ internal sealed record TensorPlan(
         _ => (c * Rows * RowPixels) + ((h + BorderTop) * RowPixels) + w + BorderLeft,
     };
 
+    /// <summary>
+    /// Offset of the top-left tap of output pixel (0, 0) of a window padded by <paramref name="padTop"/> and
+    /// <paramref name="padLeft"/>: it lies in the zero border, which is at least that wide.
+    /// </summary>
+    public long PaddedOrigin(int padTop, int padLeft) => Origin - ((long)padTop * RowStride) - ((long)padLeft * PixelStride);
+
     public string Describe()
     {
         string border = HasBorder ? $", zero border {BorderTop}/{BorderLeft}/{BorderBottom}/{BorderRight} (top/left/bottom/right)" : string.Empty;
         return Layout switch
         {
             Layout.Flat => Cp == C ? $"flat [{C}]" : $"flat [{C}] padded to {Cp}",
-            Layout.Hwc => $"HWC {H}x{W}, {Cp} floats per pixel ({C} channels){border}",
+            Layout.Hwc => $"HWC {H}x{W}, {Words.Count(Cp, "float")} per pixel ({Words.Count(C, "channel")}){border}",
             _ => $"CHW {C}x{H}x{W}{border}",
         };
     }
@@ -96,56 +127,194 @@ internal enum StepKind
 }
 
 /// <summary>
-/// One step of the forward pass: which layer (or -1), what it reads and writes, what is fused into it,
-/// and the register tile the kernel uses.
+/// One step of the forward pass: which layer (or -1), what it reads and writes, what was fused into it (what a
+/// backward pass has to undo), how the forward pass calls it, and its kernel's complete spec.
 /// </summary>
-/// <param name="FoldedBatchNorm">Index of a BatchNorm2D layer folded into this convolution's weights, or -1.</param>
-/// <param name="FusedAdd">Index of an Add layer done in this convolution's store (Inputs[1] is the residual), or -1.</param>
-/// <param name="FusedDepthwise">
-/// A 1x1 convolution running a depthwise layer row by row inside it: that layer's index, or -1. Inputs[0] is the
-/// one-row buffer between them, Inputs[1] the depthwise layer's input.
-/// </param>
-/// <param name="RowFused">A depthwise step run by the next step (only its tiles are emitted; Forward skips it).</param>
-/// <param name="DirectOutput">A convolution writing the network's output directly in NCHW order (Output names its shape only).</param>
-/// <param name="FusedPool">A 2x2 max pool computed in a pixel-vectorized convolution's registers: its layer index, or -1 (Output is then the pool's).</param>
-/// <param name="TilePixels">Output pixels per register tile (convolutions).</param>
-/// <param name="TileVectors">Output-channel vectors per register tile (convolutions, dense).</param>
-/// <param name="GroupTileVectors">Dense only: output vectors per register tile when a group of images is computed at once.</param>
-internal sealed record StepPlan(
-    StepKind Kind,
-    int Layer,
-    string Method,
-    EquatableArray<int> Inputs,
-    int Output,
-    Activation Activation,
-    float Alpha,
-    int FoldedBatchNorm,
-    int FusedAdd,
-    int FusedDepthwise,
-    bool RowFused,
-    bool DirectOutput,
-    int FusedPool,
-    int TilePixels,
-    int TileVectors,
-    int GroupTileVectors);
+internal sealed record StepPlan
+{
+    public required StepKind Kind { get; init; }
+
+    /// <summary>The layer the step computes, or -1 (packing the input).</summary>
+    public required int Layer { get; init; }
+
+    /// <summary>Tensors read (indices into <see cref="NetworkPlan.Tensors"/>).</summary>
+    public required EquatableArray<int> Inputs { get; init; }
+
+    /// <summary>Tensor written, or -1 for the network output (copying it).</summary>
+    public required int Output { get; init; }
+
+    /// <summary>The activation applied in the step's store.</summary>
+    public required ActivationSpec Activation { get; init; }
+
+    /// <summary>Index of a BatchNorm2D layer folded into this convolution's weights, or -1.</summary>
+    public int FoldedBatchNorm { get; init; } = -1;
+
+    /// <summary>Index of an Add layer done in this convolution's store (Inputs[1] is the residual), or -1.</summary>
+    public int FusedAdd { get; init; } = -1;
+
+    /// <summary>
+    /// A 1x1 convolution running a depthwise layer row by row inside it: that layer's index, or -1. Inputs[0] is the
+    /// one-row buffer between them, Inputs[1] the depthwise layer's input.
+    /// </summary>
+    public int FusedDepthwise { get; init; } = -1;
+
+    /// <summary>A depthwise step run by the next step (only its tiles are emitted; Forward skips it).</summary>
+    public bool RowFused { get; init; }
+
+    /// <summary>A convolution writing the network's output directly in NCHW order (Output names its shape only).</summary>
+    public bool DirectOutput { get; init; }
+
+    /// <summary>A 2x2 max pool computed in a pixel-vectorized convolution's registers: its layer index, or -1 (Output is then the pool's).</summary>
+    public int FusedPool { get; init; } = -1;
+
+    /// <summary>The kernel method Forward calls.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>What the step computes, one line (a comment in Forward, the kernel's summary).</summary>
+    public required string Title { get; init; }
+
+    /// <summary>The tensors Forward passes, in the kernel's order; -1 is the network output.</summary>
+    public required EquatableArray<int> Arguments { get; init; }
+
+    /// <summary>The weight fields Forward passes after the tensors.</summary>
+    public required EquatableArray<string> WeightFields { get; init; }
+
+    /// <summary>Forward clears the output's zero border before the step (workspace slots are reused).</summary>
+    public bool ClearsOutputBorder { get; init; }
+
+    /// <summary>The kernel returns false when its input holds NaN or infinity (packing the input checks it in the same pass).</summary>
+    public bool ChecksFinite { get; init; }
+
+    /// <summary>The kernel a batch group calls instead (all images at once), or null when it runs image by image.</summary>
+    public string? GroupMethod { get; init; }
+
+    /// <summary>Every number and choice the kernel's emitter needs.</summary>
+    public required KernelSpec Kernel { get; init; }
+}
+
+/// <summary>How a layer's weights are held at run time (fields of the network class).</summary>
+internal enum WeightKind
+{
+    /// <summary>A convolution (regular, pixel-vectorized or depthwise): weight and bias, with a folded batch norm if any.</summary>
+    Conv,
+
+    /// <summary>A dense layer: weight and bias.</summary>
+    Dense,
+
+    /// <summary>A stand-alone batch norm: scale and shift computed at load.</summary>
+    BatchNorm,
+}
+
+/// <summary>A layer whose weights the network loads; the same at every vector width.</summary>
+internal sealed record WeightedLayer
+{
+    public required int Layer { get; init; }
+
+    public required WeightKind Kind { get; init; }
+
+    /// <summary>The camelCase identifier its locals and fields are named after (<c>conv1</c>).</summary>
+    public required string Local { get; init; }
+
+    /// <summary>The two readonly fields the kernels read (<c>_conv1Weight</c>, <c>_conv1Bias</c>, or <c>_bnScale</c>, <c>_bnShift</c>).</summary>
+    public required EquatableArray<string> Fields { get; init; }
+
+    /// <summary>A BatchNorm2D layer folded into this convolution at load, or -1.</summary>
+    public int FoldedBatchNorm { get; init; } = -1;
+}
+
+/// <summary>The layout a width's kernels stream a layer's weights in, made once at load.</summary>
+internal enum PackKind
+{
+    /// <summary><c>Packing.Conv</c>: [tiles][taps][channels][tile filters].</summary>
+    Conv,
+
+    /// <summary><c>Packing.ConvTaps</c>: [channels][taps][filters], for pixel-vectorized convolutions.</summary>
+    ConvTaps,
+
+    /// <summary><c>Packing.Depthwise</c>: [taps][channels].</summary>
+    Depthwise,
+
+    /// <summary><c>Packing.Dense</c>: tiles of [features][tile outputs], features in the order the input is stored.</summary>
+    Dense,
+
+    /// <summary><c>Packing.BatchNorm</c>: per-channel scale and shift.</summary>
+    BatchNorm,
+}
+
+/// <summary>How one width repacks one weighted layer at load.</summary>
+internal sealed record WeightPack
+{
+    public required WeightedLayer Weights { get; init; }
+
+    public required PackKind Kind { get; init; }
+
+    /// <summary>Outputs padded to the vector width (the output tensor's <see cref="TensorPlan.Cp"/>).</summary>
+    public required int PaddedUnits { get; init; }
+
+    /// <summary>Floats per weight tile (convolution and dense), 0 otherwise.</summary>
+    public int TileFloats { get; init; }
+
+    /// <summary>Dense only: the input as stored (C, H, W), and whether its features are read in H, W, C order.</summary>
+    public TensorShape? DenseInput { get; init; }
+
+    public bool DenseHwc { get; init; }
+}
+
+/// <summary>
+/// What every vector width's plan shares, decided once before any width is planned: the class shell (fields,
+/// loading, Predict) is written from this, so it cannot depend on one width's choices.
+/// </summary>
+internal sealed record CommonPlan
+{
+    /// <summary>What the planner was allowed to do.</summary>
+    public required PlanOptions Options { get; init; }
+
+    /// <summary>A unique PascalCase identifier per layer, for kernel methods and weight fields.</summary>
+    public required EquatableArray<string> LayerIdentifiers { get; init; }
+
+    /// <summary>The layers whose weights are loaded, in step order.</summary>
+    public required EquatableArray<WeightedLayer> Weights { get; init; }
+
+    /// <summary>The forward pass starts by packing the input, which checks it for NaN and infinity in the same pass.</summary>
+    public required bool PacksInput { get; init; }
+
+    /// <summary>Batches run a group of images at a time (dense layers do most of the work).</summary>
+    public required bool GroupsBatches { get; init; }
+}
 
 /// <summary>A complete plan for one vector width.</summary>
-/// <param name="Width">Floats per vector: 4 (Vector128), 8 (Vector256) or 16 (Vector512).</param>
-/// <param name="WorkspaceFloats">Workspace of one image.</param>
-/// <param name="BatchGroup">
-/// Images a batch computes together (1: one at a time). Dense-dominated networks run each step for a group of
-/// images, so a dense layer's weights stream once for the whole group (a small GEMM instead of GEMVs).
-/// </param>
-internal sealed record NetworkPlan(
-    ShapedNetwork Net,
-    int Width,
-    EquatableArray<TensorPlan> Tensors,
-    EquatableArray<StepPlan> Steps,
-    int WorkspaceFloats,
-    int BatchGroup)
+internal sealed record NetworkPlan
 {
-    public string VectorType => "Vector" + (Width * 32).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public required ShapedNetwork Net { get; init; }
 
-    /// <summary>Registers the plan assumes: 16 for Vector256 (a real AVX2 machine), 32 for AVX-512 and ARM64 NEON.</summary>
-    public int Registers => Planner.Registers(Width);
+    /// <summary>The target's facts the plan was made with.</summary>
+    public required MachineModel Machine { get; init; }
+
+    /// <summary>The nested class holding this width's kernels (<c>Kernels256</c>).</summary>
+    public required string KernelClass { get; init; }
+
+    public required EquatableArray<TensorPlan> Tensors { get; init; }
+
+    public required EquatableArray<StepPlan> Steps { get; init; }
+
+    /// <summary>The tensors the forward pass declares a <c>ref float</c> for (every workspace tensor a step uses).</summary>
+    public required EquatableArray<int> Locals { get; init; }
+
+    /// <summary>How each weighted layer is repacked for this width at load, in <see cref="CommonPlan.Weights"/> order.</summary>
+    public required EquatableArray<WeightPack> Packs { get; init; }
+
+    /// <summary>Workspace of one image (floats).</summary>
+    public required int WorkspaceFloats { get; init; }
+
+    /// <summary>
+    /// Images a batch computes together (1: one at a time). Dense-dominated networks run each step for a group of
+    /// images, so a dense layer's weights stream once for the whole group (a small GEMM instead of GEMVs).
+    /// </summary>
+    public required int BatchGroup { get; init; }
+
+    /// <summary>Floats per vector.</summary>
+    public int Width => Machine.Width;
+
+    /// <summary>The vector type's name: <c>Vector256</c>.</summary>
+    public string VectorType => Machine.VectorType;
 }

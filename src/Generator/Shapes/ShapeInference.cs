@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using CnnGen.Generator.Diagnostics;
 using CnnGen.Generator.Model;
-using CnnGen.Generator.Parsing;
+using Microsoft.CodeAnalysis;
 
 namespace CnnGen.Generator.Shapes;
 
@@ -17,16 +17,15 @@ internal static class ShapeInference
     /// <summary>Largest tensor the generator accepts (floats), so every offset fits an int with room to spare.</summary>
     public const long MaxTensorFloats = 1L << 28;
 
-    public static ShapedNetwork? Infer(ParseResult parsed)
+    /// <summary>Shapes every layer of <paramref name="spec"/>; problems go to <paramref name="diags"/>, located through <paramref name="sources"/>.</summary>
+    public static ShapedNetwork? Infer(NetworkSpec spec, NetworkSourceMap sources, DiagnosticBag diags)
     {
-        var spec = parsed.Spec!;
-        var diags = parsed.Diagnostics;
         // The parser's errors (not partial, generic, no input, ...) also stop generation.
-        int parseErrors = diags.Count(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
-        var errors = new List<DiagnosticInfo>();
-        void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? loc, params object[] args) => errors.Add(Parser.Diag(d, loc, args));
+        int parseErrors = diags.ErrorCount;
+        var errors = new DiagnosticBag();
+        void Report(DiagnosticDescriptor d, LocationInfo? loc, params object[] args) => errors.Add(d, loc, args);
 
-        if (spec.Layers.Count == 0 || parsed.InputLocation is null)
+        if (spec.Layers.Count == 0 || sources.Input is null)
         {
             return null;
         }
@@ -36,13 +35,13 @@ internal static class ShapeInference
         {
             if (value < 1)
             {
-                Report(DiagnosticDescriptors.NonPositive, parsed.InputLocation, "Input", "input", what, 1, value);
+                Report(DiagnosticDescriptors.NonPositive, sources.Input, "Input", "input", what, 1, value);
             }
         }
 
         if (errors.Count == 0 && inputShape.Size > MaxTensorFloats)
         {
-            Report(DiagnosticDescriptors.TooLarge, parsed.InputLocation, spec.ClassName, $"the input {inputShape} has more than {MaxTensorFloats} values");
+            Report(DiagnosticDescriptors.TooLarge, sources.Input, spec.ClassName, $"the input {inputShape} has more than {MaxTensorFloats} values");
         }
 
         if (errors.Count > 0)
@@ -57,7 +56,7 @@ internal static class ShapeInference
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            var src = parsed.Sources[i];
+            var src = sources.Layers[i];
             if (byName.ContainsKey(layer.Name))
             {
                 Report(DiagnosticDescriptors.DuplicateName, src.Argument("Name"), layer.Name);
@@ -110,7 +109,7 @@ internal static class ShapeInference
             }
 
             shapes.Add(outShape);
-            layers.Add(new ShapedLayer(layer, inputIds.ToEquatableArray(), inputShapes[0], outShape, prms, macs));
+            layers.Add(new ShapedLayer { Spec = layer, Inputs = inputIds.ToEquatableArray(), In = inputShapes[0], Out = outShape, Params = prms, Macs = macs });
         }
 
         int output = layers.Count - 1;
@@ -122,7 +121,7 @@ internal static class ShapeInference
             }
             else
             {
-                Report(DiagnosticDescriptors.UnknownOutput, parsed.NetworkAttributeLocation, spec.ClassName, outName);
+                Report(DiagnosticDescriptors.UnknownOutput, sources.NetworkAttribute, spec.ClassName, outName);
             }
         }
 
@@ -144,12 +143,12 @@ internal static class ShapeInference
             var l = layers[i].Spec;
             if (l.Activation == Activation.Softmax && i != output)
             {
-                Report(DiagnosticDescriptors.SoftmaxNotLast, parsed.Sources[i].Argument(l.Kind == LayerKind.Activation ? "Name" : "Activation"), l.DisplayKind, l.Name);
+                Report(DiagnosticDescriptors.SoftmaxNotLast, sources.Layers[i].Argument(l.Kind == LayerKind.Activation ? "Name" : "Activation"), l.DisplayKind, l.Name);
             }
 
             if (!used[i] && i != output)
             {
-                diags.Add(Parser.Diag(DiagnosticDescriptors.UnusedLayer, parsed.Sources[i].Attribute, l.Name));
+                diags.Add(DiagnosticDescriptors.UnusedLayer, sources.Layers[i].Attribute, l.Name);
             }
         }
 
@@ -159,14 +158,14 @@ internal static class ShapeInference
             return null;
         }
 
-        return new ShapedNetwork(spec, inputShape, layers.ToEquatableArray(), output);
+        return new ShapedNetwork { Spec = spec, Input = inputShape, Layers = layers.ToEquatableArray(), OutputLayer = output };
     }
 
     private static (TensorShape Out, long Params, long Macs, LayerSpec Layer)? InferLayer(
-        LayerSpec l, LayerSource src, List<TensorShape> ins, Action<Microsoft.CodeAnalysis.DiagnosticDescriptor, LocationInfo?, object[]> report)
+        LayerSpec l, LayerSourceMap src, List<TensorShape> ins, Action<DiagnosticDescriptor, LocationInfo?, object[]> report)
     {
         bool failed = false;
-        void Fail(Microsoft.CodeAnalysis.DiagnosticDescriptor d, LocationInfo? loc, params object[] args)
+        void Fail(DiagnosticDescriptor d, LocationInfo? loc, params object[] args)
         {
             report(d, loc, args);
             failed = true;
@@ -374,7 +373,7 @@ internal static class ShapeInference
         return null;
     }
 
-    private static void WindowError(LayerSpec l, LayerSource src, TensorShape x, Action<Microsoft.CodeAnalysis.DiagnosticDescriptor, LocationInfo?, object[]> fail, bool isPool)
+    private static void WindowError(LayerSpec l, LayerSourceMap src, TensorShape x, Action<DiagnosticDescriptor, LocationInfo?, object[]> fail, bool isPool)
     {
         int eh = (l.DilationH * (l.KernelH - 1)) + 1, ew = (l.DilationW * (l.KernelW - 1)) + 1;
         int ph = isPool ? 2 * l.PadTop : l.PadTop + l.PadBottom, pw = isPool ? 2 * l.PadLeft : l.PadLeft + l.PadRight;

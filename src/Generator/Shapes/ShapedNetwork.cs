@@ -22,17 +22,42 @@ internal sealed record TensorShape(int C, int H, int W, bool Flat)
 }
 
 /// <summary>A layer with its resolved inputs and shapes.</summary>
-/// <param name="Spec">The declared layer (padding resolved for <c>PaddingMode.Same</c>).</param>
-/// <param name="Inputs">Indices of the layers read, -1 for the network input.</param>
-/// <param name="In">Shape of the first input.</param>
-/// <param name="Out">Output shape.</param>
-/// <param name="Params">Trainable parameters (PyTorch's count).</param>
-/// <param name="Macs">Multiply-accumulates of a convolution or dense layer.</param>
-internal sealed record ShapedLayer(LayerSpec Spec, EquatableArray<int> Inputs, TensorShape In, TensorShape Out, long Params, long Macs);
+internal sealed record ShapedLayer
+{
+    /// <summary>The declared layer (padding resolved for <c>PaddingMode.Same</c>).</summary>
+    public required LayerSpec Spec { get; init; }
+
+    /// <summary>Indices of the layers read, -1 for the network input.</summary>
+    public required EquatableArray<int> Inputs { get; init; }
+
+    /// <summary>Shape of the first input.</summary>
+    public required TensorShape In { get; init; }
+
+    /// <summary>Output shape.</summary>
+    public required TensorShape Out { get; init; }
+
+    /// <summary>Trainable parameters (PyTorch's count).</summary>
+    public required long Params { get; init; }
+
+    /// <summary>Multiply-accumulates of a convolution or dense layer.</summary>
+    public required long Macs { get; init; }
+}
 
 /// <summary>The network after shape inference: every layer's shapes are known and valid.</summary>
-internal sealed record ShapedNetwork(NetworkSpec Spec, TensorShape Input, EquatableArray<ShapedLayer> Layers, int OutputLayer)
+internal sealed record ShapedNetwork
 {
+    /// <summary>The declaration.</summary>
+    public required NetworkSpec Spec { get; init; }
+
+    /// <summary>The input shape (C, H, W).</summary>
+    public required TensorShape Input { get; init; }
+
+    /// <summary>Every layer, in declaration order.</summary>
+    public required EquatableArray<ShapedLayer> Layers { get; init; }
+
+    /// <summary>The index of the layer whose output is the network's output.</summary>
+    public required int OutputLayer { get; init; }
+
     public long Params
     {
         get

@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Reflection;
 using CnnGen.Generator;
+using CnnGen.Generator.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -63,6 +64,30 @@ public static class GeneratorHarness
         if (!emit.Success)
         {
             Assert.Fail("emit failed:\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
+        }
+
+        return Assembly.Load(stream.ToArray());
+    }
+
+    /// <summary>The models the generator's pipeline built for the networks declared in <paramref name="sources"/>, in declaration order.</summary>
+    internal static IReadOnlyList<NetworkModel> Models(params string[] sources)
+    {
+        var (driver, input) = Driver(sources);
+        var run = driver.RunGenerators(input).GetRunResult();
+        return run.Results[0].TrackedSteps[CnnGenerator.StepNames.Model].SelectMany(s => s.Outputs).Select(o => (NetworkModel?)o.Value).OfType<NetworkModel>().ToList();
+    }
+
+    /// <summary>Compiles sources as they are, without running the generator (generated files passed in), and loads the assembly.</summary>
+    public static Assembly CompileWithoutGenerator(IEnumerable<string> sources)
+    {
+        var trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs"));
+        var compilation = CSharpCompilation.Create("UserAssembly", trees, References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, optimizationLevel: OptimizationLevel.Release));
+        using var stream = new MemoryStream();
+        var emit = compilation.Emit(stream);
+        if (!emit.Success)
+        {
+            Assert.Fail("compilation failed:\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
         }
 
         return Assembly.Load(stream.ToArray());

@@ -131,7 +131,7 @@ public sealed class PublicApiTests
                 continue;
             }
 
-            bool init = set?.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(IsExternalInit)) == true;
+            bool init = set?.ReturnParameter.GetRequiredCustomModifiers().Any(m => m.FullName == "System.Runtime.CompilerServices.IsExternalInit") == true;
             string accessors = (Visible(get) ? "get; " : string.Empty) + (Visible(set) ? (init ? "init; " : "set; ") : string.Empty);
             string indexer = p.GetIndexParameters().Length > 0 ? $"this[{Parameters(p.GetIndexParameters())}]" : p.Name;
             yield return (p.Name, $"{((get ?? set)!.IsStatic ? "static " : string.Empty)}{Name(p.PropertyType)}{Q(Nullability.Create(p))} {indexer} {{ {accessors}}}");

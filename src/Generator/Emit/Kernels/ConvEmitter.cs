@@ -1,0 +1,209 @@
+using System.Linq;
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit.Kernels;
+
+/// <summary>
+/// Writes a convolution vectorized over output channels (<see cref="ConvKernel"/>): a driver looping over output rows
+/// and calling one method per register-tile shape. Each tile holds pixels x filter vectors accumulators; per tap and
+/// input channel it loads the filter vectors once and broadcasts each pixel's input.
+/// </summary>
+internal static class ConvEmitter
+{
+    public static void Emit(KernelWriter kw, ConvKernel k)
+    {
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        var tiles = k.Tiles;
+        string groups = k.Groups > 1 ? $", {I(k.Groups)} groups (block-diagonal weights)" : string.Empty;
+        kw.Doc(k.Title,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border{groups}.",
+            $"Weights: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(x.C, "channel")}][{Count(k.TileFloats, "filter")}], bias [{I(y.Cp)}].",
+            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+        if (k.RowSource is { } depthwise)
+        {
+            DepthwiseEmitter.EmitRowPair(kw, depthwise, k);
+        }
+        else
+        {
+            var w = kw.W;
+            string residual = k.Residual is not null ? "ref float r, " : string.Empty;
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
+            {
+                kw.ArrayRef("w", "weight");
+                kw.ArrayRef("b", "bias");
+                DeclareStage(kw, k);
+                using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+                {
+                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
+                    OutputRow(kw, k);
+                    kw.TileCalls(tiles, k.Residual, k.DirectOutput);
+                }
+            }
+        }
+
+        Tile(kw, k, tiles.Pixels);
+        if (tiles.Last > 0)
+        {
+            Tile(kw, k, tiles.Last);
+        }
+    }
+
+    /// <summary>A convolution writing the NCHW output stages each tile's accumulators, pixel-major, then transposes them out.</summary>
+    internal static void DeclareStage(KernelWriter kw, ConvKernel k)
+    {
+        if (k.DirectOutput)
+        {
+            kw.W.Line($"{Code.Span}<float> stage = stackalloc float[{I(k.StageFloats)}]; // one tile, pixels x filters");
+            kw.W.Line($"ref float st = ref {Code.MemoryMarshal}.GetReference(stage);");
+        }
+    }
+
+    /// <summary>The output row <c>yr</c> of row <c>oh</c>: in the stored layout, or in the first NCHW plane.</summary>
+    internal static void OutputRow(KernelWriter kw, ConvKernel k)
+    {
+        var y = k.Y;
+        kw.W.Line(k.DirectOutput
+            ? $"ref float yr = ref {Code.Unsafe}.Add(ref y, oh * {I(y.W)}); // row oh of the first NCHW output plane"
+            : $"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+    }
+
+    private static void Tile(KernelWriter kw, ConvKernel k, int tp)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        int tb = k.TileVectors, v = kw.V, c = x.C, ocp = y.Cp, tbv = k.TileFloats;
+        bool res = k.Residual is not null;
+        bool direct = k.DirectOutput;
+
+        w.Line();
+        w.Line($"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, all {Count(k.Filters, "filter")}, {Count(tb, "vector")} at a time.</summary>");
+        using (kw.Method(tp == k.Tiles.Pixels ? k.Tiles.Method : k.Tiles.LastMethod!, $"ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y"))
+        {
+            kw.ActConstants(k.Activation);
+            using (k.TileGroups > 1 ? w.Block($"for (int t = 0; t < {I(k.TileGroups)}; t++)") : w.Block())
+            {
+                if (k.TileGroups > 1)
+                {
+                    w.Line($"ref float wt = ref {Code.Unsafe}.Add(ref w, t * {I((long)win.Taps * c * tbv)});");
+                    w.Line($"ref float bt = ref {Code.Unsafe}.Add(ref b, t * {I(tbv)});");
+                    w.Line($"ref float yt = ref {Code.Unsafe}.Add(ref y, t * {I(tbv)});");
+                    if (res)
+                    {
+                        w.Line($"ref float rt = ref {Code.Unsafe}.Add(ref r, t * {I(tbv)});");
+                    }
+                }
+                else
+                {
+                    w.Line("ref float wt = ref w;");
+                    w.Line("ref float bt = ref b;");
+                    w.Line("ref float yt = ref y;");
+                    if (res)
+                    {
+                        w.Line("ref float rt = ref r;");
+                    }
+                }
+
+                kw.Biases(tb, j => kw.Load("bt", Off(j * v)));
+                kw.Accumulators(Enumerable.Range(0, tp).Select(p => $"a{I(p)}_"), tb, j => $"bias{I(j)}");
+                Taps(kw, k, tp);
+                Store(kw, k, tp);
+            }
+        }
+    }
+
+    /// <summary>Every tap: unrolled, or a loop over kernel rows with the columns unrolled; each a loop over input channels.</summary>
+    private static void Taps(KernelWriter kw, ConvKernel k, int tp)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
+        long pixel = k.XPixelStep;
+        bool loopRows = !k.UnrollTaps;
+        using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+        {
+            if (loopRows)
+            {
+                w.Line($"ref float xk = ref {Code.Unsafe}.Add(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
+                w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
+            }
+
+            for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+            {
+                for (int kc = 0; kc < win.KernelW; kc++)
+                {
+                    long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                    long wOff = (long)((kh * win.KernelW) + kc) * c * tbv;
+                    string xb = loopRows ? "xk" : "x", wb = loopRows ? "wk" : "wt";
+                    string tap = loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
+                    w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
+                    using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
+                    {
+                        w.Line($"ref float xi = ref {Code.Unsafe}.Add(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
+                        w.Line($"ref float wi = ref {Code.Unsafe}.Add(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
+                        for (int j = 0; j < tb; j++)
+                        {
+                            w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
+                        }
+
+                        for (int p = 0; p < tp; p++)
+                        {
+                            string xv = p == 0 ? "xi" : $"{Code.Unsafe}.Add(ref xi, {I(p * pixel)})";
+                            w.Line($"var x{I(p)} = {kw.Vs}.Create({xv});");
+                            for (int j = 0; j < tb; j++)
+                            {
+                                w.Line($"a{I(p)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The residual, the activation and the store: into the output, or into the stage then transposed to NCHW.</summary>
+    private static void Store(KernelWriter kw, ConvKernel k, int tp)
+    {
+        var w = kw.W;
+        var y = k.Y;
+        int tb = k.TileVectors, v = kw.V, ocp = y.Cp, tbv = k.TileFloats;
+        if (k.Residual is { } residual)
+        {
+            w.Line($"// {Xml(k.ResidualLayer!)}: add the residual '{residual.Name}' before the activation");
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            for (int j = 0; j < tb; j++)
+            {
+                string acc = $"a{I(p)}_{I(j)}";
+                if (k.Residual is not null)
+                {
+                    w.Line($"{acc} += {kw.Load("rt", Off(((long)p * ocp) + (j * v)))};");
+                }
+
+                w.Line(k.DirectOutput
+                    ? kw.Store(kw.Act(k.Activation, acc), $"ref stage, {I(((long)p * tbv) + (j * v))}")
+                    : kw.Store(kw.Act(k.Activation, acc), $"ref yt, {I(((long)p * ocp) + (j * v))}"));
+            }
+        }
+
+        if (k.DirectOutput)
+        {
+            // Pixels x filters -> one run of pixels in each filter's NCHW plane.
+            long plane = (long)y.H * y.W;
+            bool tiled = k.TileGroups > 1;
+            string cols = tiled ? $"{Code.Math}.Min({I(tbv)}, {I(k.Filters)} - (t * {I(tbv)}))" : I(System.Math.Min(tbv, k.Filters));
+            string dst = tiled ? $"ref {Code.Unsafe}.Add(ref y, t * {I(tbv * plane)})" : "ref y";
+            w.Line($"{Code.Transpose}.Run(ref stage, {I(tp)}, {cols}, {I(tbv)}, {dst}, {I(plane)});");
+        }
+    }
+}

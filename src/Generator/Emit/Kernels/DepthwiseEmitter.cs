@@ -1,0 +1,130 @@
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit.Kernels;
+
+/// <summary>
+/// Writes a depthwise convolution (<see cref="DepthwiseKernel"/>): vectors over channels, a tile of pixels along the
+/// row, one input load per pixel and tap. Also writes the driver of a depthwise + pointwise pair, which runs the
+/// depthwise tiles row by row into a one-row buffer that the pointwise tiles read at once.
+/// </summary>
+internal static class DepthwiseEmitter
+{
+    public static void Emit(KernelWriter kw, DepthwiseKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        var tiles = k.Tiles;
+        kw.Doc(k.Title,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over channels.",
+            $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+        if (k.RowFused)
+        {
+            w.Line($"// {Xml(k.LayerName)} runs row by row inside the next layer's kernel; only its tiles are here.");
+        }
+        else
+        {
+            string residual = k.Residual is not null ? "ref float r, " : string.Empty;
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
+            {
+                kw.ArrayRef("w", "weight");
+                kw.ArrayRef("b", "bias");
+                using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+                {
+                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
+                    w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+                    kw.TileCalls(tiles, k.Residual, stage: false);
+                }
+            }
+        }
+
+        Tile(kw, k, tiles.Pixels, tiles.Method);
+        if (tiles.LastMethod is not null)
+        {
+            Tile(kw, k, tiles.Last, tiles.LastMethod);
+        }
+    }
+
+    /// <summary>The driver of a depthwise + pointwise pair: per output row, the depthwise tiles fill the row buffer, then the pointwise tiles read it.</summary>
+    public static void EmitRowPair(KernelWriter kw, DepthwiseKernel d, ConvKernel p)
+    {
+        var w = kw.W;
+        using (kw.Method(p.Method, "ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias"))
+        {
+            kw.ArrayRef("dw", "depthwiseWeight");
+            kw.ArrayRef("db", "depthwiseBias");
+            kw.ArrayRef("w", "weight");
+            kw.ArrayRef("b", "bias");
+            ConvEmitter.DeclareStage(kw, p);
+            using (w.Block($"for (int oh = 0; oh < {I(p.Y.H)}; oh++)"))
+            {
+                w.Line($"// {Xml(d.LayerName)}: output row oh into the row buffer");
+                using (w.Block())
+                {
+                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", d.XRowStep, d.XOrigin)});");
+                    w.Line("ref float yr = ref row;");
+                    kw.TileCalls(d.Tiles, residual: null, stage: false, "dw", "db");
+                }
+
+                w.Line();
+                w.Line($"// {Xml(p.LayerName)}: the row buffer into output row oh");
+                using (w.Block())
+                {
+                    w.Line("ref float xr = ref row;");
+                    ConvEmitter.OutputRow(kw, p);
+                    kw.TileCalls(p.Tiles, p.Residual, p.DirectOutput);
+                }
+            }
+        }
+    }
+
+    private static void Tile(KernelWriter kw, DepthwiseKernel k, int tp, string method)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        int cp = k.Y.Cp;
+        long pixel = k.XPixelStep;
+        bool res = k.Residual is not null;
+        w.Line();
+        w.Line($"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, one vector of channels at a time.</summary>");
+        using (kw.Method(method, $"ref float x, {(res ? "ref float r, " : string.Empty)}ref float w, ref float b, ref float y"))
+        {
+            kw.ActConstants(k.Activation);
+            using (w.Block($"for (int c = 0; c < {I(cp)}; c += {I(kw.V)})"))
+            {
+                w.Line($"var bias = {kw.Vs}.LoadUnsafe(ref b, (nuint)c);");
+                kw.Accumulators(new[] { "a" }, tp, _ => "bias");
+                for (int kh = 0; kh < win.KernelH; kh++)
+                {
+                    for (int kc = 0; kc < win.KernelW; kc++)
+                    {
+                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                        int tap = (kh * win.KernelW) + kc;
+                        w.Line($"var w{I(tap)} = {kw.Vs}.LoadUnsafe(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kc)})");
+                        for (int p = 0; p < tp; p++)
+                        {
+                            w.Line($"a{I(p)} = {kw.Vs}.FusedMultiplyAdd({kw.Vs}.LoadUnsafe(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
+                        }
+                    }
+                }
+
+                for (int p = 0; p < tp; p++)
+                {
+                    if (res)
+                    {
+                        w.Line($"a{I(p)} += {kw.Vs}.LoadUnsafe(ref r, {Off("c", (long)p * cp)});");
+                    }
+
+                    w.Line(kw.Store(kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Planning;
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+
+namespace CnnGen.Generator.Emit.Kernels;
+
+/// <summary>Writes the element-wise kernels: activation, batch norm, add, concat and softmax.</summary>
+internal static class ElementwiseEmitter
+{
+    /// <summary>A loop over every stored vector of the tensors' interiors, row by row; <paramref name="body"/> gets each input's load.</summary>
+    private static void ForEachVector(KernelWriter kw, IReadOnlyList<TensorPlan> ins, TensorPlan y, Action<IReadOnlyList<string>> body)
+    {
+        var w = kw.W;
+        string Name(int n) => ins.Count == 1 ? "x" : "x" + I(n);
+        if (y.Layout == Layout.Flat)
+        {
+            using (w.Block($"for (int i = 0; i < {I(y.Cp)}; i += {I(kw.V)})"))
+            {
+                body(ins.Select((_, n) => $"{kw.Vs}.LoadUnsafe(ref {Name(n)}, (nuint)i)").ToList());
+            }
+
+            return;
+        }
+
+        using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+        {
+            for (int n = 0; n < ins.Count; n++)
+            {
+                w.Line($"ref float {Name(n)}r = ref {Code.Unsafe}.Add(ref {Name(n)}, {Lin("h", ins[n].RowStride, ins[n].Origin)});");
+            }
+
+            w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)});");
+            using (w.Block($"for (int i = 0; i < {I((long)y.W * y.Cp)}; i += {I(kw.V)})"))
+            {
+                body(ins.Select((_, n) => $"{kw.Vs}.LoadUnsafe(ref {Name(n)}r, (nuint)i)").ToList());
+            }
+        }
+    }
+
+    private static string StoreTarget(TensorPlan y) => y.Layout == Layout.Flat ? "ref y, (nuint)i" : "ref yr, (nuint)i";
+
+    public static void Emit(KernelWriter kw, ActivationKernel k)
+    {
+        kw.Doc(k.Title, $"Input: {k.X.Describe()}.", $"Output: {k.Y.Describe()}.");
+        using (kw.Method(k.Method, Parameters(1)))
+        {
+            kw.ActConstants(k.Activation);
+            ForEachVector(kw, new[] { k.X }, k.Y, v => kw.W.Line(kw.Store(kw.Act(k.Activation, v[0]), StoreTarget(k.Y))));
+        }
+    }
+
+    public static void Emit(KernelWriter kw, BatchNormKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var y = k.Y;
+        string vs = kw.Vs;
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.",
+            $"Eval-mode batch norm (eps {SourceWriter.Float(k.Eps)}) as y = x * scale + shift per channel, computed at load.");
+        using (kw.Method(k.Method, Parameters(1, "scale", "shift")))
+        {
+            kw.ActConstants(k.Activation);
+            kw.ArrayRef("sc", "scale");
+            kw.ArrayRef("sh", "shift");
+            using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+            {
+                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)});");
+                using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
+                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                {
+                    w.Line($"var v = {vs}.FusedMultiplyAdd({vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)), {vs}.LoadUnsafe(ref sc, (nuint)c), {vs}.LoadUnsafe(ref sh, (nuint)c));");
+                    w.Line(kw.Store(kw.Act(k.Activation, "v"), $"ref yr, (nuint)((w * {I(y.Cp)}) + c)"));
+                }
+            }
+        }
+    }
+
+    public static void Emit(KernelWriter kw, AddKernel k)
+    {
+        kw.Doc(k.Title, k.Inputs.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {k.Y.Describe()}." }).ToArray());
+        using (kw.Method(k.Method, Parameters(k.Inputs.Count)))
+        {
+            kw.ActConstants(k.Activation);
+            ForEachVector(kw, k.Inputs, k.Y, v =>
+            {
+                kw.W.Line($"var sum = {string.Join(" + ", v)};");
+                kw.W.Line(kw.Store(kw.Act(k.Activation, "sum"), StoreTarget(k.Y)));
+            });
+        }
+    }
+
+    public static void Emit(KernelWriter kw, ConcatKernel k)
+    {
+        var w = kw.W;
+        var y = k.Y;
+        kw.Doc(k.Title, k.Inputs.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {y.Describe()}: channels of each input in order." }).ToArray());
+        using (kw.Method(k.Method, Parameters(k.Inputs.Count)))
+        using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+        using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
+        {
+            w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
+            for (int n = 0; n < k.Inputs.Count; n++)
+            {
+                var t = k.Inputs[n];
+                w.Line($"{Code.Buffers}.Copy(ref {Code.Unsafe}.Add(ref x{I(n)}, {I(t.Origin)} + (h * {I(t.RowStride)}) + (w * {I(t.Cp)})), ref {Code.Unsafe}.Add(ref yp, {I(k.ChannelOffsets[n])}), {I(t.C)});");
+            }
+        }
+    }
+
+    public static void Emit(KernelWriter kw, SoftmaxKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var y = k.Y;
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.", "Max-subtracted, so large logits do not overflow.");
+        using (kw.Method(k.Method, Parameters(1)))
+        {
+            if (y.Layout == Layout.Flat)
+            {
+                w.Line($"{Code.Buffers}.Softmax(ref x, ref y, {I(y.C)});");
+            }
+            else
+            {
+                using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+                using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
+                {
+                    w.Line($"{Code.Buffers}.Softmax(ref {Code.Unsafe}.Add(ref x, {I(x.Origin)} + (h * {I(x.RowStride)}) + (w * {I(x.PixelStride)})), ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.PixelStride)})), {I(y.C)});");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit.Kernels;
+
+/// <summary>
+/// Writes max and average pools (<see cref="PoolKernel"/>, <see cref="GlobalPoolKernel"/>), vectors over channels:
+/// an exact pool unrolls its window; a pool whose windows cross an edge clips them at run time as PyTorch does
+/// (-infinity for max, PyTorch's divisor rules for average).
+/// </summary>
+internal static class PoolEmitter
+{
+    public static void Emit(KernelWriter kw, PoolKernel k)
+    {
+        var win = k.Window;
+        string rule = k.Max ? "max (padding counts as -infinity)" : k.CountIncludePad ? "mean (padding counts in the divisor)" : "mean over in-bounds cells";
+        kw.Doc(k.Title,
+            $"Input: {k.X.Describe()}.",
+            $"Output: {k.Y.Describe()}.",
+            $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}" + (k.CeilMode ? ", ceil mode" : string.Empty) + $": {rule}.",
+            k.Exact ? "Every window lies inside the input: the window is unrolled." : "Windows at the edges are clipped at run time, as PyTorch does.");
+        using (kw.Method(k.Method, Parameters(1)))
+        {
+            if (k.Exact)
+            {
+                Exact(kw, k);
+            }
+            else
+            {
+                Clipped(kw, k);
+            }
+        }
+    }
+
+    private static string Combine(KernelWriter kw, PoolKernel k) => k.Max ? $"{kw.Vs}.MaxNative" : $"{kw.Vs}.Add";
+
+    private static void Exact(KernelWriter kw, PoolKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        if (!k.Max)
+        {
+            w.Line($"var scale = {kw.Vs}.Create({SourceWriter.Float(k.ExactScale)});");
+        }
+
+        using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+        {
+            w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, x.Origin)});");
+            w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+            using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
+            {
+                w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref xr, ow * {I(k.XPixelStep)});");
+                w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref yr, ow * {I(y.Cp)});");
+                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                {
+                    for (int kh = 0; kh < win.KernelH; kh++)
+                    {
+                        for (int kc = 0; kc < win.KernelW; kc++)
+                        {
+                            long off = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                            string load = $"{kw.Vs}.LoadUnsafe(ref xp, {Off("c", off)})";
+                            w.Line((kh | kc) == 0 ? $"var m = {load}; // tap (0, 0)" : $"m = {Combine(kw, k)}(m, {load}); // tap ({I(kh)}, {I(kc)})");
+                        }
+                    }
+
+                    w.Line(kw.Store(k.Max ? "m" : "m * scale", "ref yp, (nuint)c"));
+                }
+            }
+        }
+    }
+
+    private static void Clipped(KernelWriter kw, PoolKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+        {
+            w.Line($"int h0 = oh * {I(win.StrideH)} - {I(win.PadTop)};");
+            using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
+            {
+                w.Line($"int w0 = ow * {I(win.StrideW)} - {I(win.PadLeft)};");
+                if (!k.Max)
+                {
+                    w.Line($"int hEnd = {Code.Math}.Min(h0 + {I(win.KernelH)}, {I(k.PaddedHeight)}), wEnd = {Code.Math}.Min(w0 + {I(win.KernelW)}, {I(k.PaddedWidth)});");
+                    w.Line(k.CountIncludePad
+                        ? "int divisor = (hEnd - h0) * (wEnd - w0); // padding counts, the ceil-mode overhang does not"
+                        : $"int divisor = ({Code.Math}.Min(hEnd, {I(x.H)}) - {Code.Math}.Max(h0, 0)) * ({Code.Math}.Min(wEnd, {I(x.W)}) - {Code.Math}.Max(w0, 0)); // in-bounds cells");
+                    w.Line($"var scale = {kw.Vs}.Create(1f / divisor);");
+                }
+
+                w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)}));");
+                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                {
+                    w.Line(k.Max ? $"var m = {kw.Vs}.Create(float.NegativeInfinity);" : $"var m = {kw.Vt}.Zero;");
+                    using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+                    {
+                        w.Line($"int ih = h0 + (kh * {I(win.DilationH)});");
+                        using (w.Block($"if ((uint)ih >= {I(x.H)}u)"))
+                        {
+                            w.Line("continue;");
+                        }
+
+                        w.Line();
+                        using (w.Block($"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
+                        {
+                            w.Line($"int iw = w0 + (kw * {I(win.DilationW)});");
+                            using (w.Block($"if ((uint)iw < {I(x.W)}u)"))
+                            {
+                                w.Line($"m = {Combine(kw, k)}(m, {kw.Vs}.LoadUnsafe(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)));");
+                            }
+                        }
+                    }
+
+                    w.Line();
+                    w.Line(kw.Store(k.Max ? "m" : "m * scale", "ref yp, (nuint)c"));
+                }
+            }
+        }
+    }
+
+    public static void Emit(KernelWriter kw, GlobalPoolKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {k.Y.Describe()}.", k.Max ? "Max over every pixel, per channel." : $"Mean over {Count(x.H * x.W, "pixel")}, per channel.");
+        using (kw.Method(k.Method, Parameters(1)))
+        using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
+        {
+            w.Line(k.Max ? $"var m = {kw.Vs}.Create(float.NegativeInfinity);" : $"var m = {kw.Vt}.Zero;");
+            using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))
+            {
+                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                using (w.Block($"for (int w = 0; w < {I(x.W)}; w++)"))
+                {
+                    w.Line(k.Max
+                        ? $"m = {kw.Vs}.MaxNative(m, {kw.Vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)));"
+                        : $"m += {kw.Vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c));");
+                }
+            }
+
+            w.Line();
+            w.Line(kw.Store(k.Max ? "m" : $"m * {kw.Vs}.Create({SourceWriter.Float(k.Scale)})", "ref y, (nuint)c"));
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Planning;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit;
+
+/// <summary>
+/// Writes the prediction API: <c>Predict</c> (span and array), <c>PredictBatch</c> (one thread, with batch groups
+/// when dense layers dominate, and multi-threaded), <c>Classify</c>, and the width dispatch (<c>Run</c>,
+/// <c>RunGroup</c>) into the kernel classes.
+/// </summary>
+internal static class PredictEmitter
+{
+    public static void Emit(SourceWriter w, NetworkModel model, string inputShape)
+    {
+        var net = model.Net;
+        string name = net.Spec.ClassName;
+        string outShape = net.Output.ToPyTorch();
+        string span = Code.Span, readOnlySpan = Code.ReadOnlySpan, guard = Code.Guard, mm = Code.MemoryMarshal, us = Code.Unsafe;
+        w.Line("/// <summary>");
+        w.Line($"/// Runs {name} on one image: <paramref name=\"input\"/> holds {Count(net.Input.Size, "float")} ({inputShape}), <paramref name=\"output\"/> receives {I(net.Output.Size)} ({outShape}).");
+        w.Line("/// Allocates nothing after a thread's first call; one instance may be used from many threads at once.");
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">A span has the wrong length, or the input holds NaN or infinity.</exception>");
+        using (w.Block($"public void Predict({readOnlySpan}<float> input, {span}<float> output)"))
+        {
+            w.Line($"{guard}.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", \"input\");");
+            w.Line($"{guard}.Length(output.Length, OutputSize, \"output\", \"{name}\", \"{outShape}\", \"output\");");
+            if (model.Common.PacksInput)
+            {
+                w.Line("// Packing the input checks it for NaN and infinity in the same pass, before any output is written.");
+                using (w.Block($"if (!Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output)))"))
+                {
+                    w.Line($"{guard}.ThrowNotFinite(input, \"input\");");
+                }
+            }
+            else
+            {
+                w.Line($"{guard}.Finite(input, \"input\");");
+                w.Line($"Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output));");
+            }
+        }
+
+        w.Line();
+        w.Line("/// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>");
+        using (w.Block($"public float[] Predict({readOnlySpan}<float> input)"))
+        {
+            w.Line("var output = new float[OutputSize];");
+            w.Line("Predict(input, output);");
+            w.Line("return output;");
+        }
+
+        w.Line();
+        w.Line("/// <summary>Runs the network on <paramref name=\"batchSize\"/> images stored one after another (NCHW).</summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The spans do not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
+        using (w.Block($"public void PredictBatch({readOnlySpan}<float> inputs, {span}<float> outputs, int batchSize)"))
+        {
+            w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
+            w.Line($"{guard}.Finite(inputs, \"inputs\");");
+            string Call(string method) => $"{method}(ref {us}.Add(ref {mm}.GetReference(inputs), i * InputSize), ref {us}.Add(ref {mm}.GetReference(outputs), i * OutputSize));";
+            if (model.Common.GroupsBatches)
+            {
+                w.Line("int i = 0;");
+                w.Line("// Dense layers do most of the work here: a group of images at a time streams each weight once.");
+                w.Line("int group = _width switch");
+                using (w.SwitchExpression())
+                {
+                    foreach (var p in model.Plans)
+                    {
+                        w.Line($"{Code.VectorWidth}.V{I(p.Width * 32)} => {I(p.BatchGroup)},");
+                    }
+
+                    w.Line("_ => 1,");
+                }
+
+                using (w.Block("for (; i + group <= batchSize; i += group)"))
+                {
+                    w.Line(Call("RunGroup"));
+                }
+
+                w.Line();
+                using (w.Block("for (; i < batchSize; i++)"))
+                {
+                    w.Line(Call("Run") + " // checked above: packing the input cannot fail");
+                }
+            }
+            else
+            {
+                using (w.Block("for (int i = 0; i < batchSize; i++)"))
+                {
+                    w.Line(Call("Run") + " // checked above: packing the input cannot fail");
+                }
+            }
+        }
+
+        w.Line();
+        w.Line("/// <summary>");
+        w.Line("/// Runs a batch on up to <paramref name=\"threads\"/> threads, each taking a contiguous slice of the images");
+        w.Line("/// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.");
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
+        using (w.Block($"public void PredictBatch({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
+        {
+            using (w.Block("if (threads == 1)"))
+            {
+                w.Line("PredictBatch(inputs.Span, outputs.Span, batchSize);");
+                w.Line("return;");
+            }
+
+            w.Line();
+            w.Line("PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here");
+        }
+
+        w.Line();
+        using (w.Block($"private void PredictBatchOnThreads({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
+        {
+            w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
+            w.Line($"{guard}.Finite(inputs.Span, \"inputs\"); // the whole batch, before any thread writes an output");
+            w.Line($"{Code.Parallelism}.Split(threads, batchSize, (start, count) =>");
+            w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
+        }
+
+        w.Line();
+        w.Line("/// <summary>The index of the largest output for one image (the predicted class).</summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or is not finite.</exception>");
+        using (w.Block($"public int Classify({readOnlySpan}<float> input)"))
+        {
+            w.Line("var output = t_output ??= new float[OutputSize];");
+            w.Line("Predict(input, output);");
+            w.Line($"return {guard}.ArgMax(output);");
+        }
+
+        w.Line();
+        var plans = model.Plans.OrderByDescending(p => p.Width).ToList();
+        Run(w, plans, "Run", "Forward", returns: true);
+        if (model.Common.GroupsBatches)
+        {
+            w.Line();
+            Run(w, plans, "RunGroup", "ForwardGroup", returns: false);
+        }
+    }
+
+    /// <summary>The width dispatch: one case per kernel class, widest first; the last is the default.</summary>
+    private static void Run(SourceWriter w, List<NetworkPlan> plans, string name, string forward, bool returns)
+    {
+        using (w.Block($"private {(returns ? "bool" : "void")} {name}(ref float input, ref float output)"))
+        {
+            w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
+            using (w.Block("switch (_width)"))
+            {
+                for (int i = 0; i < plans.Count; i++)
+                {
+                    string cls = plans[i].KernelClass;
+                    w.Line(i == plans.Count - 1 ? "default:" : $"case {Code.VectorWidth}.V{I(plans[i].Width * 32)}:");
+                    using (w.Indented())
+                    {
+                        if (returns)
+                        {
+                            w.Line($"return {cls}.{forward}(this, ref input, ref output, workspace);");
+                        }
+                        else
+                        {
+                            w.Line($"{cls}.{forward}(this, ref input, ref output, workspace);");
+                            w.Line("break;");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

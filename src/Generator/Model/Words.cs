@@ -1,0 +1,16 @@
+using System.Globalization;
+
+namespace CnnGen.Generator.Model;
+
+/// <summary>How generated comments and docs write counts and numbers: one rule everywhere.</summary>
+internal static class Words
+{
+    /// <summary>A count and its noun, singular for one: "1 tile", "3 tiles".</summary>
+    public static string Count(long n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? string.Empty : "s");
+
+    /// <summary>A large number as prose shows it (and the summary table prints it): "61,706".</summary>
+    public static string Number(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>A count in prose format with its noun: "61,706 parameters".</summary>
+    public static string CountNumber(long n, string noun) => Number(n) + " " + noun + (n == 1 ? string.Empty : "s");
+}

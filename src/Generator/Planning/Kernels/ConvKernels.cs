@@ -1,0 +1,171 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Planning.Kernels;
+
+/// <summary>
+/// A convolution vectorized over output channels: per output row, tiles of <see cref="TilePixels"/> pixels x
+/// <see cref="TileVectors"/> vectors of filters; per tap and input channel, weight vectors are loaded and each
+/// pixel's input broadcast.
+/// </summary>
+internal sealed record ConvKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    /// <summary>The output; written NCHW (not in its stored layout) when <see cref="DirectOutput"/>.</summary>
+    public required TensorPlan Y { get; init; }
+
+    /// <summary>A fused Add's other operand, added before the activation, or null.</summary>
+    public required TensorPlan? Residual { get; init; }
+
+    /// <summary>The fused Add layer's name, or null.</summary>
+    public required string? ResidualLayer { get; init; }
+
+    public required Window Window { get; init; }
+
+    public required int Groups { get; init; }
+
+    /// <summary>Real output channels (<see cref="TensorPlan.Cp"/> of Y counts the padding).</summary>
+    public required int Filters { get; init; }
+
+    public required int TilePixels { get; init; }
+
+    public required int TileVectors { get; init; }
+
+    /// <summary>Groups of <see cref="TileVectors"/> vectors covering all filters (weight tiles).</summary>
+    public required int TileGroups { get; init; }
+
+    /// <summary>Floats of filters per tile: <see cref="TileVectors"/> x width.</summary>
+    public required int TileFloats { get; init; }
+
+    public required TileRow Tiles { get; init; }
+
+    /// <summary>Every tap is unrolled (small windows); otherwise a loop runs over kernel rows.</summary>
+    public required bool UnrollTaps { get; init; }
+
+    /// <summary>Offset of output pixel (0, 0)'s top-left tap in X (inside the zero border when padded).</summary>
+    public required long XOrigin { get; init; }
+
+    /// <summary>Floats of X between consecutive output rows.</summary>
+    public required long XRowStep { get; init; }
+
+    /// <summary>Floats of X between consecutive output pixels.</summary>
+    public required long XPixelStep { get; init; }
+
+    /// <summary>Writes the network output in NCHW: each tile is staged pixels x filters and transposed in 8 x 8 blocks.</summary>
+    public required bool DirectOutput { get; init; }
+
+    /// <summary>Floats of the staging block (one tile) when <see cref="DirectOutput"/>.</summary>
+    public required int StageFloats { get; init; }
+
+    public required ActivationSpec Activation { get; init; }
+
+    /// <summary>A depthwise convolution computed row by row into X (a one-row buffer) by this kernel, or null.</summary>
+    public required DepthwiseKernel? RowSource { get; init; }
+}
+
+/// <summary>A depthwise convolution: vectors over channels, a tile of pixels along the row, one input load per pixel and tap.</summary>
+internal sealed record DepthwiseKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan Y { get; init; }
+
+    public required TensorPlan? Residual { get; init; }
+
+    public required Window Window { get; init; }
+
+    public required TileRow Tiles { get; init; }
+
+    public required long XOrigin { get; init; }
+
+    public required long XRowStep { get; init; }
+
+    public required long XPixelStep { get; init; }
+
+    public required ActivationSpec Activation { get; init; }
+
+    /// <summary>Run row by row inside the next convolution: only the tiles are emitted.</summary>
+    public required bool RowFused { get; init; }
+}
+
+/// <summary>
+/// A first convolution with few filters, vectorized over output pixels: blocks of V pixels along a row (the last
+/// overlapping the previous), one accumulator per filter and block, each weight broadcast; each block is transposed
+/// to HWC through a staging block. With a fused 2x2 max pool, two rows are computed per step and pooled in registers.
+/// </summary>
+internal sealed record PixelConvKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    /// <summary>The attribute as written (<c>Conv2D</c>).</summary>
+    public required string DisplayKind { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    /// <summary>The output (the pool's when pooled).</summary>
+    public required TensorPlan Y { get; init; }
+
+    public required Window Window { get; init; }
+
+    /// <summary>Real filters (accumulators per block).</summary>
+    public required int Filters { get; init; }
+
+    public required int Channels { get; init; }
+
+    /// <summary>The convolution's output height and width (before pooling).</summary>
+    public required int ConvHeight { get; init; }
+
+    public required int ConvWidth { get; init; }
+
+    /// <summary>Where each block of V pixels starts along a convolution row.</summary>
+    public required EquatableArray<int> Blocks { get; init; }
+
+    /// <summary>One call of <see cref="PixelsMethod"/> computes every block of a row; otherwise one call per block.</summary>
+    public required bool WholeRow { get; init; }
+
+    /// <summary>The block offsets one call of <see cref="PixelsMethod"/> computes (relative to its input).</summary>
+    public required EquatableArray<int> CallBlocks { get; init; }
+
+    /// <summary>Output pixels a block gives (V, or V / 2 pooled).</summary>
+    public required int BlockPixels { get; init; }
+
+    /// <summary>Offset in the output row of each block's first pixel.</summary>
+    public required EquatableArray<long> BlockOutputOffsets { get; init; }
+
+    /// <summary>Staging rows per block: filters rounded up to the transpose's 8 x 8 blocks (rows past the filters stay zero).</summary>
+    public required int StageRows { get; init; }
+
+    public required int StageFloats { get; init; }
+
+    public required long XOrigin { get; init; }
+
+    /// <summary>Floats of X between consecutive rows of the driver's loop (two convolution rows when pooled).</summary>
+    public required long XRowStep { get; init; }
+
+    /// <summary>Floats of X between consecutive convolution rows.</summary>
+    public required long ConvRowStep { get; init; }
+
+    /// <summary>Loop over kernel rows inside the pixels method instead of unrolling them (the pooled kernel, which has twice the accumulators).</summary>
+    public required bool LoopKernelRows { get; init; }
+
+    public required string PixelsMethod { get; init; }
+
+    /// <summary>The fused max pool's layer name, or null.</summary>
+    public required string? PoolLayer { get; init; }
+
+    /// <summary>The pooled output shape, for the summary (when pooled).</summary>
+    public required string? PooledShape { get; init; }
+
+    /// <summary>Shuffle indices gathering even and odd lanes into the low half (the pool's max across neighbours).</summary>
+    public required EquatableArray<int> EvenLanes { get; init; }
+
+    public required EquatableArray<int> OddLanes { get; init; }
+
+    public required ActivationSpec Activation { get; init; }
+
+    public bool Pooled => PoolLayer is not null;
+}

@@ -1,0 +1,95 @@
+using System.Globalization;
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Planning;
+
+/// <summary>
+/// The facts about one vector target that the planner's cost models and tile choices use: one record per vector
+/// width, and the only place these numbers are written. Tuning a target (e.g. for a real AVX2 machine) means
+/// changing its record here; every pass reads the record it is given.
+/// </summary>
+internal sealed record MachineModel
+{
+    /// <summary>Floats per vector: 8 (Vector256), 16 (Vector512) or 4 (Vector128).</summary>
+    public required int Width { get; init; }
+
+    /// <summary>The instruction set the numbers describe (for documentation).</summary>
+    public required string Target { get; init; }
+
+    /// <summary>Vector registers a kernel may use: 16 for AVX2 (even where the machine gives Vector256 code 32), 32 for AVX-512 and ARM64 NEON.</summary>
+    public required int VectorRegisters { get; init; }
+
+    /// <summary>Accumulators a register tile may hold, leaving room for weights and broadcasts.</summary>
+    public required int AccumulatorBudget { get; init; }
+
+    /// <summary>Fused multiply-adds issued per cycle (the convolution cost model's throughput bound).</summary>
+    public double FmaPerCycle { get; init; } = 2;
+
+    /// <summary>Cycles before an FMA's result can feed the next FMA of the same accumulator chain.</summary>
+    public double FmaLatencyCycles { get; init; } = 4;
+
+    /// <summary>Loads (broadcasts and vector loads) issued per cycle.</summary>
+    public double LoadsPerCycle { get; init; } = 2;
+
+    /// <summary>Fixed cycles of a register tile's set-up (call, pointers, bias loads), beyond its stores.</summary>
+    public double TileSetupCycles { get; init; } = 8;
+
+    /// <summary>Most output-channel vectors one convolution tile computes.</summary>
+    public int ConvMaxTileVectors { get; init; } = 4;
+
+    /// <summary>Most output pixels one depthwise tile computes (each needs its own input load per tap).</summary>
+    public required int DepthwiseMaxPixels { get; init; }
+
+    /// <summary>How far below <see cref="DepthwiseMaxPixels"/> a depthwise tile may shrink to divide the row evenly.</summary>
+    public int DepthwisePixelSlack { get; init; } = 2;
+
+    /// <summary>Output vectors of a dense tile (one image): accumulators of a GEMV.</summary>
+    public required int DenseTileVectors { get; init; }
+
+    /// <summary>Output vectors of a dense tile computed for a whole batch group (images x vectors accumulators).</summary>
+    public required int DenseGroupTileVectors { get; init; }
+
+    /// <summary>Images a batch computes together when dense layers dominate.</summary>
+    public required int BatchGroup { get; init; }
+
+    /// <summary>Kernel windows up to this many taps are unrolled; larger ones keep a loop over kernel rows.</summary>
+    public int MaxUnrolledTaps { get; init; } = 25;
+
+    /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
+    public int CacheLineFloats { get; init; } = 16;
+
+    /// <summary>The vector type's name: <c>Vector256</c>.</summary>
+    public string VectorType => "Vector" + (Width * 32).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>AVX2 + FMA (x86-64-v3): Vector256 with 16 registers.</summary>
+    public static MachineModel Avx2 { get; } = new()
+    {
+        Width = 8,
+        Target = "AVX2",
+        VectorRegisters = 16,
+        AccumulatorBudget = 12,
+        DepthwiseMaxPixels = 6,
+        DenseTileVectors = 8,
+        DenseGroupTileVectors = 2,
+        BatchGroup = 6,
+    };
+
+    /// <summary>AVX-512F: Vector512 with 32 registers.</summary>
+    public static MachineModel Avx512 { get; } = new()
+    {
+        Width = 16,
+        Target = "AVX-512",
+        VectorRegisters = 32,
+        AccumulatorBudget = 24,
+        DepthwiseMaxPixels = 12,
+        DenseTileVectors = 12,
+        DenseGroupTileVectors = 3,
+        BatchGroup = 8,
+    };
+
+    /// <summary>Vector128, planned for ARM64 NEON's 32 registers: today with AVX-512's budgets and caps.</summary>
+    public static MachineModel Neon { get; } = Avx512 with { Width = 4, Target = "ARM64 NEON" };
+
+    /// <summary>Every target a network is planned for: Vector256 first (the baseline), then Vector512 and Vector128.</summary>
+    public static EquatableArray<MachineModel> Targets { get; } = new[] { Avx2, Avx512, Neon }.ToEquatableArray();
+}

@@ -1,0 +1,149 @@
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Planning.Passes;
+
+/// <summary>
+/// The fusion pass: turns layers into steps, in order. Flatten and Dropout become views of their input. A batch norm
+/// directly after a convolution whose output nothing else reads is folded into its weights and bias at load
+/// (<see cref="PlanOptions.FoldBatchNorm"/>). An activation whose producer (convolution, dense, batch norm, add) has
+/// no other reader is applied in the producer's store (<see cref="PlanOptions.FuseActivations"/>). Softmax, stand-alone
+/// or fused into a layer, runs as its own step over the finished vector.
+/// </summary>
+internal static class Lowering
+{
+    public static void Run(PlanGraph g)
+    {
+        var net = g.Net;
+        var layers = g.Layers;
+        int n = layers.Count;
+        var uses = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            foreach (int j in layers[i].Inputs)
+            {
+                if (j >= 0)
+                {
+                    uses[j]++;
+                }
+            }
+        }
+
+        uses[net.OutputLayer]++;
+
+        var tensors = g.Tensors;
+        var steps = g.Steps;
+        tensors.Add(new PlanTensor { Name = "input", Layout = Layout.Chw, C = net.Input.C, H = net.Input.H, W = net.Input.W, External = true });
+        var tensorOf = new int[n];
+        var producer = new Dictionary<int, PlanStep>();
+        int TensorOfInput(int j) => j < 0 ? 0 : tensorOf[j];
+
+        int NewTensor(ShapedLayer l)
+        {
+            tensors.Add(new PlanTensor
+            {
+                Name = l.Spec.Name,
+                Layout = l.Out.Flat ? Layout.Flat : Layout.Hwc,
+                C = l.Out.C,
+                H = l.Out.Flat ? 1 : l.Out.H,
+                W = l.Out.Flat ? 1 : l.Out.W,
+            });
+            return tensors.Count - 1;
+        }
+
+        PlanStep AddStep(StepKind kind, int layer, Activation act = Activation.None)
+        {
+            var l = layers[layer];
+            var s = new PlanStep { Kind = kind, Layer = layer, Act = act, Alpha = l.Spec.Alpha };
+            s.Inputs.AddRange(l.Inputs.Select(TensorOfInput));
+            s.Output = NewTensor(l);
+            tensorOf[layer] = s.Output;
+            producer[s.Output] = s;
+            steps.Add(s);
+            return s;
+        }
+
+        // The step producing layer j's output, when nothing else reads that output.
+        PlanStep? SoleProducer(int j) =>
+            j >= 0 && uses[j] == 1 && j != net.OutputLayer && producer.TryGetValue(tensorOf[j], out var s) ? s : null;
+
+        for (int i = 0; i < n; i++)
+        {
+            var l = layers[i];
+            var spec = l.Spec;
+            int src0 = l.Inputs[0];
+            switch (spec.Kind)
+            {
+                case LayerKind.Conv2D:
+                    bool depthwise = spec.Groups > 1 && spec.Groups == l.In.C && spec.Units == l.In.C;
+                    AddStep(depthwise ? StepKind.DepthwiseConv : StepKind.Conv, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    break;
+                case LayerKind.Dense:
+                    AddStep(StepKind.Dense, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    AddStep(StepKind.Pool, i);
+                    break;
+                case LayerKind.GlobalAvgPool2D:
+                case LayerKind.GlobalMaxPool2D:
+                    AddStep(StepKind.GlobalPool, i);
+                    break;
+                case LayerKind.Flatten:
+                case LayerKind.Dropout:
+                    tensorOf[i] = TensorOfInput(src0);
+                    break;
+                case LayerKind.BatchNorm2D:
+                    if (g.Options.FoldBatchNorm && SoleProducer(src0) is { Kind: StepKind.Conv or StepKind.DepthwiseConv, Act: Activation.None, FoldedBn: < 0 } conv)
+                    {
+                        conv.FoldedBn = i;
+                        conv.Act = spec.Activation;
+                        conv.Alpha = spec.Alpha;
+                        tensorOf[i] = tensorOf[src0];
+                    }
+                    else
+                    {
+                        AddStep(StepKind.BatchNorm, i, spec.Activation);
+                    }
+
+                    break;
+                case LayerKind.Add:
+                    AddStep(StepKind.Add, i, spec.Activation);
+                    break;
+                case LayerKind.Concat:
+                    AddStep(StepKind.Concat, i);
+                    break;
+                case LayerKind.Activation when spec.Activation == Activation.Softmax:
+                    break;
+                case LayerKind.Activation:
+                    if (g.Options.FuseActivations
+                        && SoleProducer(src0) is { Act: Activation.None, Kind: StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm or StepKind.Add } into)
+                    {
+                        into.Act = spec.Activation;
+                        into.Alpha = spec.Alpha;
+                        tensorOf[i] = tensorOf[src0];
+                    }
+                    else
+                    {
+                        AddStep(StepKind.Activation, i, spec.Activation);
+                    }
+
+                    break;
+            }
+
+            if (spec.Activation == Activation.Softmax)
+            {
+                var s = new PlanStep { Kind = StepKind.Softmax, Layer = i, Act = Activation.Softmax };
+                s.Inputs.Add(spec.Kind == LayerKind.Activation ? TensorOfInput(src0) : tensorOf[i]);
+                s.Output = NewTensor(l);
+                tensorOf[i] = s.Output;
+                producer[s.Output] = s;
+                steps.Add(s);
+            }
+        }
+
+        g.OutputTensor = tensorOf[net.OutputLayer];
+    }
+}

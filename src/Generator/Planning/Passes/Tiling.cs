@@ -1,0 +1,100 @@
+using System;
+using CnnGen.Generator.Shapes;
+
+namespace CnnGen.Generator.Planning.Passes;
+
+/// <summary>Sizes every kernel's register tile from the target's <see cref="MachineModel"/>.</summary>
+internal static class Tiling
+{
+    public static void Run(PlanGraph g, MachineModel m)
+    {
+        foreach (var s in g.Steps)
+        {
+            if (s.Kind == StepKind.Conv)
+            {
+                var l = g.Layers[s.Layer];
+                // A tile transposed to NCHW in 8 x 8 blocks must be a whole number of blocks wide.
+                int multiple = s.DirectOutput && l.Out.W >= Planner.TransposeBlock ? Planner.TransposeBlock : 1;
+                (s.TileP, s.TileB) = ConvTile(l, m, multiple);
+            }
+            else if (s.Kind == StepKind.DepthwiseConv)
+            {
+                (s.TileP, s.TileB) = DepthwiseTile(g.Layers[s.Layer], m);
+            }
+            else if (s.Kind == StepKind.Dense)
+            {
+                int nb = (g.Layers[s.Layer].Out.C + m.Width - 1) / m.Width;
+                s.TileB = Math.Min(nb, m.DenseTileVectors);
+                s.GroupTileB = Math.Min(nb, m.DenseGroupTileVectors);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Chooses the convolution's register tile (pixels x output-channel vectors) with a small cost model, in cycles
+    /// per output row: each of the K = taps x input channels steps of a tile is bound by FMA throughput, FMA
+    /// latency (one dependent chain per accumulator) or loads (a broadcast per pixel and a weight vector per channel
+    /// vector); the tile's stores and set-up come once per tile, and a narrower last tile costs like a tile of its
+    /// own. A tile's accumulators, its weight vectors and one broadcast must fit the registers.
+    /// </summary>
+    /// <param name="pixelMultiple">Tile widths must be a multiple of this (8 when the tile is transposed to NCHW in 8 x 8 blocks).</param>
+    public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, MachineModel m, int pixelMultiple = 1)
+    {
+        int nb = Planner.RoundUp(l.Out.C, m.Width) / m.Width;
+        int ow = l.Out.W;
+        long k = (long)l.Spec.KernelH * l.Spec.KernelW * (l.In.C / Math.Max(1, l.Spec.Groups) * Math.Max(1, l.Spec.Groups));
+        (int, int) best = (1, 1);
+        double bestCost = double.MaxValue;
+        for (int tb = 1; tb <= Math.Min(m.ConvMaxTileVectors, nb); tb++)
+        {
+            if (nb % tb != 0)
+            {
+                continue;
+            }
+
+            for (int tp = 1; tp <= ow && tp * tb <= m.AccumulatorBudget; tp++)
+            {
+                if ((tp * tb) + tb + 1 > m.VectorRegisters || tp % pixelMultiple != 0)
+                {
+                    continue;
+                }
+
+                int full = ow / tp, rest = ow % tp;
+                double cost = (full * TileCost(tp, tb, k, m)) + (rest > 0 ? TileCost(rest, tb, k, m) : 0);
+                cost *= nb / tb;
+                if (cost < bestCost - 1e-9)
+                {
+                    bestCost = cost;
+                    best = (tp, tb);
+                }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Cycles of one tile: K steps each bound by FMA throughput, latency or loads; then stores (one per accumulator, two per vector of bias and output) and set-up.</summary>
+    private static double TileCost(int tp, int tb, long k, MachineModel m)
+    {
+        double fma = tp * tb / m.FmaPerCycle;
+        double latency = m.FmaLatencyCycles;
+        double loads = (tp + tb) / m.LoadsPerCycle;
+        return (k * Math.Max(fma, Math.Max(latency, loads))) + (tp * tb) + (2 * tb) + m.TileSetupCycles;
+    }
+
+    /// <summary>Depthwise: vectors over channels, pixels along the row; each accumulator needs its own input load.</summary>
+    public static (int Pixels, int Vectors) DepthwiseTile(ShapedLayer l, MachineModel m)
+    {
+        int ow = l.Out.W;
+        int tp = Math.Min(ow, m.DepthwiseMaxPixels);
+        for (int p = tp; p >= Math.Max(1, tp - m.DepthwisePixelSlack); p--)
+        {
+            if (ow % p == 0)
+            {
+                return (p, 1);
+            }
+        }
+
+        return (tp, 1);
+    }
+}

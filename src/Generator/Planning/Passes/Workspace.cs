@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace CnnGen.Generator.Planning.Passes;
+
+/// <summary>
+/// Workspace slots: each tensor lives from the step that writes it to the last step that reads it, and is placed
+/// first-fit into a slot freed before it is written (<see cref="PlanOptions.ReuseSlots"/>; otherwise every tensor
+/// keeps its own slot). Memory is then bounded by the widest cut of the graph, not its depth.
+/// </summary>
+internal static class Workspace
+{
+    /// <summary>Assigns every workspace tensor's offset; returns the floats of one image's workspace.</summary>
+    public static int Run(PlanGraph g, MachineModel m)
+    {
+        var tensors = g.Tensors;
+        var steps = g.Steps;
+        var last = new int[tensors.Count];
+        var first = new int[tensors.Count];
+        for (int t = 0; t < tensors.Count; t++)
+        {
+            first[t] = int.MaxValue;
+            last[t] = -1;
+        }
+
+        for (int si = 0; si < steps.Count; si++)
+        {
+            var s = steps[si];
+            foreach (int t in s.Inputs)
+            {
+                last[t] = Math.Max(last[t], si);
+            }
+
+            if (s.Output >= 0)
+            {
+                first[s.Output] = Math.Min(first[s.Output], si);
+                last[s.Output] = Math.Max(last[s.Output], si);
+            }
+        }
+
+        var slots = new List<(int Size, int FreeAfter)>();
+        var slotOf = new int[tensors.Count];
+        var direct = new HashSet<int>(steps.Where(s => s.DirectOutput).Select(s => s.Output));
+        var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue && !direct.Contains(t)).OrderBy(t => first[t]).ToList();
+        foreach (int t in order)
+        {
+            int line = m.CacheLineFloats;
+            int size = Planner.RoundUp(Math.Max(g.ToPlan(t, m.Width).Floats, line), line);
+            int best = -1;
+            for (int k = 0; k < slots.Count && g.Options.ReuseSlots; k++)
+            {
+                if (slots[k].FreeAfter < first[t] && (best < 0 || Score(slots[k].Size, size) < Score(slots[best].Size, size)))
+                {
+                    best = k;
+                }
+            }
+
+            if (best < 0)
+            {
+                slots.Add((size, last[t]));
+                best = slots.Count - 1;
+            }
+            else
+            {
+                slots[best] = (Math.Max(slots[best].Size, size), last[t]);
+            }
+
+            slotOf[t] = best;
+        }
+
+        var slotOffset = new int[slots.Count];
+        long total = 0;
+        for (int k = 0; k < slots.Count; k++)
+        {
+            slotOffset[k] = (int)total;
+            total += slots[k].Size;
+        }
+
+        foreach (int t in order)
+        {
+            tensors[t].Offset = slotOffset[slotOf[t]];
+        }
+
+        return (int)total;
+    }
+
+    /// <summary>How badly a slot fits a tensor: spare floats, or four times the floats it must grow by.</summary>
+    private static long Score(int slot, int need) => slot >= need ? slot - need : (need - slot) * 4L;
+}

@@ -1,0 +1,53 @@
+namespace CnnGen.Generator.Planning;
+
+/// <summary>
+/// What the planner may do to a network. <see cref="Inference"/> (every fusion and reuse on) is what the generator
+/// uses; a training plan switches fusions off so every layer's output exists for the backward pass, and keeps
+/// every tensor in its own slot. Each pass reads the options it depends on and nothing else.
+/// </summary>
+internal sealed record PlanOptions
+{
+    /// <summary>Fold a batch norm that directly follows a convolution into its weights and bias at load.</summary>
+    public bool FoldBatchNorm { get; init; } = true;
+
+    /// <summary>Apply an activation in its producer's store instead of a step of its own.</summary>
+    public bool FuseActivations { get; init; } = true;
+
+    /// <summary>Do a two-input Add in the store of a convolution producing one operand.</summary>
+    public bool FuseResidualAdds { get; init; } = true;
+
+    /// <summary>Run a depthwise convolution row by row inside the following 1x1 convolution.</summary>
+    public bool FuseDepthwiseRows { get; init; } = true;
+
+    /// <summary>Let a convolution producing the network output write NCHW itself instead of a separate copy.</summary>
+    public bool DirectOutput { get; init; } = true;
+
+    /// <summary>Vectorize a first convolution with few filters over output pixels instead of filters.</summary>
+    public bool PixelFirstLayer { get; init; } = true;
+
+    /// <summary>Compute a 2x2 max pool after a pixel-vectorized convolution in its registers.</summary>
+    public bool FusePixelPool { get; init; } = true;
+
+    /// <summary>Place tensors with disjoint lifetimes in the same workspace slot.</summary>
+    public bool ReuseSlots { get; init; } = true;
+
+    /// <summary>Run dense-dominated networks a group of images at a time in batches.</summary>
+    public bool GroupBatches { get; init; } = true;
+
+    /// <summary>The generator's plan: every fusion, reuse and grouping on.</summary>
+    public static PlanOptions Inference { get; } = new();
+
+    /// <summary>Nothing fused, folded, grouped or shared: every layer's output is its own tensor for its whole life.</summary>
+    public static PlanOptions Unfused { get; } = new()
+    {
+        FoldBatchNorm = false,
+        FuseActivations = false,
+        FuseResidualAdds = false,
+        FuseDepthwiseRows = false,
+        DirectOutput = false,
+        PixelFirstLayer = false,
+        FusePixelPool = false,
+        ReuseSlots = false,
+        GroupBatches = false,
+    };
+}
