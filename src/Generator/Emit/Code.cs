@@ -27,6 +27,9 @@ internal static class Code
     /// <summary>The attribute on every kernel: optimize at first call (no tiering), the loops are hot from the start.</summary>
     public const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
 
+    /// <summary>The same attribute inside a kernel class, through the vocabulary's <c>Hot</c> constant (see <see cref="Kernels.KernelWriter.Vocabulary"/>).</summary>
+    public const string Hot = "[global::System.Runtime.CompilerServices.MethodImpl(Hot)]";
+
     // The CnnGen runtime.
     public const string INetwork = "global::CnnGen.INetwork";
     public const string VectorWidth = "global::CnnGen.VectorWidth";

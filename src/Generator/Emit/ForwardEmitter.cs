@@ -22,11 +22,13 @@ internal static class ForwardEmitter
         var kw = new KernelWriter(w, plan);
         var net = plan.Net;
         w.Line($"/// <summary>");
-        w.Line($"/// {net.Spec.ClassName} with {kw.Vs} ({Count(kw.V, "float")} per vector), planned for {Count(plan.Machine.VectorRegisters, "vector register")}.");
+        w.Line($"/// {net.Spec.ClassName} with {kw.VectorName} ({Count(kw.V, "float")} per vector), planned for {Count(plan.Machine.VectorRegisters, "vector register")}.");
         w.Line($"/// Workspace: {CountNumber(plan.WorkspaceFloats, "float")} ({Kb(plan.WorkspaceFloats)}) per thread.");
         w.Line($"/// </summary>");
         using (w.Block($"private static class {plan.KernelClass}"))
         {
+            kw.Vocabulary();
+            w.Line();
             Forward(w, plan);
             if (plan.BatchGroup > 1)
             {
@@ -69,11 +71,11 @@ internal static class ForwardEmitter
     /// <summary>Writes <c>ref float tN = ref Unsafe.Add(ref ws, offset);</c> for every tensor a step uses.</summary>
     private static void Locals(SourceWriter w, NetworkPlan plan, Func<TensorPlan, string> comment)
     {
-        w.Line($"ref float ws = ref {Code.MemoryMarshal}.GetArrayDataReference(workspace);");
+        w.Line($"ref float ws = ref Data(workspace);");
         foreach (int id in plan.Locals)
         {
             var t = plan.Tensors[id];
-            w.Line($"ref float {t.Variable} = ref {Code.Unsafe}.Add(ref ws, {I(t.Offset)}); // {comment(t)}");
+            w.Line($"ref float {t.Variable} = ref At(ref ws, {I(t.Offset)}); // {comment(t)}");
         }
     }
 
@@ -86,7 +88,7 @@ internal static class ForwardEmitter
         w.Line("/// Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors. Returns false, before");
         w.Line("/// anything is written to <paramref name=\"output\"/>, when packing the input finds NaN or infinity.");
         w.Line("/// </summary>");
-        w.Line(Code.AggressiveOptimization);
+        w.Line(Code.Hot);
         using (w.Block($"internal static bool Forward({plan.Net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
         {
             Locals(w, plan, t => $"{t.Name}: {t.Describe()}");
@@ -125,7 +127,7 @@ internal static class ForwardEmitter
         w.Line($"/// Runs {Count(g, "image")} stored one after another: dense layers compute all {I(g)} at once so their weights stream");
         w.Line($"/// once per group; other steps run image by image. Image i's tensors lie {Count(ws, "float")} after image i - 1's.");
         w.Line($"/// </summary>");
-        w.Line(Code.AggressiveOptimization);
+        w.Line(Code.Hot);
         using (w.Block($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
         {
             Locals(w, plan, t => $"{t.Name}, image 0");
@@ -141,9 +143,9 @@ internal static class ForwardEmitter
 
                 using (w.Block($"for (int i = 0; i < {I(g)}; i++)"))
                 {
-                    string Ref(int id) => id < 0 ? $"ref {Code.Unsafe}.Add(ref output, i * {I(net.Output.Size)})"
-                        : id == 0 ? $"ref {Code.Unsafe}.Add(ref input, i * {I(net.Input.Size)})"
-                        : $"ref {Code.Unsafe}.Add(ref {plan.Tensors[id].Variable}, i * {I(ws)})";
+                    string Ref(int id) => id < 0 ? $"ref At(ref output, i * {I(net.Output.Size)})"
+                        : id == 0 ? $"ref At(ref input, i * {I(net.Input.Size)})"
+                        : $"ref At(ref {plan.Tensors[id].Variable}, i * {I(ws)})";
                     if (s.ClearsOutputBorder)
                     {
                         w.Line(Clear(plan.Tensors[s.Output], Ref(s.Output)));

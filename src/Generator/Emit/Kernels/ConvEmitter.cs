@@ -40,7 +40,7 @@ internal static class ConvEmitter
                 DeclareStage(kw, k);
                 using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
                 {
-                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
+                    w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
                     OutputRow(kw, k);
                     kw.TileCalls(tiles, k.Residual, k.DirectOutput);
                 }
@@ -69,8 +69,8 @@ internal static class ConvEmitter
     {
         var y = k.Y;
         kw.W.Line(k.DirectOutput
-            ? $"ref float yr = ref {Code.Unsafe}.Add(ref y, oh * {I(y.W)}); // row oh of the first NCHW output plane"
-            : $"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+            ? $"ref float yr = ref At(ref y, oh * {I(y.W)}); // row oh of the first NCHW output plane"
+            : $"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
     }
 
     private static void Tile(KernelWriter kw, ConvKernel k, int tp)
@@ -92,12 +92,12 @@ internal static class ConvEmitter
             {
                 if (k.TileGroups > 1)
                 {
-                    w.Line($"ref float wt = ref {Code.Unsafe}.Add(ref w, t * {I((long)win.Taps * c * tbv)});");
-                    w.Line($"ref float bt = ref {Code.Unsafe}.Add(ref b, t * {I(tbv)});");
-                    w.Line($"ref float yt = ref {Code.Unsafe}.Add(ref y, t * {I(tbv)});");
+                    w.Line($"ref float wt = ref At(ref w, t * {I((long)win.Taps * c * tbv)});");
+                    w.Line($"ref float bt = ref At(ref b, t * {I(tbv)});");
+                    w.Line($"ref float yt = ref At(ref y, t * {I(tbv)});");
                     if (res)
                     {
-                        w.Line($"ref float rt = ref {Code.Unsafe}.Add(ref r, t * {I(tbv)});");
+                        w.Line($"ref float rt = ref At(ref r, t * {I(tbv)});");
                     }
                 }
                 else
@@ -132,8 +132,8 @@ internal static class ConvEmitter
         {
             if (loopRows)
             {
-                w.Line($"ref float xk = ref {Code.Unsafe}.Add(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
-                w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
+                w.Line($"ref float xk = ref At(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
+                w.Line($"ref float wk = ref At(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
             }
 
             for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
@@ -147,8 +147,8 @@ internal static class ConvEmitter
                     w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
                     using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
                     {
-                        w.Line($"ref float xi = ref {Code.Unsafe}.Add(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
-                        w.Line($"ref float wi = ref {Code.Unsafe}.Add(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
+                        w.Line($"ref float xi = ref At(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
+                        w.Line($"ref float wi = ref At(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
                         for (int j = 0; j < tb; j++)
                         {
                             w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
@@ -156,11 +156,11 @@ internal static class ConvEmitter
 
                         for (int p = 0; p < tp; p++)
                         {
-                            string xv = p == 0 ? "xi" : $"{Code.Unsafe}.Add(ref xi, {I(p * pixel)})";
-                            w.Line($"var x{I(p)} = {kw.Vs}.Create({xv});");
+                            string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+                            w.Line($"var x{I(p)} = Broadcast({xv});");
                             for (int j = 0; j < tb; j++)
                             {
-                                w.Line($"a{I(p)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                                w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
                             }
                         }
                     }
@@ -202,7 +202,7 @@ internal static class ConvEmitter
             long plane = (long)y.H * y.W;
             bool tiled = k.TileGroups > 1;
             string cols = tiled ? $"{Code.Math}.Min({I(tbv)}, {I(k.Filters)} - (t * {I(tbv)}))" : I(System.Math.Min(tbv, k.Filters));
-            string dst = tiled ? $"ref {Code.Unsafe}.Add(ref y, t * {I(tbv * plane)})" : "ref y";
+            string dst = tiled ? $"ref At(ref y, t * {I(tbv * plane)})" : "ref y";
             w.Line($"{Code.Transpose}.Run(ref stage, {I(tp)}, {cols}, {I(tbv)}, {dst}, {I(plane)});");
         }
     }

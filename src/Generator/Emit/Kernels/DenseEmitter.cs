@@ -38,13 +38,13 @@ internal static class DenseEmitter
             {
                 using (w.Block($"for (int t = 0; t < {I(k.FullTiles)}; t++)"))
                 {
-                    w.Line($"{k.Tiles[0].Method}(ref x, ref {Code.Unsafe}.Add(ref w, t * {I(tile)}), ref {Code.Unsafe}.Add(ref b, t * {I(tb * v)}), ref {Code.Unsafe}.Add(ref y, t * {I(tb * v)}));");
+                    w.Line($"{k.Tiles[0].Method}(ref x, ref At(ref w, t * {I(tile)}), ref At(ref b, t * {I(tb * v)}), ref At(ref y, t * {I(tb * v)}));");
                 }
             }
 
             if (last is not null)
             {
-                w.Line($"{last.Method}(ref x, ref {Code.Unsafe}.Add(ref w, {I(k.FullTiles * tile)}), ref {Code.Unsafe}.Add(ref b, {I(k.FullTiles * tb * v)}), ref {Code.Unsafe}.Add(ref y, {I(k.FullTiles * tb * v)}));");
+                w.Line($"{last.Method}(ref x, ref At(ref w, {I(k.FullTiles * tile)}), ref At(ref b, {I(k.FullTiles * tb * v)}), ref At(ref y, {I(k.FullTiles * tb * v)}));");
             }
         }
 
@@ -74,15 +74,15 @@ internal static class DenseEmitter
             // One weight stream per packed tile the register tile covers.
             void Body(string xRef, string feature)
             {
-                w.Line($"var xk = {kw.Vs}.Create({xRef});");
+                w.Line($"var xk = Broadcast({xRef});");
                 for (int m = 0; m < t.Streams.Count; m++)
                 {
-                    w.Line($"ref float w{I(m)} = ref {Code.Unsafe}.Add(ref w, {Lin(feature, t.Streams[m].FeatureStride, t.Streams[m].Offset)});");
+                    w.Line($"ref float w{I(m)} = ref At(ref w, {Lin(feature, t.Streams[m].FeatureStride, t.Streams[m].Offset)});");
                 }
 
                 for (int j = 0; j < tb; j++)
                 {
-                    w.Line($"a{I(j)} = {kw.Vs}.FusedMultiplyAdd(xk, {kw.Load("w" + I(j / pv), Off((j % pv) * v))}, a{I(j)});");
+                    w.Line($"a{I(j)} = Fma(xk, {kw.Load("w" + I(j / pv), Off((j % pv) * v))}, a{I(j)});");
                 }
             }
 
@@ -90,18 +90,18 @@ internal static class DenseEmitter
             {
                 using (w.Block($"for (int k = 0; k < {I(k.Features)}; k++)"))
                 {
-                    Body($"{Code.Unsafe}.Add(ref x, k)", "k");
+                    Body($"At(ref x, k)", "k");
                 }
             }
             else if (k.MergedPixels)
             {
                 using (w.Block($"for (int p = 0; p < {I(x.H * x.W)}; p++)"))
                 {
-                    w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref x, p * {I(x.Cp)});");
+                    w.Line($"ref float xp = ref At(ref x, p * {I(x.Cp)});");
                     using (w.Block($"for (int c = 0; c < {I(x.C)}; c++)"))
                     {
                         w.Line($"int k = (p * {I(x.C)}) + c;");
-                        Body($"{Code.Unsafe}.Add(ref xp, c)", "k");
+                        Body($"At(ref xp, c)", "k");
                     }
                 }
             }
@@ -110,11 +110,11 @@ internal static class DenseEmitter
                 using (w.Block($"for (int ih = 0; ih < {I(x.H)}; ih++)"))
                 using (w.Block($"for (int iw = 0; iw < {I(x.W)}; iw++)"))
                 {
-                    w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref x, {I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
+                    w.Line($"ref float xp = ref At(ref x, {I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
                     using (w.Block($"for (int c = 0; c < {I(x.C)}; c++)"))
                     {
                         w.Line($"int k = (((ih * {I(x.W)}) + iw) * {I(x.C)}) + c;");
-                        Body($"{Code.Unsafe}.Add(ref xp, c)", "k");
+                        Body($"At(ref xp, c)", "k");
                     }
                 }
             }
@@ -145,13 +145,13 @@ internal static class DenseEmitter
             {
                 using (w.Block($"for (int t = 0; t < {I(g.FullTiles)}; t++)"))
                 {
-                    w.Line($"{g.TileMethod}(ref x, ref {Code.Unsafe}.Add(ref w, t * {I(tile)}), ref {Code.Unsafe}.Add(ref b, t * {I(tb * v)}), ref {Code.Unsafe}.Add(ref y, t * {I(tb * v)}));");
+                    w.Line($"{g.TileMethod}(ref x, ref At(ref w, t * {I(tile)}), ref At(ref b, t * {I(tb * v)}), ref At(ref y, t * {I(tb * v)}));");
                 }
             }
 
             if (g.LastTileMethod is not null)
             {
-                w.Line($"{g.LastTileMethod}(ref x, ref {Code.Unsafe}.Add(ref w, {I(g.FullTiles * tile)}), ref {Code.Unsafe}.Add(ref b, {I(g.FullTiles * tb * v)}), ref {Code.Unsafe}.Add(ref y, {I(g.FullTiles * tb * v)}));");
+                w.Line($"{g.LastTileMethod}(ref x, ref At(ref w, {I(g.FullTiles * tile)}), ref At(ref b, {I(g.FullTiles * tb * v)}), ref At(ref y, {I(g.FullTiles * tb * v)}));");
             }
         }
 
@@ -185,10 +185,10 @@ internal static class DenseEmitter
 
                 for (int i = 0; i < images; i++)
                 {
-                    w.Line($"var x{I(i)} = {kw.Vs}.Create({xRef(i)});");
+                    w.Line($"var x{I(i)} = Broadcast({xRef(i)});");
                     for (int j = 0; j < tb; j++)
                     {
-                        w.Line($"a{I(i)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(i)}, w{I(j)}, a{I(i)}_{I(j)});");
+                        w.Line($"a{I(i)}_{I(j)} = Fma(x{I(i)}, w{I(j)}, a{I(i)}_{I(j)});");
                     }
                 }
             }
@@ -197,8 +197,8 @@ internal static class DenseEmitter
             {
                 using (w.Block($"for (int k = 0; k < {I(k.Features)}; k++)"))
                 {
-                    w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref w, k * {I(tbv)});");
-                    Body(i => $"{Code.Unsafe}.Add(ref x, {(i == 0 ? "k" : $"k + {I(i * xImage)}")})", "wk");
+                    w.Line($"ref float wk = ref At(ref w, k * {I(tbv)});");
+                    Body(i => $"At(ref x, {(i == 0 ? "k" : $"k + {I(i * xImage)}")})", "wk");
                 }
             }
             else
@@ -206,12 +206,12 @@ internal static class DenseEmitter
                 using (w.Block($"for (int ih = 0; ih < {I(x.H)}; ih++)"))
                 using (w.Block($"for (int iw = 0; iw < {I(x.W)}; iw++)"))
                 {
-                    w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref x, {I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
-                    w.Line($"ref float wp = ref {Code.Unsafe}.Add(ref w, ((ih * {I(x.W)}) + iw) * {I((long)x.C * tbv)});");
+                    w.Line($"ref float xp = ref At(ref x, {I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.Cp)}));");
+                    w.Line($"ref float wp = ref At(ref w, ((ih * {I(x.W)}) + iw) * {I((long)x.C * tbv)});");
                     using (w.Block($"for (int c = 0; c < {I(x.C)}; c++)"))
                     {
-                        w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref wp, c * {I(tbv)});");
-                        Body(i => $"{Code.Unsafe}.Add(ref xp, {(i == 0 ? "c" : $"c + {I(i * xImage)}")})", "wk");
+                        w.Line($"ref float wk = ref At(ref wp, c * {I(tbv)});");
+                        Body(i => $"At(ref xp, {(i == 0 ? "c" : $"c + {I(i * xImage)}")})", "wk");
                     }
                 }
             }

@@ -37,8 +37,8 @@ internal static class DepthwiseEmitter
                 kw.ArrayRef("b", "bias");
                 using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
                 {
-                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
-                    w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+                    w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
+                    w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
                     kw.TileCalls(tiles, k.Residual, stage: false);
                 }
             }
@@ -67,7 +67,7 @@ internal static class DepthwiseEmitter
                 w.Line($"// {Xml(d.LayerName)}: output row oh into the row buffer");
                 using (w.Block())
                 {
-                    w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", d.XRowStep, d.XOrigin)});");
+                    w.Line($"ref float xr = ref At(ref x, {Lin("oh", d.XRowStep, d.XOrigin)});");
                     w.Line("ref float yr = ref row;");
                     kw.TileCalls(d.Tiles, residual: null, stage: false, "dw", "db");
                 }
@@ -99,7 +99,7 @@ internal static class DepthwiseEmitter
             kw.ActConstants(k.Activation);
             using (w.Block($"for (int c = 0; c < {I(cp)}; c += {I(kw.V)})"))
             {
-                w.Line($"var bias = {kw.Vs}.LoadUnsafe(ref b, (nuint)c);");
+                w.Line($"var bias = Load(ref b, (nuint)c);");
                 kw.Accumulators(new[] { "a" }, tp, _ => "bias");
                 for (int kh = 0; kh < win.KernelH; kh++)
                 {
@@ -107,10 +107,10 @@ internal static class DepthwiseEmitter
                     {
                         long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
                         int tap = (kh * win.KernelW) + kc;
-                        w.Line($"var w{I(tap)} = {kw.Vs}.LoadUnsafe(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kc)})");
+                        w.Line($"var w{I(tap)} = Load(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kc)})");
                         for (int p = 0; p < tp; p++)
                         {
-                            w.Line($"a{I(p)} = {kw.Vs}.FusedMultiplyAdd({kw.Vs}.LoadUnsafe(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
+                            w.Line($"a{I(p)} = Fma(Load(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
                         }
                     }
                 }
@@ -119,7 +119,7 @@ internal static class DepthwiseEmitter
                 {
                     if (res)
                     {
-                        w.Line($"a{I(p)} += {kw.Vs}.LoadUnsafe(ref r, {Off("c", (long)p * cp)});");
+                        w.Line($"a{I(p)} += Load(ref r, {Off("c", (long)p * cp)});");
                     }
 
                     w.Line(kw.Store(kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));

@@ -19,7 +19,7 @@ internal static class ElementwiseEmitter
         {
             using (w.Block($"for (int i = 0; i < {I(y.Cp)}; i += {I(kw.V)})"))
             {
-                body(ins.Select((_, n) => $"{kw.Vs}.LoadUnsafe(ref {Name(n)}, (nuint)i)").ToList());
+                body(ins.Select((_, n) => $"Load(ref {Name(n)}, (nuint)i)").ToList());
             }
 
             return;
@@ -29,13 +29,13 @@ internal static class ElementwiseEmitter
         {
             for (int n = 0; n < ins.Count; n++)
             {
-                w.Line($"ref float {Name(n)}r = ref {Code.Unsafe}.Add(ref {Name(n)}, {Lin("h", ins[n].RowStride, ins[n].Origin)});");
+                w.Line($"ref float {Name(n)}r = ref At(ref {Name(n)}, {Lin("h", ins[n].RowStride, ins[n].Origin)});");
             }
 
-            w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)});");
+            w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
             using (w.Block($"for (int i = 0; i < {I((long)y.W * y.Cp)}; i += {I(kw.V)})"))
             {
-                body(ins.Select((_, n) => $"{kw.Vs}.LoadUnsafe(ref {Name(n)}r, (nuint)i)").ToList());
+                body(ins.Select((_, n) => $"Load(ref {Name(n)}r, (nuint)i)").ToList());
             }
         }
     }
@@ -67,12 +67,12 @@ internal static class ElementwiseEmitter
             kw.ArrayRef("sh", "shift");
             using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)});");
-                w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)});");
+                w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
                 using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
-                    w.Line($"var v = {vs}.FusedMultiplyAdd({vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)), {vs}.LoadUnsafe(ref sc, (nuint)c), {vs}.LoadUnsafe(ref sh, (nuint)c));");
+                    w.Line($"var v = Fma(Load(ref xr, (nuint)((w * {I(x.Cp)}) + c)), Load(ref sc, (nuint)c), Load(ref sh, (nuint)c));");
                     w.Line(kw.Store(kw.Act(k.Activation, "v"), $"ref yr, (nuint)((w * {I(y.Cp)}) + c)"));
                 }
             }
@@ -102,11 +102,11 @@ internal static class ElementwiseEmitter
         using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
         using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
         {
-            w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
+            w.Line($"ref float yp = ref At(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.Cp)}));");
             for (int n = 0; n < k.Inputs.Count; n++)
             {
                 var t = k.Inputs[n];
-                w.Line($"{Code.Buffers}.Copy(ref {Code.Unsafe}.Add(ref x{I(n)}, {I(t.Origin)} + (h * {I(t.RowStride)}) + (w * {I(t.Cp)})), ref {Code.Unsafe}.Add(ref yp, {I(k.ChannelOffsets[n])}), {I(t.C)});");
+                w.Line($"{Code.Buffers}.Copy(ref At(ref x{I(n)}, {I(t.Origin)} + (h * {I(t.RowStride)}) + (w * {I(t.Cp)})), ref At(ref yp, {I(k.ChannelOffsets[n])}), {I(t.C)});");
             }
         }
     }
@@ -128,7 +128,7 @@ internal static class ElementwiseEmitter
                 using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
                 using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
                 {
-                    w.Line($"{Code.Buffers}.Softmax(ref {Code.Unsafe}.Add(ref x, {I(x.Origin)} + (h * {I(x.RowStride)}) + (w * {I(x.PixelStride)})), ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.PixelStride)})), {I(y.C)});");
+                    w.Line($"{Code.Buffers}.Softmax(ref At(ref x, {I(x.Origin)} + (h * {I(x.RowStride)}) + (w * {I(x.PixelStride)})), ref At(ref y, {I(y.Origin)} + (h * {I(y.RowStride)}) + (w * {I(y.PixelStride)})), {I(y.C)});");
                 }
             }
         }

@@ -21,6 +21,7 @@ internal sealed class KernelWriter
         V = plan.Width;
         Vs = Code.Vector(plan.Width);
         Vt = Vs + "<float>";
+        VectorName = "Vector" + I(plan.Width * 32L);
     }
 
     public SourceWriter W { get; }
@@ -36,20 +37,19 @@ internal sealed class KernelWriter
     /// <summary>The vector type (<c>Vector256&lt;float&gt;</c>).</summary>
     public string Vt { get; }
 
+    /// <summary>The vector class's short name for prose (<c>Vector256</c>).</summary>
+    public string VectorName { get; }
+
     public static string I(long v) => SourceWriter.Int(v);
 
-    /// <summary><c>ref Unsafe.Add(ref r, offset)</c>, or <c>ref r</c> at offset "0".</summary>
-    public static string Ref(string reference, string offset) => offset == "0" ? "ref " + reference : $"ref {Code.Unsafe}.Add(ref {reference}, {offset})";
+    /// <summary><c>ref At(ref r, offset)</c> (the vocabulary's <c>Unsafe.Add</c>), or <c>ref r</c> at offset "0".</summary>
+    public static string Ref(string reference, string offset) => offset == "0" ? "ref " + reference : $"ref At(ref {reference}, {offset})";
 
-    /// <summary>An unaligned vector load at a float offset.</summary>
-    public string Load(string reference, string offset) => offset == "0" ? $"{Vs}.LoadUnsafe(ref {reference})" : $"{Vs}.LoadUnsafe(ref {reference}, {offset})";
+    /// <summary>An unaligned vector load at a float offset: <c>Load(ref r, offset)</c>.</summary>
+    public string Load(string reference, string offset) => offset == "0" ? $"Load(ref {reference})" : $"Load(ref {reference}, {offset})";
 
-    /// <summary>
-    /// A vector store: <c>Vector256.StoreUnsafe(value, ref target, offset)</c>. Written as a static call, not as the
-    /// extension <c>value.StoreUnsafe(...)</c>, which would need a using directive (and an extension method of the
-    /// same name in the user's namespace would win over it).
-    /// </summary>
-    public string Store(string value, string target) => $"{Vs}.StoreUnsafe({value}, {target});";
+    /// <summary>A vector store: <c>Store(value, ref target, offset);</c>.</summary>
+    public string Store(string value, string target) => $"Store({value}, {target});";
 
     /// <summary>A constant offset for <see cref="Load"/>.</summary>
     public static string Off(long constant) => I(constant);
@@ -64,16 +64,51 @@ internal sealed class KernelWriter
         return constant == 0 ? term : $"{term} + {I(constant)}";
     }
 
+    /// <summary>
+    /// Writes the kernel class's vocabulary: short names for the few intrinsics and pointer operations the kernels
+    /// use (<c>Load</c>, <c>Store</c>, <c>Broadcast</c>, <c>Fma</c>, <c>Max</c>, <c>Min</c>, <c>Zero</c>, <c>At</c>,
+    /// <c>Data</c>, the activations and the <c>Hot</c> attribute constant). They are members of the kernel class, so
+    /// simple-name lookup finds them before anything in the user's class or namespace: the kernels read like
+    /// ordinary SIMD code and still cannot be captured by a user's declarations (the hygiene rule). Each forwards to
+    /// the BCL and is inlined; the JIT emits the same instructions as for the qualified calls.
+    /// </summary>
+    public void Vocabulary()
+    {
+        string mi = "global::System.Runtime.CompilerServices.MethodImpl";
+        string opts = "global::System.Runtime.CompilerServices.MethodImplOptions";
+        string inline = $"[{mi}(Inline)]";
+        W.Line("#region Vocabulary");
+        W.Line("// The kernels below spell their few intrinsics with these members of this class, so that no");
+        W.Line("// type or member declared in user code can capture them; each forwards to the BCL and is inlined.");
+        W.Line($"private const {opts} Hot = {opts}.AggressiveOptimization; // compiled fully optimized at the first call");
+        W.Line($"private const {opts} Inline = {opts}.AggressiveInlining;");
+        W.Line($"private static {Vt} Zero => {Vt}.Zero;");
+        W.Line($"{inline} private static ref float At(ref float p, int offset) => ref {Code.Unsafe}.Add(ref p, offset);");
+        W.Line($"{inline} private static ref float Data(float[] array) => ref {Code.MemoryMarshal}.GetArrayDataReference(array);");
+        W.Line($"{inline} private static {Vt} Load(ref float p) => {Vs}.LoadUnsafe(ref p);");
+        W.Line($"{inline} private static {Vt} Load(ref float p, nuint offset) => {Vs}.LoadUnsafe(ref p, offset);");
+        W.Line($"{inline} private static void Store({Vt} value, ref float p) => {Vs}.StoreUnsafe(value, ref p);");
+        W.Line($"{inline} private static void Store({Vt} value, ref float p, nuint offset) => {Vs}.StoreUnsafe(value, ref p, offset);");
+        W.Line($"{inline} private static {Vt} Broadcast(float value) => {Vs}.Create(value);");
+        W.Line($"{inline} private static {Vt} Fma({Vt} a, {Vt} b, {Vt} c) => {Vs}.FusedMultiplyAdd(a, b, c);");
+        W.Line($"{inline} private static {Vt} Max({Vt} a, {Vt} b) => {Vs}.MaxNative(a, b);");
+        W.Line($"{inline} private static {Vt} Min({Vt} a, {Vt} b) => {Vs}.MinNative(a, b);");
+        W.Line($"{inline} private static {Vt} Sigmoid({Vt} x) => {Code.Simd}.Sigmoid(x);");
+        W.Line($"{inline} private static {Vt} Tanh({Vt} x) => {Code.Simd}.Tanh(x);");
+        W.Line($"{inline} private static {Vt} SiLU({Vt} x) => {Code.Simd}.SiLU(x);");
+        W.Line("#endregion");
+    }
+
     /// <summary>The activation applied to vector expression <paramref name="v"/> (after <see cref="ActConstants"/>).</summary>
     public string Act(ActivationSpec act, string v) => act.Kind switch
     {
-        Activation.Relu => $"{Vs}.MaxNative({v}, zero)",
-        Activation.Relu6 => $"{Vs}.MinNative({Vs}.MaxNative({v}, zero), six)",
-        Activation.LeakyRelu when act.LeakyAsMax => $"{Vs}.MaxNative({v}, {v} * alpha)",
+        Activation.Relu => $"Max({v}, zero)",
+        Activation.Relu6 => $"Min(Max({v}, zero), six)",
+        Activation.LeakyRelu when act.LeakyAsMax => $"Max({v}, {v} * alpha)",
         Activation.LeakyRelu => $"{Vs}.ConditionalSelect({Vs}.GreaterThanOrEqual({v}, zero), {v}, {v} * alpha)",
-        Activation.Sigmoid => $"{Code.Simd}.Sigmoid({v})",
-        Activation.Tanh => $"{Code.Simd}.Tanh({v})",
-        Activation.SiLU => $"{Code.Simd}.SiLU({v})",
+        Activation.Sigmoid => $"Sigmoid({v})",
+        Activation.Tanh => $"Tanh({v})",
+        Activation.SiLU => $"SiLU({v})",
         _ => v,
     };
 
@@ -82,17 +117,17 @@ internal sealed class KernelWriter
     {
         if (act.Kind is Activation.Relu or Activation.Relu6 or Activation.LeakyRelu)
         {
-            W.Line($"var zero = {Vt}.Zero;");
+            W.Line("var zero = Zero;");
         }
 
         if (act.Kind == Activation.Relu6)
         {
-            W.Line($"var six = {Vs}.Create(6f);");
+            W.Line("var six = Broadcast(6f);");
         }
 
         if (act.Kind == Activation.LeakyRelu)
         {
-            W.Line($"var alpha = {Vs}.Create({SourceWriter.Float(act.Alpha)});");
+            W.Line($"var alpha = Broadcast({SourceWriter.Float(act.Alpha)});");
         }
     }
 
@@ -106,19 +141,19 @@ internal sealed class KernelWriter
     }
 
     /// <summary>
-    /// Declares a block of accumulators, one line per row: <c>Vector256&lt;float&gt; a0_0 = bias0, a0_1 = bias1;</c>.
+    /// Declares a block of accumulators, one line per row: <c>var a0_0 = bias0; var a0_1 = bias1;</c>.
     /// <paramref name="rows"/> are the name prefixes (<c>a0_</c>), each with <paramref name="columns"/> accumulators.
     /// </summary>
     public void Accumulators(IEnumerable<string> rows, int columns, Func<int, string> initial)
     {
         foreach (var row in rows)
         {
-            W.Line($"{Vt} " + string.Join(", ", Enumerable.Range(0, columns).Select(j => $"{row}{I(j)} = {initial(j)}")) + ";");
+            W.Line(string.Join(" ", Enumerable.Range(0, columns).Select(j => $"var {row}{I(j)} = {initial(j)};")));
         }
     }
 
-    /// <summary><c>ref float name = ref MemoryMarshal.GetArrayDataReference(array);</c></summary>
-    public void ArrayRef(string name, string array) => W.Line($"ref float {name} = ref {Code.MemoryMarshal}.GetArrayDataReference({array});");
+    /// <summary><c>ref float name = ref Data(array);</c> (the vocabulary's <c>MemoryMarshal.GetArrayDataReference</c>).</summary>
+    public void ArrayRef(string name, string array) => W.Line($"ref float {name} = ref Data({array});");
 
     /// <summary>The kernel's summary and remarks (one line each); XML-escaped.</summary>
     public void Doc(string summary, params string[] remarks)
@@ -138,10 +173,10 @@ internal sealed class KernelWriter
 
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
-    /// <summary>Opens a kernel method: <c>[MethodImpl(AggressiveOptimization)] private static void name(parameters)</c>.</summary>
+    /// <summary>Opens a kernel method: <c>[MethodImpl(Hot)] private static void name(parameters)</c>.</summary>
     public SourceWriter.Scope Method(string name, string parameters, string returns = "void")
     {
-        W.Line(Code.AggressiveOptimization);
+        W.Line(Code.Hot);
         return W.Block($"private static {returns} {name}({parameters})");
     }
 
@@ -167,7 +202,7 @@ internal sealed class KernelWriter
     {
         if (residual is not null)
         {
-            W.Line($"ref float rr = ref {Code.Unsafe}.Add(ref r, {Lin("oh", residual.RowStride, residual.Origin)});");
+            W.Line($"ref float rr = ref At(ref r, {Lin("oh", residual.RowStride, residual.Origin)});");
         }
 
         string Extra(string offset) => (residual is not null ? Ref("rr", offset) + ", " : string.Empty) + (stage ? "ref st, " : string.Empty);

@@ -18,11 +18,11 @@ internal static class LayoutEmitter
             {
                 using (w.Block($"for (int c = 0; c < {I(k.C)}; c++)"))
                 {
-                    w.Line($"ref float plane = ref {Code.Unsafe}.Add(ref y, c * {I((long)y.Rows * y.RowPixels)});");
+                    w.Line($"ref float plane = ref At(ref y, c * {I((long)y.Rows * y.RowPixels)});");
                     w.Line($"{Code.Buffers}.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
                     using (w.Block($"for (int h = 0; h < {I(k.H)}; h++)"))
                     {
-                        w.Line($"finite &= {Code.Buffers}.CopyFinite(ref {Code.Unsafe}.Add(ref x, (c * {I((long)k.H * k.W)}) + (h * {I(k.W)})), ref {Code.Unsafe}.Add(ref plane, {Lin("h", y.RowPixels, y.Origin)}), {I(k.W)});");
+                        w.Line($"finite &= {Code.Buffers}.CopyFinite(ref At(ref x, (c * {I((long)k.H * k.W)}) + (h * {I(k.W)})), ref At(ref plane, {Lin("h", y.RowPixels, y.Origin)}), {I(k.W)});");
                     }
                 }
             }
@@ -36,7 +36,7 @@ internal static class LayoutEmitter
                 w.Line("// Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.");
                 using (w.Block($"for (int h = 0; h < {I(k.H)}; h++)"))
                 {
-                    w.Line($"finite &= {Code.Transpose}.RunFinite(ref {Code.Unsafe}.Add(ref x, h * {I(k.W)}), {I(k.C)}, {I(k.W)}, {I((long)k.H * k.W)}, ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)}), {I(y.Cp)});");
+                    w.Line($"finite &= {Code.Transpose}.RunFinite(ref At(ref x, h * {I(k.W)}), {I(k.C)}, {I(k.W)}, {I((long)k.H * k.W)}, ref At(ref y, {Lin("h", y.RowStride, y.Origin)}), {I(y.Cp)});");
                 }
             }
 
@@ -62,7 +62,7 @@ internal static class LayoutEmitter
                     using (w.Block($"for (int c = 0; c < {I(c)}; c++)"))
                     using (w.Block($"for (int h = 0; h < {I(h)}; h++)"))
                     {
-                        w.Line($"{Code.Buffers}.Copy(ref {Code.Unsafe}.Add(ref x, (c * {I((long)x.Rows * x.RowPixels)}) + {Lin("h", x.RowPixels, x.Origin)}), ref {Code.Unsafe}.Add(ref y, (c * {I((long)h * wd)}) + (h * {I(wd)})), {I(wd)});");
+                        w.Line($"{Code.Buffers}.Copy(ref At(ref x, (c * {I((long)x.Rows * x.RowPixels)}) + {Lin("h", x.RowPixels, x.Origin)}), ref At(ref y, (c * {I((long)h * wd)}) + (h * {I(wd)})), {I(wd)});");
                     }
 
                     break;
@@ -70,7 +70,7 @@ internal static class LayoutEmitter
                     w.Line("// Each stored row is a width x channels matrix; transposing it gives one row of every output plane.");
                     using (w.Block($"for (int h = 0; h < {I(h)}; h++)"))
                     {
-                        w.Line($"{Code.Transpose}.Run(ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)}), {I(wd)}, {I(c)}, {I(x.Cp)}, ref {Code.Unsafe}.Add(ref y, h * {I(wd)}), {I((long)h * wd)});");
+                        w.Line($"{Code.Transpose}.Run(ref At(ref x, {Lin("h", x.RowStride, x.Origin)}), {I(wd)}, {I(c)}, {I(x.Cp)}, ref At(ref y, h * {I(wd)}), {I((long)h * wd)});");
                     }
 
                     break;

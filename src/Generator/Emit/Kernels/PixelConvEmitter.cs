@@ -56,22 +56,22 @@ internal static class PixelConvEmitter
             string row = k.Pooled ? "ph" : "oh";
             using (w.Block($"for (int {row} = 0; {row} < {I(y.H)}; {row}++)"))
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin(row, k.XRowStep, k.XOrigin)});");
-                w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin(row, y.RowStride, y.Origin)});");
+                w.Line($"ref float xr = ref At(ref x, {Lin(row, k.XRowStep, k.XOrigin)});");
+                w.Line($"ref float yr = ref At(ref y, {Lin(row, y.RowStride, y.Origin)});");
                 if (k.WholeRow)
                 {
                     w.Line($"{k.PixelsMethod}(ref xr, ref w, ref b, ref st);");
                     for (int b = 0; b < k.Blocks.Count; b++)
                     {
-                        w.Line($"{Code.Transpose}.Run({Ref("st", I((long)b * rows * v))}, {I(rows)}, {I(k.BlockPixels)}, {I(v)}, ref {Code.Unsafe}.Add(ref yr, {I(k.BlockOutputOffsets[b])}), {I(y.Cp)});");
+                        w.Line($"{Code.Transpose}.Run({Ref("st", I((long)b * rows * v))}, {I(rows)}, {I(k.BlockPixels)}, {I(v)}, ref At(ref yr, {I(k.BlockOutputOffsets[b])}), {I(y.Cp)});");
                     }
                 }
                 else
                 {
                     for (int b = 0; b < k.Blocks.Count; b++)
                     {
-                        w.Line($"{k.PixelsMethod}(ref {Code.Unsafe}.Add(ref xr, {I(k.Blocks[b])}), ref w, ref b, ref st);");
-                        w.Line($"{Code.Transpose}.Run(ref st, {I(rows)}, {I(k.BlockPixels)}, {I(v)}, ref {Code.Unsafe}.Add(ref yr, {I(k.BlockOutputOffsets[b])}), {I(y.Cp)});");
+                        w.Line($"{k.PixelsMethod}(ref At(ref xr, {I(k.Blocks[b])}), ref w, ref b, ref st);");
+                        w.Line($"{Code.Transpose}.Run(ref st, {I(rows)}, {I(k.BlockPixels)}, {I(v)}, ref At(ref yr, {I(k.BlockOutputOffsets[b])}), {I(y.Cp)});");
                     }
                 }
             }
@@ -96,7 +96,7 @@ internal static class PixelConvEmitter
         using (kw.Method(k.PixelsMethod, "ref float x, ref float w, ref float b, ref float stage"))
         {
             kw.ActConstants(k.Activation);
-            kw.Biases(oc, o => $"{kw.Vs}.Create({(o == 0 ? "b" : $"{Code.Unsafe}.Add(ref b, {I(o)})")})");
+            kw.Biases(oc, o => $"Broadcast({(o == 0 ? "b" : $"At(ref b, {I(o)})")})");
             kw.Accumulators(Enumerable.Range(0, convRows).SelectMany(r => Enumerable.Range(0, calls.Count).Select(b => Acc(k, r, b))), oc, o => $"bias{I(o)}");
             int taps = win.Taps;
             for (int ic = 0; ic < k.Channels; ic++)
@@ -105,8 +105,8 @@ internal static class PixelConvEmitter
                 {
                     if (k.LoopKernelRows)
                     {
-                        w.Line($"ref float xk = ref {Code.Unsafe}.Add(ref x, {Lin("kh", (long)win.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
-                        w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref w, {Lin("kh", (long)win.KernelW * oc, (long)ic * taps * oc)});");
+                        w.Line($"ref float xk = ref At(ref x, {Lin("kh", (long)win.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
+                        w.Line($"ref float wk = ref At(ref w, {Lin("kh", (long)win.KernelW * oc, (long)ic * taps * oc)});");
                     }
 
                     for (int kh = 0; kh < (k.LoopKernelRows ? 1 : win.KernelH); kh++)
@@ -122,7 +122,7 @@ internal static class PixelConvEmitter
                             {
                                 for (int o = 0; o < oc; o++)
                                 {
-                                    w.Line($"var w{I(o)} = {kw.Vs}.Create({Code.Unsafe}.Add(ref {wRef}, {I(wBase + o)}));");
+                                    w.Line($"var w{I(o)} = Broadcast(At(ref {wRef}, {I(wBase + o)}));");
                                 }
 
                                 for (int r = 0; r < convRows; r++)
@@ -134,7 +134,7 @@ internal static class PixelConvEmitter
                                         for (int o = 0; o < oc; o++)
                                         {
                                             string a = Acc(k, r, b) + I(o);
-                                            w.Line($"{a} = {kw.Vs}.FusedMultiplyAdd({Input(k, r, b)}, w{I(o)}, {a});");
+                                            w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
                                         }
                                     }
                                 }
@@ -177,8 +177,8 @@ internal static class PixelConvEmitter
             for (int o = 0; o < k.Filters; o++)
             {
                 string m = $"m{I(b)}_{I(o)}";
-                w.Line($"var {m} = {vs}.MaxNative({kw.Act(k.Activation, Acc(k, 0, b) + I(o))}, {kw.Act(k.Activation, Acc(k, 1, b) + I(o))});");
-                w.Line(kw.Store($"{vs}.MaxNative({vs}.Shuffle({m}, {vs}.Create({even})), {vs}.Shuffle({m}, {vs}.Create({odd})))", $"ref stage, {I(((long)b * k.StageRows * kw.V) + ((long)o * kw.V))}"));
+                w.Line($"var {m} = Max({kw.Act(k.Activation, Acc(k, 0, b) + I(o))}, {kw.Act(k.Activation, Acc(k, 1, b) + I(o))});");
+                w.Line(kw.Store($"Max({vs}.Shuffle({m}, {vs}.Create({even})), {vs}.Shuffle({m}, {vs}.Create({odd})))", $"ref stage, {I(((long)b * k.StageRows * kw.V) + ((long)o * kw.V))}"));
             }
         }
     }

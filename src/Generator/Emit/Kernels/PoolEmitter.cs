@@ -33,7 +33,8 @@ internal static class PoolEmitter
         }
     }
 
-    private static string Combine(KernelWriter kw, PoolKernel k) => k.Max ? $"{kw.Vs}.MaxNative" : $"{kw.Vs}.Add";
+    /// <summary>Folds one more window value into <c>m</c>: the maximum, or the running sum.</summary>
+    private static string Combine(PoolKernel k, string value) => k.Max ? $"m = Max(m, {value});" : $"m += {value};";
 
     private static void Exact(KernelWriter kw, PoolKernel k)
     {
@@ -43,17 +44,17 @@ internal static class PoolEmitter
         var y = k.Y;
         if (!k.Max)
         {
-            w.Line($"var scale = {kw.Vs}.Create({SourceWriter.Float(k.ExactScale)});");
+            w.Line($"var scale = Broadcast({SourceWriter.Float(k.ExactScale)});");
         }
 
         using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
         {
-            w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, x.Origin)});");
-            w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+            w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, x.Origin)});");
+            w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
             using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
             {
-                w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref xr, ow * {I(k.XPixelStep)});");
-                w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref yr, ow * {I(y.Cp)});");
+                w.Line($"ref float xp = ref At(ref xr, ow * {I(k.XPixelStep)});");
+                w.Line($"ref float yp = ref At(ref yr, ow * {I(y.Cp)});");
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
                     for (int kh = 0; kh < win.KernelH; kh++)
@@ -61,8 +62,8 @@ internal static class PoolEmitter
                         for (int kc = 0; kc < win.KernelW; kc++)
                         {
                             long off = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                            string load = $"{kw.Vs}.LoadUnsafe(ref xp, {Off("c", off)})";
-                            w.Line((kh | kc) == 0 ? $"var m = {load}; // tap (0, 0)" : $"m = {Combine(kw, k)}(m, {load}); // tap ({I(kh)}, {I(kc)})");
+                            string load = $"Load(ref xp, {Off("c", off)})";
+                            w.Line((kh | kc) == 0 ? $"var m = {load}; // tap (0, 0)" : $"{Combine(k, load)} // tap ({I(kh)}, {I(kc)})");
                         }
                     }
 
@@ -90,13 +91,13 @@ internal static class PoolEmitter
                     w.Line(k.CountIncludePad
                         ? "int divisor = (hEnd - h0) * (wEnd - w0); // padding counts, the ceil-mode overhang does not"
                         : $"int divisor = ({Code.Math}.Min(hEnd, {I(x.H)}) - {Code.Math}.Max(h0, 0)) * ({Code.Math}.Min(wEnd, {I(x.W)}) - {Code.Math}.Max(w0, 0)); // in-bounds cells");
-                    w.Line($"var scale = {kw.Vs}.Create(1f / divisor);");
+                    w.Line($"var scale = Broadcast(1f / divisor);");
                 }
 
-                w.Line($"ref float yp = ref {Code.Unsafe}.Add(ref y, {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)}));");
+                w.Line($"ref float yp = ref At(ref y, {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)}));");
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
-                    w.Line(k.Max ? $"var m = {kw.Vs}.Create(float.NegativeInfinity);" : $"var m = {kw.Vt}.Zero;");
+                    w.Line(k.Max ? $"var m = Broadcast(float.NegativeInfinity);" : $"var m = Zero;");
                     using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
                     {
                         w.Line($"int ih = h0 + (kh * {I(win.DilationH)});");
@@ -111,7 +112,7 @@ internal static class PoolEmitter
                             w.Line($"int iw = w0 + (kw * {I(win.DilationW)});");
                             using (w.Block($"if ((uint)iw < {I(x.W)}u)"))
                             {
-                                w.Line($"m = {Combine(kw, k)}(m, {kw.Vs}.LoadUnsafe(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)));");
+                                w.Line(Combine(k, $"Load(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c))"));
                             }
                         }
                     }
@@ -131,20 +132,20 @@ internal static class PoolEmitter
         using (kw.Method(k.Method, Parameters(1)))
         using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
         {
-            w.Line(k.Max ? $"var m = {kw.Vs}.Create(float.NegativeInfinity);" : $"var m = {kw.Vt}.Zero;");
+            w.Line(k.Max ? $"var m = Broadcast(float.NegativeInfinity);" : $"var m = Zero;");
             using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
                 using (w.Block($"for (int w = 0; w < {I(x.W)}; w++)"))
                 {
                     w.Line(k.Max
-                        ? $"m = {kw.Vs}.MaxNative(m, {kw.Vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c)));"
-                        : $"m += {kw.Vs}.LoadUnsafe(ref xr, (nuint)((w * {I(x.Cp)}) + c));");
+                        ? $"m = Max(m, Load(ref xr, (nuint)((w * {I(x.Cp)}) + c)));"
+                        : $"m += Load(ref xr, (nuint)((w * {I(x.Cp)}) + c));");
                 }
             }
 
             w.Line();
-            w.Line(kw.Store(k.Max ? "m" : $"m * {kw.Vs}.Create({SourceWriter.Float(k.Scale)})", "ref y, (nuint)c"));
+            w.Line(kw.Store(k.Max ? "m" : $"m * Broadcast({SourceWriter.Float(k.Scale)})", "ref y, (nuint)c"));
         }
     }
 }

@@ -21,21 +21,42 @@ namespace Samples
     partial class DepthwiseSeparable
     {
         /// <summary>
-        /// DepthwiseSeparable with global::System.Runtime.Intrinsics.Vector256 (8 floats per vector), planned for 16 vector registers.
+        /// DepthwiseSeparable with Vector256 (8 floats per vector), planned for 16 vector registers.
         /// Workspace: 3,328 floats (13 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
+            #region Vocabulary
+            // The kernels below spell their few intrinsics with these members of this class, so that no
+            // type or member declared in user code can capture them; each forwards to the BCL and is inlined.
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Hot = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization; // compiled fully optimized at the first call
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Inline = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining;
+            private static global::System.Runtime.Intrinsics.Vector256<float> Zero => global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float At(ref float p, int offset) => ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float Data(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Broadcast(float value) => global::System.Runtime.Intrinsics.Vector256.Create(value);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Fma(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b, global::System.Runtime.Intrinsics.Vector256<float> c) => global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a, b, c);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Max(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MaxNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Min(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MinNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            #endregion
+
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
             /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
             /// </summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(DepthwiseSeparable net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 3136); // dw (one row at a time): HWC 1x12, 16 floats per pixel (16 channels)
-                ref float t3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // input (packed): HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float ws = ref Data(workspace);
+                ref float t1 = ref At(ref ws, 3136); // dw (one row at a time): HWC 1x12, 16 floats per pixel (16 channels)
+                ref float t3 = ref At(ref ws, 0); // input (packed): HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t3))
@@ -50,7 +71,7 @@ namespace Samples
             }
 
             /// <summary>Copies the NCHW input into HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
@@ -58,7 +79,7 @@ namespace Samples
                 // Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.
                 for (int h = 0; h < 12; h++)
                 {
-                    finite &= global::CnnGen.Internal.Transpose.RunFinite(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, h * 12), 16, 12, 144, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, h * 224 + 240), 16);
+                    finite &= global::CnnGen.Internal.Transpose.RunFinite(ref At(ref x, h * 12), 16, 12, 144, ref At(ref y, h * 224 + 240), 16);
                 }
 
                 return finite;
@@ -75,84 +96,84 @@ namespace Samples
             // dw runs row by row inside the next layer's kernel; only its tiles are here.
 
             /// <summary>6 output pixels of dw, one vector of channels at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void DwTile6(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int c = 0; c < 16; c += 8)
                 {
-                    var bias = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias;
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)c); // tap (0, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)c), w0, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 16)), w0, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w0, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 48)), w0, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w0, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 80)), w0, a5);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 16)); // tap (0, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 16)), w1, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w1, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 48)), w1, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w1, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 80)), w1, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w1, a5);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 32)); // tap (0, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w2, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 48)), w2, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w2, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 80)), w2, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w2, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 112)), w2, a5);
-                    var w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 48)); // tap (1, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 224)), w3, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 240)), w3, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 256)), w3, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 272)), w3, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 288)), w3, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 304)), w3, a5);
-                    var w4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 64)); // tap (1, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 240)), w4, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 256)), w4, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 272)), w4, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 288)), w4, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 304)), w4, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 320)), w4, a5);
-                    var w5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 80)); // tap (1, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 256)), w5, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 272)), w5, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 288)), w5, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 304)), w5, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 320)), w5, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 336)), w5, a5);
-                    var w6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 96)); // tap (2, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 448)), w6, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 464)), w6, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 480)), w6, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 496)), w6, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 512)), w6, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 528)), w6, a5);
-                    var w7 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 112)); // tap (2, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 464)), w7, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 480)), w7, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 496)), w7, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 512)), w7, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 528)), w7, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w7, a5);
-                    var w8 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 128)); // tap (2, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 480)), w8, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 496)), w8, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 512)), w8, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 528)), w8, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w8, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 560)), w8, a5);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0, zero), six), ref y, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1, zero), six), ref y, (nuint)(c + 16));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2, zero), six), ref y, (nuint)(c + 32));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3, zero), six), ref y, (nuint)(c + 48));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4, zero), six), ref y, (nuint)(c + 64));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5, zero), six), ref y, (nuint)(c + 80));
+                    var bias = Load(ref b, (nuint)c);
+                    var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias; var a4 = bias; var a5 = bias;
+                    var w0 = Load(ref w, (nuint)c); // tap (0, 0)
+                    a0 = Fma(Load(ref x, (nuint)c), w0, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 16)), w0, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 32)), w0, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 48)), w0, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 64)), w0, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 80)), w0, a5);
+                    var w1 = Load(ref w, (nuint)(c + 16)); // tap (0, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 16)), w1, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 32)), w1, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 48)), w1, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 64)), w1, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 80)), w1, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 96)), w1, a5);
+                    var w2 = Load(ref w, (nuint)(c + 32)); // tap (0, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 32)), w2, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 48)), w2, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 64)), w2, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 80)), w2, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 96)), w2, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 112)), w2, a5);
+                    var w3 = Load(ref w, (nuint)(c + 48)); // tap (1, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 224)), w3, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 240)), w3, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 256)), w3, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 272)), w3, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 288)), w3, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 304)), w3, a5);
+                    var w4 = Load(ref w, (nuint)(c + 64)); // tap (1, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 240)), w4, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 256)), w4, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 272)), w4, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 288)), w4, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 304)), w4, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 320)), w4, a5);
+                    var w5 = Load(ref w, (nuint)(c + 80)); // tap (1, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 256)), w5, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 272)), w5, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 288)), w5, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 304)), w5, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 320)), w5, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 336)), w5, a5);
+                    var w6 = Load(ref w, (nuint)(c + 96)); // tap (2, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 448)), w6, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 464)), w6, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 480)), w6, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 496)), w6, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 512)), w6, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 528)), w6, a5);
+                    var w7 = Load(ref w, (nuint)(c + 112)); // tap (2, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 464)), w7, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 480)), w7, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 496)), w7, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 512)), w7, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 528)), w7, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 544)), w7, a5);
+                    var w8 = Load(ref w, (nuint)(c + 128)); // tap (2, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 480)), w8, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 496)), w8, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 512)), w8, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 528)), w8, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 544)), w8, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 560)), w8, a5);
+                    Store(Min(Max(a0, zero), six), ref y, (nuint)c);
+                    Store(Min(Max(a1, zero), six), ref y, (nuint)(c + 16));
+                    Store(Min(Max(a2, zero), six), ref y, (nuint)(c + 32));
+                    Store(Min(Max(a3, zero), six), ref y, (nuint)(c + 48));
+                    Store(Min(Max(a4, zero), six), ref y, (nuint)(c + 64));
+                    Store(Min(Max(a5, zero), six), ref y, (nuint)(c + 80));
                 }
             }
 
@@ -164,128 +185,128 @@ namespace Samples
             /// Weights: [4 tiles][1 tap][16 channels][8 filters], bias [32].<br/>
             /// Register tile: 8 pixels x 1 vector = 8 accumulators; 1 tile per row and a last tile of 4 pixels.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
             {
-                ref float dw = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(depthwiseWeight);
-                ref float db = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(depthwiseBias);
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float dw = ref Data(depthwiseWeight);
+                ref float db = ref Data(depthwiseBias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 global::System.Span<float> stage = stackalloc float[64]; // one tile, pixels x filters
                 ref float st = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(stage);
                 for (int oh = 0; oh < 12; oh++)
                 {
                     // dw: output row oh into the row buffer
                     {
-                        ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 224);
+                        ref float xr = ref At(ref x, oh * 224);
                         ref float yr = ref row;
                         for (int tile = 0; tile < 2; tile++)
                         {
-                            DwTile6(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 96), ref dw, ref db, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 96));
+                            DwTile6(ref At(ref xr, tile * 96), ref dw, ref db, ref At(ref yr, tile * 96));
                         }
                     }
 
                     // pw: the row buffer into output row oh
                     {
                         ref float xr = ref row;
-                        ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 12); // row oh of the first NCHW output plane
+                        ref float yr = ref At(ref y, oh * 12); // row oh of the first NCHW output plane
                         PwTile8(ref xr, ref st, ref w, ref b, ref yr);
-                        PwTile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, 128), ref st, ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 8));
+                        PwTile4(ref At(ref xr, 128), ref st, ref w, ref b, ref At(ref yr, 8));
                     }
                 }
             }
 
             /// <summary>8 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void PwTile8(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int t = 0; t < 4; t++)
                 {
-                    ref float wt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, t * 128);
-                    ref float bt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 8);
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a5_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a6_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a7_0 = bias0;
+                    ref float wt = ref At(ref w, t * 128);
+                    ref float bt = ref At(ref b, t * 8);
+                    ref float yt = ref At(ref y, t * 8);
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
+                    var a4_0 = bias0;
+                    var a5_0 = bias0;
+                    var a6_0 = bias0;
+                    var a7_0 = bias0;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 8);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), six), ref stage, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), six), ref stage, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), six), ref stage, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), six), ref stage, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), six), ref stage, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5_0, zero), six), ref stage, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6_0, zero), six), ref stage, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7_0, zero), six), ref stage, 56);
-                    global::CnnGen.Internal.Transpose.Run(ref stage, 8, global::System.Math.Min(8, 32 - (t * 8)), 8, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 1152), 144);
+                    Store(Min(Max(a0_0, zero), six), ref stage, 0);
+                    Store(Min(Max(a1_0, zero), six), ref stage, 8);
+                    Store(Min(Max(a2_0, zero), six), ref stage, 16);
+                    Store(Min(Max(a3_0, zero), six), ref stage, 24);
+                    Store(Min(Max(a4_0, zero), six), ref stage, 32);
+                    Store(Min(Max(a5_0, zero), six), ref stage, 40);
+                    Store(Min(Max(a6_0, zero), six), ref stage, 48);
+                    Store(Min(Max(a7_0, zero), six), ref stage, 56);
+                    global::CnnGen.Internal.Transpose.Run(ref stage, 8, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
                 }
             }
 
             /// <summary>4 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void PwTile4(ref float x, ref float stage, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int t = 0; t < 4; t++)
                 {
-                    ref float wt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, t * 128);
-                    ref float bt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, t * 8);
-                    ref float yt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 8);
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0;
+                    ref float wt = ref At(ref w, t * 128);
+                    ref float bt = ref At(ref b, t * 8);
+                    ref float yt = ref At(ref y, t * 8);
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 8);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), six), ref stage, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), six), ref stage, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), six), ref stage, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), six), ref stage, 24);
-                    global::CnnGen.Internal.Transpose.Run(ref stage, 4, global::System.Math.Min(8, 32 - (t * 8)), 8, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 1152), 144);
+                    Store(Min(Max(a0_0, zero), six), ref stage, 0);
+                    Store(Min(Max(a1_0, zero), six), ref stage, 8);
+                    Store(Min(Max(a2_0, zero), six), ref stage, 16);
+                    Store(Min(Max(a3_0, zero), six), ref stage, 24);
+                    global::CnnGen.Internal.Transpose.Run(ref stage, 4, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
                 }
             }
         }

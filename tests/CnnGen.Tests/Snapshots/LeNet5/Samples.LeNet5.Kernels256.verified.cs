@@ -27,27 +27,48 @@ namespace Samples
     partial class LeNet5
     {
         /// <summary>
-        /// LeNet5 with global::System.Runtime.Intrinsics.Vector256 (8 floats per vector), planned for 16 vector registers.
+        /// LeNet5 with Vector256 (8 floats per vector), planned for 16 vector registers.
         /// Workspace: 7,840 floats (30.6 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
+            #region Vocabulary
+            // The kernels below spell their few intrinsics with these members of this class, so that no
+            // type or member declared in user code can capture them; each forwards to the BCL and is inlined.
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Hot = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization; // compiled fully optimized at the first call
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Inline = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining;
+            private static global::System.Runtime.Intrinsics.Vector256<float> Zero => global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float At(ref float p, int offset) => ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float Data(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Broadcast(float value) => global::System.Runtime.Intrinsics.Vector256.Create(value);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Fma(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b, global::System.Runtime.Intrinsics.Vector256<float> c) => global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a, b, c);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Max(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MaxNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Min(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MinNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            #endregion
+
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
             /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
             /// </summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1568); // conv1: HWC 28x28, 8 floats per pixel (6 channels)
-                ref float t2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // maxpool1: HWC 14x14, 8 floats per pixel (6 channels)
-                ref float t3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1568); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
-                ref float t4 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
-                ref float t5 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1568); // fc1: flat [120]
-                ref float t6 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // fc2: flat [84] padded to 88
-                ref float t7 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1568); // fc3: flat [10] padded to 16
-                ref float t8 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
+                ref float ws = ref Data(workspace);
+                ref float t1 = ref At(ref ws, 1568); // conv1: HWC 28x28, 8 floats per pixel (6 channels)
+                ref float t2 = ref At(ref ws, 0); // maxpool1: HWC 14x14, 8 floats per pixel (6 channels)
+                ref float t3 = ref At(ref ws, 1568); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
+                ref float t4 = ref At(ref ws, 0); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
+                ref float t5 = ref At(ref ws, 1568); // fc1: flat [120]
+                ref float t6 = ref At(ref ws, 0); // fc2: flat [84] padded to 88
+                ref float t7 = ref At(ref ws, 1568); // fc3: flat [10] padded to 16
+                ref float t8 = ref At(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t8))
@@ -83,17 +104,17 @@ namespace Samples
             }
 
             /// <summary>Copies the NCHW input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
                 for (int c = 0; c < 1; c++)
                 {
-                    ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, c * 1024);
+                    ref float plane = ref At(ref y, c * 1024);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 32, 32, 1, 2, 2, 2, 2);
                     for (int h = 0; h < 28; h++)
                     {
-                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (c * 784) + (h * 28)), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, h * 32 + 66), 28);
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 784) + (h * 28)), ref At(ref plane, h * 32 + 66), 28);
                     }
                 }
 
@@ -108,1282 +129,1282 @@ namespace Samples
             /// Weights: [1 tile][25 taps][1 channel][8 filters], bias [8].<br/>
             /// Register tile: 10 pixels x 1 vector = 10 accumulators; 2 tiles per row and a last tile of 8 pixels.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv1(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 28; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 32);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 224);
+                    ref float xr = ref At(ref x, oh * 32);
+                    ref float yr = ref At(ref y, oh * 224);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        Conv1Tile10(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 10), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 80));
+                        Conv1Tile10(ref At(ref xr, tile * 10), ref w, ref b, ref At(ref yr, tile * 80));
                     }
-                    Conv1Tile8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, 20), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 160));
+                    Conv1Tile8(ref At(ref xr, 20), ref w, ref b, ref At(ref yr, 160));
                 }
             }
 
             /// <summary>10 output pixels of conv1, all 6 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv1Tile10(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a5_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a6_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a7_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a8_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a9_0 = bias0;
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
+                    var a4_0 = bias0;
+                    var a5_0 = bias0;
+                    var a6_0 = bias0;
+                    var a7_0 = bias0;
+                    var a8_0 = bias0;
+                    var a9_0 = bias0;
                     // tap (0, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 0);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 0);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 0);
+                        ref float wi = ref At(ref wt, 0);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 1);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 8);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 1);
+                        ref float wi = ref At(ref wt, 8);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 2);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 2);
+                        ref float wi = ref At(ref wt, 16);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 3);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 24);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 3);
+                        ref float wi = ref At(ref wt, 24);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 4);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 32);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 4);
+                        ref float wi = ref At(ref wt, 32);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 40);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 40);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 33);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 48);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 33);
+                        ref float wi = ref At(ref wt, 48);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 34);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 56);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 34);
+                        ref float wi = ref At(ref wt, 56);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 35);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 64);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 35);
+                        ref float wi = ref At(ref wt, 64);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 36);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 72);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 36);
+                        ref float wi = ref At(ref wt, 72);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 64);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 80);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 80);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 65);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 88);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 65);
+                        ref float wi = ref At(ref wt, 88);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 66);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 96);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 66);
+                        ref float wi = ref At(ref wt, 96);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 67);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 104);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 67);
+                        ref float wi = ref At(ref wt, 104);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 68);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 112);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 68);
+                        ref float wi = ref At(ref wt, 112);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 96);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 120);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 96);
+                        ref float wi = ref At(ref wt, 120);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 97);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 128);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 97);
+                        ref float wi = ref At(ref wt, 128);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 98);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 136);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 98);
+                        ref float wi = ref At(ref wt, 136);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 99);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 144);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 99);
+                        ref float wi = ref At(ref wt, 144);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 100);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 152);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 100);
+                        ref float wi = ref At(ref wt, 152);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 128);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 160);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 128);
+                        ref float wi = ref At(ref wt, 160);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 129);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 168);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 129);
+                        ref float wi = ref At(ref wt, 168);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 130);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 176);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 130);
+                        ref float wi = ref At(ref wt, 176);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 131);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 184);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 131);
+                        ref float wi = ref At(ref wt, 184);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 132);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 192);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 9));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, 132);
+                        ref float wi = ref At(ref wt, 192);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 8));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 9));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5_0, zero), ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7_0, zero), ref yt, 56);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a8_0, zero), ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a9_0, zero), ref yt, 72);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a1_0, zero), ref yt, 8);
+                    Store(Max(a2_0, zero), ref yt, 16);
+                    Store(Max(a3_0, zero), ref yt, 24);
+                    Store(Max(a4_0, zero), ref yt, 32);
+                    Store(Max(a5_0, zero), ref yt, 40);
+                    Store(Max(a6_0, zero), ref yt, 48);
+                    Store(Max(a7_0, zero), ref yt, 56);
+                    Store(Max(a8_0, zero), ref yt, 64);
+                    Store(Max(a9_0, zero), ref yt, 72);
                 }
             }
 
             /// <summary>8 output pixels of conv1, all 6 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv1Tile8(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a5_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a6_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a7_0 = bias0;
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
+                    var a4_0 = bias0;
+                    var a5_0 = bias0;
+                    var a6_0 = bias0;
+                    var a7_0 = bias0;
                     // tap (0, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 0);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 0);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 0);
+                        ref float wi = ref At(ref wt, 0);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 1);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 8);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 1);
+                        ref float wi = ref At(ref wt, 8);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 2);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 2);
+                        ref float wi = ref At(ref wt, 16);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 3);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 24);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 3);
+                        ref float wi = ref At(ref wt, 24);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 4);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 32);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 4);
+                        ref float wi = ref At(ref wt, 32);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 40);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 40);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 33);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 48);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 33);
+                        ref float wi = ref At(ref wt, 48);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 34);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 56);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 34);
+                        ref float wi = ref At(ref wt, 56);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 35);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 64);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 35);
+                        ref float wi = ref At(ref wt, 64);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 36);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 72);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 36);
+                        ref float wi = ref At(ref wt, 72);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 64);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 80);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 80);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 65);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 88);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 65);
+                        ref float wi = ref At(ref wt, 88);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 66);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 96);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 66);
+                        ref float wi = ref At(ref wt, 96);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 67);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 104);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 67);
+                        ref float wi = ref At(ref wt, 104);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 68);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 112);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 68);
+                        ref float wi = ref At(ref wt, 112);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (3, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 96);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 120);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 96);
+                        ref float wi = ref At(ref wt, 120);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (3, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 97);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 128);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 97);
+                        ref float wi = ref At(ref wt, 128);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (3, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 98);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 136);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 98);
+                        ref float wi = ref At(ref wt, 136);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (3, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 99);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 144);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 99);
+                        ref float wi = ref At(ref wt, 144);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (3, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 100);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 152);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 100);
+                        ref float wi = ref At(ref wt, 152);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (4, 0)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 128);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 160);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 128);
+                        ref float wi = ref At(ref wt, 160);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (4, 1)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 129);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 168);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 129);
+                        ref float wi = ref At(ref wt, 168);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (4, 2)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 130);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 176);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 130);
+                        ref float wi = ref At(ref wt, 176);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (4, 3)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 131);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 184);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 131);
+                        ref float wi = ref At(ref wt, 184);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (4, 4)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, 132);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, 192);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 132);
+                        ref float wi = ref At(ref wt, 192);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5_0, zero), ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7_0, zero), ref yt, 56);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a1_0, zero), ref yt, 8);
+                    Store(Max(a2_0, zero), ref yt, 16);
+                    Store(Max(a3_0, zero), ref yt, 24);
+                    Store(Max(a4_0, zero), ref yt, 32);
+                    Store(Max(a5_0, zero), ref yt, 40);
+                    Store(Max(a6_0, zero), ref yt, 48);
+                    Store(Max(a7_0, zero), ref yt, 56);
                 }
             }
 
@@ -1394,24 +1415,24 @@ namespace Samples
             /// Window 2x2, stride 2x2, padding 0x0: max (padding counts as -infinity).<br/>
             /// Every window lies inside the input: the window is unrolled.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Maxpool1(ref float x, ref float y)
             {
                 for (int oh = 0; oh < 14; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 448);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 112);
+                    ref float xr = ref At(ref x, oh * 448);
+                    ref float yr = ref At(ref y, oh * 112);
                     for (int ow = 0; ow < 14; ow++)
                     {
-                        ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, ow * 16);
-                        ref float yp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, ow * 8);
+                        ref float xp = ref At(ref xr, ow * 16);
+                        ref float yp = ref At(ref yr, ow * 8);
                         for (int c = 0; c < 8; c += 8)
                         {
-                            var m = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)c); // tap (0, 0)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 8))); // tap (0, 1)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 224))); // tap (1, 0)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 232))); // tap (1, 1)
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(m, ref yp, (nuint)c);
+                            var m = Load(ref xp, (nuint)c); // tap (0, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 8))); // tap (0, 1)
+                            m = Max(m, Load(ref xp, (nuint)(c + 224))); // tap (1, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 232))); // tap (1, 1)
+                            Store(m, ref yp, (nuint)c);
                         }
                     }
                 }
@@ -1425,623 +1446,623 @@ namespace Samples
             /// Weights: [1 tile][25 taps][6 channels][16 filters], bias [16].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv2(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 10; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 112);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 160);
+                    ref float xr = ref At(ref x, oh * 112);
+                    ref float yr = ref At(ref y, oh * 160);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        Conv2Tile5(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 40), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 80));
+                        Conv2Tile5(ref At(ref xr, tile * 40), ref w, ref b, ref At(ref yr, tile * 80));
                     }
                 }
             }
 
             /// <summary>5 output pixels of conv2, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv2Tile5(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0, a4_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
+                    var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 8);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 96);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 8);
+                        ref float wi = ref At(ref wt, ic * 16 + 96);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 192);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 16);
+                        ref float wi = ref At(ref wt, ic * 16 + 192);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 24);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 288);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 24);
+                        ref float wi = ref At(ref wt, ic * 16 + 288);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 384);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 32);
+                        ref float wi = ref At(ref wt, ic * 16 + 384);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 112);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 480);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 112);
+                        ref float wi = ref At(ref wt, ic * 16 + 480);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 120);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 576);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 120);
+                        ref float wi = ref At(ref wt, ic * 16 + 576);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 128);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 672);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 128);
+                        ref float wi = ref At(ref wt, ic * 16 + 672);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 136);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 768);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 136);
+                        ref float wi = ref At(ref wt, ic * 16 + 768);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 144);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 864);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 144);
+                        ref float wi = ref At(ref wt, ic * 16 + 864);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 224);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 960);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 224);
+                        ref float wi = ref At(ref wt, ic * 16 + 960);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 232);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1056);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 232);
+                        ref float wi = ref At(ref wt, ic * 16 + 1056);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 240);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1152);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 240);
+                        ref float wi = ref At(ref wt, ic * 16 + 1152);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 248);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1248);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 248);
+                        ref float wi = ref At(ref wt, ic * 16 + 1248);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 256);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1344);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 256);
+                        ref float wi = ref At(ref wt, ic * 16 + 1344);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (3, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 336);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1440);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 336);
+                        ref float wi = ref At(ref wt, ic * 16 + 1440);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (3, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 344);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1536);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 344);
+                        ref float wi = ref At(ref wt, ic * 16 + 1536);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (3, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 352);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1632);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 352);
+                        ref float wi = ref At(ref wt, ic * 16 + 1632);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (3, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 360);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1728);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 360);
+                        ref float wi = ref At(ref wt, ic * 16 + 1728);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (3, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 368);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1824);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 368);
+                        ref float wi = ref At(ref wt, ic * 16 + 1824);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (4, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 448);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1920);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 448);
+                        ref float wi = ref At(ref wt, ic * 16 + 1920);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (4, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 456);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2016);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 456);
+                        ref float wi = ref At(ref wt, ic * 16 + 2016);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (4, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 464);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2112);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 464);
+                        ref float wi = ref At(ref wt, ic * 16 + 2112);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (4, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 472);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2208);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 472);
+                        ref float wi = ref At(ref wt, ic * 16 + 2208);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (4, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 480);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2304);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 8));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 24));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 480);
+                        ref float wi = ref At(ref wt, ic * 16 + 2304);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 8));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 16));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 24));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 32));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_1, zero), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_1, zero), ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_1, zero), ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_1, zero), ref yt, 56);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_1, zero), ref yt, 72);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a0_1, zero), ref yt, 8);
+                    Store(Max(a1_0, zero), ref yt, 16);
+                    Store(Max(a1_1, zero), ref yt, 24);
+                    Store(Max(a2_0, zero), ref yt, 32);
+                    Store(Max(a2_1, zero), ref yt, 40);
+                    Store(Max(a3_0, zero), ref yt, 48);
+                    Store(Max(a3_1, zero), ref yt, 56);
+                    Store(Max(a4_0, zero), ref yt, 64);
+                    Store(Max(a4_1, zero), ref yt, 72);
                 }
             }
 
@@ -2052,24 +2073,24 @@ namespace Samples
             /// Window 2x2, stride 2x2, padding 0x0: max (padding counts as -infinity).<br/>
             /// Every window lies inside the input: the window is unrolled.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Maxpool2(ref float x, ref float y)
             {
                 for (int oh = 0; oh < 5; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 320);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 80);
+                    ref float xr = ref At(ref x, oh * 320);
+                    ref float yr = ref At(ref y, oh * 80);
                     for (int ow = 0; ow < 5; ow++)
                     {
-                        ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, ow * 32);
-                        ref float yp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, ow * 16);
+                        ref float xp = ref At(ref xr, ow * 32);
+                        ref float yp = ref At(ref yr, ow * 16);
                         for (int c = 0; c < 16; c += 8)
                         {
-                            var m = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)c); // tap (0, 0)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 16))); // tap (0, 1)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 160))); // tap (1, 0)
-                            m = global::System.Runtime.Intrinsics.Vector256.MaxNative(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xp, (nuint)(c + 176))); // tap (1, 1)
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(m, ref yp, (nuint)c);
+                            var m = Load(ref xp, (nuint)c); // tap (0, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 16))); // tap (0, 1)
+                            m = Max(m, Load(ref xp, (nuint)(c + 160))); // tap (1, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 176))); // tap (1, 1)
+                            Store(m, ref yp, (nuint)c);
                         }
                     }
                 }
@@ -2082,81 +2103,81 @@ namespace Samples
             /// Weights: packed at load in tiles of [400 features][64 outputs]; a tile of 8 vectors streams 1 of them, and a last tile of 7 vectors.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc1(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc1Tile8(ref x, ref w, ref b, ref y);
-                Fc1Tile7(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 25600), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 64), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
+                Fc1Tile7(ref x, ref At(ref w, 25600), ref At(ref b, 64), ref At(ref y, 64));
             }
 
             /// <summary>64 outputs of fc1 over all 400 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc1Tile8(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8), a2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16), a3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24), a4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 32), a5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 40), a6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 48), a7 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 56);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 8); var a2 = Load(ref b, 16); var a3 = Load(ref b, 24); var a4 = Load(ref b, 32); var a5 = Load(ref b, 40); var a6 = Load(ref b, 48); var a7 = Load(ref b, 56);
                 for (int p = 0; p < 25; p++)
                 {
-                    ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, p * 16);
+                    ref float xp = ref At(ref x, p * 16);
                     for (int c = 0; c < 16; c++)
                     {
                         int k = (p * 16) + c;
-                        var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, c));
-                        ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 64);
-                        a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                        a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
-                        a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 16), a2);
-                        a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 24), a3);
-                        a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 32), a4);
-                        a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 40), a5);
-                        a6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 48), a6);
-                        a7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 56), a7);
+                        var xk = Broadcast(At(ref xp, c));
+                        ref float w0 = ref At(ref w, k * 64);
+                        a0 = Fma(xk, Load(ref w0), a0);
+                        a1 = Fma(xk, Load(ref w0, 8), a1);
+                        a2 = Fma(xk, Load(ref w0, 16), a2);
+                        a3 = Fma(xk, Load(ref w0, 24), a3);
+                        a4 = Fma(xk, Load(ref w0, 32), a4);
+                        a5 = Fma(xk, Load(ref w0, 40), a5);
+                        a6 = Fma(xk, Load(ref w0, 48), a6);
+                        a7 = Fma(xk, Load(ref w0, 56), a7);
                     }
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1, zero), ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2, zero), ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3, zero), ref y, 24);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4, zero), ref y, 32);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5, zero), ref y, 40);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6, zero), ref y, 48);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7, zero), ref y, 56);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 8);
+                Store(Max(a2, zero), ref y, 16);
+                Store(Max(a3, zero), ref y, 24);
+                Store(Max(a4, zero), ref y, 32);
+                Store(Max(a5, zero), ref y, 40);
+                Store(Max(a6, zero), ref y, 48);
+                Store(Max(a7, zero), ref y, 56);
             }
 
             /// <summary>56 outputs of fc1 over all 400 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc1Tile7(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8), a2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16), a3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24), a4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 32), a5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 40), a6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 48);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 8); var a2 = Load(ref b, 16); var a3 = Load(ref b, 24); var a4 = Load(ref b, 32); var a5 = Load(ref b, 40); var a6 = Load(ref b, 48);
                 for (int p = 0; p < 25; p++)
                 {
-                    ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, p * 16);
+                    ref float xp = ref At(ref x, p * 16);
                     for (int c = 0; c < 16; c++)
                     {
                         int k = (p * 16) + c;
-                        var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, c));
-                        ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 56);
-                        a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                        a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
-                        a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 16), a2);
-                        a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 24), a3);
-                        a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 32), a4);
-                        a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 40), a5);
-                        a6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 48), a6);
+                        var xk = Broadcast(At(ref xp, c));
+                        ref float w0 = ref At(ref w, k * 56);
+                        a0 = Fma(xk, Load(ref w0), a0);
+                        a1 = Fma(xk, Load(ref w0, 8), a1);
+                        a2 = Fma(xk, Load(ref w0, 16), a2);
+                        a3 = Fma(xk, Load(ref w0, 24), a3);
+                        a4 = Fma(xk, Load(ref w0, 32), a4);
+                        a5 = Fma(xk, Load(ref w0, 40), a5);
+                        a6 = Fma(xk, Load(ref w0, 48), a6);
                     }
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1, zero), ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2, zero), ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3, zero), ref y, 24);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4, zero), ref y, 32);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5, zero), ref y, 40);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6, zero), ref y, 48);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 8);
+                Store(Max(a2, zero), ref y, 16);
+                Store(Max(a3, zero), ref y, 24);
+                Store(Max(a4, zero), ref y, 32);
+                Store(Max(a5, zero), ref y, 40);
+                Store(Max(a6, zero), ref y, 48);
             }
 
             /// <summary>fc2: Dense + Relu -&gt; [84].</summary>
@@ -2166,63 +2187,63 @@ namespace Samples
             /// Weights: packed at load in tiles of [120 features][64 outputs]; a tile of 8 vectors streams 1 of them, and a last tile of 3 vectors.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc2(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc2Tile8(ref x, ref w, ref b, ref y);
-                Fc2Tile3(ref x, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, 7680), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 64), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 64));
+                Fc2Tile3(ref x, ref At(ref w, 7680), ref At(ref b, 64), ref At(ref y, 64));
             }
 
             /// <summary>64 outputs of fc2 over all 120 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc2Tile8(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8), a2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16), a3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 24), a4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 32), a5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 40), a6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 48), a7 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 56);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 8); var a2 = Load(ref b, 16); var a3 = Load(ref b, 24); var a4 = Load(ref b, 32); var a5 = Load(ref b, 40); var a6 = Load(ref b, 48); var a7 = Load(ref b, 56);
                 for (int k = 0; k < 120; k++)
                 {
-                    var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k));
-                    ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 64);
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 16), a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 24), a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 32), a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 40), a5);
-                    a6 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 48), a6);
-                    a7 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 56), a7);
+                    var xk = Broadcast(At(ref x, k));
+                    ref float w0 = ref At(ref w, k * 64);
+                    a0 = Fma(xk, Load(ref w0), a0);
+                    a1 = Fma(xk, Load(ref w0, 8), a1);
+                    a2 = Fma(xk, Load(ref w0, 16), a2);
+                    a3 = Fma(xk, Load(ref w0, 24), a3);
+                    a4 = Fma(xk, Load(ref w0, 32), a4);
+                    a5 = Fma(xk, Load(ref w0, 40), a5);
+                    a6 = Fma(xk, Load(ref w0, 48), a6);
+                    a7 = Fma(xk, Load(ref w0, 56), a7);
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1, zero), ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2, zero), ref y, 16);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3, zero), ref y, 24);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4, zero), ref y, 32);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5, zero), ref y, 40);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6, zero), ref y, 48);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7, zero), ref y, 56);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 8);
+                Store(Max(a2, zero), ref y, 16);
+                Store(Max(a3, zero), ref y, 24);
+                Store(Max(a4, zero), ref y, 32);
+                Store(Max(a5, zero), ref y, 40);
+                Store(Max(a6, zero), ref y, 48);
+                Store(Max(a7, zero), ref y, 56);
             }
 
             /// <summary>24 outputs of fc2 over all 120 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc2Tile3(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8), a2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 16);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 8); var a2 = Load(ref b, 16);
                 for (int k = 0; k < 120; k++)
                 {
-                    var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k));
-                    ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 24);
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 16), a2);
+                    var xk = Broadcast(At(ref x, k));
+                    ref float w0 = ref At(ref w, k * 24);
+                    a0 = Fma(xk, Load(ref w0), a0);
+                    a1 = Fma(xk, Load(ref w0, 8), a1);
+                    a2 = Fma(xk, Load(ref w0, 16), a2);
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1, zero), ref y, 8);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2, zero), ref y, 16);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 8);
+                Store(Max(a2, zero), ref y, 16);
             }
 
             /// <summary>fc3: Dense -&gt; [10].</summary>
@@ -2232,33 +2253,33 @@ namespace Samples
             /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 2 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 2 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc3(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc3Tile2(ref x, ref w, ref b, ref y);
             }
 
             /// <summary>16 outputs of fc3 over all 84 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc3Tile2(ref float x, ref float w, ref float b, ref float y)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8);
+                var a0 = Load(ref b); var a1 = Load(ref b, 8);
                 for (int k = 0; k < 84; k++)
                 {
-                    var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k));
-                    ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 16);
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
+                    var xk = Broadcast(At(ref x, k));
+                    ref float w0 = ref At(ref w, k * 16);
+                    a0 = Fma(xk, Load(ref w0), a0);
+                    a1 = Fma(xk, Load(ref w0, 8), a1);
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref y, 8);
+                Store(a0, ref y, 0);
+                Store(a1, ref y, 8);
             }
 
             /// <summary>Writes flat [10] padded to 16 to the output as [10] in PyTorch's order.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void CopyOutput(ref float x, ref float y)
             {
                 global::CnnGen.Internal.Buffers.Copy(ref x, ref y, 10);

@@ -27,26 +27,47 @@ namespace Samples
     partial class LeNet5
     {
         /// <summary>
-        /// LeNet5 with global::System.Runtime.Intrinsics.Vector512 (16 floats per vector), planned for 32 vector registers.
+        /// LeNet5 with Vector512 (16 floats per vector), planned for 32 vector registers.
         /// Workspace: 4,736 floats (18.5 KB) per thread.
         /// </summary>
         private static class Kernels512
         {
+            #region Vocabulary
+            // The kernels below spell their few intrinsics with these members of this class, so that no
+            // type or member declared in user code can capture them; each forwards to the BCL and is inlined.
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Hot = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization; // compiled fully optimized at the first call
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Inline = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining;
+            private static global::System.Runtime.Intrinsics.Vector512<float> Zero => global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float At(ref float p, int offset) => ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float Data(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Load(ref float p) => global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Load(ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector512<float> value, ref float p) => global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(value, ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector512<float> value, ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(value, ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Broadcast(float value) => global::System.Runtime.Intrinsics.Vector512.Create(value);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Fma(global::System.Runtime.Intrinsics.Vector512<float> a, global::System.Runtime.Intrinsics.Vector512<float> b, global::System.Runtime.Intrinsics.Vector512<float> c) => global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a, b, c);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Max(global::System.Runtime.Intrinsics.Vector512<float> a, global::System.Runtime.Intrinsics.Vector512<float> b) => global::System.Runtime.Intrinsics.Vector512.MaxNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Min(global::System.Runtime.Intrinsics.Vector512<float> a, global::System.Runtime.Intrinsics.Vector512<float> b) => global::System.Runtime.Intrinsics.Vector512.MinNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Sigmoid(global::System.Runtime.Intrinsics.Vector512<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> Tanh(global::System.Runtime.Intrinsics.Vector512<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector512<float> SiLU(global::System.Runtime.Intrinsics.Vector512<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            #endregion
+
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
             /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
             /// </summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1600); // maxpool1: HWC 14x14, 16 floats per pixel (6 channels)
-                ref float t3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
-                ref float t4 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1600); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
-                ref float t5 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // fc1: flat [120] padded to 128
-                ref float t6 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1600); // fc2: flat [84] padded to 96
-                ref float t7 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // fc3: flat [10] padded to 16
-                ref float t8 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
+                ref float ws = ref Data(workspace);
+                ref float t2 = ref At(ref ws, 1600); // maxpool1: HWC 14x14, 16 floats per pixel (6 channels)
+                ref float t3 = ref At(ref ws, 0); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
+                ref float t4 = ref At(ref ws, 1600); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)
+                ref float t5 = ref At(ref ws, 0); // fc1: flat [120] padded to 128
+                ref float t6 = ref At(ref ws, 1600); // fc2: flat [84] padded to 96
+                ref float t7 = ref At(ref ws, 0); // fc3: flat [10] padded to 16
+                ref float t8 = ref At(ref ws, 0); // input (packed): CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t8))
@@ -79,17 +100,17 @@ namespace Samples
             }
 
             /// <summary>Copies the NCHW input into CHW 1x28x28, zero border 2/2/2/2 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
                 for (int c = 0; c < 1; c++)
                 {
-                    ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, c * 1024);
+                    ref float plane = ref At(ref y, c * 1024);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 32, 32, 1, 2, 2, 2, 2);
                     for (int h = 0; h < 28; h++)
                     {
-                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (c * 784) + (h * 28)), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, h * 32 + 66), 28);
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 784) + (h * 28)), ref At(ref plane, h * 32 + 66), 28);
                     }
                 }
 
@@ -103,254 +124,254 @@ namespace Samples
             /// Kernel 5x5, padding 2/2/2/2 read from the input's zero border; only 6 filters, so vectors run over 16 output pixels (blocks at 0, 12).<br/>
             /// Two convolution rows per step (24 accumulators), then the 2x2 max in registers; the 28x28 convolution output is never stored.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv1(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 global::System.Span<float> stage = stackalloc float[256]; // per block: a row of 8 pooled pixels per filter; rows 6.. stay zero
                 ref float st = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(stage);
                 for (int ph = 0; ph < 14; ph++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ph * 64);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, ph * 224);
+                    ref float xr = ref At(ref x, ph * 64);
+                    ref float yr = ref At(ref y, ph * 224);
                     Conv1Pixels(ref xr, ref w, ref b, ref st);
-                    global::CnnGen.Internal.Transpose.Run(ref st, 8, 8, 16, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 0), 16);
-                    global::CnnGen.Internal.Transpose.Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref st, 128), 8, 8, 16, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 96), 16);
+                    global::CnnGen.Internal.Transpose.Run(ref st, 8, 8, 16, ref At(ref yr, 0), 16);
+                    global::CnnGen.Internal.Transpose.Run(ref At(ref st, 128), 8, 8, 16, ref At(ref yr, 96), 16);
                 }
             }
 
             /// <summary>Two rows of 32 convolution pixels of conv1, pooled 2x2 into one staging row per filter and block.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv1Pixels(ref float x, ref float w, ref float b, ref float stage)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-                var bias0 = global::System.Runtime.Intrinsics.Vector512.Create(b);
-                var bias1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 1));
-                var bias2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 2));
-                var bias3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 3));
-                var bias4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 4));
-                var bias5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref b, 5));
-                global::System.Runtime.Intrinsics.Vector512<float> a0_0_0 = bias0, a0_0_1 = bias1, a0_0_2 = bias2, a0_0_3 = bias3, a0_0_4 = bias4, a0_0_5 = bias5;
-                global::System.Runtime.Intrinsics.Vector512<float> a0_1_0 = bias0, a0_1_1 = bias1, a0_1_2 = bias2, a0_1_3 = bias3, a0_1_4 = bias4, a0_1_5 = bias5;
-                global::System.Runtime.Intrinsics.Vector512<float> a1_0_0 = bias0, a1_0_1 = bias1, a1_0_2 = bias2, a1_0_3 = bias3, a1_0_4 = bias4, a1_0_5 = bias5;
-                global::System.Runtime.Intrinsics.Vector512<float> a1_1_0 = bias0, a1_1_1 = bias1, a1_1_2 = bias2, a1_1_3 = bias3, a1_1_4 = bias4, a1_1_5 = bias5;
+                var zero = Zero;
+                var bias0 = Broadcast(b);
+                var bias1 = Broadcast(At(ref b, 1));
+                var bias2 = Broadcast(At(ref b, 2));
+                var bias3 = Broadcast(At(ref b, 3));
+                var bias4 = Broadcast(At(ref b, 4));
+                var bias5 = Broadcast(At(ref b, 5));
+                var a0_0_0 = bias0; var a0_0_1 = bias1; var a0_0_2 = bias2; var a0_0_3 = bias3; var a0_0_4 = bias4; var a0_0_5 = bias5;
+                var a0_1_0 = bias0; var a0_1_1 = bias1; var a0_1_2 = bias2; var a0_1_3 = bias3; var a0_1_4 = bias4; var a0_1_5 = bias5;
+                var a1_0_0 = bias0; var a1_0_1 = bias1; var a1_0_2 = bias2; var a1_0_3 = bias3; var a1_0_4 = bias4; var a1_0_5 = bias5;
+                var a1_1_0 = bias0; var a1_1_1 = bias1; var a1_1_2 = bias2; var a1_1_3 = bias3; var a1_1_4 = bias4; var a1_1_5 = bias5;
                 for (int kh = 0; kh < 5; kh++)
                 {
-                    ref float xk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, kh * 32);
-                    ref float wk = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, kh * 30);
+                    ref float xk = ref At(ref x, kh * 32);
+                    ref float wk = ref At(ref w, kh * 30);
                     // channel 0, tap (kh, 0)
                     {
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 0));
-                        var w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 1));
-                        var w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 2));
-                        var w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 3));
-                        var w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 4));
-                        var w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 5));
-                        var x0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk);
-                        a0_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
-                        a0_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
-                        a0_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
-                        a0_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
-                        a0_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
-                        a0_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
-                        var x0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 12);
-                        a0_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
-                        a0_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
-                        a0_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
-                        a0_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
-                        a0_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
-                        a0_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
-                        var x1_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 32);
-                        a1_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
-                        a1_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
-                        a1_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
-                        a1_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
-                        a1_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
-                        a1_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
-                        var x1_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 44);
-                        a1_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
-                        a1_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
-                        a1_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
-                        a1_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
-                        a1_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
-                        a1_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                        var w0 = Broadcast(At(ref wk, 0));
+                        var w1 = Broadcast(At(ref wk, 1));
+                        var w2 = Broadcast(At(ref wk, 2));
+                        var w3 = Broadcast(At(ref wk, 3));
+                        var w4 = Broadcast(At(ref wk, 4));
+                        var w5 = Broadcast(At(ref wk, 5));
+                        var x0_0 = Load(ref xk);
+                        a0_0_0 = Fma(x0_0, w0, a0_0_0);
+                        a0_0_1 = Fma(x0_0, w1, a0_0_1);
+                        a0_0_2 = Fma(x0_0, w2, a0_0_2);
+                        a0_0_3 = Fma(x0_0, w3, a0_0_3);
+                        a0_0_4 = Fma(x0_0, w4, a0_0_4);
+                        a0_0_5 = Fma(x0_0, w5, a0_0_5);
+                        var x0_1 = Load(ref xk, 12);
+                        a0_1_0 = Fma(x0_1, w0, a0_1_0);
+                        a0_1_1 = Fma(x0_1, w1, a0_1_1);
+                        a0_1_2 = Fma(x0_1, w2, a0_1_2);
+                        a0_1_3 = Fma(x0_1, w3, a0_1_3);
+                        a0_1_4 = Fma(x0_1, w4, a0_1_4);
+                        a0_1_5 = Fma(x0_1, w5, a0_1_5);
+                        var x1_0 = Load(ref xk, 32);
+                        a1_0_0 = Fma(x1_0, w0, a1_0_0);
+                        a1_0_1 = Fma(x1_0, w1, a1_0_1);
+                        a1_0_2 = Fma(x1_0, w2, a1_0_2);
+                        a1_0_3 = Fma(x1_0, w3, a1_0_3);
+                        a1_0_4 = Fma(x1_0, w4, a1_0_4);
+                        a1_0_5 = Fma(x1_0, w5, a1_0_5);
+                        var x1_1 = Load(ref xk, 44);
+                        a1_1_0 = Fma(x1_1, w0, a1_1_0);
+                        a1_1_1 = Fma(x1_1, w1, a1_1_1);
+                        a1_1_2 = Fma(x1_1, w2, a1_1_2);
+                        a1_1_3 = Fma(x1_1, w3, a1_1_3);
+                        a1_1_4 = Fma(x1_1, w4, a1_1_4);
+                        a1_1_5 = Fma(x1_1, w5, a1_1_5);
                     }
                     // channel 0, tap (kh, 1)
                     {
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 6));
-                        var w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 7));
-                        var w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 8));
-                        var w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 9));
-                        var w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 10));
-                        var w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 11));
-                        var x0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 1);
-                        a0_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
-                        a0_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
-                        a0_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
-                        a0_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
-                        a0_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
-                        a0_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
-                        var x0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 13);
-                        a0_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
-                        a0_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
-                        a0_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
-                        a0_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
-                        a0_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
-                        a0_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
-                        var x1_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 33);
-                        a1_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
-                        a1_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
-                        a1_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
-                        a1_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
-                        a1_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
-                        a1_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
-                        var x1_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 45);
-                        a1_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
-                        a1_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
-                        a1_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
-                        a1_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
-                        a1_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
-                        a1_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                        var w0 = Broadcast(At(ref wk, 6));
+                        var w1 = Broadcast(At(ref wk, 7));
+                        var w2 = Broadcast(At(ref wk, 8));
+                        var w3 = Broadcast(At(ref wk, 9));
+                        var w4 = Broadcast(At(ref wk, 10));
+                        var w5 = Broadcast(At(ref wk, 11));
+                        var x0_0 = Load(ref xk, 1);
+                        a0_0_0 = Fma(x0_0, w0, a0_0_0);
+                        a0_0_1 = Fma(x0_0, w1, a0_0_1);
+                        a0_0_2 = Fma(x0_0, w2, a0_0_2);
+                        a0_0_3 = Fma(x0_0, w3, a0_0_3);
+                        a0_0_4 = Fma(x0_0, w4, a0_0_4);
+                        a0_0_5 = Fma(x0_0, w5, a0_0_5);
+                        var x0_1 = Load(ref xk, 13);
+                        a0_1_0 = Fma(x0_1, w0, a0_1_0);
+                        a0_1_1 = Fma(x0_1, w1, a0_1_1);
+                        a0_1_2 = Fma(x0_1, w2, a0_1_2);
+                        a0_1_3 = Fma(x0_1, w3, a0_1_3);
+                        a0_1_4 = Fma(x0_1, w4, a0_1_4);
+                        a0_1_5 = Fma(x0_1, w5, a0_1_5);
+                        var x1_0 = Load(ref xk, 33);
+                        a1_0_0 = Fma(x1_0, w0, a1_0_0);
+                        a1_0_1 = Fma(x1_0, w1, a1_0_1);
+                        a1_0_2 = Fma(x1_0, w2, a1_0_2);
+                        a1_0_3 = Fma(x1_0, w3, a1_0_3);
+                        a1_0_4 = Fma(x1_0, w4, a1_0_4);
+                        a1_0_5 = Fma(x1_0, w5, a1_0_5);
+                        var x1_1 = Load(ref xk, 45);
+                        a1_1_0 = Fma(x1_1, w0, a1_1_0);
+                        a1_1_1 = Fma(x1_1, w1, a1_1_1);
+                        a1_1_2 = Fma(x1_1, w2, a1_1_2);
+                        a1_1_3 = Fma(x1_1, w3, a1_1_3);
+                        a1_1_4 = Fma(x1_1, w4, a1_1_4);
+                        a1_1_5 = Fma(x1_1, w5, a1_1_5);
                     }
                     // channel 0, tap (kh, 2)
                     {
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 12));
-                        var w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 13));
-                        var w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 14));
-                        var w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 15));
-                        var w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 16));
-                        var w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 17));
-                        var x0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 2);
-                        a0_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
-                        a0_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
-                        a0_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
-                        a0_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
-                        a0_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
-                        a0_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
-                        var x0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 14);
-                        a0_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
-                        a0_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
-                        a0_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
-                        a0_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
-                        a0_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
-                        a0_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
-                        var x1_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 34);
-                        a1_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
-                        a1_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
-                        a1_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
-                        a1_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
-                        a1_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
-                        a1_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
-                        var x1_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 46);
-                        a1_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
-                        a1_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
-                        a1_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
-                        a1_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
-                        a1_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
-                        a1_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                        var w0 = Broadcast(At(ref wk, 12));
+                        var w1 = Broadcast(At(ref wk, 13));
+                        var w2 = Broadcast(At(ref wk, 14));
+                        var w3 = Broadcast(At(ref wk, 15));
+                        var w4 = Broadcast(At(ref wk, 16));
+                        var w5 = Broadcast(At(ref wk, 17));
+                        var x0_0 = Load(ref xk, 2);
+                        a0_0_0 = Fma(x0_0, w0, a0_0_0);
+                        a0_0_1 = Fma(x0_0, w1, a0_0_1);
+                        a0_0_2 = Fma(x0_0, w2, a0_0_2);
+                        a0_0_3 = Fma(x0_0, w3, a0_0_3);
+                        a0_0_4 = Fma(x0_0, w4, a0_0_4);
+                        a0_0_5 = Fma(x0_0, w5, a0_0_5);
+                        var x0_1 = Load(ref xk, 14);
+                        a0_1_0 = Fma(x0_1, w0, a0_1_0);
+                        a0_1_1 = Fma(x0_1, w1, a0_1_1);
+                        a0_1_2 = Fma(x0_1, w2, a0_1_2);
+                        a0_1_3 = Fma(x0_1, w3, a0_1_3);
+                        a0_1_4 = Fma(x0_1, w4, a0_1_4);
+                        a0_1_5 = Fma(x0_1, w5, a0_1_5);
+                        var x1_0 = Load(ref xk, 34);
+                        a1_0_0 = Fma(x1_0, w0, a1_0_0);
+                        a1_0_1 = Fma(x1_0, w1, a1_0_1);
+                        a1_0_2 = Fma(x1_0, w2, a1_0_2);
+                        a1_0_3 = Fma(x1_0, w3, a1_0_3);
+                        a1_0_4 = Fma(x1_0, w4, a1_0_4);
+                        a1_0_5 = Fma(x1_0, w5, a1_0_5);
+                        var x1_1 = Load(ref xk, 46);
+                        a1_1_0 = Fma(x1_1, w0, a1_1_0);
+                        a1_1_1 = Fma(x1_1, w1, a1_1_1);
+                        a1_1_2 = Fma(x1_1, w2, a1_1_2);
+                        a1_1_3 = Fma(x1_1, w3, a1_1_3);
+                        a1_1_4 = Fma(x1_1, w4, a1_1_4);
+                        a1_1_5 = Fma(x1_1, w5, a1_1_5);
                     }
                     // channel 0, tap (kh, 3)
                     {
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 18));
-                        var w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 19));
-                        var w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 20));
-                        var w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 21));
-                        var w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 22));
-                        var w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 23));
-                        var x0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 3);
-                        a0_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
-                        a0_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
-                        a0_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
-                        a0_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
-                        a0_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
-                        a0_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
-                        var x0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 15);
-                        a0_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
-                        a0_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
-                        a0_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
-                        a0_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
-                        a0_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
-                        a0_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
-                        var x1_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 35);
-                        a1_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
-                        a1_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
-                        a1_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
-                        a1_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
-                        a1_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
-                        a1_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
-                        var x1_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 47);
-                        a1_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
-                        a1_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
-                        a1_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
-                        a1_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
-                        a1_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
-                        a1_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                        var w0 = Broadcast(At(ref wk, 18));
+                        var w1 = Broadcast(At(ref wk, 19));
+                        var w2 = Broadcast(At(ref wk, 20));
+                        var w3 = Broadcast(At(ref wk, 21));
+                        var w4 = Broadcast(At(ref wk, 22));
+                        var w5 = Broadcast(At(ref wk, 23));
+                        var x0_0 = Load(ref xk, 3);
+                        a0_0_0 = Fma(x0_0, w0, a0_0_0);
+                        a0_0_1 = Fma(x0_0, w1, a0_0_1);
+                        a0_0_2 = Fma(x0_0, w2, a0_0_2);
+                        a0_0_3 = Fma(x0_0, w3, a0_0_3);
+                        a0_0_4 = Fma(x0_0, w4, a0_0_4);
+                        a0_0_5 = Fma(x0_0, w5, a0_0_5);
+                        var x0_1 = Load(ref xk, 15);
+                        a0_1_0 = Fma(x0_1, w0, a0_1_0);
+                        a0_1_1 = Fma(x0_1, w1, a0_1_1);
+                        a0_1_2 = Fma(x0_1, w2, a0_1_2);
+                        a0_1_3 = Fma(x0_1, w3, a0_1_3);
+                        a0_1_4 = Fma(x0_1, w4, a0_1_4);
+                        a0_1_5 = Fma(x0_1, w5, a0_1_5);
+                        var x1_0 = Load(ref xk, 35);
+                        a1_0_0 = Fma(x1_0, w0, a1_0_0);
+                        a1_0_1 = Fma(x1_0, w1, a1_0_1);
+                        a1_0_2 = Fma(x1_0, w2, a1_0_2);
+                        a1_0_3 = Fma(x1_0, w3, a1_0_3);
+                        a1_0_4 = Fma(x1_0, w4, a1_0_4);
+                        a1_0_5 = Fma(x1_0, w5, a1_0_5);
+                        var x1_1 = Load(ref xk, 47);
+                        a1_1_0 = Fma(x1_1, w0, a1_1_0);
+                        a1_1_1 = Fma(x1_1, w1, a1_1_1);
+                        a1_1_2 = Fma(x1_1, w2, a1_1_2);
+                        a1_1_3 = Fma(x1_1, w3, a1_1_3);
+                        a1_1_4 = Fma(x1_1, w4, a1_1_4);
+                        a1_1_5 = Fma(x1_1, w5, a1_1_5);
                     }
                     // channel 0, tap (kh, 4)
                     {
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 24));
-                        var w1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 25));
-                        var w2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 26));
-                        var w3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 27));
-                        var w4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 28));
-                        var w5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref wk, 29));
-                        var x0_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 4);
-                        a0_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w0, a0_0_0);
-                        a0_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w1, a0_0_1);
-                        a0_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w2, a0_0_2);
-                        a0_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w3, a0_0_3);
-                        a0_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w4, a0_0_4);
-                        a0_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_0, w5, a0_0_5);
-                        var x0_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 16);
-                        a0_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w0, a0_1_0);
-                        a0_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w1, a0_1_1);
-                        a0_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w2, a0_1_2);
-                        a0_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w3, a0_1_3);
-                        a0_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w4, a0_1_4);
-                        a0_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0_1, w5, a0_1_5);
-                        var x1_0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 36);
-                        a1_0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w0, a1_0_0);
-                        a1_0_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w1, a1_0_1);
-                        a1_0_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w2, a1_0_2);
-                        a1_0_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w3, a1_0_3);
-                        a1_0_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w4, a1_0_4);
-                        a1_0_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_0, w5, a1_0_5);
-                        var x1_1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xk, 48);
-                        a1_1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w0, a1_1_0);
-                        a1_1_1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w1, a1_1_1);
-                        a1_1_2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w2, a1_1_2);
-                        a1_1_3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w3, a1_1_3);
-                        a1_1_4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w4, a1_1_4);
-                        a1_1_5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1_1, w5, a1_1_5);
+                        var w0 = Broadcast(At(ref wk, 24));
+                        var w1 = Broadcast(At(ref wk, 25));
+                        var w2 = Broadcast(At(ref wk, 26));
+                        var w3 = Broadcast(At(ref wk, 27));
+                        var w4 = Broadcast(At(ref wk, 28));
+                        var w5 = Broadcast(At(ref wk, 29));
+                        var x0_0 = Load(ref xk, 4);
+                        a0_0_0 = Fma(x0_0, w0, a0_0_0);
+                        a0_0_1 = Fma(x0_0, w1, a0_0_1);
+                        a0_0_2 = Fma(x0_0, w2, a0_0_2);
+                        a0_0_3 = Fma(x0_0, w3, a0_0_3);
+                        a0_0_4 = Fma(x0_0, w4, a0_0_4);
+                        a0_0_5 = Fma(x0_0, w5, a0_0_5);
+                        var x0_1 = Load(ref xk, 16);
+                        a0_1_0 = Fma(x0_1, w0, a0_1_0);
+                        a0_1_1 = Fma(x0_1, w1, a0_1_1);
+                        a0_1_2 = Fma(x0_1, w2, a0_1_2);
+                        a0_1_3 = Fma(x0_1, w3, a0_1_3);
+                        a0_1_4 = Fma(x0_1, w4, a0_1_4);
+                        a0_1_5 = Fma(x0_1, w5, a0_1_5);
+                        var x1_0 = Load(ref xk, 36);
+                        a1_0_0 = Fma(x1_0, w0, a1_0_0);
+                        a1_0_1 = Fma(x1_0, w1, a1_0_1);
+                        a1_0_2 = Fma(x1_0, w2, a1_0_2);
+                        a1_0_3 = Fma(x1_0, w3, a1_0_3);
+                        a1_0_4 = Fma(x1_0, w4, a1_0_4);
+                        a1_0_5 = Fma(x1_0, w5, a1_0_5);
+                        var x1_1 = Load(ref xk, 48);
+                        a1_1_0 = Fma(x1_1, w0, a1_1_0);
+                        a1_1_1 = Fma(x1_1, w1, a1_1_1);
+                        a1_1_2 = Fma(x1_1, w2, a1_1_2);
+                        a1_1_3 = Fma(x1_1, w3, a1_1_3);
+                        a1_1_4 = Fma(x1_1, w4, a1_1_4);
+                        a1_1_5 = Fma(x1_1, w5, a1_1_5);
                     }
                 }
 
                 // 2x2 max: across the two rows, then across neighbouring pixels (even and odd lanes).
-                var m0_0 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_0, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_0, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 0);
-                var m0_1 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_1, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_1, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 16);
-                var m0_2 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_2, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_2, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 32);
-                var m0_3 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_3, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_3, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 48);
-                var m0_4 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_4, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_4, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 64);
-                var m0_5 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0_5, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0_5, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 80);
-                var m1_0 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_0, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_0, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 128);
-                var m1_1 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_1, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_1, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 144);
-                var m1_2 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_2, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_2, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 160);
-                var m1_3 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_3, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_3, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 176);
-                var m1_4 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_4, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_4, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 192);
-                var m1_5 = global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_1_5, zero), global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_1_5, zero));
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 208);
+                var m0_0 = Max(Max(a0_0_0, zero), Max(a1_0_0, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 0);
+                var m0_1 = Max(Max(a0_0_1, zero), Max(a1_0_1, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 16);
+                var m0_2 = Max(Max(a0_0_2, zero), Max(a1_0_2, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 32);
+                var m0_3 = Max(Max(a0_0_3, zero), Max(a1_0_3, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 48);
+                var m0_4 = Max(Max(a0_0_4, zero), Max(a1_0_4, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 64);
+                var m0_5 = Max(Max(a0_0_5, zero), Max(a1_0_5, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 80);
+                var m1_0 = Max(Max(a0_1_0, zero), Max(a1_1_0, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 128);
+                var m1_1 = Max(Max(a0_1_1, zero), Max(a1_1_1, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 144);
+                var m1_2 = Max(Max(a0_1_2, zero), Max(a1_1_2, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 160);
+                var m1_3 = Max(Max(a0_1_3, zero), Max(a1_1_3, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 176);
+                var m1_4 = Max(Max(a0_1_4, zero), Max(a1_1_4, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 192);
+                var m1_5 = Max(Max(a0_1_5, zero), Max(a1_1_5, zero));
+                Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 208);
             }
 
             /// <summary>conv2: Conv2D + Relu -&gt; 16x10x10.</summary>
@@ -361,724 +382,724 @@ namespace Samples
             /// Weights: [1 tile][25 taps][6 channels][16 filters], bias [16].<br/>
             /// Register tile: 10 pixels x 1 vector = 10 accumulators; 1 tile per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv2(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 10; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 224);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 160);
+                    ref float xr = ref At(ref x, oh * 224);
+                    ref float yr = ref At(ref y, oh * 160);
                     Conv2Tile10(ref xr, ref w, ref b, ref yr);
                 }
             }
 
             /// <summary>10 output pixels of conv2, all 16 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Conv2Tile10(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector512<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a3_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a4_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a5_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a6_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a7_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a8_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector512<float> a9_0 = bias0;
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
+                    var a4_0 = bias0;
+                    var a5_0 = bias0;
+                    var a6_0 = bias0;
+                    var a7_0 = bias0;
+                    var a8_0 = bias0;
+                    var a9_0 = bias0;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 96);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 16);
+                        ref float wi = ref At(ref wt, ic * 16 + 96);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 192);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 32);
+                        ref float wi = ref At(ref wt, ic * 16 + 192);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 48);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 288);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 48);
+                        ref float wi = ref At(ref wt, ic * 16 + 288);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (0, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 64);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 384);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 64);
+                        ref float wi = ref At(ref wt, ic * 16 + 384);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 224);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 480);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 224);
+                        ref float wi = ref At(ref wt, ic * 16 + 480);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 240);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 576);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 240);
+                        ref float wi = ref At(ref wt, ic * 16 + 576);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 256);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 672);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 256);
+                        ref float wi = ref At(ref wt, ic * 16 + 672);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 272);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 768);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 272);
+                        ref float wi = ref At(ref wt, ic * 16 + 768);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (1, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 288);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 864);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 288);
+                        ref float wi = ref At(ref wt, ic * 16 + 864);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 448);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 960);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 448);
+                        ref float wi = ref At(ref wt, ic * 16 + 960);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 464);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1056);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 464);
+                        ref float wi = ref At(ref wt, ic * 16 + 1056);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 480);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1152);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 480);
+                        ref float wi = ref At(ref wt, ic * 16 + 1152);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 496);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1248);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 496);
+                        ref float wi = ref At(ref wt, ic * 16 + 1248);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (2, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 512);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1344);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 512);
+                        ref float wi = ref At(ref wt, ic * 16 + 1344);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 672);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1440);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 672);
+                        ref float wi = ref At(ref wt, ic * 16 + 1440);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 688);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1536);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 688);
+                        ref float wi = ref At(ref wt, ic * 16 + 1536);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 704);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1632);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 704);
+                        ref float wi = ref At(ref wt, ic * 16 + 1632);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 720);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1728);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 720);
+                        ref float wi = ref At(ref wt, ic * 16 + 1728);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (3, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 736);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1824);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 736);
+                        ref float wi = ref At(ref wt, ic * 16 + 1824);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 0): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 896);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1920);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 896);
+                        ref float wi = ref At(ref wt, ic * 16 + 1920);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 1): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 912);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2016);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 912);
+                        ref float wi = ref At(ref wt, ic * 16 + 2016);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 2): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 928);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2112);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 928);
+                        ref float wi = ref At(ref wt, ic * 16 + 2112);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 3): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 944);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2208);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 944);
+                        ref float wi = ref At(ref wt, ic * 16 + 2208);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
                     // tap (4, 4): every input channel
                     for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 960);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2304);
-                        var w0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector512.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 80));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 112));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x7, w0, a7_0);
-                        var x8 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a8_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x8, w0, a8_0);
-                        var x9 = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 144));
-                        a9_0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(x9, w0, a9_0);
+                        ref float xi = ref At(ref x, ic + 960);
+                        ref float wi = ref At(ref wt, ic * 16 + 2304);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 64));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 80));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 96));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 112));
+                        a7_0 = Fma(x7, w0, a7_0);
+                        var x8 = Broadcast(At(ref xi, 128));
+                        a8_0 = Fma(x8, w0, a8_0);
+                        var x9 = Broadcast(At(ref xi, 144));
+                        a9_0 = Fma(x9, w0, a9_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a1_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a2_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a3_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a4_0, zero), ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a5_0, zero), ref yt, 80);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a6_0, zero), ref yt, 96);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a7_0, zero), ref yt, 112);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a8_0, zero), ref yt, 128);
-                    global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a9_0, zero), ref yt, 144);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a1_0, zero), ref yt, 16);
+                    Store(Max(a2_0, zero), ref yt, 32);
+                    Store(Max(a3_0, zero), ref yt, 48);
+                    Store(Max(a4_0, zero), ref yt, 64);
+                    Store(Max(a5_0, zero), ref yt, 80);
+                    Store(Max(a6_0, zero), ref yt, 96);
+                    Store(Max(a7_0, zero), ref yt, 112);
+                    Store(Max(a8_0, zero), ref yt, 128);
+                    Store(Max(a9_0, zero), ref yt, 144);
                 }
             }
 
@@ -1089,24 +1110,24 @@ namespace Samples
             /// Window 2x2, stride 2x2, padding 0x0: max (padding counts as -infinity).<br/>
             /// Every window lies inside the input: the window is unrolled.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Maxpool2(ref float x, ref float y)
             {
                 for (int oh = 0; oh < 5; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 320);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 80);
+                    ref float xr = ref At(ref x, oh * 320);
+                    ref float yr = ref At(ref y, oh * 80);
                     for (int ow = 0; ow < 5; ow++)
                     {
-                        ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, ow * 32);
-                        ref float yp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, ow * 16);
+                        ref float xp = ref At(ref xr, ow * 32);
+                        ref float yp = ref At(ref yr, ow * 16);
                         for (int c = 0; c < 16; c += 16)
                         {
-                            var m = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xp, (nuint)c); // tap (0, 0)
-                            m = global::System.Runtime.Intrinsics.Vector512.MaxNative(m, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xp, (nuint)(c + 16))); // tap (0, 1)
-                            m = global::System.Runtime.Intrinsics.Vector512.MaxNative(m, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xp, (nuint)(c + 160))); // tap (1, 0)
-                            m = global::System.Runtime.Intrinsics.Vector512.MaxNative(m, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref xp, (nuint)(c + 176))); // tap (1, 1)
-                            global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(m, ref yp, (nuint)c);
+                            var m = Load(ref xp, (nuint)c); // tap (0, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 16))); // tap (0, 1)
+                            m = Max(m, Load(ref xp, (nuint)(c + 160))); // tap (1, 0)
+                            m = Max(m, Load(ref xp, (nuint)(c + 176))); // tap (1, 1)
+                            Store(m, ref yp, (nuint)c);
                         }
                     }
                 }
@@ -1119,47 +1140,47 @@ namespace Samples
             /// Weights: packed at load in tiles of [400 features][128 outputs]; a tile of 8 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 8 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc1(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc1Tile8(ref x, ref w, ref b, ref y);
             }
 
             /// <summary>128 outputs of fc1 over all 400 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc1Tile8(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16), a2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 32), a3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 48), a4 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 64), a5 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 80), a6 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 96), a7 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 112);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 16); var a2 = Load(ref b, 32); var a3 = Load(ref b, 48); var a4 = Load(ref b, 64); var a5 = Load(ref b, 80); var a6 = Load(ref b, 96); var a7 = Load(ref b, 112);
                 for (int p = 0; p < 25; p++)
                 {
-                    ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, p * 16);
+                    ref float xp = ref At(ref x, p * 16);
                     for (int c = 0; c < 16; c++)
                     {
                         int k = (p * 16) + c;
-                        var xk = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, c));
-                        ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 128);
-                        a0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0), a0);
-                        a1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 16), a1);
-                        a2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 32), a2);
-                        a3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 48), a3);
-                        a4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 64), a4);
-                        a5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 80), a5);
-                        a6 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 96), a6);
-                        a7 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 112), a7);
+                        var xk = Broadcast(At(ref xp, c));
+                        ref float w0 = ref At(ref w, k * 128);
+                        a0 = Fma(xk, Load(ref w0), a0);
+                        a1 = Fma(xk, Load(ref w0, 16), a1);
+                        a2 = Fma(xk, Load(ref w0, 32), a2);
+                        a3 = Fma(xk, Load(ref w0, 48), a3);
+                        a4 = Fma(xk, Load(ref w0, 64), a4);
+                        a5 = Fma(xk, Load(ref w0, 80), a5);
+                        a6 = Fma(xk, Load(ref w0, 96), a6);
+                        a7 = Fma(xk, Load(ref w0, 112), a7);
                     }
                 }
 
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a1, zero), ref y, 16);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a2, zero), ref y, 32);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a3, zero), ref y, 48);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a4, zero), ref y, 64);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a5, zero), ref y, 80);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a6, zero), ref y, 96);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a7, zero), ref y, 112);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 16);
+                Store(Max(a2, zero), ref y, 32);
+                Store(Max(a3, zero), ref y, 48);
+                Store(Max(a4, zero), ref y, 64);
+                Store(Max(a5, zero), ref y, 80);
+                Store(Max(a6, zero), ref y, 96);
+                Store(Max(a7, zero), ref y, 112);
             }
 
             /// <summary>fc2: Dense + Relu -&gt; [84].</summary>
@@ -1169,38 +1190,38 @@ namespace Samples
             /// Weights: packed at load in tiles of [120 features][96 outputs]; a tile of 6 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 6 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc2(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc2Tile6(ref x, ref w, ref b, ref y);
             }
 
             /// <summary>96 outputs of fc2 over all 120 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc2Tile6(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector512<float>.Zero;
-                global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 16), a2 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 32), a3 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 48), a4 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 64), a5 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b, 80);
+                var zero = Zero;
+                var a0 = Load(ref b); var a1 = Load(ref b, 16); var a2 = Load(ref b, 32); var a3 = Load(ref b, 48); var a4 = Load(ref b, 64); var a5 = Load(ref b, 80);
                 for (int k = 0; k < 120; k++)
                 {
-                    var xk = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k));
-                    ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 96);
-                    a0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0), a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 16), a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 32), a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 48), a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 64), a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0, 80), a5);
+                    var xk = Broadcast(At(ref x, k));
+                    ref float w0 = ref At(ref w, k * 96);
+                    a0 = Fma(xk, Load(ref w0), a0);
+                    a1 = Fma(xk, Load(ref w0, 16), a1);
+                    a2 = Fma(xk, Load(ref w0, 32), a2);
+                    a3 = Fma(xk, Load(ref w0, 48), a3);
+                    a4 = Fma(xk, Load(ref w0, 64), a4);
+                    a5 = Fma(xk, Load(ref w0, 80), a5);
                 }
 
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a0, zero), ref y, 0);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a1, zero), ref y, 16);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a2, zero), ref y, 32);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a3, zero), ref y, 48);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a4, zero), ref y, 64);
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(global::System.Runtime.Intrinsics.Vector512.MaxNative(a5, zero), ref y, 80);
+                Store(Max(a0, zero), ref y, 0);
+                Store(Max(a1, zero), ref y, 16);
+                Store(Max(a2, zero), ref y, 32);
+                Store(Max(a3, zero), ref y, 48);
+                Store(Max(a4, zero), ref y, 64);
+                Store(Max(a5, zero), ref y, 80);
             }
 
             /// <summary>fc3: Dense -&gt; [10].</summary>
@@ -1210,31 +1231,31 @@ namespace Samples
             /// Weights: packed at load in tiles of [84 features][16 outputs]; a tile of 1 vector streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 1 accumulator vector; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc3(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 Fc3Tile1(ref x, ref w, ref b, ref y);
             }
 
             /// <summary>16 outputs of fc3 over all 84 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc3Tile1(ref float x, ref float w, ref float b, ref float y)
             {
-                global::System.Runtime.Intrinsics.Vector512<float> a0 = global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref b);
+                var a0 = Load(ref b);
                 for (int k = 0; k < 84; k++)
                 {
-                    var xk = global::System.Runtime.Intrinsics.Vector512.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref x, k));
-                    ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 16);
-                    a0 = global::System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector512.LoadUnsafe(ref w0), a0);
+                    var xk = Broadcast(At(ref x, k));
+                    ref float w0 = ref At(ref w, k * 16);
+                    a0 = Fma(xk, Load(ref w0), a0);
                 }
 
-                global::System.Runtime.Intrinsics.Vector512.StoreUnsafe(a0, ref y, 0);
+                Store(a0, ref y, 0);
             }
 
             /// <summary>Writes flat [10] padded to 16 to the output as [10] in PyTorch's order.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void CopyOutput(ref float x, ref float y)
             {
                 global::CnnGen.Internal.Buffers.Copy(ref x, ref y, 10);

@@ -26,26 +26,47 @@ namespace Samples
     partial class MobileNetBlock
     {
         /// <summary>
-        /// MobileNetBlock with global::System.Runtime.Intrinsics.Vector256 (8 floats per vector), planned for 16 vector registers.
+        /// MobileNetBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
         /// Workspace: 36,416 floats (142.3 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
+            #region Vocabulary
+            // The kernels below spell their few intrinsics with these members of this class, so that no
+            // type or member declared in user code can capture them; each forwards to the BCL and is inlined.
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Hot = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization; // compiled fully optimized at the first call
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Inline = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining;
+            private static global::System.Runtime.Intrinsics.Vector256<float> Zero => global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float At(ref float p, int offset) => ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float Data(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Broadcast(float value) => global::System.Runtime.Intrinsics.Vector256.Create(value);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Fma(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b, global::System.Runtime.Intrinsics.Vector256<float> c) => global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a, b, c);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Max(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MaxNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Min(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MinNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            #endregion
+
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
             /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
             /// </summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // relu6_1: HWC 14x14, 32 floats per pixel (32 channels)
-                ref float t3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 23872); // pw: HWC 14x14, 64 floats per pixel (64 channels)
-                ref float t4 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // branch: HWC 14x14, 16 floats per pixel (16 channels)
-                ref float t5 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 8192); // concat1: HWC 14x14, 80 floats per pixel (80 channels)
-                ref float t6 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // avgpool1: HWC 8x8, 80 floats per pixel (80 channels)
-                ref float t7 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float ws = ref Data(workspace);
+                ref float t1 = ref At(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t2 = ref At(ref ws, 0); // relu6_1: HWC 14x14, 32 floats per pixel (32 channels)
+                ref float t3 = ref At(ref ws, 23872); // pw: HWC 14x14, 64 floats per pixel (64 channels)
+                ref float t4 = ref At(ref ws, 0); // branch: HWC 14x14, 16 floats per pixel (16 channels)
+                ref float t5 = ref At(ref ws, 8192); // concat1: HWC 14x14, 80 floats per pixel (80 channels)
+                ref float t6 = ref At(ref ws, 0); // avgpool1: HWC 8x8, 80 floats per pixel (80 channels)
+                ref float t7 = ref At(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t7))
@@ -79,7 +100,7 @@ namespace Samples
             }
 
             /// <summary>Copies the NCHW input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
@@ -87,7 +108,7 @@ namespace Samples
                 // Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.
                 for (int h = 0; h < 14; h++)
                 {
-                    finite &= global::CnnGen.Internal.Transpose.RunFinite(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, h * 14), 32, 14, 196, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, h * 512 + 544), 32);
+                    finite &= global::CnnGen.Internal.Transpose.RunFinite(ref At(ref x, h * 14), 32, 14, 196, ref At(ref y, h * 512 + 544), 32);
                 }
 
                 return finite;
@@ -101,140 +122,140 @@ namespace Samples
             /// Weights: [9 taps][32 channels].<br/>
             /// Register tile: 6 pixels x 1 vector of 8 channels; 2 tiles per row and a last tile of 2 pixels.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Dw(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 14; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 512);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 512 + 544);
+                    ref float xr = ref At(ref x, oh * 512);
+                    ref float yr = ref At(ref y, oh * 512 + 544);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        DwTile6(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 192), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 192));
+                        DwTile6(ref At(ref xr, tile * 192), ref w, ref b, ref At(ref yr, tile * 192));
                     }
-                    DwTile2(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, 384), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 384));
+                    DwTile2(ref At(ref xr, 384), ref w, ref b, ref At(ref yr, 384));
                 }
             }
 
             /// <summary>6 output pixels of dw, one vector of channels at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void DwTile6(ref float x, ref float w, ref float b, ref float y)
             {
                 for (int c = 0; c < 32; c += 8)
                 {
-                    var bias = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias;
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)c); // tap (0, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)c), w0, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w0, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w0, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w0, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 128)), w0, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 160)), w0, a5);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 32)); // tap (0, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w1, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w1, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w1, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 128)), w1, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 160)), w1, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 192)), w1, a5);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 64)); // tap (0, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w2, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w2, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 128)), w2, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 160)), w2, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 192)), w2, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 224)), w2, a5);
-                    var w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 96)); // tap (1, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 512)), w3, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w3, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 576)), w3, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 608)), w3, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 640)), w3, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 672)), w3, a5);
-                    var w4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 128)); // tap (1, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w4, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 576)), w4, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 608)), w4, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 640)), w4, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 672)), w4, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 704)), w4, a5);
-                    var w5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 160)); // tap (1, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 576)), w5, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 608)), w5, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 640)), w5, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 672)), w5, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 704)), w5, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 736)), w5, a5);
-                    var w6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 192)); // tap (2, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1024)), w6, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1056)), w6, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1088)), w6, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1120)), w6, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1152)), w6, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1184)), w6, a5);
-                    var w7 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 224)); // tap (2, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1056)), w7, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1088)), w7, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1120)), w7, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1152)), w7, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1184)), w7, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1216)), w7, a5);
-                    var w8 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 256)); // tap (2, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1088)), w8, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1120)), w8, a1);
-                    a2 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1152)), w8, a2);
-                    a3 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1184)), w8, a3);
-                    a4 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1216)), w8, a4);
-                    a5 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1248)), w8, a5);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref y, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref y, (nuint)(c + 32));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2, ref y, (nuint)(c + 64));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3, ref y, (nuint)(c + 96));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a4, ref y, (nuint)(c + 128));
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a5, ref y, (nuint)(c + 160));
+                    var bias = Load(ref b, (nuint)c);
+                    var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias; var a4 = bias; var a5 = bias;
+                    var w0 = Load(ref w, (nuint)c); // tap (0, 0)
+                    a0 = Fma(Load(ref x, (nuint)c), w0, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 32)), w0, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 64)), w0, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 96)), w0, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 128)), w0, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 160)), w0, a5);
+                    var w1 = Load(ref w, (nuint)(c + 32)); // tap (0, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 32)), w1, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 64)), w1, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 96)), w1, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 128)), w1, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 160)), w1, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 192)), w1, a5);
+                    var w2 = Load(ref w, (nuint)(c + 64)); // tap (0, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 64)), w2, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 96)), w2, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 128)), w2, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 160)), w2, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 192)), w2, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 224)), w2, a5);
+                    var w3 = Load(ref w, (nuint)(c + 96)); // tap (1, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 512)), w3, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 544)), w3, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 576)), w3, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 608)), w3, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 640)), w3, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 672)), w3, a5);
+                    var w4 = Load(ref w, (nuint)(c + 128)); // tap (1, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 544)), w4, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 576)), w4, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 608)), w4, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 640)), w4, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 672)), w4, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 704)), w4, a5);
+                    var w5 = Load(ref w, (nuint)(c + 160)); // tap (1, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 576)), w5, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 608)), w5, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 640)), w5, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 672)), w5, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 704)), w5, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 736)), w5, a5);
+                    var w6 = Load(ref w, (nuint)(c + 192)); // tap (2, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1024)), w6, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1056)), w6, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 1088)), w6, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 1120)), w6, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 1152)), w6, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 1184)), w6, a5);
+                    var w7 = Load(ref w, (nuint)(c + 224)); // tap (2, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1056)), w7, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1088)), w7, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 1120)), w7, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 1152)), w7, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 1184)), w7, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 1216)), w7, a5);
+                    var w8 = Load(ref w, (nuint)(c + 256)); // tap (2, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1088)), w8, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1120)), w8, a1);
+                    a2 = Fma(Load(ref x, (nuint)(c + 1152)), w8, a2);
+                    a3 = Fma(Load(ref x, (nuint)(c + 1184)), w8, a3);
+                    a4 = Fma(Load(ref x, (nuint)(c + 1216)), w8, a4);
+                    a5 = Fma(Load(ref x, (nuint)(c + 1248)), w8, a5);
+                    Store(a0, ref y, (nuint)c);
+                    Store(a1, ref y, (nuint)(c + 32));
+                    Store(a2, ref y, (nuint)(c + 64));
+                    Store(a3, ref y, (nuint)(c + 96));
+                    Store(a4, ref y, (nuint)(c + 128));
+                    Store(a5, ref y, (nuint)(c + 160));
                 }
             }
 
             /// <summary>2 output pixels of dw, one vector of channels at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void DwTile2(ref float x, ref float w, ref float b, ref float y)
             {
                 for (int c = 0; c < 32; c += 8)
                 {
-                    var bias = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0 = bias, a1 = bias;
-                    var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)c); // tap (0, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)c), w0, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w0, a1);
-                    var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 32)); // tap (0, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 32)), w1, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w1, a1);
-                    var w2 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 64)); // tap (0, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 64)), w2, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 96)), w2, a1);
-                    var w3 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 96)); // tap (1, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 512)), w3, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w3, a1);
-                    var w4 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 128)); // tap (1, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 544)), w4, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 576)), w4, a1);
-                    var w5 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 160)); // tap (1, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 576)), w5, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 608)), w5, a1);
-                    var w6 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 192)); // tap (2, 0)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1024)), w6, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1056)), w6, a1);
-                    var w7 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 224)); // tap (2, 1)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1056)), w7, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1088)), w7, a1);
-                    var w8 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w, (nuint)(c + 256)); // tap (2, 2)
-                    a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1088)), w8, a0);
-                    a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(c + 1120)), w8, a1);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref y, (nuint)c);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref y, (nuint)(c + 32));
+                    var bias = Load(ref b, (nuint)c);
+                    var a0 = bias; var a1 = bias;
+                    var w0 = Load(ref w, (nuint)c); // tap (0, 0)
+                    a0 = Fma(Load(ref x, (nuint)c), w0, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 32)), w0, a1);
+                    var w1 = Load(ref w, (nuint)(c + 32)); // tap (0, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 32)), w1, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 64)), w1, a1);
+                    var w2 = Load(ref w, (nuint)(c + 64)); // tap (0, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 64)), w2, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 96)), w2, a1);
+                    var w3 = Load(ref w, (nuint)(c + 96)); // tap (1, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 512)), w3, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 544)), w3, a1);
+                    var w4 = Load(ref w, (nuint)(c + 128)); // tap (1, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 544)), w4, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 576)), w4, a1);
+                    var w5 = Load(ref w, (nuint)(c + 160)); // tap (1, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 576)), w5, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 608)), w5, a1);
+                    var w6 = Load(ref w, (nuint)(c + 192)); // tap (2, 0)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1024)), w6, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1056)), w6, a1);
+                    var w7 = Load(ref w, (nuint)(c + 224)); // tap (2, 1)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1056)), w7, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1088)), w7, a1);
+                    var w8 = Load(ref w, (nuint)(c + 256)); // tap (2, 2)
+                    a0 = Fma(Load(ref x, (nuint)(c + 1088)), w8, a0);
+                    a1 = Fma(Load(ref x, (nuint)(c + 1120)), w8, a1);
+                    Store(a0, ref y, (nuint)c);
+                    Store(a1, ref y, (nuint)(c + 32));
                 }
             }
 
@@ -243,18 +264,18 @@ namespace Samples
             /// Input: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right).<br/>
             /// Output: HWC 14x14, 32 floats per pixel (32 channels).<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Relu6_1(ref float x, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int h = 0; h < 14; h++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, h * 512 + 544);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, h * 448);
+                    ref float xr = ref At(ref x, h * 512 + 544);
+                    ref float yr = ref At(ref y, h * 448);
                     for (int i = 0; i < 448; i += 8)
                     {
-                        global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xr, (nuint)i), zero), six), ref yr, (nuint)i);
+                        Store(Min(Max(Load(ref xr, (nuint)i), zero), six), ref yr, (nuint)i);
                     }
                 }
             }
@@ -267,122 +288,122 @@ namespace Samples
             /// Weights: [4 tiles][1 tap][32 channels][16 filters], bias [64].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row and a last tile of 4 pixels.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Pw(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 14; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 448);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 896);
+                    ref float xr = ref At(ref x, oh * 448);
+                    ref float yr = ref At(ref y, oh * 896);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        PwTile5(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 160), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 320));
+                        PwTile5(ref At(ref xr, tile * 160), ref w, ref b, ref At(ref yr, tile * 320));
                     }
-                    PwTile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, 320), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 640));
+                    PwTile4(ref At(ref xr, 320), ref w, ref b, ref At(ref yr, 640));
                 }
             }
 
             /// <summary>5 output pixels of pw, all 64 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void PwTile5(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int t = 0; t < 4; t++)
                 {
-                    ref float wt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, t * 512);
-                    ref float bt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, t * 16);
-                    ref float yt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 16);
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0, a4_1 = bias1;
+                    ref float wt = ref At(ref w, t * 512);
+                    ref float bt = ref At(ref b, t * 16);
+                    ref float yt = ref At(ref y, t * 16);
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
+                    var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), six), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_1, zero), six), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), six), ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_1, zero), six), ref yt, 72);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), six), ref yt, 128);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_1, zero), six), ref yt, 136);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), six), ref yt, 192);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_1, zero), six), ref yt, 200);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), six), ref yt, 256);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_1, zero), six), ref yt, 264);
+                    Store(Min(Max(a0_0, zero), six), ref yt, 0);
+                    Store(Min(Max(a0_1, zero), six), ref yt, 8);
+                    Store(Min(Max(a1_0, zero), six), ref yt, 64);
+                    Store(Min(Max(a1_1, zero), six), ref yt, 72);
+                    Store(Min(Max(a2_0, zero), six), ref yt, 128);
+                    Store(Min(Max(a2_1, zero), six), ref yt, 136);
+                    Store(Min(Max(a3_0, zero), six), ref yt, 192);
+                    Store(Min(Max(a3_1, zero), six), ref yt, 200);
+                    Store(Min(Max(a4_0, zero), six), ref yt, 256);
+                    Store(Min(Max(a4_1, zero), six), ref yt, 264);
                 }
             }
 
             /// <summary>4 output pixels of pw, all 64 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void PwTile4(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
-                var six = global::System.Runtime.Intrinsics.Vector256.Create(6f);
+                var zero = Zero;
+                var six = Broadcast(6f);
                 for (int t = 0; t < 4; t++)
                 {
-                    ref float wt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, t * 512);
-                    ref float bt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref b, t * 16);
-                    ref float yt = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, t * 16);
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    ref float wt = ref At(ref w, t * 512);
+                    ref float bt = ref At(ref b, t * 16);
+                    ref float yt = ref At(ref y, t * 16);
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), six), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_1, zero), six), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), six), ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_1, zero), six), ref yt, 72);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), six), ref yt, 128);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_1, zero), six), ref yt, 136);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), six), ref yt, 192);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MinNative(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_1, zero), six), ref yt, 200);
+                    Store(Min(Max(a0_0, zero), six), ref yt, 0);
+                    Store(Min(Max(a0_1, zero), six), ref yt, 8);
+                    Store(Min(Max(a1_0, zero), six), ref yt, 64);
+                    Store(Min(Max(a1_1, zero), six), ref yt, 72);
+                    Store(Min(Max(a2_0, zero), six), ref yt, 128);
+                    Store(Min(Max(a2_1, zero), six), ref yt, 136);
+                    Store(Min(Max(a3_0, zero), six), ref yt, 192);
+                    Store(Min(Max(a3_1, zero), six), ref yt, 200);
                 }
             }
 
@@ -394,460 +415,460 @@ namespace Samples
             /// Weights: [1 tile][9 taps][32 channels][16 filters], bias [16].<br/>
             /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row and a last tile of 4 pixels.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Branch(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 14; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 512);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 224);
+                    ref float xr = ref At(ref x, oh * 512);
+                    ref float yr = ref At(ref y, oh * 224);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        BranchTile5(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 160), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 80));
+                        BranchTile5(ref At(ref xr, tile * 160), ref w, ref b, ref At(ref yr, tile * 80));
                     }
-                    BranchTile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, 320), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, 160));
+                    BranchTile4(ref At(ref xr, 320), ref w, ref b, ref At(ref yr, 160));
                 }
             }
 
             /// <summary>5 output pixels of branch, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void BranchTile5(ref float x, ref float w, ref float b, ref float y)
             {
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0, a4_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
+                    var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 512);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 32);
+                        ref float wi = ref At(ref wt, ic * 16 + 512);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 64);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1024);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 64);
+                        ref float wi = ref At(ref wt, ic * 16 + 1024);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 512);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1536);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 512);
+                        ref float wi = ref At(ref wt, ic * 16 + 1536);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 544);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2048);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 544);
+                        ref float wi = ref At(ref wt, ic * 16 + 2048);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 576);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2560);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 576);
+                        ref float wi = ref At(ref wt, ic * 16 + 2560);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1024);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 3072);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 1024);
+                        ref float wi = ref At(ref wt, ic * 16 + 3072);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1056);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 3584);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 1056);
+                        ref float wi = ref At(ref wt, ic * 16 + 3584);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1088);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 4096);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 128));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        a4_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, ic + 1088);
+                        ref float wi = ref At(ref wt, ic * 16 + 4096);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
+                        var x4 = Broadcast(At(ref xi, 128));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        a4_1 = Fma(x4, w1, a4_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_1, ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_1, ref yt, 56);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a4_0, ref yt, 64);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a4_1, ref yt, 72);
+                    Store(a0_0, ref yt, 0);
+                    Store(a0_1, ref yt, 8);
+                    Store(a1_0, ref yt, 16);
+                    Store(a1_1, ref yt, 24);
+                    Store(a2_0, ref yt, 32);
+                    Store(a2_1, ref yt, 40);
+                    Store(a3_0, ref yt, 48);
+                    Store(a3_1, ref yt, 56);
+                    Store(a4_0, ref yt, 64);
+                    Store(a4_1, ref yt, 72);
                 }
             }
 
             /// <summary>4 output pixels of branch, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void BranchTile4(ref float x, ref float w, ref float b, ref float y)
             {
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 512);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 32);
+                        ref float wi = ref At(ref wt, ic * 16 + 512);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 64);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1024);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 64);
+                        ref float wi = ref At(ref wt, ic * 16 + 1024);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 512);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1536);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 512);
+                        ref float wi = ref At(ref wt, ic * 16 + 1536);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 544);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2048);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 544);
+                        ref float wi = ref At(ref wt, ic * 16 + 2048);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 576);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2560);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 576);
+                        ref float wi = ref At(ref wt, ic * 16 + 2560);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1024);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 3072);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 1024);
+                        ref float wi = ref At(ref wt, ic * 16 + 3072);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1056);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 3584);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 1056);
+                        ref float wi = ref At(ref wt, ic * 16 + 3584);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 1088);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 4096);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 64));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 96));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 1088);
+                        ref float wi = ref At(ref wt, ic * 16 + 4096);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 32));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 64));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 96));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_1, ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_1, ref yt, 56);
+                    Store(a0_0, ref yt, 0);
+                    Store(a0_1, ref yt, 8);
+                    Store(a1_0, ref yt, 16);
+                    Store(a1_1, ref yt, 24);
+                    Store(a2_0, ref yt, 32);
+                    Store(a2_1, ref yt, 40);
+                    Store(a3_0, ref yt, 48);
+                    Store(a3_1, ref yt, 56);
                 }
             }
 
@@ -857,16 +878,16 @@ namespace Samples
             /// Input 1: HWC 14x14, 16 floats per pixel (16 channels).<br/>
             /// Output: HWC 14x14, 80 floats per pixel (80 channels): channels of each input in order.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Concat1(ref float x0, ref float x1, ref float y)
             {
                 for (int h = 0; h < 14; h++)
                 {
                     for (int w = 0; w < 14; w++)
                     {
-                        ref float yp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0 + (h * 1120) + (w * 80));
-                        global::CnnGen.Internal.Buffers.Copy(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x0, 0 + (h * 896) + (w * 64)), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yp, 0), 64);
-                        global::CnnGen.Internal.Buffers.Copy(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x1, 0 + (h * 224) + (w * 16)), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yp, 64), 16);
+                        ref float yp = ref At(ref y, 0 + (h * 1120) + (w * 80));
+                        global::CnnGen.Internal.Buffers.Copy(ref At(ref x0, 0 + (h * 896) + (w * 64)), ref At(ref yp, 0), 64);
+                        global::CnnGen.Internal.Buffers.Copy(ref At(ref x1, 0 + (h * 224) + (w * 16)), ref At(ref yp, 64), 16);
                     }
                 }
             }
@@ -878,7 +899,7 @@ namespace Samples
             /// Window 3x3, stride 2x2, padding 1x1, ceil mode: mean over in-bounds cells.<br/>
             /// Windows at the edges are clipped at run time, as PyTorch does.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Avgpool1(ref float x, ref float y)
             {
                 for (int oh = 0; oh < 8; oh++)
@@ -889,11 +910,11 @@ namespace Samples
                         int w0 = ow * 2 - 1;
                         int hEnd = global::System.Math.Min(h0 + 3, 15), wEnd = global::System.Math.Min(w0 + 3, 15);
                         int divisor = (global::System.Math.Min(hEnd, 14) - global::System.Math.Max(h0, 0)) * (global::System.Math.Min(wEnd, 14) - global::System.Math.Max(w0, 0)); // in-bounds cells
-                        var scale = global::System.Runtime.Intrinsics.Vector256.Create(1f / divisor);
-                        ref float yp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, 0 + (oh * 640) + (ow * 80));
+                        var scale = Broadcast(1f / divisor);
+                        ref float yp = ref At(ref y, 0 + (oh * 640) + (ow * 80));
                         for (int c = 0; c < 80; c += 8)
                         {
-                            var m = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                            var m = Zero;
                             for (int kh = 0; kh < 3; kh++)
                             {
                                 int ih = h0 + (kh * 1);
@@ -907,25 +928,25 @@ namespace Samples
                                     int iw = w0 + (kw * 1);
                                     if ((uint)iw < 14u)
                                     {
-                                        m = global::System.Runtime.Intrinsics.Vector256.Add(m, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref x, (nuint)(0 + (ih * 1120) + (iw * 80) + c)));
+                                        m += Load(ref x, (nuint)(0 + (ih * 1120) + (iw * 80) + c));
                                     }
                                 }
                             }
 
-                            global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(m * scale, ref yp, (nuint)c);
+                            Store(m * scale, ref yp, (nuint)c);
                         }
                     }
                 }
             }
 
             /// <summary>Writes HWC 8x8, 80 floats per pixel (80 channels) to the output as [80, 8, 8] in PyTorch's order.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void CopyOutput(ref float x, ref float y)
             {
                 // Each stored row is a width x channels matrix; transposing it gives one row of every output plane.
                 for (int h = 0; h < 8; h++)
                 {
-                    global::CnnGen.Internal.Transpose.Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, h * 640), 8, 80, 80, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, h * 8), 64);
+                    global::CnnGen.Internal.Transpose.Run(ref At(ref x, h * 640), 8, 80, 80, ref At(ref y, h * 8), 64);
                 }
             }
         }

@@ -29,27 +29,48 @@ namespace Samples
     partial class ResidualBlock
     {
         /// <summary>
-        /// ResidualBlock with global::System.Runtime.Intrinsics.Vector256 (8 floats per vector), planned for 16 vector registers.
+        /// ResidualBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
         /// Workspace: 5,216 floats (20.4 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
+            #region Vocabulary
+            // The kernels below spell their few intrinsics with these members of this class, so that no
+            // type or member declared in user code can capture them; each forwards to the BCL and is inlined.
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Hot = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization; // compiled fully optimized at the first call
+            private const global::System.Runtime.CompilerServices.MethodImplOptions Inline = global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining;
+            private static global::System.Runtime.Intrinsics.Vector256<float> Zero => global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float At(ref float p, int offset) => ref global::System.Runtime.CompilerServices.Unsafe.Add(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static ref float Data(float[] array) => ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Load(ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Store(global::System.Runtime.Intrinsics.Vector256<float> value, ref float p, nuint offset) => global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(value, ref p, offset);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Broadcast(float value) => global::System.Runtime.Intrinsics.Vector256.Create(value);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Fma(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b, global::System.Runtime.Intrinsics.Vector256<float> c) => global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a, b, c);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Max(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MaxNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Min(global::System.Runtime.Intrinsics.Vector256<float> a, global::System.Runtime.Intrinsics.Vector256<float> b) => global::System.Runtime.Intrinsics.Vector256.MinNative(a, b);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            #endregion
+
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
             /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
             /// </summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(ResidualBlock net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
-                ref float t1 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 1600); // stem: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t2 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // c1: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t3 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 4192); // c2: HWC 8x8, 16 floats per pixel (16 channels)
-                ref float t4 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // proj: HWC 8x8, 16 floats per pixel (16 channels)
-                ref float t6 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 4192); // gap1: HWC 1x1, 16 floats per pixel (16 channels)
-                ref float t7 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // fc: flat [10] padded to 16
-                ref float t8 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 4192); // softmax1: flat [10] padded to 16
-                ref float t9 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref ws, 0); // input (packed): CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
+                ref float ws = ref Data(workspace);
+                ref float t1 = ref At(ref ws, 1600); // stem: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t2 = ref At(ref ws, 0); // c1: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t3 = ref At(ref ws, 4192); // c2: HWC 8x8, 16 floats per pixel (16 channels)
+                ref float t4 = ref At(ref ws, 0); // proj: HWC 8x8, 16 floats per pixel (16 channels)
+                ref float t6 = ref At(ref ws, 4192); // gap1: HWC 1x1, 16 floats per pixel (16 channels)
+                ref float t7 = ref At(ref ws, 0); // fc: flat [10] padded to 16
+                ref float t8 = ref At(ref ws, 4192); // softmax1: flat [10] padded to 16
+                ref float t9 = ref At(ref ws, 0); // input (packed): CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
 
                 // 1. pack the input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t9))
@@ -87,17 +108,17 @@ namespace Samples
             }
 
             /// <summary>Copies the NCHW input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
                 for (int c = 0; c < 3; c++)
                 {
-                    ref float plane = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, c * 324);
+                    ref float plane = ref At(ref y, c * 324);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 18, 18, 1, 1, 1, 1, 1);
                     for (int h = 0; h < 16; h++)
                     {
-                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, (c * 256) + (h * 16)), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref plane, h * 18 + 19), 16);
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 256) + (h * 16)), ref At(ref plane, h * 18 + 19), 16);
                     }
                 }
 
@@ -112,255 +133,255 @@ namespace Samples
             /// Weights: [1 tile][9 taps][3 channels][8 filters], bias [8].<br/>
             /// Register tile: 8 pixels x 1 vector = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Stem(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 16; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 18);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 144 + 152);
+                    ref float xr = ref At(ref x, oh * 18);
+                    ref float yr = ref At(ref y, oh * 144 + 152);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        StemTile8(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 8), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 64));
+                        StemTile8(ref At(ref xr, tile * 8), ref w, ref b, ref At(ref yr, tile * 64));
                     }
                 }
             }
 
             /// <summary>8 output pixels of stem, all 8 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void StemTile8(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a4_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a5_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a6_0 = bias0;
-                    global::System.Runtime.Intrinsics.Vector256<float> a7_0 = bias0;
+                    var bias0 = Load(ref bt);
+                    var a0_0 = bias0;
+                    var a1_0 = bias0;
+                    var a2_0 = bias0;
+                    var a3_0 = bias0;
+                    var a4_0 = bias0;
+                    var a5_0 = bias0;
+                    var a6_0 = bias0;
+                    var a7_0 = bias0;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324);
+                        ref float wi = ref At(ref wt, ic * 8);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 1);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 24);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 1);
+                        ref float wi = ref At(ref wt, ic * 8 + 24);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 2);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 48);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 2);
+                        ref float wi = ref At(ref wt, ic * 8 + 48);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 18);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 72);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 18);
+                        ref float wi = ref At(ref wt, ic * 8 + 72);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 19);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 96);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 19);
+                        ref float wi = ref At(ref wt, ic * 8 + 96);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 20);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 120);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 20);
+                        ref float wi = ref At(ref wt, ic * 8 + 120);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 36);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 144);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 36);
+                        ref float wi = ref At(ref wt, ic * 8 + 144);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 37);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 168);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 37);
+                        ref float wi = ref At(ref wt, ic * 8 + 168);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic * 324 + 38);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 8 + 192);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 1));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 2));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 3));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        var x4 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 4));
-                        a4_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, w0, a4_0);
-                        var x5 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 5));
-                        a5_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, w0, a5_0);
-                        var x6 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 6));
-                        a6_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, w0, a6_0);
-                        var x7 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 7));
-                        a7_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, ic * 324 + 38);
+                        ref float wi = ref At(ref wt, ic * 8 + 192);
+                        var w0 = Load(ref wi);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        var x1 = Broadcast(At(ref xi, 1));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        var x2 = Broadcast(At(ref xi, 2));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        var x3 = Broadcast(At(ref xi, 3));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        var x4 = Broadcast(At(ref xi, 4));
+                        a4_0 = Fma(x4, w0, a4_0);
+                        var x5 = Broadcast(At(ref xi, 5));
+                        a5_0 = Fma(x5, w0, a5_0);
+                        var x6 = Broadcast(At(ref xi, 6));
+                        a6_0 = Fma(x6, w0, a6_0);
+                        var x7 = Broadcast(At(ref xi, 7));
+                        a7_0 = Fma(x7, w0, a7_0);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a4_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a5_0, zero), ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a6_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a7_0, zero), ref yt, 56);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a1_0, zero), ref yt, 8);
+                    Store(Max(a2_0, zero), ref yt, 16);
+                    Store(Max(a3_0, zero), ref yt, 24);
+                    Store(Max(a4_0, zero), ref yt, 32);
+                    Store(Max(a5_0, zero), ref yt, 40);
+                    Store(Max(a6_0, zero), ref yt, 48);
+                    Store(Max(a7_0, zero), ref yt, 56);
                 }
             }
 
@@ -372,225 +393,225 @@ namespace Samples
             /// Weights: [1 tile][9 taps][8 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void C1(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 8; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 288);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 160 + 176);
+                    ref float xr = ref At(ref x, oh * 288);
+                    ref float yr = ref At(ref y, oh * 160 + 176);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        C1Tile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 64), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 64));
+                        C1Tile4(ref At(ref xr, tile * 64), ref w, ref b, ref At(ref yr, tile * 64));
                     }
                 }
             }
 
             /// <summary>4 output pixels of c1, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void C1Tile4(ref float x, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 8);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 128);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 8);
+                        ref float wi = ref At(ref wt, ic * 16 + 128);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 256);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 16);
+                        ref float wi = ref At(ref wt, ic * 16 + 256);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 144);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 384);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 144);
+                        ref float wi = ref At(ref wt, ic * 16 + 384);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 152);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 512);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 152);
+                        ref float wi = ref At(ref wt, ic * 16 + 512);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 160);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 640);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 160);
+                        ref float wi = ref At(ref wt, ic * 16 + 640);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 288);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 768);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 288);
+                        ref float wi = ref At(ref wt, ic * 16 + 768);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 296);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 896);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 296);
+                        ref float wi = ref At(ref wt, ic * 16 + 896);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 304);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1024);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 304);
+                        ref float wi = ref At(ref wt, ic * 16 + 1024);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_1, zero), ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_1, zero), ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_1, zero), ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_1, zero), ref yt, 56);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(a0_1, zero), ref yt, 8);
+                    Store(Max(a1_0, zero), ref yt, 16);
+                    Store(Max(a1_1, zero), ref yt, 24);
+                    Store(Max(a2_0, zero), ref yt, 32);
+                    Store(Max(a2_1, zero), ref yt, 40);
+                    Store(Max(a3_0, zero), ref yt, 48);
+                    Store(Max(a3_1, zero), ref yt, 56);
                 }
             }
 
@@ -602,224 +623,224 @@ namespace Samples
             /// Weights: [1 tile][9 taps][16 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void C2(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 8; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 160);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 128);
+                    ref float xr = ref At(ref x, oh * 160);
+                    ref float yr = ref At(ref y, oh * 128);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        C2Tile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 64), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 64));
+                        C2Tile4(ref At(ref xr, tile * 64), ref w, ref b, ref At(ref yr, tile * 64));
                     }
                 }
             }
 
             /// <summary>4 output pixels of c2, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void C2Tile4(ref float x, ref float w, ref float b, ref float y)
             {
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 16);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 256);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 16);
+                        ref float wi = ref At(ref wt, ic * 16 + 256);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (0, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 32);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 512);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 32);
+                        ref float wi = ref At(ref wt, ic * 16 + 512);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 160);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 768);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 160);
+                        ref float wi = ref At(ref wt, ic * 16 + 768);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 176);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1024);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 176);
+                        ref float wi = ref At(ref wt, ic * 16 + 1024);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (1, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 192);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1280);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 192);
+                        ref float wi = ref At(ref wt, ic * 16 + 1280);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 0): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 320);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1536);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 320);
+                        ref float wi = ref At(ref wt, ic * 16 + 1536);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 1): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 336);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 1792);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 336);
+                        ref float wi = ref At(ref wt, ic * 16 + 1792);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // tap (2, 2): every input channel
                     for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic + 352);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16 + 2048);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic + 352);
+                        ref float wi = ref At(ref wt, ic * 16 + 2048);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_0, ref yt, 0);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0_1, ref yt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_0, ref yt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1_1, ref yt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_0, ref yt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a2_1, ref yt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_0, ref yt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a3_1, ref yt, 56);
+                    Store(a0_0, ref yt, 0);
+                    Store(a0_1, ref yt, 8);
+                    Store(a1_0, ref yt, 16);
+                    Store(a1_1, ref yt, 24);
+                    Store(a2_0, ref yt, 32);
+                    Store(a2_1, ref yt, 40);
+                    Store(a3_0, ref yt, 48);
+                    Store(a3_1, ref yt, 56);
                 }
             }
 
@@ -831,76 +852,76 @@ namespace Samples
             /// Weights: [1 tile][1 tap][8 channels][16 filters], bias [16].<br/>
             /// Register tile: 4 pixels x 2 vectors = 8 accumulators; 2 tiles per row.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Proj(ref float x, ref float r, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 for (int oh = 0; oh < 8; oh++)
                 {
-                    ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, oh * 288 + 152);
-                    ref float yr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref y, oh * 128);
-                    ref float rr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref r, oh * 128);
+                    ref float xr = ref At(ref x, oh * 288 + 152);
+                    ref float yr = ref At(ref y, oh * 128);
+                    ref float rr = ref At(ref r, oh * 128);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        ProjTile4(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref xr, tile * 64), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref rr, tile * 64), ref w, ref b, ref global::System.Runtime.CompilerServices.Unsafe.Add(ref yr, tile * 64));
+                        ProjTile4(ref At(ref xr, tile * 64), ref At(ref rr, tile * 64), ref w, ref b, ref At(ref yr, tile * 64));
                     }
                 }
             }
 
             /// <summary>4 output pixels of proj, all 16 filters, 2 vectors at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void ProjTile4(ref float x, ref float r, ref float w, ref float b, ref float y)
             {
-                var zero = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                var zero = Zero;
                 {
                     ref float wt = ref w;
                     ref float bt = ref b;
                     ref float yt = ref y;
                     ref float rt = ref r;
-                    var bias0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt);
-                    var bias1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref bt, 8);
-                    global::System.Runtime.Intrinsics.Vector256<float> a0_0 = bias0, a0_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a1_0 = bias0, a1_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a2_0 = bias0, a2_1 = bias1;
-                    global::System.Runtime.Intrinsics.Vector256<float> a3_0 = bias0, a3_1 = bias1;
+                    var bias0 = Load(ref bt);
+                    var bias1 = Load(ref bt, 8);
+                    var a0_0 = bias0; var a0_1 = bias1;
+                    var a1_0 = bias0; var a1_1 = bias1;
+                    var a2_0 = bias0; var a2_1 = bias1;
+                    var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
                     for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, ic);
-                        ref float wi = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref wt, ic * 16);
-                        var w0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi);
-                        var w1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref wi, 8);
-                        var x0 = global::System.Runtime.Intrinsics.Vector256.Create(xi);
-                        a0_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w0, a0_0);
-                        a0_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, w1, a0_1);
-                        var x1 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 16));
-                        a1_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w0, a1_0);
-                        a1_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, w1, a1_1);
-                        var x2 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 32));
-                        a2_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w0, a2_0);
-                        a2_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, w1, a2_1);
-                        var x3 = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xi, 48));
-                        a3_0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w0, a3_0);
-                        a3_1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, ic);
+                        ref float wi = ref At(ref wt, ic * 16);
+                        var w0 = Load(ref wi);
+                        var w1 = Load(ref wi, 8);
+                        var x0 = Broadcast(xi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x0, w1, a0_1);
+                        var x1 = Broadcast(At(ref xi, 16));
+                        a1_0 = Fma(x1, w0, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        var x2 = Broadcast(At(ref xi, 32));
+                        a2_0 = Fma(x2, w0, a2_0);
+                        a2_1 = Fma(x2, w1, a2_1);
+                        var x3 = Broadcast(At(ref xi, 48));
+                        a3_0 = Fma(x3, w0, a3_0);
+                        a3_1 = Fma(x3, w1, a3_1);
                     }
                     // sum: add the residual 'c2' before the activation
-                    a0_0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_0, zero), ref yt, 0);
-                    a0_1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 8);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a0_1, zero), ref yt, 8);
-                    a1_0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 16);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_0, zero), ref yt, 16);
-                    a1_1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 24);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a1_1, zero), ref yt, 24);
-                    a2_0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 32);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_0, zero), ref yt, 32);
-                    a2_1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 40);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a2_1, zero), ref yt, 40);
-                    a3_0 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 48);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_0, zero), ref yt, 48);
-                    a3_1 += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref rt, 56);
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(global::System.Runtime.Intrinsics.Vector256.MaxNative(a3_1, zero), ref yt, 56);
+                    a0_0 += Load(ref rt);
+                    Store(Max(a0_0, zero), ref yt, 0);
+                    a0_1 += Load(ref rt, 8);
+                    Store(Max(a0_1, zero), ref yt, 8);
+                    a1_0 += Load(ref rt, 16);
+                    Store(Max(a1_0, zero), ref yt, 16);
+                    a1_1 += Load(ref rt, 24);
+                    Store(Max(a1_1, zero), ref yt, 24);
+                    a2_0 += Load(ref rt, 32);
+                    Store(Max(a2_0, zero), ref yt, 32);
+                    a2_1 += Load(ref rt, 40);
+                    Store(Max(a2_1, zero), ref yt, 40);
+                    a3_0 += Load(ref rt, 48);
+                    Store(Max(a3_0, zero), ref yt, 48);
+                    a3_1 += Load(ref rt, 56);
+                    Store(Max(a3_1, zero), ref yt, 56);
                 }
             }
 
@@ -910,22 +931,22 @@ namespace Samples
             /// Output: HWC 1x1, 16 floats per pixel (16 channels).<br/>
             /// Mean over 64 pixels, per channel.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Gap1(ref float x, ref float y)
             {
                 for (int c = 0; c < 16; c += 8)
                 {
-                    var m = global::System.Runtime.Intrinsics.Vector256<float>.Zero;
+                    var m = Zero;
                     for (int h = 0; h < 8; h++)
                     {
-                        ref float xr = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, h * 128);
+                        ref float xr = ref At(ref x, h * 128);
                         for (int w = 0; w < 8; w++)
                         {
-                            m += global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref xr, (nuint)((w * 16) + c));
+                            m += Load(ref xr, (nuint)((w * 16) + c));
                         }
                     }
 
-                    global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(m * global::System.Runtime.Intrinsics.Vector256.Create(0.015625f), ref y, (nuint)c);
+                    Store(m * Broadcast(0.015625f), ref y, (nuint)c);
                 }
             }
 
@@ -936,34 +957,34 @@ namespace Samples
             /// Weights: packed at load in tiles of [16 features][16 outputs]; a tile of 2 vectors streams 1 of them.<br/>
             /// Each feature is broadcast once and multiplied into 2 accumulator vectors; the weights stream contiguously.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Fc(ref float x, ref float y, float[] weight, float[] bias)
             {
-                ref float w = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(weight);
-                ref float b = ref global::System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(bias);
+                ref float w = ref Data(weight);
+                ref float b = ref Data(bias);
                 FcTile2(ref x, ref w, ref b, ref y);
             }
 
             /// <summary>16 outputs of fc over all 16 features.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void FcTile2(ref float x, ref float w, ref float b, ref float y)
             {
-                global::System.Runtime.Intrinsics.Vector256<float> a0 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b), a1 = global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref b, 8);
+                var a0 = Load(ref b); var a1 = Load(ref b, 8);
                 for (int p = 0; p < 1; p++)
                 {
-                    ref float xp = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref x, p * 16);
+                    ref float xp = ref At(ref x, p * 16);
                     for (int c = 0; c < 16; c++)
                     {
                         int k = (p * 16) + c;
-                        var xk = global::System.Runtime.Intrinsics.Vector256.Create(global::System.Runtime.CompilerServices.Unsafe.Add(ref xp, c));
-                        ref float w0 = ref global::System.Runtime.CompilerServices.Unsafe.Add(ref w, k * 16);
-                        a0 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0), a0);
-                        a1 = global::System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(xk, global::System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref w0, 8), a1);
+                        var xk = Broadcast(At(ref xp, c));
+                        ref float w0 = ref At(ref w, k * 16);
+                        a0 = Fma(xk, Load(ref w0), a0);
+                        a1 = Fma(xk, Load(ref w0, 8), a1);
                     }
                 }
 
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a0, ref y, 0);
-                global::System.Runtime.Intrinsics.Vector256.StoreUnsafe(a1, ref y, 8);
+                Store(a0, ref y, 0);
+                Store(a1, ref y, 8);
             }
 
             /// <summary>softmax1: Softmax over 10 channels -&gt; [10].</summary>
@@ -972,14 +993,14 @@ namespace Samples
             /// Output: flat [10] padded to 16.<br/>
             /// Max-subtracted, so large logits do not overflow.<br/>
             /// </remarks>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Softmax1(ref float x, ref float y)
             {
                 global::CnnGen.Internal.Buffers.Softmax(ref x, ref y, 10);
             }
 
             /// <summary>Writes flat [10] padded to 16 to the output as [10] in PyTorch's order.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void CopyOutput(ref float x, ref float y)
             {
                 global::CnnGen.Internal.Buffers.Copy(ref x, ref y, 10);
