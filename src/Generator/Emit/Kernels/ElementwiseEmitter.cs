@@ -7,7 +7,7 @@ using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
-/// <summary>Writes the element-wise kernels: activation, batch norm, add, concat and softmax.</summary>
+/// <summary>Writes the element-wise kernels: activation, batch norm, add, multiply, concat and softmax.</summary>
 internal static class ElementwiseEmitter
 {
     /// <summary>A loop over every stored vector of the tensors' interiors, row by row; <paramref name="body"/> gets each input's load.</summary>
@@ -90,6 +90,52 @@ internal static class ElementwiseEmitter
                 kw.W.Line($"var sum = {string.Join(" + ", v)};");
                 kw.W.Line(kw.Store(kw.Act(k.Activation, "sum"), StoreTarget(k.Y)));
             });
+        }
+    }
+
+    public static void Emit(KernelWriter kw, MultiplyKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var s = k.Other;
+        var y = k.Y;
+        if (!k.Broadcast)
+        {
+            kw.Doc(k.Title, $"Input 0: {x.Describe()}.", $"Input 1: {s.Describe()}.", $"Output: {y.Describe()}.");
+            using (kw.Method(k.Method, Parameters(2)))
+            {
+                kw.ActConstants(k.Activation);
+                ForEachVector(kw, new[] { x, s }, y, v =>
+                {
+                    w.Line($"var product = {v[0]} * {v[1]};");
+                    w.Line(kw.Store(kw.Act(k.Activation, "product"), StoreTarget(y)));
+                });
+            }
+
+            return;
+        }
+
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Scale: '{s.Name}', one value per channel ({s.Describe()}), broadcast over every pixel.", $"Output: {y.Describe()}.");
+        using (kw.Method(k.Method, "ref float x, ref float s, ref float y"))
+        {
+            kw.ActConstants(k.Activation);
+            if (s.Origin != 0)
+            {
+                w.Line($"ref float sc = ref At(ref s, {I(s.Origin)});");
+            }
+
+            string scale = s.Origin != 0 ? "sc" : "s";
+            using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+            {
+                w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
+                using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
+                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                {
+                    w.Line($"var product = Load(ref xr, (nuint)((w * {I(x.Cp)}) + c)) * Load(ref {scale}, (nuint)c);");
+                    w.Line(kw.Store(kw.Act(k.Activation, "product"), $"ref yr, (nuint)((w * {I(y.Cp)}) + c)"));
+                }
+            }
         }
     }
 
