@@ -293,8 +293,10 @@ internal static class ShapeInference
                 return (TensorShape.Spatial(x.C, 1, 1), 0, 0, l);
 
             case LayerKind.AdaptiveAvgPool2D:
-                Positive(l.OutputH, "the output height", "outputHeight");
-                Positive(l.OutputW, "the output width", "outputWidth");
+                // AdaptiveAvgPool2D(outputSize) or AdaptiveAvgPool2D(outputHeight, outputWidth).
+                bool square = src.Argument("outputHeight") == src.Attribute;
+                Positive(l.OutputH, "the output height", square ? "outputSize" : "outputHeight");
+                Positive(l.OutputW, "the output width", square ? "outputSize" : "outputWidth");
                 return failed ? null : (TensorShape.Spatial(x.C, l.OutputH, l.OutputW), 0, 0, l);
 
             case LayerKind.Multiply:
