@@ -115,7 +115,7 @@ internal static class ElementwiseEmitter
             return;
         }
 
-        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Scale: '{s.Name}', one value per channel ({s.Describe()}), broadcast over every pixel.", $"Output: {y.Describe()}.");
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Scale: '{s.Name}', {s.Describe()}: one value per channel, broadcast over every pixel.", $"Output: {y.Describe()}.");
         using (kw.Method(k.Method, "ref float x, ref float s, ref float y"))
         {
             kw.ActConstants(k.Activation);

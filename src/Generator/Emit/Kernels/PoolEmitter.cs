@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 using static CnnGen.Generator.Model.Words;
@@ -157,22 +158,23 @@ internal static class PoolEmitter
         kw.Doc(k.Title,
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
-            $"Output cell (oh, ow) is the mean of input rows oh * {I(x.H)} / {I(y.H)} up to (but not including) ceil((oh + 1) * {I(x.H)} / {I(y.H)}), and columns ow * {I(x.W)} / {I(y.W)} up to ceil((ow + 1) * {I(x.W)} / {I(y.W)}): PyTorch's adaptive windows, which overlap when the sizes do not divide.");
+            $"PyTorch's adaptive windows: output row oh averages input rows oh * {I(x.H)} / {I(y.H)} to ceil((oh + 1) * {I(x.H)} / {I(y.H)}) - 1 ({Windows(x.H, y.H)}), output column ow likewise ({Windows(x.W, y.W)}).");
         using (kw.Method(k.Method, Parameters(1)))
         using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
         {
             w.Line($"int h0 = oh * {I(x.H)} / {I(y.H)}, h1 = (((oh + 1) * {I(x.H)}) + {I(y.H - 1)}) / {I(y.H)};");
+            w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
             using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
             {
                 w.Line($"int w0 = ow * {I(x.W)} / {I(y.W)}, w1 = (((ow + 1) * {I(x.W)}) + {I(y.W - 1)}) / {I(y.W)};");
                 w.Line("var scale = Broadcast(1f / ((h1 - h0) * (w1 - w0)));");
-                w.Line($"ref float yp = ref At(ref y, {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)}));");
+                w.Line($"ref float yp = ref At(ref yr, ow * {I(y.Cp)});");
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
                     w.Line("var m = Zero;");
                     using (w.Block("for (int ih = h0; ih < h1; ih++)"))
                     {
-                        w.Line($"ref float xr = ref At(ref x, {I(x.Origin)} + (ih * {I(x.RowStride)}));");
+                        w.Line($"ref float xr = ref At(ref x, {Lin("ih", x.RowStride, x.Origin)});");
                         using (w.Block("for (int iw = w0; iw < w1; iw++)"))
                         {
                             w.Line($"m += Load(ref xr, (nuint)((iw * {I(x.Cp)}) + c));");
@@ -184,5 +186,13 @@ internal static class PoolEmitter
                 }
             }
         }
+    }
+
+    /// <summary>An axis's adaptive windows as the doc comment lists them: <c>rows 0-3, 3-6, 6-9</c> (first and last cell), or the first three and the last.</summary>
+    private static string Windows(int input, int output)
+    {
+        string Window(int i) => $"{I((long)i * input / output)}-{I(((((long)i + 1) * input) + output - 1) / output - 1)}";
+        var shown = output <= 4 ? Enumerable.Range(0, output).Select(Window) : new[] { Window(0), Window(1), Window(2), "...", Window(output - 1) };
+        return string.Join(", ", shown);
     }
 }
