@@ -28,11 +28,12 @@ internal static class Blocks
         attributeName is "BasicBlockAttribute" or "BottleneckAttribute" or "InvertedResidualAttribute" or "MBConvAttribute";
 
     /// <summary>
-    /// The layers of one block attribute reading <paramref name="from"/> (<paramref name="channels"/> channels, 0 when unknown:
-    /// shape inference then reports the bad reference). Block-level argument errors go to <paramref name="diagnostics"/>; the
-    /// block is still expanded (with the value clamped) so later layers resolve and no second error follows.
+    /// The layers of one block attribute, whose first block reads its <c>From</c> (default <paramref name="previous"/>) with the
+    /// channels <paramref name="tracker"/> knows (0 when unknown: shape inference then reports the bad reference). Block-level
+    /// argument errors go to <paramref name="diagnostics"/>; the block is still expanded (with the value clamped) so later
+    /// layers resolve and no second error follows.
     /// </summary>
-    public static List<ExpandedLayer> Expand(AttributeData a, LayerSourceMap source, string previous, int channels, Dictionary<string, int> counters, DiagnosticBag diagnostics)
+    public static List<ExpandedLayer> Expand(AttributeData a, LayerSourceMap source, string previous, ChannelTracker tracker, Dictionary<string, int> counters, DiagnosticBag diagnostics)
     {
         string attrName = a.AttributeClass!.Name;
         string display = attrName.Substring(0, attrName.Length - "Attribute".Length);
@@ -43,10 +44,11 @@ internal static class Blocks
         string? Text(string name) => named.TryGetValue(name, out var v) && v.Value is string s && s.Length > 0 ? s : null;
 
         var b = new Builder(source, Text("From") ?? previous);
-        int repeat = Int("Repeat", 1), stride = Int("Stride", 1);
+        int channels = tracker[b.Current], repeat = Int("Repeat", 1), stride = Int("Stride", 1);
         string? name = Text("Name");
+        string label = name ?? DefaultName(display, counters); // what messages call the block
         void Positive(string what, string argument, int value) =>
-            diagnostics.Add(DiagnosticDescriptors.NonPositive, source.Argument(argument), display, name ?? display, what, 1, value);
+            diagnostics.Add(DiagnosticDescriptors.NonPositive, source.Argument(argument), display, label, what, 1, value);
 
         if (repeat < 1)
         {
@@ -55,7 +57,7 @@ internal static class Blocks
         }
         else if (repeat > MaxRepeat)
         {
-            diagnostics.Add(DiagnosticDescriptors.InvalidArgument, source.Argument("Repeat"), display, name ?? display,
+            diagnostics.Add(DiagnosticDescriptors.InvalidArgument, source.Argument("Repeat"), display, label,
                 $"Repeat = {I(repeat)} is more than {I(MaxRepeat)} blocks; split the stage or check the count");
             repeat = MaxRepeat;
         }
@@ -210,6 +212,14 @@ internal static class Blocks
     }
 
     private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The name a block without <c>Name</c> gets next: <c>layer1</c>, <c>block1</c> (InvertedResidual counts blocks) or <c>stage1</c>.</summary>
+    private static string DefaultName(string display, Dictionary<string, int> counters)
+    {
+        string prefix = display switch { "InvertedResidual" => "block", "MBConv" => "stage", _ => "layer" };
+        counters.TryGetValue(prefix, out int n);
+        return prefix + I(n + 1);
+    }
 
     private static string Next(Dictionary<string, int> counters, string prefix, int step)
     {

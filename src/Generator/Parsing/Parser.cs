@@ -127,9 +127,7 @@ internal static class Parser
             if (Blocks.IsBlock(attrName))
             {
                 // A block stands for several ordinary layers, named and wired as torchvision builds it.
-                var block = SourceMap(syntax, attribute.AttributeConstructor);
-                string from = attribute.NamedArguments.FirstOrDefault(kv => kv.Key == "From").Value.Value is string f && f.Length > 0 ? f : previous;
-                foreach (var expanded in Blocks.Expand(attribute, block, previous, channels[from], counters, diagnostics))
+                foreach (var expanded in Blocks.Expand(attribute, SourceMap(syntax, attribute.AttributeConstructor), previous, channels, counters, diagnostics))
                 {
                     layers.Add(expanded.Spec);
                     sources.Layers.Add(expanded.Source);

@@ -50,7 +50,7 @@ public sealed partial class DiagnosticsTests
     {
         var repeat = Single("[Network, Input(64, 8, 8), Bottleneck(16, Repeat = 0)] public partial class Net;", "CNN0004");
         Assert.That(Squiggled(repeat), Is.EqualTo("Repeat = 0"));
-        Assert.That(Message(repeat), Is.EqualTo("Bottleneck 'Bottleneck': Repeat must be at least 1, but is 0"));
+        Assert.That(Message(repeat), Is.EqualTo("Bottleneck 'layer1': Repeat must be at least 1, but is 0"));
 
         var many = Single("[Network, Input(64, 8, 8), BasicBlock(64, Repeat = 5000, Name = \"layer1\")] public partial class Net;", "CNN0019");
         Assert.That(Squiggled(many), Is.EqualTo("Repeat = 5000"));
