@@ -192,6 +192,34 @@ public sealed class GlobalAvgPool2DAttribute : LayerAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class GlobalMaxPool2DAttribute : LayerAttribute { }
 
+/// <summary>
+/// Adaptive average pooling to a fixed output size (PyTorch <c>nn.AdaptiveAvgPool2d((outputHeight, outputWidth))</c>):
+/// output cell (i, j) is the mean of input rows <c>floor(i * H / outputHeight)</c> to <c>ceil((i + 1) * H / outputHeight) - 1</c>
+/// and columns likewise, so windows overlap when the input is not a multiple of the output. The identity when the input
+/// already has the output size; global average pooling for 1 x 1.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaptiveAvgPool2DAttribute : LayerAttribute
+{
+    /// <summary>A square <paramref name="outputSize"/> x <paramref name="outputSize"/> output.</summary>
+    public AdaptiveAvgPool2DAttribute(int outputSize)
+        : this(outputSize, outputSize)
+    {
+    }
+
+    /// <summary>An <paramref name="outputHeight"/> x <paramref name="outputWidth"/> output.</summary>
+    public AdaptiveAvgPool2DAttribute(int outputHeight, int outputWidth)
+    {
+        OutputHeight = outputHeight;
+        OutputWidth = outputWidth;
+    }
+
+    /// <summary>Output height.</summary>
+    public int OutputHeight { get; }
+    /// <summary>Output width.</summary>
+    public int OutputWidth { get; }
+}
+
 /// <summary>Flattens <c>[C, H, W]</c> to <c>[C*H*W]</c> in PyTorch's C,H,W order.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FlattenAttribute : LayerAttribute { }
@@ -271,6 +299,31 @@ public sealed class AddAttribute : LayerAttribute
     /// <summary>The layers summed.</summary>
     public string[] Inputs { get; }
     /// <summary>Activation applied to the sum (default none).</summary>
+    public Activation Activation { get; set; }
+    /// <summary>Negative slope of <see cref="Activation.LeakyRelu"/> (default 0.01).</summary>
+    public float Alpha { get; set; } = 0.01f;
+}
+
+/// <summary>
+/// Element-wise product of two layers' outputs (PyTorch <c>first * second</c>, Keras <c>Multiply</c>): equal shapes, or one
+/// operand a per-channel scale (C x 1 x 1, or a flat vector of C) broadcast over the other's H x W, as squeeze-and-excitation
+/// scales a feature map. Either operand may be the scale.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class MultiplyAttribute : LayerAttribute
+{
+    /// <summary>Multiplies the outputs of the layers named <paramref name="first"/> and <paramref name="second"/> (<c>"input"</c> names the network input).</summary>
+    public MultiplyAttribute(string first, string second)
+    {
+        First = first;
+        Second = second;
+    }
+
+    /// <summary>The first operand.</summary>
+    public string First { get; }
+    /// <summary>The second operand.</summary>
+    public string Second { get; }
+    /// <summary>Activation applied to the product (default none).</summary>
     public Activation Activation { get; set; }
     /// <summary>Negative slope of <see cref="Activation.LeakyRelu"/> (default 0.01).</summary>
     public float Alpha { get; set; } = 0.01f;

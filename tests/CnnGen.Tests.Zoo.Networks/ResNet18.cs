@@ -3,44 +3,18 @@ using CnnGen;
 namespace CnnGen.Tests.Zoo;
 
 /// <summary>
-/// torchvision's ResNet-18 (../shared/zoo/resnet18): 11,689,512 parameters, 3x224x224 -> 1000 logits.
-/// Layer names are the state_dict module paths. torchvision's one <c>relu</c> module per block runs after bn1 and
-/// after the residual sum, so it is written as <c>Activation = Relu</c> on those layers; each residual sum is named
-/// after its block (<c>layer1.0</c>), which is what the next block reads. Batch norm folds into the convolutions at load.
+/// torchvision's ResNet-18 (../shared/zoo/resnet18): 11,689,512 parameters, 3x224x224 -> 1000 logits, 8 basic blocks
+/// in four stages. Layer names are the state_dict module paths: each <c>BasicBlock</c> stage expands to torchvision's
+/// <c>layerN.i.conv1</c>, <c>bn1</c> + ReLU, <c>conv2</c>, <c>bn2</c>, the <c>downsample.0/.1</c> projection where the
+/// stride or channels change (layer2 to layer4) and the residual sums + ReLU named after their block (<c>layer1.0</c>);
+/// the long form is tests/CnnGen.Tests/Generator/LongForm/ResNet18.cs. Batch norm folds into the convolutions at load.
 /// </summary>
 [Network, Input(3, 224, 224)]
 [Conv2D(64, 7, Stride = 2, Padding = 3, Bias = false, Name = "conv1"), BatchNorm2D(Name = "bn1", Activation = Activation.Relu)]
 [MaxPool2D(3, Stride = 2, Padding = 1, Name = "maxpool")]
-// layer1: two basic blocks, 64 channels, 56x56
-[Conv2D(64, 3, Padding = 1, Bias = false, Name = "layer1.0.conv1"), BatchNorm2D(Name = "layer1.0.bn1", Activation = Activation.Relu)]
-[Conv2D(64, 3, Padding = 1, Bias = false, Name = "layer1.0.conv2"), BatchNorm2D(Name = "layer1.0.bn2")]
-[Add("layer1.0.bn2", "maxpool", Name = "layer1.0", Activation = Activation.Relu)]
-[Conv2D(64, 3, Padding = 1, Bias = false, Name = "layer1.1.conv1"), BatchNorm2D(Name = "layer1.1.bn1", Activation = Activation.Relu)]
-[Conv2D(64, 3, Padding = 1, Bias = false, Name = "layer1.1.conv2"), BatchNorm2D(Name = "layer1.1.bn2")]
-[Add("layer1.1.bn2", "layer1.0", Name = "layer1.1", Activation = Activation.Relu)]
-// layer2: 128 channels, 28x28; the first block downsamples (stride 2) and projects its input
-[Conv2D(128, 3, Stride = 2, Padding = 1, Bias = false, Name = "layer2.0.conv1"), BatchNorm2D(Name = "layer2.0.bn1", Activation = Activation.Relu)]
-[Conv2D(128, 3, Padding = 1, Bias = false, Name = "layer2.0.conv2"), BatchNorm2D(Name = "layer2.0.bn2")]
-[Conv2D(128, 1, Stride = 2, Bias = false, Name = "layer2.0.downsample.0", From = "layer1.1"), BatchNorm2D(Name = "layer2.0.downsample.1")]
-[Add("layer2.0.bn2", "layer2.0.downsample.1", Name = "layer2.0", Activation = Activation.Relu)]
-[Conv2D(128, 3, Padding = 1, Bias = false, Name = "layer2.1.conv1"), BatchNorm2D(Name = "layer2.1.bn1", Activation = Activation.Relu)]
-[Conv2D(128, 3, Padding = 1, Bias = false, Name = "layer2.1.conv2"), BatchNorm2D(Name = "layer2.1.bn2")]
-[Add("layer2.1.bn2", "layer2.0", Name = "layer2.1", Activation = Activation.Relu)]
-// layer3: 256 channels, 14x14
-[Conv2D(256, 3, Stride = 2, Padding = 1, Bias = false, Name = "layer3.0.conv1"), BatchNorm2D(Name = "layer3.0.bn1", Activation = Activation.Relu)]
-[Conv2D(256, 3, Padding = 1, Bias = false, Name = "layer3.0.conv2"), BatchNorm2D(Name = "layer3.0.bn2")]
-[Conv2D(256, 1, Stride = 2, Bias = false, Name = "layer3.0.downsample.0", From = "layer2.1"), BatchNorm2D(Name = "layer3.0.downsample.1")]
-[Add("layer3.0.bn2", "layer3.0.downsample.1", Name = "layer3.0", Activation = Activation.Relu)]
-[Conv2D(256, 3, Padding = 1, Bias = false, Name = "layer3.1.conv1"), BatchNorm2D(Name = "layer3.1.bn1", Activation = Activation.Relu)]
-[Conv2D(256, 3, Padding = 1, Bias = false, Name = "layer3.1.conv2"), BatchNorm2D(Name = "layer3.1.bn2")]
-[Add("layer3.1.bn2", "layer3.0", Name = "layer3.1", Activation = Activation.Relu)]
-// layer4: 512 channels, 7x7
-[Conv2D(512, 3, Stride = 2, Padding = 1, Bias = false, Name = "layer4.0.conv1"), BatchNorm2D(Name = "layer4.0.bn1", Activation = Activation.Relu)]
-[Conv2D(512, 3, Padding = 1, Bias = false, Name = "layer4.0.conv2"), BatchNorm2D(Name = "layer4.0.bn2")]
-[Conv2D(512, 1, Stride = 2, Bias = false, Name = "layer4.0.downsample.0", From = "layer3.1"), BatchNorm2D(Name = "layer4.0.downsample.1")]
-[Add("layer4.0.bn2", "layer4.0.downsample.1", Name = "layer4.0", Activation = Activation.Relu)]
-[Conv2D(512, 3, Padding = 1, Bias = false, Name = "layer4.1.conv1"), BatchNorm2D(Name = "layer4.1.bn1", Activation = Activation.Relu)]
-[Conv2D(512, 3, Padding = 1, Bias = false, Name = "layer4.1.conv2"), BatchNorm2D(Name = "layer4.1.bn2")]
-[Add("layer4.1.bn2", "layer4.0", Name = "layer4.1", Activation = Activation.Relu)]
+[BasicBlock(64, Repeat = 2, Name = "layer1")]                // 64 channels, 56x56
+[BasicBlock(128, Repeat = 2, Stride = 2, Name = "layer2")]   // 128 channels, 28x28
+[BasicBlock(256, Repeat = 2, Stride = 2, Name = "layer3")]   // 256 channels, 14x14
+[BasicBlock(512, Repeat = 2, Stride = 2, Name = "layer4")]   // 512 channels, 7x7
 [GlobalAvgPool2D(Name = "avgpool"), Flatten, Dense(1000, Name = "fc")]
 public partial class ResNet18;

@@ -8,9 +8,8 @@ namespace CnnGen.Tests.Zoo;
 /// layer before it.
 /// </summary>
 /// <remarks>
-/// torchvision's <c>avgpool = nn.AdaptiveAvgPool2d((7, 7))</c> reads the 512x7x7 output of features.30 at 224x224,
-/// so it is the identity there and is left out. A real AdaptiveAvgPool2D layer comes later; with it the declaration
-/// would add <c>AdaptiveAvgPool2D(7, 7, Name = "avgpool")</c> before Flatten and accept other input sizes.
+/// torchvision's <c>avgpool = nn.AdaptiveAvgPool2d((7, 7))</c> is declared as <c>AdaptiveAvgPool2D(7, Name = "avgpool")</c>: at
+/// 224x224 it reads a 7x7 map, so the planner makes it a view (no step); at other input sizes it averages PyTorch's windows.
 /// </remarks>
 [Network, Input(3, 224, 224)]
 [Conv2D(64, 3, Padding = 1, Name = "features.0", Activation = Activation.Relu)]
@@ -26,7 +25,7 @@ namespace CnnGen.Tests.Zoo;
 [Conv2D(512, 3, Padding = 1, Name = "features.24", Activation = Activation.Relu)]
 [Conv2D(512, 3, Padding = 1, Name = "features.26", Activation = Activation.Relu)]
 [Conv2D(512, 3, Padding = 1, Name = "features.28", Activation = Activation.Relu), MaxPool2D(2, Name = "features.30")]
-[Flatten, Dense(4096, Name = "classifier.0", Activation = Activation.Relu), Dropout(0.5f, Name = "classifier.2")]
+[AdaptiveAvgPool2D(7, Name = "avgpool"), Flatten, Dense(4096, Name = "classifier.0", Activation = Activation.Relu), Dropout(0.5f, Name = "classifier.2")]
 [Dense(4096, Name = "classifier.3", Activation = Activation.Relu), Dropout(0.5f, Name = "classifier.5")]
 [Dense(1000, Name = "classifier.6")]
 public partial class Vgg16;

@@ -17,12 +17,12 @@ public sealed partial class ZooNetworkTests(ZooNetwork network)
 {
     private static readonly Lazy<float[]> Inputs = new(ZooWeights.Inputs);
 
-    private static readonly HashSet<string> FunctionalTypes = ["Add", "Flatten", "GlobalAvgPool2D"];
+    private static readonly HashSet<string> FunctionalTypes = ["Add", "Flatten", "GlobalAvgPool2D", "Multiply"];
 
     private static readonly Dictionary<string, string> TorchTypes = new()
     {
         ["Conv2D"] = "Conv2d", ["BatchNorm2D"] = "BatchNorm2d", ["Dense"] = "Linear", ["MaxPool2D"] = "MaxPool2d",
-        ["Dropout"] = "Dropout", ["GlobalAvgPool2D"] = "AdaptiveAvgPool2d",
+        ["Dropout"] = "Dropout", ["GlobalAvgPool2D"] = "AdaptiveAvgPool2d", ["AdaptiveAvgPool2D"] = "AdaptiveAvgPool2d",
     };
 
     private ZooModel _model = null!;
@@ -55,7 +55,8 @@ public sealed partial class ZooNetworkTests(ZooNetwork network)
                 }
                 else
                 {
-                    // Residual sums (named after their block), flatten and MobileNetV2's functional pool have no module.
+                    // Residual sums (named after their block), squeeze-and-excitation scales (named after their module, whose
+                    // children golden.json lists), flatten and MobileNetV2's functional pool have no leaf module.
                     Assert.That(FunctionalTypes, Does.Contain(type), $"{name} ({type}) is not a torchvision module");
                 }
             }

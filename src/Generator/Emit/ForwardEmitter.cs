@@ -61,6 +61,8 @@ internal static class ForwardEmitter
             case BatchNormKernel k: ElementwiseEmitter.Emit(kw, k); break;
             case AddKernel k: ElementwiseEmitter.Emit(kw, k); break;
             case ConcatKernel k: ElementwiseEmitter.Emit(kw, k); break;
+            case MultiplyKernel k: ElementwiseEmitter.Emit(kw, k); break;
+            case AdaptivePoolKernel k: PoolEmitter.Emit(kw, k); break;
             case SoftmaxKernel k: ElementwiseEmitter.Emit(kw, k); break;
             default: throw new InvalidOperationException("no emitter for " + kernel.GetType().Name);
         }

@@ -44,7 +44,7 @@ internal static class Summary
 
     private static string Extra(ShapedLayer l) => l.Spec.Kind switch
     {
-        LayerKind.Conv2D or LayerKind.Dense or LayerKind.BatchNorm2D or LayerKind.Add when l.Spec.Activation != Activation.None => " + " + l.Spec.Activation,
+        LayerKind.Conv2D or LayerKind.Dense or LayerKind.BatchNorm2D or LayerKind.Add or LayerKind.Multiply when l.Spec.Activation != Activation.None => " + " + l.Spec.Activation,
         _ => string.Empty,
     };
 

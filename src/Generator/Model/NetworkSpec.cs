@@ -15,6 +15,8 @@ internal enum LayerKind
     BatchNorm2D,
     Add,
     Concat,
+    Multiply,
+    AdaptiveAvgPool2D,
 }
 
 /// <summary>
@@ -78,6 +80,12 @@ internal sealed record LayerSpec
 
     /// <summary>Batch norm's epsilon.</summary>
     public float Eps { get; init; } = 1e-5f;
+
+    /// <summary>An adaptive pool's output height; 0 otherwise.</summary>
+    public int OutputH { get; init; }
+
+    /// <summary>An adaptive pool's output width; 0 otherwise.</summary>
+    public int OutputW { get; init; }
 }
 
 /// <summary>A containing type of a nested network class.</summary>

@@ -94,6 +94,8 @@ internal static class Parser
         int inputC = 0, inputH = 0, inputW = 0, inputs = 0;
         var layers = new List<LayerSpec>();
         var counters = new Dictionary<string, int>();
+        var inputAttribute = attributes.FirstOrDefault(a => a.AttributeClass!.Name == "InputAttribute");
+        var channels = new ChannelTracker(inputAttribute is { ConstructorArguments.Length: 3 } && inputAttribute.ConstructorArguments[0].Value is int c0 ? c0 : 0);
         foreach (var attribute in attributes)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -121,7 +123,21 @@ internal static class Parser
                 continue;
             }
 
-            var layer = ParseLayer(attribute, attrName, counters, layers.Count == 0 ? "input" : layers[layers.Count - 1].Name);
+            string previous = layers.Count == 0 ? "input" : layers[layers.Count - 1].Name;
+            if (Blocks.IsBlock(attrName))
+            {
+                // A block stands for several ordinary layers, named and wired as torchvision builds it.
+                foreach (var expanded in Blocks.Expand(attribute, SourceMap(syntax, attribute.AttributeConstructor), previous, channels, counters, diagnostics))
+                {
+                    layers.Add(expanded.Spec);
+                    sources.Layers.Add(expanded.Source);
+                    channels.Add(expanded.Spec);
+                }
+
+                continue;
+            }
+
+            var layer = ParseLayer(attribute, attrName, counters, previous);
             if (layer is null)
             {
                 continue;
@@ -129,6 +145,7 @@ internal static class Parser
 
             layers.Add(layer);
             sources.Layers.Add(SourceMap(syntax, attribute.AttributeConstructor));
+            channels.Add(layer);
         }
 
         if (inputs == 0)
@@ -195,6 +212,8 @@ internal static class Parser
             case "BatchNorm2DAttribute": kind = LayerKind.BatchNorm2D; prefix = "bn"; break;
             case "AddAttribute": kind = LayerKind.Add; prefix = "add"; break;
             case "ConcatAttribute": kind = LayerKind.Concat; prefix = "concat"; break;
+            case "MultiplyAttribute": kind = LayerKind.Multiply; prefix = "multiply"; break;
+            case "AdaptiveAvgPool2DAttribute": kind = LayerKind.AdaptiveAvgPool2D; prefix = "avgpool"; break;
             case "ReLUAttribute": kind = LayerKind.Activation; prefix = "relu"; activation = Activation.Relu; break;
             case "ReLU6Attribute": kind = LayerKind.Activation; prefix = "relu6_"; activation = Activation.Relu6; break;
             case "LeakyReLUAttribute": kind = LayerKind.Activation; prefix = "leakyrelu"; activation = Activation.LeakyRelu; break;
@@ -211,6 +230,7 @@ internal static class Parser
         string from = named.TryGetValue("From", out var fromArg) && fromArg.Value is string f && f.Length > 0 ? f : previous;
         var inputs = new List<string> { from };
 
+        int outH = 0, outW = 0;
         int units = 0, kh = 1, kw = 1, sh = 1, sw = 1, pt = 0, pl = 0, pb = 0, pr = 0, dh = 1, dw = 1, groups = 1;
         bool bias = false, padSame = false, ceil = false, countIncludePad = true;
         float alpha = Float("Alpha", 0.01f), eps = 1e-5f;
@@ -276,6 +296,16 @@ internal static class Parser
 
                 activation = kind == LayerKind.Add ? Act(Activation.None) : Activation.None;
                 break;
+            case LayerKind.Multiply:
+                inputs.Clear();
+                inputs.Add(ctor.Length > 0 ? ctor[0].Value as string ?? string.Empty : string.Empty);
+                inputs.Add(ctor.Length > 1 ? ctor[1].Value as string ?? string.Empty : string.Empty);
+                activation = Act(Activation.None);
+                break;
+            case LayerKind.AdaptiveAvgPool2D:
+                outH = Ctor(0);
+                outW = ctor.Length >= 2 ? Ctor(1) : outH;
+                break;
             case LayerKind.Activation:
                 if (activation == Activation.LeakyRelu && ctor.Length == 1 && ctor[0].Value is float ctorAlpha)
                 {
@@ -310,6 +340,8 @@ internal static class Parser
             CeilMode = ceil,
             CountIncludePad = countIncludePad,
             Eps = eps,
+            OutputH = outH,
+            OutputW = outW,
         };
     }
 

@@ -124,6 +124,8 @@ internal enum StepKind
     Add,
     Concat,
     CopyOutput,
+    Multiply,
+    AdaptivePool,
 }
 
 /// <summary>

@@ -75,7 +75,9 @@ internal static class ShapeInference
                 else
                 {
                     bool isMerge = layer.Kind is LayerKind.Add or LayerKind.Concat;
-                    Report(DiagnosticDescriptors.UnknownReference, src.Argument(isMerge ? "inputs" : "From"), layer.DisplayKind, layer.Name, name,
+                    int operand = inputIds.Count + (inputsOk ? 0 : 1); // this name's position: the resolved ones, and an earlier unknown one
+                    string argument = layer.Kind == LayerKind.Multiply ? MultiplyOperand(operand) : isMerge ? "inputs" : "From";
+                    Report(DiagnosticDescriptors.UnknownReference, src.Argument(argument), layer.DisplayKind, layer.Name, name,
                         string.Join(", ", byName.Keys.Take(12)));
                     inputsOk = false;
                 }
@@ -186,7 +188,7 @@ internal static class ShapeInference
         }
 
         bool needsSpatial = l.Kind is LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D
-            or LayerKind.GlobalMaxPool2D or LayerKind.BatchNorm2D or LayerKind.Concat;
+            or LayerKind.GlobalMaxPool2D or LayerKind.BatchNorm2D or LayerKind.Concat or LayerKind.AdaptiveAvgPool2D;
         if (needsSpatial)
         {
             for (int i = 0; i < ins.Count; i++)
@@ -290,6 +292,16 @@ internal static class ShapeInference
             case LayerKind.GlobalMaxPool2D:
                 return (TensorShape.Spatial(x.C, 1, 1), 0, 0, l);
 
+            case LayerKind.AdaptiveAvgPool2D:
+                // AdaptiveAvgPool2D(outputSize) or AdaptiveAvgPool2D(outputHeight, outputWidth).
+                bool square = src.Argument("outputHeight") == src.Attribute;
+                Positive(l.OutputH, "the output height", square ? "outputSize" : "outputHeight");
+                Positive(l.OutputW, "the output width", square ? "outputSize" : "outputWidth");
+                return failed ? null : (TensorShape.Spatial(x.C, l.OutputH, l.OutputW), 0, 0, l);
+
+            case LayerKind.Multiply:
+                return MultiplyShape(l, src, ins, Fail);
+
             case LayerKind.Flatten:
                 return (TensorShape.Vector(x.C * x.H * x.W), 0, 0, l);
 
@@ -370,6 +382,41 @@ internal static class ShapeInference
             }
         }
 
+        return null;
+    }
+
+    /// <summary>The constructor parameter naming a Multiply's operand <paramref name="index"/>.</summary>
+    private static string MultiplyOperand(int index) => index == 0 ? "first" : "second";
+
+    /// <summary>
+    /// A product of equal shapes, or of a map and a per-channel scale (C x 1 x 1 or a flat vector of C) broadcast over its
+    /// H x W, in either order. A mismatch points at the operand that does not fit: the scale, or the second operand.
+    /// </summary>
+    private static (TensorShape Out, long Params, long Macs, LayerSpec Layer)? MultiplyShape(
+        LayerSpec l, LayerSourceMap src, List<TensorShape> ins, Action<DiagnosticDescriptor, LocationInfo?, object[]> fail)
+    {
+        TensorShape a = ins[0], b = ins[1];
+        if (a == b)
+        {
+            return (a, 0, 0, l);
+        }
+
+        static bool PerChannel(TensorShape t) => t.H == 1 && t.W == 1;
+        int scale = PerChannel(b) ? 1 : PerChannel(a) ? 0 : -1;
+        if (scale >= 0 && ins[1 - scale].C == ins[scale].C && !ins[1 - scale].Flat)
+        {
+            return (ins[1 - scale], 0, 0, l);
+        }
+
+        string why = scale < 0
+            ? "Multiply needs equal shapes, or one operand a per-channel scale (C x 1 x 1, or a flat vector of C) to broadcast over the other's H x W"
+            : ins[1 - scale].Flat
+                ? "a per-channel scale multiplies a C x H x W map, not a flat vector; use equal shapes"
+                : $"a per-channel scale must have the map's {Words.Count(ins[1 - scale].C, "channel")}";
+        fail(DiagnosticDescriptors.ShapeMismatch, src.Argument(MultiplyOperand(scale < 0 ? 1 : scale)), new object[]
+        {
+            l.DisplayKind, l.Name, $"'{l.Inputs[0]}' is {a} but '{l.Inputs[1]}' is {b}; {why}",
+        });
         return null;
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace CnnGen;
 
-/// <content>Joins (residual add, channel concatenation) and dropout, and their backward passes.</content>
+/// <content>Joins (residual add, multiply, channel concatenation) and dropout, and their backward passes.</content>
 public abstract partial class Reference<T>
 {
     /// <summary>Element-wise sum of two same-shape tensors (a residual join).</summary>
@@ -30,6 +30,97 @@ public abstract partial class Reference<T>
         CheckLength(bGrad, outputGrad.Length, nameof(bGrad));
         outputGrad.CopyTo(aGrad);
         outputGrad.CopyTo(bGrad);
+    }
+
+    /// <summary>Element-wise product of two same-shape tensors (PyTorch <c>a * b</c>).</summary>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand, same length.</param>
+    /// <param name="output">Output, same length.</param>
+    public static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> output)
+    {
+        CheckLength(b, a.Length, nameof(b));
+        CheckLength(output, a.Length, nameof(output));
+        for (int i = 0; i < a.Length; i++)
+        {
+            output[i] = a[i] * b[i];
+        }
+    }
+
+    /// <summary>Backward pass of <see cref="Multiply"/>: d a = d output * b, d b = d output * a.</summary>
+    /// <param name="a">The forward pass's first operand.</param>
+    /// <param name="b">The forward pass's second operand.</param>
+    /// <param name="outputGrad">d loss / d output.</param>
+    /// <param name="aGrad">Receives d loss / d a, same length (overwritten).</param>
+    /// <param name="bGrad">Receives d loss / d b, same length (overwritten).</param>
+    public static void MultiplyBackward(ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> outputGrad, Span<T> aGrad, Span<T> bGrad)
+    {
+        CheckLength(b, a.Length, nameof(b));
+        CheckLength(outputGrad, a.Length, nameof(outputGrad));
+        CheckLength(aGrad, a.Length, nameof(aGrad));
+        CheckLength(bGrad, a.Length, nameof(bGrad));
+        for (int i = 0; i < a.Length; i++)
+        {
+            aGrad[i] = outputGrad[i] * b[i];
+            bGrad[i] = outputGrad[i] * a[i];
+        }
+    }
+
+    /// <summary>
+    /// A map times a per-channel scale broadcast over its pixels (PyTorch <c>input * scale</c> with scale <c>[C, 1, 1]</c>;
+    /// squeeze-and-excitation): <c>output[c, h, w] = input[c, h, w] * scale[c]</c>.
+    /// </summary>
+    /// <param name="input">Input <c>[channels, height, width]</c>.</param>
+    /// <param name="channels">Channels.</param>
+    /// <param name="height">Height.</param>
+    /// <param name="width">Width.</param>
+    /// <param name="scale">Scale <c>[channels]</c>.</param>
+    /// <param name="output">Output <c>[channels, height, width]</c>.</param>
+    public static void MultiplyPerChannel(ReadOnlySpan<T> input, int channels, int height, int width, ReadOnlySpan<T> scale, Span<T> output)
+    {
+        int spatial = GlobalPoolSpatial(channels, height, width);
+        CheckLength(input, (long)channels * spatial, nameof(input));
+        CheckLength(scale, channels, nameof(scale));
+        CheckLength(output, (long)channels * spatial, nameof(output));
+        for (int c = 0; c < channels; c++)
+        {
+            for (int k = c * spatial; k < (c + 1) * spatial; k++)
+            {
+                output[k] = input[k] * scale[c];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward pass of <see cref="MultiplyPerChannel"/>: d input = d output * scale[c]; d scale[c] = the sum over the
+    /// channel's pixels of d output * input.
+    /// </summary>
+    /// <param name="input">The forward input <c>[channels, height, width]</c>.</param>
+    /// <param name="channels">Channels.</param>
+    /// <param name="height">Height.</param>
+    /// <param name="width">Width.</param>
+    /// <param name="scale">The forward scale <c>[channels]</c>.</param>
+    /// <param name="outputGrad">d loss / d output <c>[channels, height, width]</c>.</param>
+    /// <param name="inputGrad">Receives d loss / d input <c>[channels, height, width]</c> (overwritten).</param>
+    /// <param name="scaleGrad">Receives d loss / d scale <c>[channels]</c> (overwritten).</param>
+    public static void MultiplyPerChannelBackward(ReadOnlySpan<T> input, int channels, int height, int width, ReadOnlySpan<T> scale, ReadOnlySpan<T> outputGrad, Span<T> inputGrad, Span<T> scaleGrad)
+    {
+        int spatial = GlobalPoolSpatial(channels, height, width);
+        CheckLength(input, (long)channels * spatial, nameof(input));
+        CheckLength(scale, channels, nameof(scale));
+        CheckLength(outputGrad, (long)channels * spatial, nameof(outputGrad));
+        CheckLength(inputGrad, (long)channels * spatial, nameof(inputGrad));
+        CheckLength(scaleGrad, channels, nameof(scaleGrad));
+        for (int c = 0; c < channels; c++)
+        {
+            T sum = T.Zero;
+            for (int k = c * spatial; k < (c + 1) * spatial; k++)
+            {
+                inputGrad[k] = outputGrad[k] * scale[c];
+                sum += outputGrad[k] * input[k];
+            }
+
+            scaleGrad[c] = sum;
+        }
     }
 
     /// <summary>Concatenation along the channel axis (PyTorch <c>torch.cat(dim=1)</c> for one item): channels of <paramref name="a"/> first.</summary>

@@ -25,12 +25,13 @@ public sealed record ZooNetwork(
     public override string ToString() => Model;
 }
 
-/// <summary>The zoo models that today's layers express (EfficientNet-B0 needs a broadcast multiply: see docs/ZOO.md).</summary>
+/// <summary>The six zoo models, declared with attributes.</summary>
 public static class ZooNetworks
 {
     /// <summary>Every declared zoo network, smallest first.</summary>
     public static readonly IReadOnlyList<ZooNetwork> All =
     [
+        new("efficientnet_b0", typeof(EfficientNetB0), (t, o) => EfficientNetB0.Load(t, o), EfficientNetB0.Summary, EfficientNetB0.ParameterCount, EfficientNetB0.WorkspaceFloats, "EfficientNetB0.cs"),
         new("mobilenet_v2", typeof(MobileNetV2), (t, o) => MobileNetV2.Load(t, o), MobileNetV2.Summary, MobileNetV2.ParameterCount, MobileNetV2.WorkspaceFloats, "MobileNetV2.cs"),
         new("resnet18", typeof(ResNet18), (t, o) => ResNet18.Load(t, o), ResNet18.Summary, ResNet18.ParameterCount, ResNet18.WorkspaceFloats, "ResNet18.cs"),
         new("resnet50", typeof(ResNet50), (t, o) => ResNet50.Load(t, o), ResNet50.Summary, ResNet50.ParameterCount, ResNet50.WorkspaceFloats, "ResNet50.cs"),

@@ -310,6 +310,47 @@ public sealed class LayerGradientTests
     }
 
     [Test]
+    public void Multiply([Values] bool perChannel, [Range(0, 1)] int seed)
+    {
+        var r = new Random(20 + seed);
+        (int channels, int height, int width) = (r.Next(1, 5), r.Next(1, 5), r.Next(1, 5));
+        int size = channels * height * width;
+        double[] a = RandomArray(size, r), b = RandomArray(perChannel ? channels : size, r);
+        CheckElements(
+            $"multiply {(perChannel ? "per channel" : "same shape")} C{channels} {height}x{width}",
+            Inputs(("a", a), ("b", b)),
+            () =>
+            {
+                var y = new double[size];
+                if (perChannel)
+                {
+                    R.MultiplyPerChannel(a, channels, height, width, b, y);
+                }
+                else
+                {
+                    R.Multiply(a, b, y);
+                }
+
+                return y;
+            },
+            g =>
+            {
+                var da = new double[a.Length];
+                var db = new double[b.Length];
+                if (perChannel)
+                {
+                    R.MultiplyPerChannelBackward(a, channels, height, width, b, g, da, db);
+                }
+                else
+                {
+                    R.MultiplyBackward(a, b, g, da, db);
+                }
+
+                return Grads(da, db);
+            });
+    }
+
+    [Test]
     public void Dropout([Values(0.0, 0.3, 0.5, 0.9, 1.0)] double p)
     {
         var r = new Random(5);

@@ -429,6 +429,61 @@ public sealed class AddLayer<T>(string name, Shape a, Shape b) : Layer<T>(name, 
         a == b ? a : throw new ArgumentException($"Add needs equal shapes; got {a} and {b}.");
 }
 
+/// <summary>
+/// Element-wise product of two inputs: equal shapes, or one a per-channel scale <c>[C, 1, 1]</c> broadcast over the other's
+/// pixels (either order), as the <c>Multiply</c> attribute allows.
+/// </summary>
+public sealed class MultiplyLayer<T>(string name, Shape a, Shape b) : Layer<T>(name, new[] { a, b }, ProductShape(a, b))
+    where T : IFloatingPointIeee754<T>
+{
+    /// <summary>Which input is the per-channel scale: -1 for equal shapes.</summary>
+    private int Scale => InputShapes[0] == InputShapes[1] ? -1 : InputShapes[0].H * InputShapes[0].W == 1 ? 0 : 1;
+
+    public override T[][] Backward(T[] outputGrad, int batch)
+    {
+        var grads = new[] { new T[batch * InputShapes[0].Size], new T[batch * InputShapes[1].Size] };
+        if (Scale < 0)
+        {
+            Reference<T>.MultiplyBackward(Inputs[0], Inputs[1], outputGrad, grads[0], grads[1]);
+            return grads;
+        }
+
+        int map = 1 - Scale;
+        for (int n = 0; n < batch; n++)
+        {
+            Reference<T>.MultiplyPerChannelBackward(Item(map, n), Output.C, Output.H, Output.W, Item(Scale, n), outputGrad.AsSpan(n * Output.Size, Output.Size),
+                grads[map].AsSpan(n * Output.Size, Output.Size), grads[Scale].AsSpan(n * Output.C, Output.C));
+        }
+
+        return grads;
+    }
+
+    protected override T[] Run(int batch, bool training)
+    {
+        var output = new T[batch * Output.Size];
+        if (Scale < 0)
+        {
+            Reference<T>.Multiply(Inputs[0], Inputs[1], output);
+            return output;
+        }
+
+        for (int n = 0; n < batch; n++)
+        {
+            Reference<T>.MultiplyPerChannel(Item(1 - Scale, n), Output.C, Output.H, Output.W, Item(Scale, n), output.AsSpan(n * Output.Size, Output.Size));
+        }
+
+        return output;
+    }
+
+    private ReadOnlySpan<T> Item(int input, int n) => Inputs[input].AsSpan(n * InputShapes[input].Size, InputShapes[input].Size);
+
+    private static Shape ProductShape(Shape a, Shape b) =>
+        a == b ? a
+        : b.H * b.W == 1 && b.C == a.C ? a
+        : a.H * a.W == 1 && a.C == b.C ? b
+        : throw new ArgumentException($"Multiply needs equal shapes or a per-channel [C, 1, 1] scale; got {a} and {b}.");
+}
+
 /// <summary>Concatenation of two inputs along the channel axis.</summary>
 public sealed class ConcatLayer<T>(string name, Shape a, Shape b) : Layer<T>(name, new[] { a, b }, new Shape(a.C + b.C, a.H, a.W))
     where T : IFloatingPointIeee754<T>

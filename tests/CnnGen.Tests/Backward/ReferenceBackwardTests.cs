@@ -176,6 +176,21 @@ public sealed class ReferenceBackwardTests
     }
 
     [Test]
+    public void MultiplyPerChannelScalesEachChannelsPixels()
+    {
+        // x [2, 1, 2] times scale [2]: channel 0 by 3, channel 1 by -1.
+        var y = new double[4];
+        R.MultiplyPerChannel(new double[] { 1, 2, 3, 4 }, 2, 1, 2, new double[] { 3, -1 }, y);
+        Assert.That(y, Is.EqualTo(new double[] { 3, 6, -3, -4 }));
+        var (dx, ds) = (new double[4], new double[2]);
+        R.MultiplyPerChannelBackward(new double[] { 1, 2, 3, 4 }, 2, 1, 2, new double[] { 3, -1 }, new double[] { 1, 1, 2, 0.5 }, dx, ds);
+        Assert.That(dx, Is.EqualTo(new double[] { 3, 3, -2, -0.5 }));
+        Assert.That(ds, Is.EqualTo(new double[] { 1 + 2, 6 + 2 }), "the sum over each channel's pixels of d output * x");
+        Assert.Throws<ArgumentException>(() => R.MultiplyPerChannel(new double[4], 2, 1, 2, new double[3], y));
+        Assert.Throws<ArgumentException>(() => R.Multiply(new double[4], new double[3], y));
+    }
+
+    [Test]
     public void CrossEntropyMatchesPyTorchsFormulas()
     {
         // Uniform logits: loss log(K) with or without smoothing; gradient (1/K - q) / N.

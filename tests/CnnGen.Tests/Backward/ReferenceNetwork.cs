@@ -47,6 +47,8 @@ public interface IReferenceNetworkBuilder
     IReferenceNetworkBuilder Add(string a, string b, string? name = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 
     IReferenceNetworkBuilder Concat(string a, string b, string? name = null);
+
+    IReferenceNetworkBuilder Multiply(string a, string b, string? name = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01);
 }
 
 /// <summary>
@@ -223,6 +225,12 @@ public sealed class ReferenceNetwork<T> : IReferenceNetworkBuilder
     }
 
     public IReferenceNetworkBuilder Concat(string a, string b, string? name = null) => Add(new ConcatLayer<T>(NameOr(name, "concat"), ShapeOf(a), ShapeOf(b)), a, b);
+
+    public IReferenceNetworkBuilder Multiply(string a, string b, string? name = null, Activation activation = CnnGen.Activation.None, double alpha = 0.01)
+    {
+        string multiplied = NameOr(name, "multiply");
+        return Add(new MultiplyLayer<T>(multiplied, ShapeOf(a), ShapeOf(b)), a, b).Fuse(multiplied, activation, alpha);
+    }
 
     public override string ToString() => string.Join(" -> ", _nodes.Select(n => n.Layer.ToString()));
 

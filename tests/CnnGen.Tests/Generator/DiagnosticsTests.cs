@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis;
 namespace CnnGen.Tests.Generator;
 
 /// <summary>One test per diagnostic: its ID, where it points (the text under the squiggle), and its message.</summary>
-public sealed class DiagnosticsTests
+public sealed partial class DiagnosticsTests
 {
     private static GeneratorResult? _last;
 

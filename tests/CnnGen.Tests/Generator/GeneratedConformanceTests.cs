@@ -26,6 +26,11 @@ public sealed class GeneratedConformanceTests
             sb.Append(Declare(c)).Append('\n');
         }
 
+        foreach (var c in AdaptiveAverageCases)
+        {
+            sb.Append(Declare(c).Replace("AdaptiveAvgPool2D(1, 1)", "GlobalAvgPool2D").Replace(ClassName(c), ClassName(c) + "Global")).Append('\n');
+        }
+
         return GeneratorHarness.CompileAndLoad(sb.ToString());
     });
 
@@ -42,10 +47,27 @@ public sealed class GeneratedConformanceTests
         Assert.That(Cases().Count(), Is.EqualTo((94 - Unsupported.Length) * 3));
     }
 
+    /// <summary>PyTorch's AdaptiveAvgPool2d cases (output size 1) also declared as the equivalent GlobalAvgPool2D.</summary>
+    private static IEnumerable<ConformanceCase> AdaptiveAverageCases => ConformanceCase.Cases.Where(c => c.Op == "AdaptiveAvgPool2d");
+
+    public static IEnumerable<TestCaseData> GlobalCases() =>
+        from c in AdaptiveAverageCases
+        from w in GeneratorHarness.Widths
+        select new TestCaseData(c, w).SetName($"{c.Name} as GlobalAvgPool2D ({w})");
+
     [TestCaseSource(nameof(Cases))]
-    public void Matches_PyTorch(ConformanceCase c, VectorWidth width)
+    public void Matches_PyTorch(ConformanceCase c, VectorWidth width) => Run(c, width, ClassName(c));
+
+    [TestCaseSource(nameof(GlobalCases))]
+    public void Global_average_pool_matches_PyTorch(ConformanceCase c, VectorWidth width)
     {
-        var net = GeneratorHarness.Load(Compiled.Value, "Conformance." + ClassName(c), Weights(c), new LoadOptions { VectorWidth = width });
+        Assert.That(GlobalCases().Count(), Is.EqualTo(2 * 3), "PyTorch's AdaptiveAvgPool2d(1) cases");
+        Run(c, width, ClassName(c) + "Global");
+    }
+
+    private static void Run(ConformanceCase c, VectorWidth width, string className)
+    {
+        var net = GeneratorHarness.Load(Compiled.Value, "Conformance." + className, Weights(c), new LoadOptions { VectorWidth = width });
         var input = Input(c);
         int batch = c.Batch;
         Assert.That(net.InputSize * batch, Is.EqualTo(input.Length), "input size");
@@ -122,7 +144,13 @@ public sealed class GeneratedConformanceTests
                 break;
             }
 
-            case "AdaptiveAvgPool2d": layers.Add("GlobalAvgPool2D"); break;
+            case "AdaptiveAvgPool2d":
+            {
+                var (oh, ow) = ConformanceCase.Pair(c.Attrs, "output_size");
+                layers.Add($"AdaptiveAvgPool2D({oh}, {ow})");
+                break;
+            }
+
             case "AdaptiveMaxPool2d": layers.Add("GlobalMaxPool2D"); break;
             case "Linear": layers.Add($"Dense({ConformanceCase.Int(c.Attrs, "out_features")}, Bias = {B(c.Attrs, "bias")}, Name = \"layer\")"); break;
             case "ReLU": layers.Add("ReLU"); break;

@@ -26,7 +26,7 @@ public sealed class HygieneTests
     /// <summary>Networks that between them reach every kernel family and every path of the class shell.</summary>
     private static readonly string[] Networks =
     {
-        SnapshotTests.LeNet5, SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable,
+        SnapshotTests.LeNet5, SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable, SnapshotTests.SqueezeExcitation,
         """
         [Network, Input(1, 28, 28), Flatten, Dense(64, Activation = Activation.Relu), Dense(10, Activation = Activation.Softmax)]
         public partial class Mlp;

@@ -55,7 +55,7 @@ public sealed class PropertyTests
     {
         string all = string.Join("\n", Chains.Value.Nets.Concat(Graphs.Value.Nets).Select(n => n.Declaration));
         foreach (var kind in new[] { "Conv2D(", "Groups = 2", "MaxPool2D(", "AvgPool2D(", "GlobalAvgPool2D", "GlobalMaxPool2D", "Flatten", "Dense(", "BatchNorm2D(",
-                     "Add(", "Concat(", "Softmax", "ReLU6", "LeakyReLU(", "Sigmoid", "Tanh", "SiLU", "CeilMode = true", "CountIncludePad = false", "PaddingMode.Same", "DilationHeight = 2" })
+                     "Add(", "Concat(", "Softmax", "ReLU6", "LeakyReLU(", "Sigmoid", "Tanh", "SiLU", "CeilMode = true", "CountIncludePad = false", "PaddingMode.Same", "DilationHeight = 2", "Multiply(", "AdaptiveAvgPool2D(" })
         {
             Assert.That(all, Does.Contain(kind), kind);
         }

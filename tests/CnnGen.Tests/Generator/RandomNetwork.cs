@@ -79,7 +79,7 @@ public sealed class RandomNetwork
         string name = "n" + _nodes.Count.ToString(CultureInfo.InvariantCulture);
         var node = new Node { Name = name, Out = outShape, Run = run, Define = b => define(b, name) };
         node.Inputs.AddRange(inputs.Length == 0 ? new[] { Last } : inputs);
-        bool from = inputs.Length > 0 && !attr.StartsWith("Add", StringComparison.Ordinal) && !attr.StartsWith("Concat", StringComparison.Ordinal);
+        bool from = inputs.Length > 0 && !attr.StartsWith("Add", StringComparison.Ordinal) && !attr.StartsWith("Concat", StringComparison.Ordinal) && !attr.StartsWith("Multiply", StringComparison.Ordinal);
         string named = $"Name = \"{name}\"" + (from ? $", From = \"{inputs[0]}\"" : string.Empty);
         node.Attribute = attr.EndsWith(")", StringComparison.Ordinal)
             ? (attr.EndsWith("()", StringComparison.Ordinal) ? attr[..^1] + named + ")" : attr[..^1] + ", " + named + ")")
@@ -98,7 +98,7 @@ public sealed class RandomNetwork
         int blocks = R(1, 4);
         for (int b = 0; b < blocks; b++)
         {
-            int choice = R(0, graphs ? 9 : 6);
+            int choice = R(0, graphs ? 11 : 7);
             if (Cur.Flat)
             {
                 break;
@@ -125,11 +125,17 @@ public sealed class RandomNetwork
                     AddDepthwise();
                     break;
                 case 7:
+                    AddAdaptivePool();
+                    break;
                 case 8:
+                case 9:
                     AddResidual();
                     break;
-                default:
+                case 10:
                     AddConcat();
+                    break;
+                default:
+                    AddMultiply();
                     break;
             }
         }
@@ -403,6 +409,69 @@ public sealed class RandomNetwork
         }, (builder, n) => builder.Concat(a, b, n), a, b);
     }
 
+    /// <summary>An adaptive average pool to the input's size (a view), to 1 x 1 (a global pool), smaller or larger.</summary>
+    private void AddAdaptivePool()
+    {
+        var x = Cur;
+        int Size(int input) => Pick(1, input, R(1, input), R(1, input + 3));
+        int oh = Size(x.H), ow = Size(x.W);
+        Add($"AdaptiveAvgPool2D({oh}, {ow})", new Shape(x.C, oh, ow, false), inputs =>
+        {
+            var y = new float[x.C * oh * ow];
+            Reference.AdaptiveAvgPool2D(inputs[0], x.C, x.H, x.W, oh, ow, y);
+            return y;
+        }, (b, n) => b.AdaptiveAvgPool2D(oh, ow, n));
+    }
+
+    /// <summary>
+    /// A product with the current map: a squeeze-and-excitation scale (global pool, then a convolution or a dense layer
+    /// to C values) or a same-shape convolution of it, as either operand, with a random fused activation.
+    /// </summary>
+    private void AddMultiply()
+    {
+        string map = Last;
+        var x = Cur;
+        switch (R(0, 2))
+        {
+            case 0:
+                AddGlobalPool();
+                AddConv(forceFilters: x.C, same: true);
+                break;
+            case 1:
+                AddGlobalPool();
+                AddDense(x.C, Activation.Sigmoid);
+                break;
+            default:
+                AddConv(forceFilters: x.C, same: true, from: map);
+                break;
+        }
+
+        string other = Last;
+        var y = _shapes[other];
+        if (y.C != x.C || (y.Size != x.Size && y.Size != x.C))
+        {
+            return; // a grouped convolution changed the channels
+        }
+
+        var (first, second) = Coin() ? (map, other) : (other, map);
+        var act = Pick(Activation.None, Activation.None, Activation.Relu, Activation.SiLU);
+        Add($"Multiply(\"{first}\", \"{second}\"{ActArgs(act, 0.01f)})", x, inputs =>
+        {
+            var z = new float[x.Size];
+            var (a, b) = first == map ? (inputs[0], inputs[1]) : (inputs[1], inputs[0]);
+            if (y.Size == x.Size)
+            {
+                Reference.Multiply(a, b, z);
+            }
+            else
+            {
+                Reference.MultiplyPerChannel(a, x.C, x.H, x.W, b, z);
+            }
+
+            return Activate(z, act, 0.01f);
+        }, (b, n) => b.Multiply(first, second, n, act, 0.01f), first, second);
+    }
+
     private void AddGlobalPool()
     {
         var x = Cur;
@@ -440,25 +509,30 @@ public sealed class RandomNetwork
         int layers = R(1, 2);
         for (int i = 0; i < layers; i++)
         {
-            int k = Cur.Size, units = R(1, 40);
-            bool bias = Coin(0.8);
-            var act = i == layers - 1 ? Activation.None : RandomActivation();
-            string name = "n" + _nodes.Count.ToString(CultureInfo.InvariantCulture);
-            var w = RandomArray(units * k, 1f / MathF.Sqrt(k));
-            var bArr = bias ? RandomArray(units, 0.5f) : Array.Empty<float>();
-            _weights.Add(new Tensor(name + ".weight", new[] { units, k }, w));
-            if (bias)
-            {
-                _weights.Add(new Tensor(name + ".bias", new[] { units }, bArr));
-            }
-
-            Add($"Dense({units}, Bias = {(bias ? "true" : "false")}{ActArgs(act, 0.02f)})", new Shape(units, 1, 1, true), inputs =>
-            {
-                var y = new float[units];
-                Reference.Dense(inputs[0], k, w, bArr, units, y);
-                return Activate(y, act, 0.02f);
-            }, (b, n) => b.Dense(n, units, bias, act, 0.02f));
+            AddDense(R(1, 40), i == layers - 1 ? Activation.None : RandomActivation());
         }
+    }
+
+    /// <summary>A dense layer reading the current flat (or 1 x 1) output.</summary>
+    private void AddDense(int units, Activation act)
+    {
+        int k = Cur.Size;
+        bool bias = Coin(0.8);
+        string name = "n" + _nodes.Count.ToString(CultureInfo.InvariantCulture);
+        var w = RandomArray(units * k, 1f / MathF.Sqrt(k));
+        var bArr = bias ? RandomArray(units, 0.5f) : Array.Empty<float>();
+        _weights.Add(new Tensor(name + ".weight", new[] { units, k }, w));
+        if (bias)
+        {
+            _weights.Add(new Tensor(name + ".bias", new[] { units }, bArr));
+        }
+
+        Add($"Dense({units}, Bias = {(bias ? "true" : "false")}{ActArgs(act, 0.02f)})", new Shape(units, 1, 1, true), inputs =>
+        {
+            var y = new float[units];
+            Reference.Dense(inputs[0], k, w, bArr, units, y);
+            return Activate(y, act, 0.02f);
+        }, (b, n) => b.Dense(n, units, bias, act, 0.02f));
     }
 
     /// <summary>The reference output for one input.</summary>

@@ -48,7 +48,20 @@ public sealed class SnapshotTests
         public partial class DepthwiseSeparable;
         """;
 
+    public const string SqueezeExcitation = """
+        using CnnGen;
+        namespace Samples;
+        /// Squeeze-and-excitation (a per-channel Multiply) and an adaptive pool whose 10 -> 3 windows overlap.
+        [Network, Input(16, 10, 10)]
+        [Conv2D(32, 1, Name = "expand", Activation = Activation.SiLU)]
+        [GlobalAvgPool2D(Name = "squeeze"), Conv2D(8, 1, Name = "fc1", Activation = Activation.SiLU), Conv2D(32, 1, Name = "fc2", Activation = Activation.Sigmoid)]
+        [Multiply("expand", "fc2", Name = "scale")]
+        [AdaptiveAvgPool2D(3, Name = "pool"), Flatten, Dense(10, Name = "fc")]
+        public partial class SqueezeExcitation;
+        """;
+
     [TestCase("LeNet5", LeNet5)]
+    [TestCase("SqueezeExcitation", SqueezeExcitation)]
     [TestCase("DepthwiseSeparable", DepthwiseSeparable)]
     [TestCase("ResidualBlock", ResidualBlock)]
     [TestCase("MobileNetBlock", MobileNetBlock)]

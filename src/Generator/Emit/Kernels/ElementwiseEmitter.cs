@@ -7,7 +7,7 @@ using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
-/// <summary>Writes the element-wise kernels: activation, batch norm, add, concat and softmax.</summary>
+/// <summary>Writes the element-wise kernels: activation, batch norm, add, multiply, concat and softmax.</summary>
 internal static class ElementwiseEmitter
 {
     /// <summary>A loop over every stored vector of the tensors' interiors, row by row; <paramref name="body"/> gets each input's load.</summary>
@@ -57,7 +57,6 @@ internal static class ElementwiseEmitter
         var w = kw.W;
         var x = k.X;
         var y = k.Y;
-        string vs = kw.Vs;
         kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.",
             $"Eval-mode batch norm (eps {SourceWriter.Float(k.Eps)}) as y = x * scale + shift per channel, computed at load.");
         using (kw.Method(k.Method, Parameters(1, "scale", "shift")))
@@ -65,16 +64,29 @@ internal static class ElementwiseEmitter
             kw.ActConstants(k.Activation);
             kw.ArrayRef("sc", "scale");
             kw.ArrayRef("sh", "shift");
-            using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+            ForEachPixelVector(kw, x, y, (load, target) =>
             {
-                w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
-                w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
-                using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
-                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
-                {
-                    w.Line($"var v = Fma(Load(ref xr, (nuint)((w * {I(x.Cp)}) + c)), Load(ref sc, (nuint)c), Load(ref sh, (nuint)c));");
-                    w.Line(kw.Store(kw.Act(k.Activation, "v"), $"ref yr, (nuint)((w * {I(y.Cp)}) + c)"));
-                }
+                w.Line($"var v = Fma({load}, Load(ref sc, (nuint)c), Load(ref sh, (nuint)c));");
+                w.Line(kw.Store(kw.Act(k.Activation, "v"), target));
+            });
+        }
+    }
+
+    /// <summary>
+    /// A loop over every pixel of <paramref name="x"/> and <paramref name="y"/> (same height and width), row by row, and over
+    /// its vectors of channels <c>c</c>, for per-channel operations; <paramref name="body"/> gets x's load and y's store target.
+    /// </summary>
+    private static void ForEachPixelVector(KernelWriter kw, TensorPlan x, TensorPlan y, Action<string, string> body)
+    {
+        var w = kw.W;
+        using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+        {
+            w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
+            w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
+            using (w.Block($"for (int w = 0; w < {I(y.W)}; w++)"))
+            using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+            {
+                body($"Load(ref xr, (nuint)((w * {I(x.Cp)}) + c))", $"ref yr, (nuint)((w * {I(y.Cp)}) + c)");
             }
         }
     }
@@ -89,6 +101,46 @@ internal static class ElementwiseEmitter
             {
                 kw.W.Line($"var sum = {string.Join(" + ", v)};");
                 kw.W.Line(kw.Store(kw.Act(k.Activation, "sum"), StoreTarget(k.Y)));
+            });
+        }
+    }
+
+    public static void Emit(KernelWriter kw, MultiplyKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var s = k.Other;
+        var y = k.Y;
+        if (!k.Broadcast)
+        {
+            kw.Doc(k.Title, $"Input 0: {x.Describe()}.", $"Input 1: {s.Describe()}.", $"Output: {y.Describe()}.");
+            using (kw.Method(k.Method, Parameters(2)))
+            {
+                kw.ActConstants(k.Activation);
+                ForEachVector(kw, new[] { x, s }, y, v =>
+                {
+                    w.Line($"var product = {v[0]} * {v[1]};");
+                    w.Line(kw.Store(kw.Act(k.Activation, "product"), StoreTarget(y)));
+                });
+            }
+
+            return;
+        }
+
+        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Scale: '{s.Name}', {s.Describe()}: one value per channel, broadcast over every pixel.", $"Output: {y.Describe()}.");
+        using (kw.Method(k.Method, "ref float x, ref float s, ref float y"))
+        {
+            kw.ActConstants(k.Activation);
+            if (s.Origin != 0)
+            {
+                w.Line($"ref float sc = ref At(ref s, {I(s.Origin)});");
+            }
+
+            string scale = s.Origin != 0 ? "sc" : "s";
+            ForEachPixelVector(kw, x, y, (load, target) =>
+            {
+                w.Line($"var product = {load} * Load(ref {scale}, (nuint)c);");
+                w.Line(kw.Store(kw.Act(k.Activation, "product"), target));
             });
         }
     }

@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 using static CnnGen.Generator.Model.Words;
@@ -5,7 +6,7 @@ using static CnnGen.Generator.Model.Words;
 namespace CnnGen.Generator.Emit.Kernels;
 
 /// <summary>
-/// Writes max and average pools (<see cref="PoolKernel"/>, <see cref="GlobalPoolKernel"/>), vectors over channels:
+/// Writes max and average pools (<see cref="PoolKernel"/>, <see cref="GlobalPoolKernel"/>, <see cref="AdaptivePoolKernel"/>), vectors over channels:
 /// an exact pool unrolls its window; a pool whose windows cross an edge clips them at run time as PyTorch does
 /// (-infinity for max, PyTorch's divisor rules for average).
 /// </summary>
@@ -145,7 +146,53 @@ internal static class PoolEmitter
             }
 
             w.Line();
-            w.Line(kw.Store(k.Max ? "m" : $"m * Broadcast({SourceWriter.Float(k.Scale)})", "ref y, (nuint)c"));
+            w.Line(kw.Store(k.Max ? "m" : $"m * Broadcast({SourceWriter.Float(k.Scale)})", $"ref y, {Off("c", k.Y.Origin)}"));
         }
+    }
+
+    public static void Emit(KernelWriter kw, AdaptivePoolKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var y = k.Y;
+        kw.Doc(k.Title,
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            $"PyTorch's adaptive windows: output row oh averages input rows oh * {I(x.H)} / {I(y.H)} to ceil((oh + 1) * {I(x.H)} / {I(y.H)}) - 1 ({Windows(x.H, y.H)}), output column ow likewise ({Windows(x.W, y.W)}).");
+        using (kw.Method(k.Method, Parameters(1)))
+        using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+        {
+            w.Line($"int h0 = oh * {I(x.H)} / {I(y.H)}, h1 = (((oh + 1) * {I(x.H)}) + {I(y.H - 1)}) / {I(y.H)};");
+            w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+            using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
+            {
+                w.Line($"int w0 = ow * {I(x.W)} / {I(y.W)}, w1 = (((ow + 1) * {I(x.W)}) + {I(y.W - 1)}) / {I(y.W)};");
+                w.Line("var scale = Broadcast(1f / ((h1 - h0) * (w1 - w0)));");
+                w.Line($"ref float yp = ref At(ref yr, ow * {I(y.Cp)});");
+                using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                {
+                    w.Line("var m = Zero;");
+                    using (w.Block("for (int ih = h0; ih < h1; ih++)"))
+                    {
+                        w.Line($"ref float xr = ref At(ref x, {Lin("ih", x.RowStride, x.Origin)});");
+                        using (w.Block("for (int iw = w0; iw < w1; iw++)"))
+                        {
+                            w.Line($"m += Load(ref xr, (nuint)((iw * {I(x.Cp)}) + c));");
+                        }
+                    }
+
+                    w.Line();
+                    w.Line(kw.Store("m * scale", "ref yp, (nuint)c"));
+                }
+            }
+        }
+    }
+
+    /// <summary>An axis's adaptive windows as the doc comment lists them: <c>rows 0-3, 3-6, 6-9</c> (first and last cell), or the first three and the last.</summary>
+    private static string Windows(int input, int output)
+    {
+        string Window(int i) => $"{I((long)i * input / output)}-{I(((((long)i + 1) * input) + output - 1) / output - 1)}";
+        var shown = output <= 4 ? Enumerable.Range(0, output).Select(Window) : new[] { Window(0), Window(1), Window(2), "...", Window(output - 1) };
+        return string.Join(", ", shown);
     }
 }

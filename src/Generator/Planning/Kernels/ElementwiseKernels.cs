@@ -34,6 +34,26 @@ internal sealed record AddKernel : KernelSpec
     public required ActivationSpec Activation { get; init; }
 }
 
+/// <summary>
+/// An element-wise product: of two equal-shaped inputs, or of a map and a per-channel scale (a C x 1 x 1 tensor or a flat
+/// vector of C, stored alike: one padded vector of channels) broadcast over the map's pixels.
+/// </summary>
+internal sealed record MultiplyKernel : KernelSpec
+{
+    /// <summary>The first operand, or the map when <see cref="Broadcast"/>.</summary>
+    public required TensorPlan X { get; init; }
+
+    /// <summary>The second operand, or the per-channel scale when <see cref="Broadcast"/>.</summary>
+    public required TensorPlan Other { get; init; }
+
+    /// <summary><see cref="Other"/> is one value per channel, broadcast over every pixel of <see cref="X"/>.</summary>
+    public required bool Broadcast { get; init; }
+
+    public required TensorPlan Y { get; init; }
+
+    public required ActivationSpec Activation { get; init; }
+}
+
 /// <summary>Channels of each input in order.</summary>
 internal sealed record ConcatKernel : KernelSpec
 {

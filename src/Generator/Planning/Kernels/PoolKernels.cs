@@ -45,3 +45,15 @@ internal sealed record GlobalPoolKernel : KernelSpec
     /// <summary>The average's 1 / pixels.</summary>
     public required float Scale { get; init; }
 }
+
+/// <summary>
+/// An adaptive average pool (PyTorch's windows: output row i averages input rows floor(i * H / OH) to
+/// ceil((i + 1) * H / OH) - 1, and columns likewise), vectors over channels. Identity and 1 x 1 outputs are planned as a
+/// view and a <see cref="GlobalPoolKernel"/> instead.
+/// </summary>
+internal sealed record AdaptivePoolKernel : KernelSpec
+{
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan Y { get; init; }
+}

@@ -44,7 +44,7 @@ internal sealed partial class KernelSpecs
 
     public StepPlan Step(PlanStep s)
     {
-        var inputs = s.FusedDepthwise >= 0 ? new[] { s.Inputs[1], s.Inputs[0] } : s.Inputs.ToArray();
+        var inputs = s.FusedDepthwise >= 0 || ScaleFirst(s) ? new[] { s.Inputs[1], s.Inputs[0] } : s.Inputs.ToArray();
         var fields = new List<string>();
         if (s.FusedDepthwise >= 0)
         {
@@ -124,6 +124,8 @@ internal sealed partial class KernelSpecs
         StepKind.BatchNorm => new BatchNormKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output), Eps = Layer(s).Spec.Eps, Activation = Activation(s) },
         StepKind.Add => new AddKernel { Method = Method(s), Title = Title(s), Inputs = s.Inputs.Select(T).ToEquatableArray(), Y = T(s.Output), Activation = Activation(s) },
         StepKind.Concat => Concat(s),
+        StepKind.Multiply => Multiply(s),
+        StepKind.AdaptivePool => new AdaptivePoolKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output) },
         StepKind.CopyOutput => CopyOutput(s),
         _ => throw new InvalidOperationException("no kernel for " + s.Kind),
     };
@@ -183,6 +185,26 @@ internal sealed partial class KernelSpecs
             Y = T(s.Output),
             Max = Layer(s).Spec.Kind == LayerKind.GlobalMaxPool2D,
             Scale = 1f / (x.H * x.W),
+        };
+    }
+
+    /// <summary>A Multiply whose first operand is the per-channel scale: the kernel takes the map first.</summary>
+    private bool ScaleFirst(PlanStep s) => s.Kind == StepKind.Multiply && (long)Layer(s).In.H * Layer(s).In.W < (long)Layer(s).Out.H * Layer(s).Out.W;
+
+    private MultiplyKernel Multiply(PlanStep s)
+    {
+        bool scaleFirst = ScaleFirst(s);
+        var x = T(s.Inputs[scaleFirst ? 1 : 0]);
+        var other = T(s.Inputs[scaleFirst ? 0 : 1]);
+        return new MultiplyKernel
+        {
+            Method = Method(s),
+            Title = Title(s),
+            X = x,
+            Other = other,
+            Broadcast = (other.H * other.W) < (x.H * x.W),
+            Y = T(s.Output),
+            Activation = Activation(s),
         };
     }
 

@@ -6,7 +6,8 @@ using CnnGen.Generator.Shapes;
 namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
-/// The fusion pass: turns layers into steps, in order. Flatten and Dropout become views of their input. A batch norm
+/// The fusion pass: turns layers into steps, in order. Flatten, Dropout and an adaptive pool to its input's size become
+/// views of their input; an adaptive pool to 1 x 1 is a global pool. A batch norm
 /// directly after a convolution whose output nothing else reads is folded into its weights and bias at load
 /// (<see cref="PlanOptions.FoldBatchNorm"/>). An activation whose producer (convolution, dense, batch norm, add) has
 /// no other reader is applied in the producer's store (<see cref="PlanOptions.FuseActivations"/>). Softmax, stand-alone
@@ -65,6 +66,16 @@ internal static class Lowering
             return s;
         }
 
+        // A layer whose output is its input's tensor: readers of either read the same tensor, so both count them all.
+        void View(int i, int j)
+        {
+            tensorOf[i] = TensorOfInput(j);
+            if (j >= 0)
+            {
+                uses[i] = uses[j] = uses[i] + uses[j] - 1;
+            }
+        }
+
         // The step producing layer j's output, when nothing else reads that output.
         PlanStep? SoleProducer(int j) =>
             j >= 0 && uses[j] == 1 && j != net.OutputLayer && producer.TryGetValue(tensorOf[j], out var s) ? s : null;
@@ -93,7 +104,13 @@ internal static class Lowering
                     break;
                 case LayerKind.Flatten:
                 case LayerKind.Dropout:
-                    tensorOf[i] = TensorOfInput(src0);
+                    View(i, src0);
+                    break;
+                case LayerKind.AdaptiveAvgPool2D when l.In.H == l.Out.H && l.In.W == l.Out.W:
+                    View(i, src0); // every window is one cell: the identity
+                    break;
+                case LayerKind.AdaptiveAvgPool2D:
+                    AddStep(l.Out.H == 1 && l.Out.W == 1 ? StepKind.GlobalPool : StepKind.AdaptivePool, i);
                     break;
                 case LayerKind.BatchNorm2D:
                     if (g.Options.FoldBatchNorm && SoleProducer(src0) is { Kind: StepKind.Conv or StepKind.DepthwiseConv, Act: Activation.None, FoldedBn: < 0 } conv)
@@ -112,6 +129,9 @@ internal static class Lowering
                 case LayerKind.Add:
                     AddStep(StepKind.Add, i, spec.Activation);
                     break;
+                case LayerKind.Multiply:
+                    AddStep(StepKind.Multiply, i, spec.Activation);
+                    break;
                 case LayerKind.Concat:
                     AddStep(StepKind.Concat, i);
                     break;
@@ -119,7 +139,7 @@ internal static class Lowering
                     break;
                 case LayerKind.Activation:
                     if (g.Options.FuseActivations
-                        && SoleProducer(src0) is { Act: Activation.None, Kind: StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm or StepKind.Add } into)
+                        && SoleProducer(src0) is { Act: Activation.None, Kind: StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm or StepKind.Add or StepKind.Multiply } into)
                     {
                         into.Act = spec.Activation;
                         into.Alpha = spec.Alpha;

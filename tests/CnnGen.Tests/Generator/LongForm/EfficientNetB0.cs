@@ -1,7 +1,7 @@
-// NOT COMPILED (CnnGen.Tests.Zoo.Networks.csproj removes Pending/** from Compile): torchvision's EfficientNet-B0 as it
-// should be declared once an element-wise Multiply with a C x 1 x 1 operand broadcast over H x W exists
-// (squeeze-and-excitation, issue 13). Everything else here is today's attributes. To enable it: add Multiply, move
-// this file up one folder and add EfficientNetB0 to ZooNetworks.All (fixtures/zoo/efficientnet_b0 is already there).
+// LONG FORM, not compiled (CnnGen.Tests.csproj copies it to the output as text): EfficientNetB0 with every layer written out,
+// as written before the block attributes existed. BlockTests runs the generator on this file and on
+// tests/CnnGen.Tests.Zoo.Networks/EfficientNetB0.cs (declared with MBConv) and requires the same generated code, so the
+// blocks expand to exactly these layers, names and wiring.
 using CnnGen;
 
 namespace CnnGen.Tests.Zoo;
