@@ -100,7 +100,7 @@ internal static class ArgumentChecks
 
         string shown = Convert.ToString(value.Value, CultureInfo.InvariantCulture) ?? "?";
         diagnostics.Add(DiagnosticDescriptors.InvalidArgument, src.Argument(argument), layer.DisplayKind, layer.Name,
-            $"{Capitalized(argument)} = ({type.Name}){shown} is not a {type.Name} value; use one of {string.Join(", ", members.Select(m => type.Name + "." + m.Name))}");
+            $"{Capitalized(argument)} = ({type.Name}){shown} is not a value of {type.Name}; use one of {string.Join(", ", members.Select(m => type.Name + "." + m.Name))}");
     }
 
     private static string Capitalized(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s.Substring(1);

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using CnnGen.Generator.Diagnostics;
 using CnnGen.Generator.Model;
 using Microsoft.CodeAnalysis;
@@ -22,11 +23,15 @@ internal static class LayerChecks
             ok = false;
         }
 
-        void Positive(int value, string what, string arg, int min = 1)
+        // args: the arguments that set the value, the most specific first (StrideHeight overrides Stride). One argument
+        // setting two values (Stride = -1, MaxPool2D(0)) is reported once.
+        var reported = new HashSet<LocationInfo?>();
+        void Positive(int value, string what, string[] args, int min = 1)
         {
-            if (value < min)
+            var at = src.Argument(args);
+            if (value < min && reported.Add(at))
             {
-                Fail(DiagnosticDescriptors.NonPositive, src.Argument(arg), l.DisplayKind, l.Name, what, min, value);
+                Fail(DiagnosticDescriptors.NonPositive, at, l.DisplayKind, l.Name, what, min, value);
             }
         }
 
@@ -38,18 +43,18 @@ internal static class LayerChecks
         switch (l.Kind)
         {
             case LayerKind.Conv2D:
-                Positive(l.Units, "Filters", "filters");
-                Positive(l.KernelH, "the kernel height", "kernelHeight");
-                Positive(l.KernelW, "the kernel width", "kernelWidth");
-                Positive(l.StrideH, "the stride", "Stride");
-                Positive(l.StrideW, "the stride", "Stride");
-                Positive(l.DilationH, "the dilation", "Dilation");
-                Positive(l.DilationW, "the dilation", "Dilation");
-                Positive(l.Groups, "Groups", "Groups");
-                Positive(l.PadTop, "PadTop", "Padding", 0);
-                Positive(l.PadBottom, "PadBottom", "Padding", 0);
-                Positive(l.PadLeft, "PadLeft", "Padding", 0);
-                Positive(l.PadRight, "PadRight", "Padding", 0);
+                Positive(l.Units, "Filters", new[] { "filters" });
+                Positive(l.KernelH, "the kernel height", new[] { "kernelHeight", "kernelSize" });
+                Positive(l.KernelW, "the kernel width", new[] { "kernelWidth", "kernelSize" });
+                Positive(l.StrideH, "the stride", new[] { "StrideHeight", "Stride" });
+                Positive(l.StrideW, "the stride", new[] { "StrideWidth", "Stride" });
+                Positive(l.DilationH, "the dilation", new[] { "DilationHeight", "Dilation" });
+                Positive(l.DilationW, "the dilation", new[] { "DilationWidth", "Dilation" });
+                Positive(l.Groups, "Groups", new[] { "Groups" });
+                Positive(l.PadTop, "PadTop", new[] { "PadTop", "PaddingHeight", "Padding" }, 0);
+                Positive(l.PadBottom, "PadBottom", new[] { "PadBottom", "PaddingHeight", "Padding" }, 0);
+                Positive(l.PadLeft, "PadLeft", new[] { "PadLeft", "PaddingWidth", "Padding" }, 0);
+                Positive(l.PadRight, "PadRight", new[] { "PadRight", "PaddingWidth", "Padding" }, 0);
                 if (l.PadSame && (l.StrideH != 1 || l.StrideW != 1))
                 {
                     Fail(DiagnosticDescriptors.InvalidPadding, src.Argument("PaddingMode"), l.DisplayKind, l.Name,
@@ -60,23 +65,24 @@ internal static class LayerChecks
 
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
-                Positive(l.KernelH, "the window height", "height");
-                Positive(l.KernelW, "the window width", "width");
-                Positive(l.StrideH, "the stride", "Stride");
-                Positive(l.StrideW, "the stride", "Stride");
-                Positive(l.DilationH, "the dilation", "Dilation");
-                Positive(l.PadTop, "the padding", "Padding", 0);
-                Positive(l.PadLeft, "the padding", "Padding", 0);
+                Positive(l.KernelH, "the window height", new[] { "height", "size" });
+                Positive(l.KernelW, "the window width", new[] { "width", "size" });
+                // The stride defaults to the window: a bad window is reported once, not again as its stride.
+                Positive(l.StrideH == l.KernelH ? 1 : l.StrideH, "the stride", new[] { "StrideHeight", "Stride" });
+                Positive(l.StrideW == l.KernelW ? 1 : l.StrideW, "the stride", new[] { "StrideWidth", "Stride" });
+                Positive(l.DilationH, "the dilation", new[] { "Dilation" });
+                Positive(l.PadTop, "the padding", new[] { "PaddingHeight", "Padding" }, 0);
+                Positive(l.PadLeft, "the padding", new[] { "PaddingWidth", "Padding" }, 0);
                 if (ok && (l.PadTop > l.KernelH / 2 || l.PadLeft > l.KernelW / 2))
                 {
-                    Fail(DiagnosticDescriptors.InvalidPadding, src.Argument("Padding"), l.DisplayKind, l.Name,
+                    Fail(DiagnosticDescriptors.InvalidPadding, src.Argument(l.PadTop > l.KernelH / 2 ? "PaddingHeight" : "PaddingWidth", "Padding"), l.DisplayKind, l.Name,
                         $"padding {l.PadTop}x{l.PadLeft} is more than half the {l.KernelH}x{l.KernelW} window (PyTorch requires padding <= kernel / 2); use a smaller padding");
                 }
 
                 break;
 
             case LayerKind.Dense:
-                Positive(l.Units, "Units", "units");
+                Positive(l.Units, "Units", new[] { "units" });
                 break;
 
             case LayerKind.BatchNorm2D:

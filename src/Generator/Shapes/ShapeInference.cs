@@ -70,7 +70,8 @@ internal static class ShapeInference
             var inputIds = new List<int>();
             var inputShapes = new List<TensorShape>();
             bool inputsKnown = true;
-            foreach (var name in layer.Inputs)
+            bool tooFewInputs = layer.Kind is LayerKind.Add or LayerKind.Concat && layer.Inputs.Count < 2; // reported by LayerChecks
+            foreach (var name in tooFewInputs ? EquatableArray<string>.Empty : layer.Inputs)
             {
                 if (byName.TryGetValue(name, out int id))
                 {
@@ -226,7 +227,7 @@ internal static class ShapeInference
                 long paddedH = (long)x.H + l.PadTop + l.PadBottom, paddedW = (long)x.W + l.PadLeft + l.PadRight;
                 if (Limits.PaddedInput(l, x, paddedH, paddedW) is { } padded)
                 {
-                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("Padding"), network, padded);
+                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("PadTop", "PadBottom", "PadLeft", "PadRight", "PaddingHeight", "PaddingWidth", "Padding"), network, padded);
                     return null;
                 }
 
@@ -255,7 +256,7 @@ internal static class ShapeInference
             {
                 if (Limits.PaddedInput(l, x, x.H + (2L * l.PadTop), x.W + (2L * l.PadLeft)) is { } padded)
                 {
-                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("Padding"), network, padded);
+                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("PaddingHeight", "PaddingWidth", "Padding"), network, padded);
                     return null;
                 }
 

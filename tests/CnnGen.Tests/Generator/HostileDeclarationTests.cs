@@ -120,14 +120,6 @@ public sealed class HostileDeclarationTests
 
     // ---- class names and kinds -------------------------------------------------------------------------------------
 
-    /// <summary>Members every network class gets (the class may not be named like one).</summary>
-    public static readonly string[] GeneratedMemberNames =
-    {
-        "Kernels128", "Kernels256", "Kernels512", "VectorWidth", "Summary", "InputSize", "OutputSize", "InputChannels", "InputHeight", "InputWidth",
-        "InputShape", "OutputShape", "ParameterCount", "Flops", "WorkspaceFloats", "Load", "Predict", "PredictBatch", "Classify", "Run", "RunGroup",
-        "ChooseWidth",
-    };
-
     public static IEnumerable<HostileCase> ClassKinds()
     {
         yield return C("partial record", $"{Tiny} public partial record Net;", HostileCase.Compiles);
@@ -173,7 +165,7 @@ public sealed class HostileDeclarationTests
         yield return C("class name underscore", $"{Tiny} public partial class _;", HostileCase.Compiles, "_.InputSize");
         yield return C("class name 500 characters", $"{Tiny} public partial class {new string('N', 500)};", HostileCase.Compiles, new string('N', 500) + ".InputSize");
         yield return C("class name lower case", $"{Tiny} public partial class net;", null, "net.InputSize");
-        foreach (var member in GeneratedMemberNames.Concat(new[] { "Trainer" }))
+        foreach (var member in CnnGen.Generator.Parsing.ClassChecks.GeneratedMembers.Concat(new[] { "Trainer" }))
         {
             yield return C("class named " + member, $"{Tiny} public partial class {member};", member == "Trainer" ? null : "CNN0032", null);
         }

@@ -17,7 +17,7 @@ internal static class Naming
     /// Names the emitter writes in every kernel class (its fixed methods, the vocabulary, the kernel classes
     /// themselves); a layer whose identifier would clash, ignoring case, gets its index appended.
     /// </summary>
-    private static readonly string[] Reserved =
+    internal static readonly string[] Reserved =
     {
         "Forward", "ForwardGroup", "PackInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
         "Hot", "Inline", "Zero", "At", "Data", "Load", "Store", "Broadcast", "Fma", "Max", "Min", "Sigmoid", "Tanh", "SiLU",
