@@ -11,6 +11,7 @@ using CnnGen.Generator.Parsing;
 using CnnGen.Generator.Planning;
 using CnnGen.Generator.Shapes;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace CnnGen.Generator;
@@ -39,7 +40,7 @@ public sealed class CnnGenerator : IIncrementalGenerator
         var results = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 Parser.NetworkAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => IsClass(node),
                 static (ctx, ct) => Transform(ctx, ct))
             .WithTrackingName(StepNames.Transform);
 
@@ -56,10 +57,10 @@ public sealed class CnnGenerator : IIncrementalGenerator
         var orphans = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 "CnnGen.InputAttribute",
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => IsClass(node),
                 static (ctx, _) => ctx.TargetSymbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName)
                     ? null
-                    : DiagnosticInfo.Create(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((ClassDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
+                    : DiagnosticInfo.Create(DiagnosticDescriptors.MissingNetwork, LocationInfo.From(((TypeDeclarationSyntax)ctx.TargetNode).Identifier.GetLocation()), ctx.TargetSymbol.Name));
         context.RegisterSourceOutput(orphans, static (spc, diag) =>
         {
             if (diag is not null)
@@ -94,9 +95,20 @@ public sealed class CnnGenerator : IIncrementalGenerator
         });
     }
 
+    /// <summary>A class or record class declaration ([Network] is a class attribute: the compiler rejects it elsewhere).</summary>
+    private static bool IsClass(SyntaxNode node) =>
+        node is ClassDeclarationSyntax || (node is RecordDeclarationSyntax r && !r.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword));
+
     internal static GenerationResult Transform(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
         var diagnostics = new DiagnosticBag();
+        var symbol = (INamedTypeSymbol)ctx.TargetSymbol;
+        if (!IsFirstNetworkDeclaration(symbol, ctx.TargetNode, ct))
+        {
+            // [Network] on two parts of one class (CS0579): the first part generates, once.
+            return new GenerationResult(null, diagnostics.ToEquatableArray());
+        }
+
         try
         {
             var parsed = Parser.Parse(ctx, diagnostics, ct);
@@ -106,7 +118,26 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
-            var (common, plans) = Planner.Plan(shaped);
+            CommonPlan common;
+            EquatableArray<NetworkPlan> plans;
+            try
+            {
+                (common, plans) = Planner.Plan(shaped);
+            }
+            catch (LimitException ex)
+            {
+                diagnostics.Add(DiagnosticDescriptors.TooLarge, parsed.Sources.NetworkAttribute ?? parsed.Sources.Class, parsed.Spec.ClassName, ex.Message);
+                return new GenerationResult(null, diagnostics.ToEquatableArray());
+            }
+
+            // Names the generated code declares in the class, against the user's members (the weight fields come from the plan).
+            int errors = diagnostics.ErrorCount;
+            ClassChecks.Members(symbol, common.Weights.SelectMany(w => w.Fields), parsed.Sources.Class, diagnostics);
+            if (diagnostics.ErrorCount > errors)
+            {
+                return new GenerationResult(null, diagnostics.ToEquatableArray());
+            }
+
             var model = new NetworkModel { Net = shaped, Common = common, Plans = plans, SpecHash = SpecHash.Compute(shaped, Emitter.Version) };
             return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
@@ -114,8 +145,23 @@ public sealed class CnnGenerator : IIncrementalGenerator
         {
             // Never throw on user code: an unexpected failure becomes a diagnostic naming the network.
             diagnostics.Add(DiagnosticDescriptors.InternalError, LocationInfo.From(ctx.TargetNode.GetLocation()),
-                ((INamedTypeSymbol)ctx.TargetSymbol).Name, "plan", ex.GetType().Name + ": " + ex.Message);
+                symbol.Name, "plan", ex.GetType().Name + ": " + ex.Message);
             return new GenerationResult(null, diagnostics.ToEquatableArray());
         }
+    }
+
+    /// <summary>Whether <paramref name="node"/> is the first declaration of <paramref name="symbol"/> that carries [Network].</summary>
+    private static bool IsFirstNetworkDeclaration(INamedTypeSymbol symbol, SyntaxNode node, CancellationToken ct)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (attribute.AttributeClass?.ToDisplayString() == Parser.NetworkAttributeName && attribute.ApplicationSyntaxReference is { } reference)
+            {
+                var declaration = reference.GetSyntax(ct).Ancestors().OfType<TypeDeclarationSyntax>().FirstOrDefault();
+                return declaration is null || declaration == node;
+            }
+        }
+
+        return true;
     }
 }

@@ -16,8 +16,18 @@ internal sealed class DiagnosticBag
     /// <summary>Diagnostics of error severity collected so far.</summary>
     public int ErrorCount => _items.Count(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
 
-    /// <summary>Adds a diagnostic; its arguments are formatted in the invariant culture.</summary>
-    public void Add(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args) => _items.Add(DiagnosticInfo.Create(descriptor, location, args));
+    /// <summary>
+    /// Adds a diagnostic; its arguments are formatted in the invariant culture. The same diagnostic at the same place
+    /// is kept once (<c>Stride = -1</c> is both strides, one argument).
+    /// </summary>
+    public void Add(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
+    {
+        var info = DiagnosticInfo.Create(descriptor, location, args);
+        if (!_items.Contains(info))
+        {
+            _items.Add(info);
+        }
+    }
 
     /// <summary>Adds every diagnostic of another bag, in order.</summary>
     public void AddRange(DiagnosticBag other) => _items.AddRange(other._items);

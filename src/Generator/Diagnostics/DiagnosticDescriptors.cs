@@ -97,6 +97,24 @@ internal static class DiagnosticDescriptors
         "CNN0021", "Input without [Network]",
         "Class '{0}' declares [Input] but not [Network], so CnnGen generates nothing for it; add [Network]");
 
+    // CNN0030-CNN0039: declarations the generated code cannot serve (issue 9). Numbered apart from the layer
+    // diagnostics so that work adding layers can keep numbering from CNN0022.
+    public static readonly DiagnosticDescriptor InvalidName = Error(
+        "CNN0030", "Invalid layer name",
+        "{0}: the layer name {1} {2}");
+
+    public static readonly DiagnosticDescriptor UnsupportedClass = Error(
+        "CNN0031", "Network class cannot hold the generated members",
+        "Network class '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor ReservedName = Error(
+        "CNN0032", "Name reserved by the generated code",
+        "{0} '{1}' {2}; rename it");
+
+    public static readonly DiagnosticDescriptor SplitLayers = Error(
+        "CNN0033", "Layers declared on several parts of a partial class",
+        "Network '{0}' declares layers on more than one part of its partial class ({1} and {2}); their order would depend on the order of files, so declare every layer attribute on one part");
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "CNN0099", "CnnGen internal error",
         "CnnGen could not generate network '{0}' ({1}); please report this with the declaration: {2}");

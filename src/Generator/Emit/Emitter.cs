@@ -18,14 +18,13 @@ internal static class Emitter
     public static IEnumerable<GeneratedFile> Emit(NetworkModel model)
     {
         var spec = model.Net.Spec;
-        string baseName = (spec.Namespace is { } ns ? ns + "." : string.Empty)
-            + string.Concat(spec.ContainingTypes.Select(t => t.Name + ".")) + spec.ClassName;
+        string baseName = HintName(spec);
         yield return new GeneratedFile(baseName + ".g.cs", ShellEmitter.Emit(model));
         foreach (var plan in model.Plans)
         {
             var w = new SourceWriter();
             using (OpenFile(w, model, $"Kernels for {plan.VectorType}."))
-            using (w.Block($"partial class {spec.ClassName}"))
+            using (w.Block($"partial {spec.ClassKeyword} {spec.ClassName}"))
             {
                 ForwardEmitter.Emit(w, plan);
             }
@@ -33,6 +32,16 @@ internal static class Emitter
             yield return new GeneratedFile(baseName + "." + plan.KernelClass + ".g.cs", w.ToString());
         }
     }
+
+    /// <summary>
+    /// The files' common hint name: the class's full name without <c>@</c> escapes, a generic containing type with its
+    /// type parameters in braces (<c>N.Outer{T}.Net</c>), so that every class in a compilation gets its own (file-local
+    /// classes, which could share one, are not generated).
+    /// </summary>
+    public static string HintName(NetworkSpec spec) =>
+        ((spec.Namespace is { } ns ? ns + "." : string.Empty)
+            + string.Concat(spec.ContainingTypes.Select(t => t.Name + t.TypeParameters.Replace("in ", string.Empty).Replace("out ", string.Empty).Replace('<', '{').Replace('>', '}').Replace(" ", string.Empty) + "."))
+            + spec.ClassName).Replace("@", string.Empty);
 
     /// <summary>
     /// Opens a generated file: header comment with the summary, namespace and containing types (no usings: every
@@ -63,7 +72,7 @@ internal static class Emitter
 
         foreach (var outer in spec.ContainingTypes)
         {
-            scopes.Add(w.Block($"partial {outer.Keyword} {outer.Name}"));
+            scopes.Add(w.Block($"{outer.Keyword} {outer.Name}{outer.TypeParameters}"));
         }
 
         return new FileScope(scopes);

@@ -37,7 +37,7 @@ internal static class ShellEmitter
             w.Line("/// </code>");
             w.Line("/// </remarks>");
             w.Line($"[{Code.GeneratedCode}(\"CnnGen\", \"{Emitter.Version}\")]");
-            using (w.Block($"partial class {name} : {Code.INetwork}"))
+            using (w.Block($"partial {net.Spec.ClassKeyword} {name} : {Code.INetwork}"))
             {
                 Constants(w, model, inputShape);
                 Fields(w, model);

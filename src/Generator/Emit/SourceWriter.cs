@@ -100,6 +100,37 @@ internal sealed class SourceWriter
 
     public static string Int(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>A C# string literal (verbatim-safe).</summary>
-    public static string Str(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\"";
+    /// <summary>
+    /// A regular C# string literal of any text: quotes and backslashes escaped, and every character a literal cannot
+    /// hold as is (control characters, line and paragraph separators, unpaired surrogates) as a <c>\uXXXX</c> escape.
+    /// </summary>
+    public static string Str(string value)
+    {
+        var sb = new StringBuilder(value.Length + 2);
+        sb.Append('"');
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            bool paired = char.IsHighSurrogate(c) ? i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])
+                : !char.IsLowSurrogate(c) || (i > 0 && char.IsHighSurrogate(value[i - 1]));
+            if (c == '"' || c == '\\')
+            {
+                sb.Append('\\').Append(c);
+            }
+            else if (c == '\n')
+            {
+                sb.Append("\\n");
+            }
+            else if (char.IsControl(c) || c is '\u2028' or '\u2029' || !paired)
+            {
+                sb.Append("\\u").Append(((int)c).ToString("X4", CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.Append('"').ToString();
+    }
 }

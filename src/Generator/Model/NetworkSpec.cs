@@ -88,8 +88,12 @@ internal sealed record LayerSpec
     public int OutputW { get; init; }
 }
 
-/// <summary>A containing type of a nested network class.</summary>
-internal sealed record ContainingType(string Keyword, string Name);
+/// <summary>
+/// A containing type of a nested network class: the keywords a partial part of it starts with (<c>partial class</c>,
+/// <c>ref partial struct</c>, <c>partial record struct</c>...), its name as C# writes it (<c>@class</c> for a keyword)
+/// and its type parameter list (<c>&lt;T, U&gt;</c>, or empty).
+/// </summary>
+internal sealed record ContainingType(string Keyword, string Name, string TypeParameters = "");
 
 /// <summary>Everything the generator knows about one network, independent of Roslyn.</summary>
 internal sealed record NetworkSpec
@@ -100,7 +104,11 @@ internal sealed record NetworkSpec
     /// <summary>The types the class is nested in, outermost first.</summary>
     public required EquatableArray<ContainingType> ContainingTypes { get; init; }
 
+    /// <summary>The class's name as C# writes it: an identifier that is a keyword is escaped (<c>@class</c>).</summary>
     public required string ClassName { get; init; }
+
+    /// <summary><c>class</c>, or <c>record</c> for a record class: the keyword generated partial declarations repeat.</summary>
+    public string ClassKeyword { get; init; } = "class";
 
     /// <summary>The class's declared accessibility as C# keywords (<c>public</c>, <c>internal</c>, ...).</summary>
     public required string Accessibility { get; init; }

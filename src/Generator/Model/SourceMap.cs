@@ -31,6 +31,20 @@ internal sealed class LayerSourceMap
 
     /// <summary>The location of a named argument or constructor parameter, else of the whole attribute.</summary>
     public LocationInfo? Argument(string name) => _arguments.TryGetValue(name, out var location) ? location : Attribute;
+
+    /// <summary>The location of the first of <paramref name="names"/> the attribute has (the most specific first), else of the whole attribute.</summary>
+    public LocationInfo? Argument(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (_arguments.TryGetValue(name, out var location))
+            {
+                return location;
+            }
+        }
+
+        return Attribute;
+    }
 }
 
 /// <summary>Where the parts of a network were declared (for diagnostics only; never part of the cached model).</summary>

@@ -343,7 +343,7 @@ internal sealed class ChannelTracker
         int c = l.Kind switch
         {
             LayerKind.Conv2D or LayerKind.Dense => l.Units,
-            LayerKind.Concat => l.Inputs.Sum(i => this[i]),
+            LayerKind.Concat => l.Inputs.Sum(i => (long)this[i]) is var sum and <= int.MaxValue ? (int)sum : 0, // too many: shape inference says so
             LayerKind.Flatten => 0,
             _ => l.Inputs.Count > 0 ? this[l.Inputs[0]] : 0,
         };

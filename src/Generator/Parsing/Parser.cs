@@ -57,8 +57,9 @@ internal static class Parser
         var containing = new List<ContainingType>();
         for (var outer = symbol.ContainingType; outer is not null; outer = outer.ContainingType)
         {
-            var decl = outer.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) as TypeDeclarationSyntax;
-            if (decl is null || !decl.Modifiers.Any(SyntaxKind.PartialKeyword) || outer.TypeParameters.Length > 0)
+            var decl = outer.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>()
+                .FirstOrDefault(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
+            if (decl is null)
             {
                 diagnostics.Add(DiagnosticDescriptors.ContainingTypeNotPartial, sources.Class, className, outer.Name);
                 continue;
@@ -66,14 +67,19 @@ internal static class Parser
 
             string keyword = decl switch
             {
-                RecordDeclarationSyntax r when r.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) => "record struct",
-                RecordDeclarationSyntax => "record",
-                StructDeclarationSyntax => "struct",
-                InterfaceDeclarationSyntax => "interface",
-                _ => "class",
+                RecordDeclarationSyntax r when r.ClassOrStructKeyword.IsKind(SyntaxKind.StructKeyword) => "partial record struct",
+                RecordDeclarationSyntax => "partial record",
+                StructDeclarationSyntax when outer.IsRefLikeType => "ref partial struct",
+                StructDeclarationSyntax => "partial struct",
+                InterfaceDeclarationSyntax => "partial interface",
+                _ => "partial class",
             };
-            containing.Insert(0, new ContainingType(keyword, outer.Name));
+            string typeParameters = outer.TypeParameters.Length == 0 ? string.Empty
+                : "<" + string.Join(", ", outer.TypeParameters.Select(p => Variance(p) + ClassChecks.Escape(p.Name))) + ">";
+            containing.Insert(0, new ContainingType(keyword, ClassChecks.Escape(outer.Name), typeParameters));
         }
+
+        ClassChecks.Kind(symbol, sources.Class, diagnostics, cancellationToken);
 
         string? outputName = null;
         foreach (var named in context.Attributes[0].NamedArguments)
@@ -81,6 +87,7 @@ internal static class Parser
             if (named.Key == "Output" && named.Value.Value is string s)
             {
                 outputName = s;
+                break;
             }
         }
 
@@ -90,6 +97,7 @@ internal static class Parser
             .OrderBy(a => a.ApplicationSyntaxReference!.SyntaxTree.FilePath, StringComparer.Ordinal)
             .ThenBy(a => a.ApplicationSyntaxReference!.Span.Start)
             .ToList();
+        ClassChecks.SplitLayers(className, attributes.Where(IsLayer).ToList(), diagnostics, cancellationToken);
 
         int inputC = 0, inputH = 0, inputW = 0, inputs = 0;
         var layers = new List<LayerSpec>();
@@ -143,8 +151,10 @@ internal static class Parser
                 continue;
             }
 
+            var layerSources = SourceMap(syntax, attribute.AttributeConstructor);
+            ArgumentChecks.Check(attribute, layer, layerSources, diagnostics);
             layers.Add(layer);
-            sources.Layers.Add(SourceMap(syntax, attribute.AttributeConstructor));
+            sources.Layers.Add(layerSources);
             channels.Add(layer);
         }
 
@@ -174,7 +184,8 @@ internal static class Parser
         {
             Namespace = ns,
             ContainingTypes = containing.ToEquatableArray(),
-            ClassName = className,
+            ClassName = ClassChecks.Escape(className),
+            ClassKeyword = symbol.IsRecord ? "record" : "class",
             Accessibility = accessibility,
             InputC = inputC,
             InputH = inputH,
@@ -190,7 +201,16 @@ internal static class Parser
         string display = attrName.EndsWith("Attribute", StringComparison.Ordinal) ? attrName.Substring(0, attrName.Length - "Attribute".Length) : attrName;
         var ctor = a.ConstructorArguments;
         int Ctor(int i) => i < ctor.Length && ctor[i].Value is int v ? v : 0;
-        var named = a.NamedArguments.ToDictionary(kv => kv.Key, kv => kv.Value);
+        // A named argument given twice is a compiler error (CS0643); the first one counts here.
+        var named = new Dictionary<string, TypedConstant>(StringComparer.Ordinal);
+        foreach (var kv in a.NamedArguments)
+        {
+            if (!named.ContainsKey(kv.Key))
+            {
+                named.Add(kv.Key, kv.Value);
+            }
+        }
+
         int Int(string name, int fallback) => named.TryGetValue(name, out var v) && v.Value is int i ? i : fallback;
         bool Bool(string name, bool fallback) => named.TryGetValue(name, out var v) && v.Value is bool b ? b : fallback;
         float Float(string name, float fallback) => named.TryGetValue(name, out var v) && v.Value is float f ? f : fallback;
@@ -226,7 +246,8 @@ internal static class Parser
 
         counters.TryGetValue(prefix, out int count);
         counters[prefix] = ++count;
-        string name = named.TryGetValue("Name", out var nameArg) && nameArg.Value is string given && given.Length > 0 ? given : prefix + count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // An empty Name is kept (and reported by ArgumentChecks); a missing or null one gets the default.
+        string name = named.TryGetValue("Name", out var nameArg) && nameArg.Value is string given ? given : prefix + count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string from = named.TryGetValue("From", out var fromArg) && fromArg.Value is string f && f.Length > 0 ? f : previous;
         var inputs = new List<string> { from };
 
@@ -343,6 +364,28 @@ internal static class Parser
             OutputH = outH,
             OutputW = outW,
         };
+    }
+
+    /// <summary>A type parameter's variance as its declaration writes it (partial parts must repeat it).</summary>
+    private static string Variance(ITypeParameterSymbol p) => p.Variance switch
+    {
+        VarianceKind.In => "in ",
+        VarianceKind.Out => "out ",
+        _ => string.Empty,
+    };
+
+    /// <summary>A layer attribute (one deriving from <c>CnnGen.LayerAttribute</c>), as opposed to [Network] and [Input].</summary>
+    private static bool IsLayer(AttributeData attribute)
+    {
+        for (var type = attribute.AttributeClass; type is not null; type = type.BaseType)
+        {
+            if (type.Name == "LayerAttribute" && type.ContainingNamespace?.ToDisplayString() == Namespace)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -61,6 +61,10 @@ internal static class Planner
         Tiling.Run(g, m);
         int workspace = Workspace.Run(g, m);
         int batchGroup = common.GroupsBatches ? m.BatchGroup : 1;
+        if ((long)Math.Max(workspace, Math.Max(g.Net.Input.Size, g.Net.Output.Size)) * batchGroup > Limits.MaxWorkspaceFloats)
+        {
+            throw new LimitException($"the {m.VectorType} plan runs {batchGroup} images at once, and {batchGroup} images' workspace, inputs or outputs take more than {Limits.N(Limits.MaxWorkspaceFloats)} floats");
+        }
 
         var tensors = Enumerable.Range(0, g.Tensors.Count).Select(t => g.ToPlan(t, m.Width)).ToEquatableArray();
         var specs = new KernelSpecs(g, m, common, tensors, workspace, batchGroup);

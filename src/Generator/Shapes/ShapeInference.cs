@@ -14,8 +14,8 @@ namespace CnnGen.Generator.Shapes;
 /// </summary>
 internal static class ShapeInference
 {
-    /// <summary>Largest tensor the generator accepts (floats), so every offset fits an int with room to spare.</summary>
-    public const long MaxTensorFloats = 1L << 28;
+    /// <summary>Largest tensor the generator accepts (floats), so every offset fits an int with room to spare (<see cref="Limits"/>).</summary>
+    public const long MaxTensorFloats = Limits.MaxTensorFloats;
 
     /// <summary>Shapes every layer of <paramref name="spec"/>; problems go to <paramref name="diags"/>, located through <paramref name="sources"/>.</summary>
     public static ShapedNetwork? Infer(NetworkSpec spec, NetworkSourceMap sources, DiagnosticBag diags)
@@ -30,7 +30,8 @@ internal static class ShapeInference
             return null;
         }
 
-        var inputShape = TensorShape.Spatial(spec.InputC, spec.InputH, spec.InputW);
+        // An invalid input leaves every shape unknown; the layers' own arguments are still checked.
+        TensorShape? inputShape = null;
         foreach (var (value, what) in new[] { (spec.InputC, "channels"), (spec.InputH, "height"), (spec.InputW, "width") })
         {
             if (value < 1)
@@ -39,70 +40,79 @@ internal static class ShapeInference
             }
         }
 
-        if (errors.Count == 0 && inputShape.Size > MaxTensorFloats)
+        if (errors.Count == 0)
         {
-            Report(DiagnosticDescriptors.TooLarge, sources.Input, spec.ClassName, $"the input {inputShape} has more than {MaxTensorFloats} values");
+            if (Limits.Tensor("the input", spec.InputC, spec.InputH, spec.InputW) is { } tooLarge)
+            {
+                Report(DiagnosticDescriptors.TooLarge, sources.Input, spec.ClassName, tooLarge);
+            }
+            else
+            {
+                inputShape = TensorShape.Spatial(spec.InputC, spec.InputH, spec.InputW);
+            }
         }
 
-        if (errors.Count > 0)
-        {
-            diags.AddRange(errors);
-            return null;
-        }
-
+        // Every layer is checked; a layer reading one whose shape is unknown (it failed) only checks its own arguments,
+        // so each problem is reported once, where it is, and none is a guess.
         var byName = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = -1 };
-        var shapes = new List<TensorShape>();
+        var shapes = new List<TensorShape?>();
         var layers = new List<ShapedLayer>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
             var src = sources.Layers[i];
-            if (byName.ContainsKey(layer.Name))
+            if (byName.ContainsKey(layer.Name) && layer.Name != "input")
             {
                 Report(DiagnosticDescriptors.DuplicateName, src.Argument("Name"), layer.Name);
             }
 
+            bool argumentsOk = LayerChecks.Arguments(layer, src, Report);
             var inputIds = new List<int>();
             var inputShapes = new List<TensorShape>();
-            bool inputsOk = true;
-            foreach (var name in layer.Inputs)
+            bool inputsKnown = true;
+            bool tooFewInputs = layer.Kind is LayerKind.Add or LayerKind.Concat && layer.Inputs.Count < 2; // reported by LayerChecks
+            int operand = -1; // the position of name among the layer's inputs
+            foreach (var name in tooFewInputs ? EquatableArray<string>.Empty : layer.Inputs)
             {
+                operand++;
                 if (byName.TryGetValue(name, out int id))
                 {
                     inputIds.Add(id);
-                    inputShapes.Add(id < 0 ? inputShape : shapes[id]);
+                    if ((id < 0 ? inputShape : shapes[id]) is { } known)
+                    {
+                        inputShapes.Add(known);
+                    }
+                    else
+                    {
+                        inputsKnown = false;
+                    }
                 }
                 else
                 {
                     bool isMerge = layer.Kind is LayerKind.Add or LayerKind.Concat;
-                    int operand = inputIds.Count + (inputsOk ? 0 : 1); // this name's position: the resolved ones, and an earlier unknown one
                     string argument = layer.Kind == LayerKind.Multiply ? MultiplyOperand(operand) : isMerge ? "inputs" : "From";
                     Report(DiagnosticDescriptors.UnknownReference, src.Argument(argument), layer.DisplayKind, layer.Name, name,
                         string.Join(", ", byName.Keys.Take(12)));
-                    inputsOk = false;
+                    inputsKnown = false;
                 }
             }
 
             TensorShape? outShape = null;
-            long macs = 0, prms = 0;
-            if (inputsOk)
+            if (argumentsOk && inputsKnown && inputShapes.Count > 0)
             {
-                var r = InferLayer(layer, src, inputShapes, Report);
-                if (r is { } ok)
+                if (InferLayer(spec.ClassName, layer, src, inputShapes, Report) is { } ok)
                 {
-                    (outShape, prms, macs, layer) = ok;
-                    if (outShape.Size > MaxTensorFloats)
+                    var (shape, prms, macs, shapedSpec) = ok;
+                    if (Limits.Tensor($"the output of '{layer.Name}'", shape.C, shape.H, shape.W) is { } tooLarge)
                     {
-                        Report(DiagnosticDescriptors.TooLarge, src.Attribute, spec.ClassName, $"the output of '{layer.Name}' ({outShape}) has more than {MaxTensorFloats} values");
-                        outShape = null;
+                        Report(DiagnosticDescriptors.TooLarge, src.Attribute, spec.ClassName, tooLarge);
+                    }
+                    else
+                    {
+                        outShape = shape;
+                        layers.Add(new ShapedLayer { Spec = shapedSpec, Inputs = inputIds.ToEquatableArray(), In = inputShapes[0], Out = shape, Params = prms, Macs = macs });
                     }
                 }
-            }
-
-            if (outShape is null)
-            {
-                diags.AddRange(errors);
-                return null; // Later layers' shapes would be guesses; report the first problem only.
             }
 
             if (!byName.ContainsKey(layer.Name))
@@ -111,7 +121,12 @@ internal static class ShapeInference
             }
 
             shapes.Add(outShape);
-            layers.Add(new ShapedLayer { Spec = layer, Inputs = inputIds.ToEquatableArray(), In = inputShapes[0], Out = outShape, Params = prms, Macs = macs });
+        }
+
+        if (layers.Count < spec.Layers.Count)
+        {
+            diags.AddRange(errors);
+            return null;
         }
 
         int output = layers.Count - 1;
@@ -154,39 +169,26 @@ internal static class ShapeInference
             }
         }
 
+        if ((Limits.Workspace(inputShape!, layers, output) ?? Limits.Flops(layers)) is { } network)
+        {
+            Report(DiagnosticDescriptors.TooLarge, sources.NetworkAttribute ?? sources.Class, spec.ClassName, network);
+        }
+
         diags.AddRange(errors);
         if (errors.Count > 0 || parseErrors > 0)
         {
             return null;
         }
 
-        return new ShapedNetwork { Spec = spec, Input = inputShape, Layers = layers.ToEquatableArray(), OutputLayer = output };
+        return new ShapedNetwork { Spec = spec, Input = inputShape!, Layers = layers.ToEquatableArray(), OutputLayer = output };
     }
 
-    private static (TensorShape Out, long Params, long Macs, LayerSpec Layer)? InferLayer(
+    private static (TensorShape Out, long Params, long Macs, LayerSpec Layer)? InferLayer(string network,
         LayerSpec l, LayerSourceMap src, List<TensorShape> ins, Action<DiagnosticDescriptor, LocationInfo?, object[]> report)
     {
-        bool failed = false;
-        void Fail(DiagnosticDescriptor d, LocationInfo? loc, params object[] args)
-        {
-            report(d, loc, args);
-            failed = true;
-        }
-
-        void Positive(int value, string what, string arg, int min = 1)
-        {
-            if (value < min)
-            {
-                Fail(DiagnosticDescriptors.NonPositive, src.Argument(arg), l.DisplayKind, l.Name, what, min, value);
-            }
-        }
+        void Fail(DiagnosticDescriptor d, LocationInfo? loc, params object[] args) => report(d, loc, args);
 
         var x = ins[0];
-        if (float.IsNaN(l.Alpha) || float.IsInfinity(l.Alpha))
-        {
-            Fail(DiagnosticDescriptors.InvalidArgument, src.Argument("Alpha"), l.DisplayKind, l.Name, "Alpha must be a finite number");
-        }
-
         bool needsSpatial = l.Kind is LayerKind.Conv2D or LayerKind.MaxPool2D or LayerKind.AvgPool2D or LayerKind.GlobalAvgPool2D
             or LayerKind.GlobalMaxPool2D or LayerKind.BatchNorm2D or LayerKind.Concat or LayerKind.AdaptiveAvgPool2D;
         if (needsSpatial)
@@ -195,7 +197,7 @@ internal static class ShapeInference
             {
                 if (ins[i].Flat)
                 {
-                    Fail(DiagnosticDescriptors.NeedsSpatialInput, src.Argument("From"), l.DisplayKind, l.Name, l.Inputs[i], ins[i].C);
+                    Fail(DiagnosticDescriptors.NeedsSpatialInput, src.Argument(l.Kind == LayerKind.Concat ? "inputs" : "From"), l.DisplayKind, l.Name, l.Inputs[i], ins[i].C);
                     return null;
                 }
             }
@@ -205,34 +207,17 @@ internal static class ShapeInference
         {
             case LayerKind.Conv2D:
             {
-                Positive(l.Units, "Filters", "filters");
-                Positive(l.KernelH, "the kernel height", "kernelHeight");
-                Positive(l.KernelW, "the kernel width", "kernelWidth");
-                Positive(l.StrideH, "the stride", "Stride");
-                Positive(l.StrideW, "the stride", "Stride");
-                Positive(l.DilationH, "the dilation", "Dilation");
-                Positive(l.DilationW, "the dilation", "Dilation");
-                Positive(l.Groups, "Groups", "Groups");
-                Positive(l.PadTop, "PadTop", "Padding", 0);
-                Positive(l.PadBottom, "PadBottom", "Padding", 0);
-                Positive(l.PadLeft, "PadLeft", "Padding", 0);
-                Positive(l.PadRight, "PadRight", "Padding", 0);
-                if (failed)
-                {
-                    return null;
-                }
-
                 if (l.PadSame)
                 {
-                    if (l.StrideH != 1 || l.StrideW != 1)
+                    // PyTorch's 'same': dilation * (kernel - 1) per axis, the odd one at the bottom/right.
+                    long th = (long)l.DilationH * (l.KernelH - 1), tw = (long)l.DilationW * (l.KernelW - 1);
+                    if (Limits.PaddedInput(l, x, x.H + th, x.W + tw) is { } samePad)
                     {
-                        Fail(DiagnosticDescriptors.InvalidPadding, src.Argument("PaddingMode"), l.DisplayKind, l.Name,
-                            "PaddingMode.Same needs stride 1 (as in PyTorch); use explicit padding with a strided convolution");
+                        Fail(DiagnosticDescriptors.TooLarge, src.Argument("PaddingMode"), network, samePad);
                         return null;
                     }
 
-                    int th = l.DilationH * (l.KernelH - 1), tw = l.DilationW * (l.KernelW - 1);
-                    l = l with { PadTop = th / 2, PadBottom = th - (th / 2), PadLeft = tw / 2, PadRight = tw - (tw / 2) };
+                    l = l with { PadTop = (int)(th / 2), PadBottom = (int)(th - (th / 2)), PadLeft = (int)(tw / 2), PadRight = (int)(tw - (tw / 2)) };
                 }
 
                 if (x.C % l.Groups != 0 || l.Units % l.Groups != 0)
@@ -242,62 +227,59 @@ internal static class ShapeInference
                     return null;
                 }
 
-                var oh = ConvOut(x.H, l.KernelH, l.StrideH, l.PadTop + l.PadBottom, l.DilationH);
-                var ow = ConvOut(x.W, l.KernelW, l.StrideW, l.PadLeft + l.PadRight, l.DilationW);
+                long paddedH = (long)x.H + l.PadTop + l.PadBottom, paddedW = (long)x.W + l.PadLeft + l.PadRight;
+                if (Limits.PaddedInput(l, x, paddedH, paddedW) is { } padded)
+                {
+                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("PadTop", "PadBottom", "PadLeft", "PadRight", "PaddingHeight", "PaddingWidth", "Padding"), network, padded);
+                    return null;
+                }
+
+                long oh = ConvOut(x.H, l.KernelH, l.StrideH, l.PadTop + (long)l.PadBottom, l.DilationH);
+                long ow = ConvOut(x.W, l.KernelW, l.StrideW, l.PadLeft + (long)l.PadRight, l.DilationW);
                 if (oh < 1 || ow < 1)
                 {
                     WindowError(l, src, x, Fail, isPool: false);
                     return null;
                 }
 
-                long macs = (long)oh * ow * l.Units * (x.C / l.Groups) * l.KernelH * l.KernelW;
+                if (Limits.Weights(l, l.Units, (long)(x.C / l.Groups) * l.KernelH * l.KernelW) is { } weights)
+                {
+                    Fail(DiagnosticDescriptors.TooLarge, src.Attribute, network, weights);
+                    return null;
+                }
+
+                // oh and ow are at most the padded input's sides; the output's size is checked by the caller.
+                long macs = oh * ow * l.Units * (x.C / l.Groups) * l.KernelH * l.KernelW;
                 long prms = ((long)l.Units * (x.C / l.Groups) * l.KernelH * l.KernelW) + (l.Bias ? l.Units : 0);
-                return (TensorShape.Spatial(l.Units, oh, ow), prms, macs, l);
+                return (TensorShape.Spatial(l.Units, (int)oh, (int)ow), prms, macs, Normalized(l, oh, ow));
             }
 
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
             {
-                Positive(l.KernelH, "the window height", "height");
-                Positive(l.KernelW, "the window width", "width");
-                Positive(l.StrideH, "the stride", "Stride");
-                Positive(l.StrideW, "the stride", "Stride");
-                Positive(l.DilationH, "the dilation", "Dilation");
-                Positive(l.PadTop, "the padding", "Padding", 0);
-                Positive(l.PadLeft, "the padding", "Padding", 0);
-                if (failed)
+                if (Limits.PaddedInput(l, x, x.H + (2L * l.PadTop), x.W + (2L * l.PadLeft)) is { } padded)
                 {
+                    Fail(DiagnosticDescriptors.TooLarge, src.Argument("PaddingHeight", "PaddingWidth", "Padding"), network, padded);
                     return null;
                 }
 
-                if (l.PadTop > l.KernelH / 2 || l.PadLeft > l.KernelW / 2)
-                {
-                    Fail(DiagnosticDescriptors.InvalidPadding, src.Argument("Padding"), l.DisplayKind, l.Name,
-                        $"padding {l.PadTop}x{l.PadLeft} is more than half the {l.KernelH}x{l.KernelW} window (PyTorch requires padding <= kernel / 2); use a smaller padding");
-                    return null;
-                }
-
-                int oh = PoolOut(x.H, l.KernelH, l.StrideH, l.PadTop, l.DilationH, l.CeilMode);
-                int ow = PoolOut(x.W, l.KernelW, l.StrideW, l.PadLeft, l.DilationW, l.CeilMode);
+                long oh = PoolOut(x.H, l.KernelH, l.StrideH, l.PadTop, l.DilationH, l.CeilMode);
+                long ow = PoolOut(x.W, l.KernelW, l.StrideW, l.PadLeft, l.DilationW, l.CeilMode);
                 if (oh < 1 || ow < 1)
                 {
                     WindowError(l, src, x, Fail, isPool: true);
                     return null;
                 }
 
-                return (TensorShape.Spatial(x.C, oh, ow), 0, 0, l);
+                return (TensorShape.Spatial(x.C, (int)oh, (int)ow), 0, 0, Normalized(l, oh, ow));
             }
 
             case LayerKind.GlobalAvgPool2D:
             case LayerKind.GlobalMaxPool2D:
                 return (TensorShape.Spatial(x.C, 1, 1), 0, 0, l);
 
-            case LayerKind.AdaptiveAvgPool2D:
-                // AdaptiveAvgPool2D(outputSize) or AdaptiveAvgPool2D(outputHeight, outputWidth).
-                bool square = src.Argument("outputHeight") == src.Attribute;
-                Positive(l.OutputH, "the output height", square ? "outputSize" : "outputHeight");
-                Positive(l.OutputW, "the output width", square ? "outputSize" : "outputWidth");
-                return failed ? null : (TensorShape.Spatial(x.C, l.OutputH, l.OutputW), 0, 0, l);
+            case LayerKind.AdaptiveAvgPool2D: // its output size is checked by LayerChecks
+                return (TensorShape.Spatial(x.C, l.OutputH, l.OutputW), 0, 0, l);
 
             case LayerKind.Multiply:
                 return MultiplyShape(l, src, ins, Fail);
@@ -313,15 +295,17 @@ internal static class ShapeInference
 
             case LayerKind.Dense:
             {
-                Positive(l.Units, "Units", "units");
-                if (failed)
-                {
-                    return null;
-                }
-
                 if (!x.Flat && (x.H != 1 || x.W != 1))
                 {
                     Fail(DiagnosticDescriptors.NeedsFlatten, src.Attribute, l.Name, x.ToString(), l.Inputs[0]);
+                    return null;
+                }
+
+                // The features as stored: a flattened HWC map keeps its padded channels.
+                long features = x.Flat ? Limits.Padded(x.C) : Limits.Stored(x.C, x.H, x.W);
+                if (Limits.Weights(l, l.Units, features) is { } weights)
+                {
+                    Fail(DiagnosticDescriptors.TooLarge, src.Attribute, network, weights);
                     return null;
                 }
 
@@ -330,21 +314,9 @@ internal static class ShapeInference
             }
 
             case LayerKind.BatchNorm2D:
-                if (!(l.Eps > 0f) || float.IsInfinity(l.Eps))
-                {
-                    Fail(DiagnosticDescriptors.InvalidArgument, src.Argument("Eps"), l.DisplayKind, l.Name, "Eps must be a positive finite number (PyTorch's default is 1e-5)");
-                    return null;
-                }
-
                 return (x, 2L * x.C, 0, l);
 
             case LayerKind.Add:
-                if (ins.Count < 2)
-                {
-                    Fail(DiagnosticDescriptors.ShapeMismatch, src.Attribute, l.DisplayKind, l.Name, "Add needs at least two inputs, e.g. [Add(\"conv2\", \"input\")]");
-                    return null;
-                }
-
                 for (int i = 1; i < ins.Count; i++)
                 {
                     if (ins[i] != x)
@@ -359,13 +331,7 @@ internal static class ShapeInference
 
             case LayerKind.Concat:
             {
-                if (ins.Count < 2)
-                {
-                    Fail(DiagnosticDescriptors.ShapeMismatch, src.Attribute, l.DisplayKind, l.Name, "Concat needs at least two inputs, e.g. [Concat(\"branch1\", \"branch2\")]");
-                    return null;
-                }
-
-                int c = 0;
+                long c = 0;
                 for (int i = 0; i < ins.Count; i++)
                 {
                     if (ins[i].H != x.H || ins[i].W != x.W)
@@ -378,7 +344,13 @@ internal static class ShapeInference
                     c += ins[i].C;
                 }
 
-                return (TensorShape.Spatial(c, x.H, x.W), 0, 0, l);
+                if (Limits.Tensor($"the output of '{l.Name}'", c, x.H, x.W) is { } tooLarge)
+                {
+                    Fail(DiagnosticDescriptors.TooLarge, src.Attribute, network, tooLarge);
+                    return null;
+                }
+
+                return (TensorShape.Spatial((int)c, x.H, x.W), 0, 0, l);
             }
         }
 
@@ -420,31 +392,48 @@ internal static class ShapeInference
         return null;
     }
 
+    /// <summary>
+    /// A stride along an axis with one output, and a dilation along a one-tap axis, change nothing: they become 1, so
+    /// that no huge value reaches the planner's int arithmetic (PyTorch computes the same output).
+    /// </summary>
+    private static LayerSpec Normalized(LayerSpec l, long oh, long ow) => l with
+    {
+        StrideH = oh == 1 ? 1 : l.StrideH,
+        StrideW = ow == 1 ? 1 : l.StrideW,
+        DilationH = l.KernelH == 1 ? 1 : l.DilationH,
+        DilationW = l.KernelW == 1 ? 1 : l.DilationW,
+    };
+
     private static void WindowError(LayerSpec l, LayerSourceMap src, TensorShape x, Action<DiagnosticDescriptor, LocationInfo?, object[]> fail, bool isPool)
     {
-        int eh = (l.DilationH * (l.KernelH - 1)) + 1, ew = (l.DilationW * (l.KernelW - 1)) + 1;
-        int ph = isPool ? 2 * l.PadTop : l.PadTop + l.PadBottom, pw = isPool ? 2 * l.PadLeft : l.PadLeft + l.PadRight;
-        int needH = Math.Max(0, eh - x.H), needW = Math.Max(0, ew - x.W);
+        long eh = ((long)l.DilationH * (l.KernelH - 1)) + 1, ew = ((long)l.DilationW * (l.KernelW - 1)) + 1;
+        long ph = isPool ? 2L * l.PadTop : (long)l.PadTop + l.PadBottom, pw = isPool ? 2L * l.PadLeft : (long)l.PadLeft + l.PadRight;
         string window = string.Format(CultureInfo.InvariantCulture, "{0}x{1}", l.KernelH, l.KernelW)
             + (l.DilationH > 1 || l.DilationW > 1 ? string.Format(CultureInfo.InvariantCulture, " (dilated to {0}x{1})", eh, ew) : string.Empty);
         string input = string.Format(CultureInfo.InvariantCulture, "{0}x{1}", x.H, x.W)
             + (ph > 0 || pw > 0 ? string.Format(CultureInfo.InvariantCulture, " (padded {0}x{1})", x.H + ph, x.W + pw) : string.Empty);
-        int pad = (Math.Max(needH, needW) + 1) / 2;
+
+        // Padding on every side that makes the window fit, suggested only when it is more than the layer has and the
+        // padded input stays within the limits (a window of a billion taps is not fixed by padding).
+        long pad = Math.Max(1, (Math.Max(Math.Max(0, eh - x.H), Math.Max(0, ew - x.W)) + 1) / 2);
+        bool padHelps = !isPool && pad > Math.Max(Math.Max(l.PadTop, l.PadBottom), Math.Max(l.PadLeft, l.PadRight))
+            && Limits.PaddedInput(l, x, x.H + (2 * pad), x.W + (2 * pad)) is null;
+        string smaller = l.DilationH > 1 || l.DilationW > 1 ? "a smaller kernel or dilation" : "a smaller kernel";
         string fix = isPool
             ? "use a smaller window or remove an earlier pooling layer"
-            : string.Format(CultureInfo.InvariantCulture, "use Padding = {0} or a smaller kernel", Math.Max(pad, 1));
+            : padHelps ? string.Format(CultureInfo.InvariantCulture, "use Padding = {0} or {1}", pad, smaller) : "use " + smaller;
         fail(DiagnosticDescriptors.WindowTooLarge, src.Attribute, new object[] { l.DisplayKind, l.Name, window, input, fix });
     }
 
     /// <summary>PyTorch's convolution output size (floor); below 1 means the window does not fit.</summary>
-    public static int ConvOut(int size, int k, int s, int padTotal, int d)
+    public static long ConvOut(long size, int k, int s, long padTotal, int d)
     {
-        long span = size + (long)padTotal - ((long)d * (k - 1)) - 1;
-        return span < 0 ? 0 : (int)((span / s) + 1);
+        long span = size + padTotal - ((long)d * (k - 1)) - 1;
+        return span < 0 ? 0 : (span / s) + 1;
     }
 
     /// <summary>PyTorch's pooling output size, including the ceil-mode rule that drops a window starting in the padding.</summary>
-    public static int PoolOut(int size, int k, int s, int pad, int d, bool ceil)
+    public static long PoolOut(long size, int k, int s, int pad, int d, bool ceil)
     {
         long span = size + (2L * pad) - ((long)d * (k - 1)) - 1;
         if (span < 0)
@@ -458,7 +447,6 @@ internal static class ShapeInference
             o--;
         }
 
-        return (int)o;
+        return o;
     }
-
 }

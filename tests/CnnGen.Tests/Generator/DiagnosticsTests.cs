@@ -19,6 +19,13 @@ public sealed partial class DiagnosticsTests
         return diags.First(d => d.Id == id);
     }
 
+    /// <summary>Every diagnostic of <paramref name="id"/> the generator reports for <paramref name="source"/> (none of them CNN0099).</summary>
+    private static List<Diagnostic> All(string source, string id)
+    {
+        Single(source, id);
+        return _last!.GeneratorDiagnostics.Where(d => d.Id == id).ToList();
+    }
+
     /// <summary>The source text a diagnostic points at (generator locations carry the file path, not the tree).</summary>
     private static string Squiggled(Diagnostic d)
     {
@@ -70,6 +77,23 @@ public sealed partial class DiagnosticsTests
     }
 
     [Test]
+    public void CNN0004_every_bad_layer_is_reported_once()
+    {
+        // A layer after a failed one still checks its own arguments; Stride = -1 (both strides) is reported once.
+        var all = All("[Network, Input(1, 8, 8), Conv2D(0, 3), Conv2D(2, 3, Stride = -1), Flatten, Dense(0)] public partial class Net;", "CNN0004");
+        Assert.That(all.Select(d => Squiggled(d) + ": " + Message(d)), Is.EqualTo(new[]
+        {
+            "0: Conv2D 'conv1': Filters must be at least 1, but is 0",
+            "Stride = -1: Conv2D 'conv2': the stride must be at least 1, but is -1",
+            "0: Dense 'fc1': Units must be at least 1, but is 0",
+        }));
+
+        // Behind an invalid input too.
+        var behind = All("[Network, Input(1, 0, 8), MaxPool2D(0), Flatten, Dense(2)] public partial class Net;", "CNN0004");
+        Assert.That(behind.Select(Squiggled), Is.EqualTo(new[] { "Input(1, 0, 8)", "0" }));
+    }
+
+    [Test]
     public void CNN0005_window_does_not_fit()
     {
         var d = Single("[Network, Input(1, 4, 4), Conv2D(6, 5, Name = \"conv3\")] public partial class Net;", "CNN0005");
@@ -78,6 +102,13 @@ public sealed partial class DiagnosticsTests
 
         var p = Single("[Network, Input(1, 4, 4), Conv2D(2, 3), MaxPool2D(2), MaxPool2D(2)] public partial class Net;", "CNN0005");
         Assert.That(Message(p), Does.StartWith("MaxPool2D 'maxpool2': the 2x2 window does not fit the 1x1 input"));
+
+        var dilated = Single("[Network, Input(1, 9, 9), Conv2D(2, 5, Dilation = 3)] public partial class Net;", "CNN0005");
+        Assert.That(Message(dilated), Is.EqualTo("Conv2D 'conv1': the 5x5 (dilated to 13x13) window does not fit the 9x9 input; use Padding = 2 or a smaller kernel or dilation"));
+
+        // Sizes in long: no 'dilated to -1x-1', and no padding suggested that could not be generated.
+        var huge = Single("[Network, Input(1, 8, 8), Conv2D(2, 3, Dilation = int.MaxValue)] public partial class Net;", "CNN0005");
+        Assert.That(Message(huge), Is.EqualTo("Conv2D 'conv1': the 3x3 (dilated to 4294967295x4294967295) window does not fit the 8x8 input; use a smaller kernel or dilation"));
     }
 
     [Test]
@@ -165,6 +196,23 @@ public sealed partial class DiagnosticsTests
     }
 
     [Test]
+    public void CNN0014_merge_without_two_inputs()
+    {
+        var none = All("[Network, Input(4, 8, 8), Conv2D(4, 3, Padding = 1), Add()] public partial class Net;", "CNN0014");
+        Assert.That(none.Select(Squiggled), Is.EqualTo(new[] { "Add()" }));
+        Assert.That(Message(none[0]), Is.EqualTo("Add 'add1': Add needs at least two inputs, e.g. [Add(\"conv2\", \"input\")], but has none"));
+
+        var nullList = Single("[Network, Input(4, 8, 8), Conv2D(4, 3, Padding = 1), Concat(null)] public partial class Net;", "CNN0014");
+        Assert.That(Squiggled(nullList), Is.EqualTo("null"));
+        Assert.That(Message(nullList), Is.EqualTo("Concat 'concat1': Concat needs at least two inputs, e.g. [Concat(\"branch1\", \"branch2\")], but has none"));
+
+        var empty = Single("[Network, Input(4, 8, 8), Conv2D(4, 3, Padding = 1), Add(\"\")] public partial class Net;", "CNN0014");
+        Assert.That(Squiggled(empty), Is.EqualTo("\"\""));
+        Assert.That(Message(empty), Does.EndWith("but has only ''"));
+        Assert.That(_last!.GeneratorDiagnostics.Select(d => d.Id), Is.EqualTo(new[] { "CNN0014" }), "one diagnostic, not an unknown reference too");
+    }
+
+    [Test]
     public void CNN0015_unused_layer_is_a_warning()
     {
         var d = Single("[Network, Input(1, 8, 8), Conv2D(4, 3, Name = \"dead\"), Conv2D(4, 3, From = \"input\")] public partial class Net;", "CNN0015");
@@ -177,6 +225,12 @@ public sealed partial class DiagnosticsTests
     {
         var d = Single("public class Outer { [Network, Input(1, 8, 8), Flatten, Dense(2)] public partial class Net; }", "CNN0016");
         Assert.That(Message(d), Does.Contain("nested in 'Outer', which must also be declared 'partial'"));
+
+        // A partial generic containing type is supported (it was reported as not partial).
+        var generic = GeneratorHarness.Run("using CnnGen;\npublic partial class Outer<T> { [Network, Input(1, 8, 8), Flatten, Dense(2)] public partial class Net; }");
+        Assert.That(generic.GeneratorDiagnostics, Is.Empty);
+        Assert.That(generic.Files.Keys, Does.Contain("Outer{T}.Net.g.cs"));
+        Assert.That(generic.Output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error), Is.Empty);
     }
 
     [Test]
@@ -194,6 +248,31 @@ public sealed partial class DiagnosticsTests
     }
 
     [Test]
+    public void CNN0018_sizes_that_overflow_an_int_name_the_layer_and_the_size()
+    {
+        var padding = Single("[Network, Input(1, 8, 8), Conv2D(2, 3, Padding = int.MaxValue)] public partial class Net;", "CNN0018");
+        Assert.That(Squiggled(padding), Is.EqualTo("Padding = int.MaxValue"));
+        Assert.That(Message(padding), Is.EqualTo("Network 'Net': Conv2D 'conv1' pads its 1x8x8 input to 4294967302x4294967302, which takes more than 268435456 floats; use a smaller padding"));
+
+        var dense = Single("[Network, Input(64, 64, 64), Flatten, Dense(200000)] public partial class Net;", "CNN0018");
+        Assert.That(Squiggled(dense), Is.EqualTo("Dense(200000)"));
+        Assert.That(Message(dense), Is.EqualTo("Network 'Net': the weights of Dense 'fc1' (200000 x 262144, packed with the outputs padded to 16 lanes) take more than 268435456 floats"));
+
+        var lanes = Single("[Network, Input(1, 16384, 16384), Conv2D(1, 1)] public partial class Net;", "CNN0018");
+        Assert.That(Message(lanes), Is.EqualTo("Network 'Net': the input (1x16384x16384) takes 4294967296 floats with its channels padded to 16 lanes, more than 268435456"));
+
+        string branches = string.Concat(Enumerable.Range(0, 9).Select(i => $"ReLU(From = \"input\", Name = \"b{i}\"), "));
+        var workspace = Single($"[Network, Input(16, 4096, 4096), {branches}Add(\"b0\", \"b1\", \"b2\", \"b3\", \"b4\", \"b5\", \"b6\", \"b7\", \"b8\")] public partial class Net;", "CNN0018");
+        Assert.That(Squiggled(workspace), Is.EqualTo("Network"));
+        Assert.That(Message(workspace), Is.EqualTo("Network 'Net': the workspace needs 2147483648 floats at 'b6', where 8 tensors are live, more than 2147483591"));
+
+        // A stride along an axis with one output changes nothing: it compiles.
+        var stride = GeneratorHarness.Run("using CnnGen;\n[Network, Input(2, 8, 8), Conv2D(4, 3, Stride = int.MaxValue), Flatten, Dense(2)] public partial class Net;");
+        Assert.That(stride.GeneratorDiagnostics, Is.Empty);
+        Assert.That(stride.Output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error), Is.Empty);
+    }
+
+    [Test]
     public void CNN0019_invalid_argument()
     {
         var d = Single("[Network, Input(1, 8, 8), BatchNorm2D(Eps = 0f)] public partial class Net;", "CNN0019");
@@ -202,6 +281,19 @@ public sealed partial class DiagnosticsTests
 
         var a = Single("[Network, Input(1, 8, 8), Conv2D(2, 3, Activation = Activation.LeakyRelu, Alpha = float.NaN)] public partial class Net;", "CNN0019");
         Assert.That(Message(a), Does.Contain("Alpha must be a finite number"));
+    }
+
+    [Test]
+    public void CNN0019_enum_values_no_member_has()
+    {
+        var all = All("[Network, Input(1, 8, 8), Conv2D(2, 3, Activation = (Activation)99), Conv2D(2, 3, PaddingMode = (PaddingMode)7)] public partial class Net;", "CNN0019");
+        Assert.That(all.Select(Squiggled), Is.EqualTo(new[] { "Activation = (Activation)99", "PaddingMode = (PaddingMode)7" }));
+        Assert.That(Message(all[0]), Is.EqualTo("Conv2D 'conv1': Activation = (Activation)99 is not a value of Activation; use one of Activation.None, Activation.Relu, Activation.Relu6, Activation.LeakyRelu, Activation.Sigmoid, Activation.Tanh, Activation.SiLU, Activation.Softmax"));
+        Assert.That(Message(all[1]), Is.EqualTo("Conv2D 'conv2': PaddingMode = (PaddingMode)7 is not a value of PaddingMode; use one of PaddingMode.Explicit, PaddingMode.Valid, PaddingMode.Same"));
+
+        var p = Single("[Network, Input(1, 8, 8), Flatten, Dropout(float.NaN), Dense(2)] public partial class Net;", "CNN0019");
+        Assert.That(Squiggled(p), Is.EqualTo("float.NaN"));
+        Assert.That(Message(p), Is.EqualTo("Dropout 'dropout1': the drop probability must be between 0 and 1 (as in PyTorch), but is NaN"));
     }
 
     [Test]
@@ -218,6 +310,80 @@ public sealed partial class DiagnosticsTests
         Assert.That(Squiggled(d), Is.EqualTo("Net"));
         Assert.That(d.Severity, Is.EqualTo(DiagnosticSeverity.Warning));
         Assert.That(Message(d), Is.EqualTo("Class 'Net' declares [Input] but not [Network], so CnnGen generates nothing for it; add [Network]"));
+    }
+
+    [Test]
+    public void CNN0030_invalid_layer_name()
+    {
+        var d = Single("[Network, Input(1, 4, 4), Flatten, Dense(2, Name = \"a\\nb\")] public partial class Net;", "CNN0030");
+        Assert.That(Squiggled(d), Is.EqualTo("Name = \"a\\nb\""));
+        Assert.That(Message(d), Is.EqualTo("Dense: the layer name \"a\\nb\" contains a line break (U+000A); a state_dict key never holds one, so remove it"));
+
+        var all = All("[Network, Input(1, 4, 4), Flatten(Name = \"\"), ReLU(Name = \"input\"), Dense(2, Name = \"\\u2028\"), Softmax(Name = \"a\\u0007\")] public partial class Net;", "CNN0030");
+        Assert.That(all.Select(Message), Is.EqualTo(new[]
+        {
+            "Flatten: the layer name \"\" is empty; remove Name to use the default name, or give one",
+            "ReLU: the layer name \"input\" is the name of the network's input (From = \"input\" reads it); rename the layer",
+            "Dense: the layer name \"\\u2028\" contains a line break (U+2028); a state_dict key never holds one, so remove it",
+            "Softmax: the layer name \"a\\a\" contains the control character U+0007; a state_dict key never holds one, so remove it",
+        }));
+
+        var surrogate = Single("[Network, Input(1, 4, 4), Flatten, Dense(2, Name = \"\\ud800\")] public partial class Net;", "CNN0030");
+        Assert.That(Message(surrogate), Does.Contain("an unpaired surrogate (U+D800), which UTF-8 (and so a safetensors file) cannot encode"));
+    }
+
+    [Test]
+    public void CNN0031_class_that_cannot_hold_the_generated_members()
+    {
+        var s = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] public static partial class Net;", "CNN0031");
+        Assert.That(Squiggled(s), Is.EqualTo("Net"));
+        Assert.That(Message(s), Is.EqualTo("Network class 'Net' is static; CnnGen adds instance members (the weights, Predict) and a constructor to it, so remove 'static'"));
+
+        var a = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] public abstract partial class Net;", "CNN0031");
+        Assert.That(Message(a), Is.EqualTo("Network class 'Net' is abstract; the generated Load creates instances of it, so remove 'abstract'"));
+
+        var f = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] file partial class Net;", "CNN0031");
+        Assert.That(Message(f), Is.EqualTo("Network class 'Net' is file-local; the generated code is in another file, where the name means another type, so remove 'file'"));
+
+        var p = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class Net(int x);", "CNN0031");
+        Assert.That(Message(p), Is.EqualTo("Network class 'Net' has a primary constructor; the generated constructor would have to call it, so remove the parameter list"));
+
+        var b = Single("public class Base { public Base(int x) { } } [Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class Net : Base;", "CNN0031");
+        Assert.That(Message(b), Is.EqualTo("Network class 'Net' derives from 'Base', which has no accessible parameterless constructor for the generated constructor to call; add one, or derive from another class"));
+
+        var two = GeneratorHarness.Run("using CnnGen;\n[Network, Input(1, 4, 4), Flatten, Dense(2)] file partial class Net;", "using CnnGen;\n[Network, Input(1, 4, 4), Flatten, Dense(2)] file partial class Net;");
+        Assert.That(two.GeneratorDiagnostics.Select(x => x.Id), Is.EqualTo(new[] { "CNN0031", "CNN0031" }), "two file-local classes: two diagnostics, no duplicate hint name");
+    }
+
+    [Test]
+    public void CNN0032_name_reserved_by_the_generated_code()
+    {
+        var c = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class Summary;", "CNN0032");
+        Assert.That(Squiggled(c), Is.EqualTo("Summary"));
+        Assert.That(Message(c), Is.EqualTo("Network class 'Summary' has the name of a member CnnGen generates in it (C# forbids a member named like its class); rename it"));
+
+        var members = All("[Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class Net { public int InputSize; private float[] _fc1Weight = new float[0]; public void Predict(string path) { } }", "CNN0032");
+        Assert.That(members.Select(Squiggled), Is.EqualTo(new[] { "InputSize", "_fc1Weight" }), "an overload of a generated method is fine");
+        Assert.That(Message(members[0]), Is.EqualTo("Field 'InputSize' has the name of a member CnnGen generates in network 'Net'; rename it"));
+
+        var inherited = Single("public class Base { public int Summary; } [Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class Net : Base;", "CNN0032");
+        Assert.That(Message(inherited), Is.EqualTo("Field 'Base.Summary' is inherited by network 'Net', which CnnGen gives a member of that name (hiding it is a warning); rename it"));
+
+        var var = Single("[Network, Input(1, 4, 4), Flatten, Dense(2)] public partial class @var;", "CNN0032");
+        Assert.That(Message(var), Is.EqualTo("Network class 'var' is named like the contextual keyword 'var', which the generated code uses inside it; rename it"));
+    }
+
+    [Test]
+    public void CNN0033_layers_on_two_parts()
+    {
+        var d = Single("[Network, Input(1, 4, 4), Flatten] public partial class Net;\n[Dense(2)] public partial class Net;", "CNN0033");
+        Assert.That(Squiggled(d), Is.EqualTo("Dense(2)"));
+        Assert.That(Message(d), Is.EqualTo("Network 'Net' declares layers on more than one part of its partial class (Source0.cs line 2 and Source0.cs line 3); their order would depend on the order of files, so declare every layer attribute on one part"));
+
+        // [Input] and [Network] may be on any part.
+        var split = GeneratorHarness.Run("using CnnGen;\n[Network, Flatten, Dense(2)] public partial class Net;", "using CnnGen;\n[Input(1, 4, 4)] public partial class Net;");
+        Assert.That(split.GeneratorDiagnostics, Is.Empty);
+        Assert.That(split.Output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error), Is.Empty);
     }
 
     [Test]

@@ -26,6 +26,9 @@ public static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest);
 
+    /// <summary>The assemblies every in-memory compilation references (the BCL, the attributes and the runtime).</summary>
+    internal static MetadataReference[] MetadataReferences => References.Value;
+
     /// <summary>The generator's run over <paramref name="sources"/>, with the driver (for incremental tests).</summary>
     public static (GeneratorDriver Driver, CSharpCompilation Input) Driver(params string[] sources)
     {

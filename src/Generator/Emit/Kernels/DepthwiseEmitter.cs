@@ -18,18 +18,23 @@ internal static class DepthwiseEmitter
         var x = k.X;
         var y = k.Y;
         var tiles = k.Tiles;
-        kw.Doc(k.Title,
+        string[] remarks =
+        {
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over channels.",
             $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
+        };
         if (k.RowFused)
         {
-            w.Line($"// {Xml(k.LayerName)} runs row by row inside the next layer's kernel; only its tiles are here.");
+            // No method of its own, so plain comments: a documentation comment must precede a member (CS1587).
+            kw.Comment(k.Title, remarks);
+            w.Line($"// {k.LayerName} runs row by row inside the next layer's kernel; only its tiles are here.");
         }
         else
         {
+            kw.Doc(k.Title, remarks);
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
             using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
             {

@@ -171,6 +171,19 @@ internal sealed class KernelWriter
         }
     }
 
+    /// <summary>
+    /// The same text as plain comments, for a step that has no method of its own: a documentation comment must be
+    /// followed by a member (CS1587 where documentation is generated).
+    /// </summary>
+    public void Comment(string summary, params string[] remarks)
+    {
+        W.Line($"// {summary}.");
+        foreach (var r in remarks)
+        {
+            W.Line("// " + r);
+        }
+    }
+
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
     /// <summary>Opens a kernel method: <c>[MethodImpl(Hot)] private static void name(parameters)</c>.</summary>

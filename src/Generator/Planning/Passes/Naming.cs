@@ -13,8 +13,26 @@ namespace CnnGen.Generator.Planning.Passes;
 /// </summary>
 internal static class Naming
 {
-    /// <summary>Method names the emitter writes in every kernel class; a layer whose identifier would clash gets its index appended.</summary>
-    private static readonly string[] Reserved = { "Forward", "ForwardGroup", "PackInput", "CopyOutput" };
+    /// <summary>
+    /// Names the emitter writes in every kernel class (its fixed methods, the vocabulary, the kernel classes
+    /// themselves); a layer whose identifier would clash, ignoring case, gets its index appended.
+    /// </summary>
+    internal static readonly string[] Reserved =
+    {
+        "Forward", "ForwardGroup", "PackInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
+        "Hot", "Inline", "Zero", "At", "Data", "Load", "Store", "Broadcast", "Fma", "Max", "Min", "Sigmoid", "Tanh", "SiLU",
+    };
+
+    /// <summary>
+    /// Suffixes of the methods derived from a layer's identifier (<c>Conv1Tile4</c>, <c>Fc1GroupTile2</c>,
+    /// <c>Conv1Pixels</c>, <c>Fc1Softmax</c>): an identifier ending like one gets its index appended, so it cannot be
+    /// another layer's derived name.
+    /// </summary>
+    private static readonly System.Text.RegularExpressions.Regex DerivedSuffix =
+        new("(Tile[0-9]+|Group|Pixels|Softmax)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Longest identifier made from a layer name (C# allows 512 characters; shorter names read better).</summary>
+    private const int MaxIdentifier = 64;
 
     /// <summary>
     /// A unique PascalCase identifier per layer, for its kernel methods and weight fields: layer names that map to the
@@ -27,7 +45,7 @@ internal static class Naming
         for (int i = 0; i < layers.Count; i++)
         {
             string id = Identifier(layers[i].Spec.Name);
-            if (!taken.Add(id) || !taken.Add(id + "Softmax"))
+            if (DerivedSuffix.IsMatch(id) || !taken.Add(id) || !taken.Add(id + "Softmax"))
             {
                 id += "_" + i.ToString(CultureInfo.InvariantCulture);
                 taken.Add(id);
@@ -43,7 +61,7 @@ internal static class Naming
     /// <summary>
     /// A PascalCase C# identifier for a layer name: separators start a new word (<c>layer1.conv2</c> becomes
     /// <c>Layer1Conv2</c>), and stay as one underscore between two digits so numbers do not merge (<c>relu6_1</c>
-    /// becomes <c>Relu6_1</c>, not <c>Relu61</c>).
+    /// becomes <c>Relu6_1</c>, not <c>Relu61</c>); at most 64 characters.
     /// </summary>
     public static string Identifier(string name)
     {
@@ -74,7 +92,7 @@ internal static class Naming
             sb.Insert(0, 'L');
         }
 
-        return sb.ToString();
+        return sb.ToString(0, Math.Min(sb.Length, MaxIdentifier));
     }
 
     public static string Camel(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal.Substring(1);

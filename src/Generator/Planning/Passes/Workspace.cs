@@ -11,7 +11,11 @@ namespace CnnGen.Generator.Planning.Passes;
 /// </summary>
 internal static class Workspace
 {
-    /// <summary>Assigns every workspace tensor's offset; returns the floats of one image's workspace.</summary>
+    /// <summary>
+    /// Assigns every workspace tensor's offset; returns the floats of one image's workspace. Throws
+    /// <see cref="Shapes.LimitException"/> when it would not fit the ints generated code indexes it with (shape inference
+    /// bounds the widest point, but first-fit can leave gaps).
+    /// </summary>
     public static int Run(PlanGraph g, MachineModel m)
     {
         var tensors = g.Tensors;
@@ -73,8 +77,13 @@ internal static class Workspace
         long total = 0;
         for (int k = 0; k < slots.Count; k++)
         {
-            slotOffset[k] = (int)total;
+            slotOffset[k] = (int)Math.Min(total, int.MaxValue);
             total += slots[k].Size;
+        }
+
+        if (total > Shapes.Limits.MaxWorkspaceFloats)
+        {
+            throw new Shapes.LimitException($"the {m.VectorType} plan needs a workspace of {Shapes.Limits.N(total)} floats, more than {Shapes.Limits.N(Shapes.Limits.MaxWorkspaceFloats)}");
         }
 
         foreach (int t in order)
