@@ -55,7 +55,9 @@ public static class Program
         string self = typeof(Program).Assembly.Location;
         string host = Environment.ProcessPath!;
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (!Path.GetFileNameWithoutExtension(host).Equals(Path.GetFileNameWithoutExtension(self), StringComparison.Ordinal))
+        // Under the dotnet host (dotnet run, dotnet x.dll) the child needs the assembly; the apphost runs itself. (Not
+        // GetFileNameWithoutExtension on the apphost: "CnnGen.Tests.Zoo.Report" has no extension, ".Report" is not one.)
+        if (Path.GetFileName(host).Equals("dotnet", StringComparison.Ordinal) || Path.GetFileName(host).Equals("dotnet.exe", StringComparison.OrdinalIgnoreCase))
         {
             info.ArgumentList.Add(self);
         }

@@ -119,7 +119,10 @@ internal static class ConvEmitter
         }
     }
 
-    /// <summary>Every tap: unrolled, or a loop over kernel rows with the columns unrolled; each a loop over input channels.</summary>
+    /// <summary>
+    /// Every tap, each a loop over input channels: unrolled; or a loop over kernel rows with the columns unrolled; or
+    /// loops over rows and columns (<see cref="ConvKernel.Unroll"/>).
+    /// </summary>
     private static void Taps(KernelWriter kw, ConvKernel k, int tp)
     {
         var w = kw.W;
@@ -127,7 +130,7 @@ internal static class ConvEmitter
         var x = k.X;
         int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
         long pixel = k.XPixelStep;
-        bool loopRows = !k.UnrollTaps;
+        bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
         using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
         {
             if (loopRows)
@@ -136,31 +139,40 @@ internal static class ConvEmitter
                 w.Line($"ref float wk = ref At(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
             }
 
-            for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+            using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
             {
-                for (int kc = 0; kc < win.KernelW; kc++)
+                if (loopColumns)
                 {
-                    long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                    long wOff = (long)((kh * win.KernelW) + kc) * c * tbv;
-                    string xb = loopRows ? "xk" : "x", wb = loopRows ? "wk" : "wt";
-                    string tap = loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
-                    w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
-                    using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
-                    {
-                        w.Line($"ref float xi = ref At(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
-                        w.Line($"ref float wi = ref At(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
-                        for (int j = 0; j < tb; j++)
-                        {
-                            w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
-                        }
+                    w.Line($"ref float xc = ref At(ref xk, kw * {I((long)win.DilationW * x.PixelStride)});");
+                    w.Line($"ref float wc = ref At(ref wk, kw * {I((long)c * tbv)});");
+                }
 
-                        for (int p = 0; p < tp; p++)
+                for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+                {
+                    for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
+                    {
+                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                        long wOff = (long)((kh * win.KernelW) + kc) * c * tbv;
+                        string xb = loopColumns ? "xc" : loopRows ? "xk" : "x", wb = loopColumns ? "wc" : loopRows ? "wk" : "wt";
+                        string tap = loopColumns ? "tap (kh, kw)" : loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
+                        w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
+                        using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
                         {
-                            string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
-                            w.Line($"var x{I(p)} = Broadcast({xv});");
+                            w.Line($"ref float xi = ref At(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
+                            w.Line($"ref float wi = ref At(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
                             for (int j = 0; j < tb; j++)
                             {
-                                w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                                w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
+                            }
+
+                            for (int p = 0; p < tp; p++)
+                            {
+                                string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+                                w.Line($"var x{I(p)} = Broadcast({xv});");
+                                for (int j = 0; j < tb; j++)
+                                {
+                                    w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                                }
                             }
                         }
                     }

@@ -101,20 +101,7 @@ internal static class DepthwiseEmitter
             {
                 w.Line($"var bias = Load(ref b, (nuint)c);");
                 kw.Accumulators(new[] { "a" }, tp, _ => "bias");
-                for (int kh = 0; kh < win.KernelH; kh++)
-                {
-                    for (int kc = 0; kc < win.KernelW; kc++)
-                    {
-                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                        int tap = (kh * win.KernelW) + kc;
-                        w.Line($"var w{I(tap)} = Load(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kc)})");
-                        for (int p = 0; p < tp; p++)
-                        {
-                            w.Line($"a{I(p)} = Fma(Load(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
-                        }
-                    }
-                }
-
+                Taps(kw, k, tp);
                 for (int p = 0; p < tp; p++)
                 {
                     if (res)
@@ -123,6 +110,53 @@ internal static class DepthwiseEmitter
                     }
 
                     w.Line(kw.Store(kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every tap of one vector of channels: unrolled; or a loop over kernel rows with the columns unrolled; or loops over
+    /// rows and columns (<see cref="DepthwiseKernel.Unroll"/>).
+    /// </summary>
+    private static void Taps(KernelWriter kw, DepthwiseKernel k, int tp)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        int cp = k.Y.Cp;
+        long pixel = k.XPixelStep;
+        bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
+        using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+        {
+            if (loopRows)
+            {
+                w.Line($"ref float xk = ref At(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
+                w.Line($"ref float wk = ref At(ref w, kh * {I((long)win.KernelW * cp)});");
+            }
+
+            using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
+            {
+                if (loopColumns)
+                {
+                    w.Line($"ref float xc = ref At(ref xk, kw * {I((long)win.DilationW * x.PixelStride)});");
+                    w.Line($"ref float wc = ref At(ref wk, kw * {I(cp)});");
+                }
+
+                string xb = loopColumns ? "xc" : loopRows ? "xk" : "x", wb = loopColumns ? "wc" : loopRows ? "wk" : "w";
+                for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+                {
+                    for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
+                    {
+                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                        int tap = (kh * win.KernelW) + kc;
+                        string where = loopColumns ? "tap (kh, kw)" : loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
+                        w.Line($"var w{I(tap)} = Load(ref {wb}, {Off("c", (long)tap * cp)}); // {where}");
+                        for (int p = 0; p < tp; p++)
+                        {
+                            w.Line($"a{I(p)} = Fma(Load(ref {xb}, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
+                        }
+                    }
                 }
             }
         }

@@ -99,42 +99,52 @@ internal static class PixelConvEmitter
             kw.Biases(oc, o => $"Broadcast({(o == 0 ? "b" : $"At(ref b, {I(o)})")})");
             kw.Accumulators(Enumerable.Range(0, convRows).SelectMany(r => Enumerable.Range(0, calls.Count).Select(b => Acc(k, r, b))), oc, o => $"bias{I(o)}");
             int taps = win.Taps;
+            bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
             for (int ic = 0; ic < k.Channels; ic++)
             {
-                using (w.BlockIf(k.LoopKernelRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+                using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
                 {
-                    if (k.LoopKernelRows)
+                    if (loopRows)
                     {
                         w.Line($"ref float xk = ref At(ref x, {Lin("kh", (long)win.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
                         w.Line($"ref float wk = ref At(ref w, {Lin("kh", (long)win.KernelW * oc, (long)ic * taps * oc)});");
                     }
 
-                    for (int kh = 0; kh < (k.LoopKernelRows ? 1 : win.KernelH); kh++)
+                    using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
                     {
-                        for (int kc = 0; kc < win.KernelW; kc++)
+                        if (loopColumns)
                         {
-                            // Looping over kernel rows, xk and wk already point at row kh of channel ic.
-                            string xRef = k.LoopKernelRows ? "xk" : "x", wRef = k.LoopKernelRows ? "wk" : "w";
-                            long xBase = k.LoopKernelRows ? 0 : ((long)ic * x.ChannelStride) + ((long)kh * win.DilationH * x.RowStride);
-                            long wBase = k.LoopKernelRows ? (long)kc * oc : (((long)ic * taps) + (kh * win.KernelW) + kc) * oc;
-                            w.Line($"// channel {I(ic)}, tap ({(k.LoopKernelRows ? "kh" : I(kh))}, {I(kc)})");
-                            using (w.Block())
-                            {
-                                for (int o = 0; o < oc; o++)
-                                {
-                                    w.Line($"var w{I(o)} = Broadcast(At(ref {wRef}, {I(wBase + o)}));");
-                                }
+                            w.Line($"ref float xc = ref At(ref xk, kw * {I(win.DilationW)});");
+                            w.Line($"ref float wc = ref At(ref wk, kw * {I(oc)});");
+                        }
 
-                                for (int r = 0; r < convRows; r++)
+                        for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+                        {
+                            for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
+                            {
+                                // Looping over kernel rows (and columns), xk and wk (xc and wc) already point at the tap's row (and column) of channel ic.
+                                string xRef = loopColumns ? "xc" : loopRows ? "xk" : "x", wRef = loopColumns ? "wc" : loopRows ? "wk" : "w";
+                                long xBase = loopRows ? 0 : ((long)ic * x.ChannelStride) + ((long)kh * win.DilationH * x.RowStride);
+                                long wBase = loopRows ? (long)kc * oc : (((long)ic * taps) + (kh * win.KernelW) + kc) * oc;
+                                w.Line($"// channel {I(ic)}, tap ({(loopRows ? "kh" : I(kh))}, {(loopColumns ? "kw" : I(kc))})");
+                                using (w.Block())
                                 {
-                                    for (int b = 0; b < calls.Count; b++)
+                                    for (int o = 0; o < oc; o++)
                                     {
-                                        long off = xBase + (r * k.ConvRowStep) + ((long)kc * win.DilationW) + calls[b];
-                                        w.Line($"var {Input(k, r, b)} = {kw.Load(xRef, Off(off))};");
-                                        for (int o = 0; o < oc; o++)
+                                        w.Line($"var w{I(o)} = Broadcast(At(ref {wRef}, {I(wBase + o)}));");
+                                    }
+
+                                    for (int r = 0; r < convRows; r++)
+                                    {
+                                        for (int b = 0; b < calls.Count; b++)
                                         {
-                                            string a = Acc(k, r, b) + I(o);
-                                            w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
+                                            long off = xBase + (r * k.ConvRowStep) + ((long)kc * win.DilationW) + calls[b];
+                                            w.Line($"var {Input(k, r, b)} = {kw.Load(xRef, Off(off))};");
+                                            for (int o = 0; o < oc; o++)
+                                            {
+                                                string a = Acc(k, r, b) + I(o);
+                                                w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
+                                            }
                                         }
                                     }
                                 }
