@@ -25,7 +25,7 @@ internal static class PredictEmitter
         w.Line("/// Allocates nothing after a thread's first call; one instance may be used from many threads at once.");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">A span has the wrong length, or the input holds NaN or infinity.</exception>");
-        w.Line(Overflow("output", "output holds"));
+        w.Line(Overflow("The message names the first such output; <paramref name=\"output\"/> holds what was computed."));
         using (w.Block($"public void Predict({readOnlySpan}<float> input, {span}<float> output)"))
         {
             w.Line($"{guard}.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", \"input\");");
@@ -44,13 +44,15 @@ internal static class PredictEmitter
                 w.Line($"Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output));");
             }
 
+            w.Line();
+            w.Line("// A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.");
             w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(output), OutputSize, OutputSize, \"{name}\");");
         }
 
         w.Line();
         w.Line("/// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or holds NaN or infinity.</exception>");
-        w.Line(Overflow("output", "array would hold"));
+        w.Line(Overflow("The message names the first such output."));
         using (w.Block($"public float[] Predict({readOnlySpan}<float> input)"))
         {
             w.Line("var output = new float[OutputSize];");
@@ -61,7 +63,7 @@ internal static class PredictEmitter
         w.Line();
         w.Line("/// <summary>Runs the network on <paramref name=\"batchSize\"/> images stored one after another (NCHW).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The spans do not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
-        w.Line(Overflow("outputs", "outputs hold"));
+        w.Line(Overflow("The message names the first such output and its image; <paramref name=\"outputs\"/> hold what was computed."));
         using (w.Block($"public void PredictBatch({readOnlySpan}<float> inputs, {span}<float> outputs, int batchSize)"))
         {
             w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
@@ -116,7 +118,7 @@ internal static class PredictEmitter
         w.Line("/// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
-        w.Line(Overflow("outputs", "outputs hold"));
+        w.Line(Overflow("The message names the first such output and its image; <paramref name=\"outputs\"/> hold what was computed."));
         using (w.Block($"public void PredictBatch({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
         {
             using (w.Block("if (threads == 1)"))
@@ -142,7 +144,7 @@ internal static class PredictEmitter
         w.Line();
         w.Line("/// <summary>The index of the largest output for one image (the predicted class).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or is not finite.</exception>");
-        w.Line(Overflow("output", "output would hold"));
+        w.Line(Overflow("The message names the first such output."));
         using (w.Block($"public int Classify({readOnlySpan}<float> input)"))
         {
             w.Line("var output = t_output ??= new float[OutputSize];");
@@ -161,8 +163,8 @@ internal static class PredictEmitter
     }
 
     /// <summary>The <c>ArithmeticException</c> every prediction documents: a finite input whose result overflowed float32.</summary>
-    private static string Overflow(string what, string holds) =>
-        $"/// <exception cref=\"{Code.ArithmeticException}\">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref=\"float.MaxValue\"/> pixels). The message names the first such {what}; the {holds} what was computed.</exception>";
+    private static string Overflow(string message) =>
+        $"/// <exception cref=\"{Code.ArithmeticException}\">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref=\"float.MaxValue\"/> pixels). {message}</exception>";
 
     /// <summary>The width dispatch: one case per kernel class, widest first; the last is the default.</summary>
     private static void Run(SourceWriter w, List<NetworkPlan> plans, string name, string forward, bool returns)

@@ -18,7 +18,7 @@ public sealed class WeightReader : IDisposable
     private const string CounterSuffix = "num_batches_tracked";
 
     private readonly TensorSet? _tensors;
-    private readonly SafeTensorsFile? _file;
+    private readonly SafeTensorsFileReader? _file;
     private readonly LoadOptions _options;
     private readonly string _network;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
@@ -31,7 +31,7 @@ public sealed class WeightReader : IDisposable
         _network = network;
     }
 
-    private WeightReader(SafeTensorsFile file, LoadOptions? options, string network)
+    private WeightReader(SafeTensorsFileReader file, LoadOptions? options, string network)
     {
         _file = file;
         _options = options ?? LoadOptions.Default;
@@ -45,7 +45,7 @@ public sealed class WeightReader : IDisposable
     /// <exception cref="WeightsException">The file is not a valid safetensors file; the message starts with the path.</exception>
     /// <exception cref="System.IO.IOException">The file cannot be read: it does not exist, the path is a directory, or the read fails.</exception>
     /// <exception cref="UnauthorizedAccessException">The process may not read the file.</exception>
-    public static WeightReader Open(string path, LoadOptions? options, string network) => new(SafeTensorsFile.Open(path), options, network);
+    public static WeightReader Open(string path, LoadOptions? options, string network) => new(SafeTensorsFileReader.Open(path), options, network);
 
     /// <summary>The options in force.</summary>
     public LoadOptions Options => _options;

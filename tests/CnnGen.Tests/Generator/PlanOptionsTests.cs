@@ -42,6 +42,7 @@ public sealed class PlanOptionsTests
         ("NoFusePixelPool", PlanOptions.Inference with { FusePixelPool = false }),
         ("NoReuseSlots", PlanOptions.Inference with { ReuseSlots = false }),
         ("NoGroupBatches", PlanOptions.Inference with { GroupBatches = false }),
+        ("NoShareKernels", PlanOptions.Inference with { ShareKernels = false }),
     };
 
     /// <param name="Plans">Every network's plan under every variant.</param>

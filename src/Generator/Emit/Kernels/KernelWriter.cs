@@ -99,11 +99,16 @@ internal sealed class KernelWriter
         W.Line("#endregion");
     }
 
-    /// <summary>The activation applied to vector expression <paramref name="v"/> (after <see cref="ActConstants"/>).</summary>
+    /// <summary>
+    /// The activation applied to vector expression <paramref name="v"/> (after <see cref="ActConstants"/>). ReLU and ReLU6
+    /// put the constant first: x86's <c>maxps</c>/<c>minps</c> (<c>MaxNative</c>, <c>MinNative</c>) return their second
+    /// operand when either is NaN, so <c>Max(zero, v)</c> keeps a NaN (an overflow upstream) for the output check to
+    /// report, where <c>Max(v, zero)</c> would turn it into 0 and the prediction into silent garbage. Same instruction.
+    /// </summary>
     public string Act(ActivationSpec act, string v) => act.Kind switch
     {
-        Activation.Relu => $"Max({v}, zero)",
-        Activation.Relu6 => $"Min(Max({v}, zero), six)",
+        Activation.Relu => $"Max(zero, {v})",
+        Activation.Relu6 => $"Min(six, Max(zero, {v}))",
         Activation.LeakyRelu when act.LeakyAsMax => $"Max({v}, {v} * alpha)",
         Activation.LeakyRelu => $"{Vs}.ConditionalSelect({Vs}.GreaterThanOrEqual({v}, zero), {v}, {v} * alpha)",
         Activation.Sigmoid => $"Sigmoid({v})",

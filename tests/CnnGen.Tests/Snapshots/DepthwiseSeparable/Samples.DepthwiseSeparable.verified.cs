@@ -93,15 +93,7 @@ namespace Samples
             string conv = "Conv2D '" + layer + "' (16 filters, 1 input channel per group, 3x3)";
             var weight = reader.Read(layer, "weight", conv, 16, 1, 3, 3);
             var bias = reader.Read(layer, "bias", conv, 16);
-            switch (width)
-            {
-                case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 16, 3, 3, 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
-                case global::CnnGen.VectorWidth.V256:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 16, 3, 3, 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
-                default:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 16, 3, 3, 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
-            }
+            return (global::CnnGen.Internal.Packing.Depthwise(weight, 16, 3, 3, 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16)); // the same at every width
         }
 
         /// <summary>Loads a Conv2D (32 filters, 16 input channels, 1x1), repacked for <paramref name="width"/>: pw.</summary>
@@ -115,7 +107,6 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V512:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
                 case global::CnnGen.VectorWidth.V256:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
                 default:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
             }

@@ -119,7 +119,6 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V512:
                     return (global::CnnGen.Internal.Packing.ConvTaps(weight, 6, 1, 5, 5), global::CnnGen.Internal.Packing.Bias(bias, 6, 16));
                 case global::CnnGen.VectorWidth.V256:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 6, 8));
                 default:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 6, 8));
             }
@@ -134,7 +133,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 default:
@@ -185,7 +183,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Dense(weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
                 default:

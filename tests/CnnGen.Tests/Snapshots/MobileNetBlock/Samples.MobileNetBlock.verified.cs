@@ -106,15 +106,7 @@ namespace Samples
             string conv = "Conv2D '" + layer + "' (32 filters, 1 input channel per group, 3x3)";
             var weight = reader.Read(layer, "weight", conv, 32, 1, 3, 3);
             var bias = reader.Read(layer, "bias", conv, 32);
-            switch (width)
-            {
-                case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 32, 3, 3, 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
-                case global::CnnGen.VectorWidth.V256:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 32, 3, 3, 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
-                default:
-                    return (global::CnnGen.Internal.Packing.Depthwise(weight, 32, 3, 3, 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
-            }
+            return (global::CnnGen.Internal.Packing.Depthwise(weight, 32, 3, 3, 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32)); // the same at every width
         }
 
         /// <summary>Loads a Conv2D (64 filters, 32 input channels, 1x1), repacked for <paramref name="width"/>: pw.</summary>
@@ -143,7 +135,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 default:

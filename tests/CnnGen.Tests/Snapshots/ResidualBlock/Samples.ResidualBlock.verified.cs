@@ -128,7 +128,6 @@ namespace Samples
                 case global::CnnGen.VectorWidth.V512:
                     return (global::CnnGen.Internal.Packing.ConvTaps(weight, 8, 3, 3, 3), global::CnnGen.Internal.Packing.Bias(bias, 8, 16));
                 case global::CnnGen.VectorWidth.V256:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 8, 8));
                 default:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 8, 8));
             }
@@ -143,7 +142,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 default:
@@ -160,7 +158,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 default:
@@ -177,7 +174,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
                 default:
@@ -194,7 +190,6 @@ namespace Samples
             switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
                 case global::CnnGen.VectorWidth.V256:
                     return (global::CnnGen.Internal.Packing.Dense(weight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
                 default:

@@ -15,7 +15,7 @@ namespace CnnGen;
 /// <c>Load(path)</c> reads through it, so the unpacked state_dict is never in memory all at once: the peak is the packed
 /// weights plus one layer's tensors.
 /// </summary>
-internal sealed class SafeTensorsFile : IDisposable
+internal sealed class SafeTensorsFileReader : IDisposable
 {
     private const int ChunkBytes = 1 << 20;
 
@@ -24,7 +24,7 @@ internal sealed class SafeTensorsFile : IDisposable
     private readonly long _dataStart;
     private readonly Dictionary<string, SafeTensorsHeader.Entry> _entries;
 
-    private SafeTensorsFile(SafeFileHandle handle, string path, long dataStart, List<SafeTensorsHeader.Entry> entries)
+    private SafeTensorsFileReader(SafeFileHandle handle, string path, long dataStart, List<SafeTensorsHeader.Entry> entries)
     {
         _handle = handle;
         _path = path;
@@ -47,7 +47,7 @@ internal sealed class SafeTensorsFile : IDisposable
     /// <exception cref="WeightsException">The file is not a valid safetensors file; the message starts with the path.</exception>
     /// <exception cref="IOException">The file cannot be read: it does not exist, the path is a directory, or the read fails.</exception>
     /// <exception cref="UnauthorizedAccessException">The process may not read the file.</exception>
-    public static SafeTensorsFile Open(string path)
+    public static SafeTensorsFileReader Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         SafeFileHandle handle;
@@ -75,7 +75,7 @@ internal sealed class SafeTensorsFile : IDisposable
             byte[] header = new byte[(int)headerLength];
             ReadExactly(handle, header, 8, "header");
             var entries = SafeTensors.Entries(header, length - 8 - (long)headerLength, new Dictionary<string, string>(StringComparer.Ordinal));
-            return new SafeTensorsFile(handle, path, 8 + (long)headerLength, entries);
+            return new SafeTensorsFileReader(handle, path, 8 + (long)headerLength, entries);
         }
         catch (WeightsException e)
         {
