@@ -19,6 +19,13 @@ public static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         string command = args.Length > 0 ? args[0] : "all";
+        if (command == "memory-path-one")
+        {
+            // memory-path-one MODEL FILE path|tensors: Load from a file, in a fresh process (what Print runs per network).
+            MemoryReport.MeasureFile(ZooNetworks.Get(args[1]), args[2], viaTensorSet: args[3] == "tensors");
+            return 0;
+        }
+
         var models = args.Skip(1).ToArray();
         var networks = models.Length == 0 ? ZooNetworks.All.ToArray() : models.Select(ZooNetworks.Get).ToArray();
         switch (command)
@@ -34,6 +41,7 @@ public static class Program
                 return 0;
             case "memory":
                 MemoryReport.Print(networks);
+                MemoryReport.PrintFiles(networks);
                 return 0;
             case "build":
                 BuildReport.Print(networks);
@@ -41,6 +49,7 @@ public static class Program
             case "all":
                 GeneratorReport.Print(networks);
                 MemoryReport.Print(networks);
+                MemoryReport.PrintFiles(networks);
                 BuildReport.Print(networks);
                 return 0;
             default:

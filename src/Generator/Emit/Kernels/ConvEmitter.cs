@@ -130,55 +130,31 @@ internal static class ConvEmitter
         var x = k.X;
         int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
         long pixel = k.XPixelStep;
-        bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
-        using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+        var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
+        var weights = ("wt", 0L, (long)win.KernelW * c * tbv, (long)c * tbv);
+        kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
         {
-            if (loopRows)
+            w.Line(c == 1 ? $"// {tap.Name}" : $"// {tap.Name}: every input channel");
+            using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
             {
-                w.Line($"ref float xk = ref At(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
-                w.Line($"ref float wk = ref At(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
-            }
-
-            using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
-            {
-                if (loopColumns)
+                w.Line($"ref float xi = ref At(ref {tap.X}, {(c == 1 ? I(tap.XOffset) : Lin("ic", x.ChannelStride, tap.XOffset))});");
+                w.Line($"ref float wi = ref At(ref {tap.W}, {(c == 1 ? I(tap.WOffset) : Lin("ic", tbv, tap.WOffset))});");
+                for (int j = 0; j < tb; j++)
                 {
-                    w.Line($"ref float xc = ref At(ref xk, kw * {I((long)win.DilationW * x.PixelStride)});");
-                    w.Line($"ref float wc = ref At(ref wk, kw * {I((long)c * tbv)});");
+                    w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
                 }
 
-                for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+                for (int p = 0; p < tp; p++)
                 {
-                    for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
+                    string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+                    w.Line($"var x{I(p)} = Broadcast({xv});");
+                    for (int j = 0; j < tb; j++)
                     {
-                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                        long wOff = (long)((kh * win.KernelW) + kc) * c * tbv;
-                        string xb = loopColumns ? "xc" : loopRows ? "xk" : "x", wb = loopColumns ? "wc" : loopRows ? "wk" : "wt";
-                        string tap = loopColumns ? "tap (kh, kw)" : loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
-                        w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
-                        using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
-                        {
-                            w.Line($"ref float xi = ref At(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
-                            w.Line($"ref float wi = ref At(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
-                            for (int j = 0; j < tb; j++)
-                            {
-                                w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
-                            }
-
-                            for (int p = 0; p < tp; p++)
-                            {
-                                string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
-                                w.Line($"var x{I(p)} = Broadcast({xv});");
-                                for (int j = 0; j < tb; j++)
-                                {
-                                    w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
-                                }
-                            }
-                        }
+                        w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
                     }
                 }
             }
-        }
+        });
     }
 
     /// <summary>The residual, the activation and the store: into the output, or into the stage then transposed to NCHW.</summary>

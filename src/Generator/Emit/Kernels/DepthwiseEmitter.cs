@@ -126,39 +126,15 @@ internal static class DepthwiseEmitter
         var x = k.X;
         int cp = k.Y.Cp;
         long pixel = k.XPixelStep;
-        bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
-        using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+        var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
+        var weights = ("w", 0L, (long)win.KernelW * cp, (long)cp);
+        kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
         {
-            if (loopRows)
+            w.Line($"var w{I(tap.Index)} = Load(ref {tap.W}, {Off("c", tap.WOffset)}); // {tap.Name}");
+            for (int p = 0; p < tp; p++)
             {
-                w.Line($"ref float xk = ref At(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
-                w.Line($"ref float wk = ref At(ref w, kh * {I((long)win.KernelW * cp)});");
+                w.Line($"a{I(p)} = Fma(Load(ref {tap.X}, {Off("c", tap.XOffset + (p * pixel))}), w{I(tap.Index)}, a{I(p)});");
             }
-
-            using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
-            {
-                if (loopColumns)
-                {
-                    w.Line($"ref float xc = ref At(ref xk, kw * {I((long)win.DilationW * x.PixelStride)});");
-                    w.Line($"ref float wc = ref At(ref wk, kw * {I(cp)});");
-                }
-
-                string xb = loopColumns ? "xc" : loopRows ? "xk" : "x", wb = loopColumns ? "wc" : loopRows ? "wk" : "w";
-                for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
-                {
-                    for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
-                    {
-                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                        int tap = (kh * win.KernelW) + kc;
-                        string where = loopColumns ? "tap (kh, kw)" : loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
-                        w.Line($"var w{I(tap)} = Load(ref {wb}, {Off("c", (long)tap * cp)}); // {where}");
-                        for (int p = 0; p < tp; p++)
-                        {
-                            w.Line($"a{I(p)} = Fma(Load(ref {xb}, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
-                        }
-                    }
-                }
-            }
-        }
+        });
     }
 }

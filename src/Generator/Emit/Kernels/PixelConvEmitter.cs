@@ -99,59 +99,36 @@ internal static class PixelConvEmitter
             kw.Biases(oc, o => $"Broadcast({(o == 0 ? "b" : $"At(ref b, {I(o)})")})");
             kw.Accumulators(Enumerable.Range(0, convRows).SelectMany(r => Enumerable.Range(0, calls.Count).Select(b => Acc(k, r, b))), oc, o => $"bias{I(o)}");
             int taps = win.Taps;
-            bool loopRows = k.Unroll != Unroll.Taps, loopColumns = k.Unroll == Unroll.None;
             for (int ic = 0; ic < k.Channels; ic++)
             {
-                using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+                var input = ("x", (long)ic * x.ChannelStride, (long)win.DilationH * x.RowStride, (long)win.DilationW);
+                var weights = ("w", (long)ic * taps * oc, (long)win.KernelW * oc, (long)oc);
+                int channel = ic;
+                kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
                 {
-                    if (loopRows)
+                    w.Line($"// channel {I(channel)}, {tap.Name}");
+                    using (w.Block())
                     {
-                        w.Line($"ref float xk = ref At(ref x, {Lin("kh", (long)win.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
-                        w.Line($"ref float wk = ref At(ref w, {Lin("kh", (long)win.KernelW * oc, (long)ic * taps * oc)});");
-                    }
-
-                    using (w.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
-                    {
-                        if (loopColumns)
+                        for (int o = 0; o < oc; o++)
                         {
-                            w.Line($"ref float xc = ref At(ref xk, kw * {I(win.DilationW)});");
-                            w.Line($"ref float wc = ref At(ref wk, kw * {I(oc)});");
+                            w.Line($"var w{I(o)} = Broadcast(At(ref {tap.W}, {I(tap.WOffset + o)}));");
                         }
 
-                        for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
+                        for (int r = 0; r < convRows; r++)
                         {
-                            for (int kc = 0; kc < (loopColumns ? 1 : win.KernelW); kc++)
+                            for (int b = 0; b < calls.Count; b++)
                             {
-                                // Looping over kernel rows (and columns), xk and wk (xc and wc) already point at the tap's row (and column) of channel ic.
-                                string xRef = loopColumns ? "xc" : loopRows ? "xk" : "x", wRef = loopColumns ? "wc" : loopRows ? "wk" : "w";
-                                long xBase = loopRows ? 0 : ((long)ic * x.ChannelStride) + ((long)kh * win.DilationH * x.RowStride);
-                                long wBase = loopRows ? (long)kc * oc : (((long)ic * taps) + (kh * win.KernelW) + kc) * oc;
-                                w.Line($"// channel {I(ic)}, tap ({(loopRows ? "kh" : I(kh))}, {(loopColumns ? "kw" : I(kc))})");
-                                using (w.Block())
+                                long off = tap.XOffset + (r * k.ConvRowStep) + calls[b];
+                                w.Line($"var {Input(k, r, b)} = {kw.Load(tap.X, Off(off))};");
+                                for (int o = 0; o < oc; o++)
                                 {
-                                    for (int o = 0; o < oc; o++)
-                                    {
-                                        w.Line($"var w{I(o)} = Broadcast(At(ref {wRef}, {I(wBase + o)}));");
-                                    }
-
-                                    for (int r = 0; r < convRows; r++)
-                                    {
-                                        for (int b = 0; b < calls.Count; b++)
-                                        {
-                                            long off = xBase + (r * k.ConvRowStep) + ((long)kc * win.DilationW) + calls[b];
-                                            w.Line($"var {Input(k, r, b)} = {kw.Load(xRef, Off(off))};");
-                                            for (int o = 0; o < oc; o++)
-                                            {
-                                                string a = Acc(k, r, b) + I(o);
-                                                w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
-                                            }
-                                        }
-                                    }
+                                    string a = Acc(k, r, b) + I(o);
+                                    w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
                                 }
                             }
                         }
                     }
-                }
+                });
             }
 
             if (k.Pooled)

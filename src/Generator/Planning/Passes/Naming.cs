@@ -139,8 +139,8 @@ internal static class Naming
     /// <summary>
     /// The method name of a kernel several steps share, chosen once: what it computes instead of a layer's name
     /// (<c>Conv3x3_64To64_56x56</c>, <c>Depthwise3x3Stride2_144To144_28x28</c>, <c>Dense_4096To4096</c>,
-    /// <c>Add_256x56x56</c>), with <c>_v2</c>, <c>_v3</c>... where two shared kernels would get the same name (they differ
-    /// in something the name leaves out: padding, a fused activation, a border). Never a layer identifier or a name
+    /// <c>Add_256x56x56</c>; <c>_Add</c> when a residual Add is fused), with <c>_v2</c>, <c>_v3</c>... where two shared
+    /// kernels would get the same name (they differ in something the name leaves out: padding, an activation, a border). Never a layer identifier or a name
     /// already in <paramref name="taken"/>, which it joins.
     /// </summary>
     public static string SharedMethod(PlanStep s, EquatableArray<ShapedLayer> layers, HashSet<string> taken)
@@ -162,7 +162,7 @@ internal static class Naming
             StepKind.GlobalPool => Identifier(spec.DisplayKind) + "_" + Shape(l.In),
             _ => Identifier(spec.DisplayKind) + "_" + Shape(output),
         };
-        return Unique(name, taken);
+        return Unique(s.FusedAdd >= 0 ? name + "_Add" : name, taken);
     }
 
     /// <summary><paramref name="name"/>, or with <c>_v2</c>, <c>_v3</c>... when it is taken (case-insensitively); the result joins <paramref name="taken"/>.</summary>
