@@ -130,9 +130,9 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
-            // Names the generated code declares in the class, against the user's members (the weight fields come from the plan).
+            // Names the generated code declares in the class, against the user's members (the weight fields and loaders come from the plan).
             int errors = diagnostics.ErrorCount;
-            ClassChecks.Members(symbol, common.Weights.SelectMany(w => w.Fields), parsed.Sources.Class, diagnostics);
+            ClassChecks.Members(symbol, common.Weights.SelectMany(w => w.Fields).Concat(common.Loaders), parsed.Sources.Class, diagnostics);
             if (diagnostics.ErrorCount > errors)
             {
                 return new GenerationResult(null, diagnostics.ToEquatableArray());

@@ -172,7 +172,7 @@ internal static partial class GeneratorReport
         return (chunks.Length, seen.Count, seen.Values.Sum());
     }
 
-    [GeneratedRegex(@"\n(?=\s*\[MethodImpl)")]
+    [GeneratedRegex(@"\n(?=\s*\[[\w.:]*MethodImpl\(Hot\)\])")]
     private static partial Regex MethodStart();
 
     [GeneratedRegex(@"static \w+ (\w+)\(")]

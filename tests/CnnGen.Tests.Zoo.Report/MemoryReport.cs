@@ -67,6 +67,69 @@ internal static class MemoryReport
         Console.WriteLine();
     }
 
+    /// <summary>
+    /// Loads a network from a safetensors file in this (fresh) process: through the generated <c>Load(path)</c>, which
+    /// reads one layer's tensors at a time, or as before through <c>Load(TensorSet.LoadSafeTensors(path))</c>, which holds
+    /// the whole unpacked file and the packed weights at once. Prints the peak working set above the process before Load.
+    /// </summary>
+    public static void MeasureFile(ZooNetwork network, string file, bool viaTensorSet)
+    {
+        long baseline = Collect();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        long before = process.WorkingSet64;
+        var clock = Stopwatch.StartNew();
+        var net = viaTensorSet
+            ? network.Load(TensorSet.LoadSafeTensors(file), null)
+            : (INetwork)network.Type.GetMethod("Load", [typeof(string), typeof(LoadOptions)])!.Invoke(null, [file, null])!;
+        double ms = clock.Elapsed.TotalMilliseconds;
+        process.Refresh();
+        long held = Collect() - baseline;
+        GC.KeepAlive(net);
+        Console.WriteLine($"before_working_set={before}");
+        Console.WriteLine($"peak_working_set={process.PeakWorkingSet64}");
+        Console.WriteLine($"held={held}");
+        Console.WriteLine($"load_ms={ms:F0}");
+    }
+
+    /// <summary>Peak memory of Load from a file, written once per network under artifacts/zoo-weights, then deleted.</summary>
+    public static void PrintFiles(IReadOnlyList<ZooNetwork> networks)
+    {
+        string dir = System.IO.Path.Combine(Program.RepositoryRoot(), "artifacts", "zoo-weights");
+        System.IO.Directory.CreateDirectory(dir);
+        Console.WriteLine("### Loading from a file: peak memory (one process per network and way)");
+        Console.WriteLine();
+        Console.WriteLine($"(load average {Program.LoadAverage()} on {Environment.ProcessorCount} cores when the table was printed)");
+        Console.WriteLine();
+        Console.WriteLine("| network | file (float32 state_dict) | held by the network | Load(path): peak above the process before Load | / file | Load(TensorSet.LoadSafeTensors(path)): peak | / file | Load(path) (s) | via TensorSet (s) |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var n in networks)
+        {
+            string file = System.IO.Path.Combine(dir, n.Model + ".safetensors");
+            using (var stream = System.IO.File.Create(file))
+            {
+                TensorSet.SaveSafeTensors(stream, ZooWeights.Build(ZooModel.Load(n.Model)));
+            }
+
+            try
+            {
+                Collect();
+                long size = new System.IO.FileInfo(file).Length;
+                var path = Program.Values(Program.Child("memory-path-one", n.Model, file, "path"));
+                var set = Program.Values(Program.Child("memory-path-one", n.Model, file, "tensors"));
+                long Peak(Dictionary<string, string> v) => long.Parse(v["peak_working_set"]) - long.Parse(v["before_working_set"]);
+                Console.WriteLine($"| {n.Model} | {Program.Mb(size)} | {Program.Mb(long.Parse(path["held"]))} | {Program.Mb(Peak(path))} | {(double)Peak(path) / size:F2} | "
+                    + $"{Program.Mb(Peak(set))} | {(double)Peak(set) / size:F2} | {double.Parse(path["load_ms"]) / 1000:F1} | {double.Parse(set["load_ms"]) / 1000:F1} |");
+            }
+            finally
+            {
+                System.IO.File.Delete(file);
+            }
+        }
+
+        Console.WriteLine();
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (WeakReference<TensorSet> Weights, long Bytes, long WithBoth, INetwork Net, double LoadMs, long Allocated) BuildAndLoad(ZooModel model, ZooNetwork network)
     {

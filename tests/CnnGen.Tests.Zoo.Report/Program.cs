@@ -19,6 +19,13 @@ public static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         string command = args.Length > 0 ? args[0] : "all";
+        if (command == "memory-path-one")
+        {
+            // memory-path-one MODEL FILE path|tensors: Load from a file, in a fresh process (what Print runs per network).
+            MemoryReport.MeasureFile(ZooNetworks.Get(args[1]), args[2], viaTensorSet: args[3] == "tensors");
+            return 0;
+        }
+
         var models = args.Skip(1).ToArray();
         var networks = models.Length == 0 ? ZooNetworks.All.ToArray() : models.Select(ZooNetworks.Get).ToArray();
         switch (command)
@@ -34,6 +41,7 @@ public static class Program
                 return 0;
             case "memory":
                 MemoryReport.Print(networks);
+                MemoryReport.PrintFiles(networks);
                 return 0;
             case "build":
                 BuildReport.Print(networks);
@@ -41,6 +49,7 @@ public static class Program
             case "all":
                 GeneratorReport.Print(networks);
                 MemoryReport.Print(networks);
+                MemoryReport.PrintFiles(networks);
                 BuildReport.Print(networks);
                 return 0;
             default:
@@ -55,7 +64,9 @@ public static class Program
         string self = typeof(Program).Assembly.Location;
         string host = Environment.ProcessPath!;
         var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (!Path.GetFileNameWithoutExtension(host).Equals(Path.GetFileNameWithoutExtension(self), StringComparison.Ordinal))
+        // Under the dotnet host (dotnet run, dotnet x.dll) the child needs the assembly; the apphost runs itself. (Not
+        // GetFileNameWithoutExtension on the apphost: "CnnGen.Tests.Zoo.Report" has no extension, ".Report" is not one.)
+        if (Path.GetFileName(host).Equals("dotnet", StringComparison.Ordinal) || Path.GetFileName(host).Equals("dotnet.exe", StringComparison.OrdinalIgnoreCase))
         {
             info.ArgumentList.Add(self);
         }

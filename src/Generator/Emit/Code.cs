@@ -20,9 +20,11 @@ internal static class Code
     public const string Array = "global::System.Array";
     public const string ArgumentException = "global::System.ArgumentException";
     public const string ArgumentOutOfRangeException = "global::System.ArgumentOutOfRangeException";
+    public const string ArithmeticException = "global::System.ArithmeticException";
     public const string ThreadStatic = "global::System.ThreadStatic";
     public const string GeneratedCode = "global::System.CodeDom.Compiler.GeneratedCode";
     public const string Stream = "global::System.IO.Stream";
+    public const string IOException = "global::System.IO.IOException";
 
     /// <summary>The attribute on every kernel: optimize at first call (no tiering), the loops are hot from the start.</summary>
     public const string AggressiveOptimization = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";

@@ -36,8 +36,21 @@ internal static class ForwardEmitter
                 ForwardGroup(w, plan);
             }
 
+            // A kernel shared by several steps is written once, where its first step is.
+            var written = new Dictionary<string, KernelSpec>(StringComparer.Ordinal);
             foreach (var step in plan.Steps)
             {
+                if (written.TryGetValue(step.Kernel.Method, out var first))
+                {
+                    if (!first.Equals(step.Kernel))
+                    {
+                        throw new InvalidOperationException($"two different kernels are named {step.Kernel.Method}");
+                    }
+
+                    continue;
+                }
+
+                written.Add(step.Kernel.Method, step.Kernel);
                 w.Line();
                 Kernel(kw, step.Kernel);
             }
@@ -70,11 +83,11 @@ internal static class ForwardEmitter
 
     internal static string Kb(long floats) => (floats * 4 / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KB";
 
-    /// <summary>Writes <c>ref float tN = ref Unsafe.Add(ref ws, offset);</c> for every tensor a step uses.</summary>
-    private static void Locals(SourceWriter w, NetworkPlan plan, Func<TensorPlan, string> comment)
+    /// <summary>Writes <c>ref float tN = ref Unsafe.Add(ref ws, offset);</c> for every tensor a part's steps use.</summary>
+    private static void Locals(SourceWriter w, NetworkPlan plan, ForwardPart part, Func<TensorPlan, string> comment)
     {
         w.Line($"ref float ws = ref Data(workspace);");
-        foreach (int id in plan.Locals)
+        foreach (int id in part.Locals)
         {
             var t = plan.Tensors[id];
             w.Line($"ref float {t.Variable} = ref At(ref ws, {I(t.Offset)}); // {comment(t)}");
@@ -86,85 +99,173 @@ internal static class ForwardEmitter
 
     private static void Forward(SourceWriter w, NetworkPlan plan)
     {
+        string parameters = $"{plan.Net.Spec.ClassName} net, ref float input, ref float output, float[] workspace";
         w.Line("/// <summary>");
         w.Line("/// Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors. Returns false, before");
         w.Line("/// anything is written to <paramref name=\"output\"/>, when packing the input finds NaN or infinity.");
         w.Line("/// </summary>");
         w.Line(Code.Hot);
-        using (w.Block($"internal static bool Forward({plan.Net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
+        if (plan.Parts.Count == 1)
         {
-            Locals(w, plan, t => $"{t.Name}: {t.Describe()}");
-            EachStep(w, plan, s =>
+            using (w.Block($"internal static bool Forward({parameters})"))
             {
-                if (s.ClearsOutputBorder)
-                {
-                    var o = plan.Tensors[s.Output];
-                    w.Line(Clear(o, "ref " + o.Variable));
-                }
+                ForwardSteps(w, plan, plan.Parts[0]);
+                w.Line();
+                w.Line("return true;");
+            }
 
-                var args = s.Arguments.Select(id => id < 0 ? "ref output" : "ref " + plan.Tensors[id].Variable).Concat(s.WeightFields.Select(f => "net." + f));
-                if (s.ChecksFinite)
-                {
-                    using (w.Block($"if (!{s.Method}({string.Join(", ", args)}))"))
-                    {
-                        w.Line("return false;");
-                    }
-                }
-                else
-                {
-                    w.Line($"{s.Method}({string.Join(", ", args)});");
-                }
-            });
+            return;
+        }
 
+        using (w.Block($"internal static bool Forward({parameters})"))
+        {
+            PartCalls(w, plan, "Forward", returns: true);
             w.Line();
             w.Line("return true;");
         }
+
+        foreach (var part in plan.Parts)
+        {
+            w.Line();
+            w.Line($"/// <summary>Steps {I(part.First + 1)} to {I(part.First + part.Count)} of <see cref=\"Forward\"/>.</summary>");
+            w.Line(Code.Hot);
+            using (w.Block($"private static {(part.ChecksFinite ? "bool" : "void")} Forward{part.Suffix}({parameters})"))
+            {
+                ForwardSteps(w, plan, part);
+                if (part.ChecksFinite)
+                {
+                    w.Line();
+                    w.Line("return true;");
+                }
+            }
+        }
+    }
+
+    /// <summary>A long forward pass calls its parts in order (a part that packs the input returns false for NaN or infinity).</summary>
+    private static void PartCalls(SourceWriter w, NetworkPlan plan, string method, bool returns)
+    {
+        int steps = plan.Parts.Sum(p => p.Count);
+        w.Line($"// {Count(steps, "step")} in {Count(plan.Parts.Count, "part")} of at most {I(Planner.MaxStepsPerMethod)}, so that no method nears the JIT's limits.");
+        foreach (var part in plan.Parts)
+        {
+            string call = $"{method}{part.Suffix}(net, ref input, ref output, workspace)";
+            if (returns && part.ChecksFinite)
+            {
+                using (w.Block($"if (!{call})"))
+                {
+                    w.Line("return false;");
+                }
+
+                w.Line();
+            }
+            else
+            {
+                w.Line(call + ";");
+            }
+        }
+    }
+
+    /// <summary>The locals and steps of one part of <c>Forward</c>.</summary>
+    private static void ForwardSteps(SourceWriter w, NetworkPlan plan, ForwardPart part)
+    {
+        Locals(w, plan, part, t => $"{t.Name}: {t.Describe()}");
+        EachStep(w, plan, part, s =>
+        {
+            if (s.ClearsOutputBorder)
+            {
+                var o = plan.Tensors[s.Output];
+                w.Line(Clear(o, "ref " + o.Variable));
+            }
+
+            var args = s.Arguments.Select(id => id < 0 ? "ref output" : "ref " + plan.Tensors[id].Variable).Concat(s.WeightFields.Select(f => "net." + f));
+            if (s.ChecksFinite)
+            {
+                using (w.Block($"if (!{s.Method}({string.Join(", ", args)}))"))
+                {
+                    w.Line("return false;");
+                }
+            }
+            else
+            {
+                w.Line($"{s.Method}({string.Join(", ", args)});");
+            }
+        });
     }
 
     private static void ForwardGroup(SourceWriter w, NetworkPlan plan)
     {
         var net = plan.Net;
         int g = plan.BatchGroup, ws = plan.WorkspaceFloats;
+        string parameters = $"{net.Spec.ClassName} net, ref float input, ref float output, float[] workspace";
         w.Line($"/// <summary>");
         w.Line($"/// Runs {Count(g, "image")} stored one after another: dense layers compute all {I(g)} at once so their weights stream");
         w.Line($"/// once per group; other steps run image by image. Image i's tensors lie {Count(ws, "float")} after image i - 1's.");
         w.Line($"/// </summary>");
         w.Line(Code.Hot);
-        using (w.Block($"internal static void ForwardGroup({net.Spec.ClassName} net, ref float input, ref float output, float[] workspace)"))
+        if (plan.Parts.Count == 1)
         {
-            Locals(w, plan, t => $"{t.Name}, image 0");
-            EachStep(w, plan, s =>
+            using (w.Block($"internal static void ForwardGroup({parameters})"))
             {
-                var fields = s.WeightFields.Select(f => "net." + f).ToList();
-                if (s.GroupMethod is not null)
-                {
-                    var args = new List<string> { "ref " + plan.Tensors[s.Inputs[0]].Variable, "ref " + plan.Tensors[s.Output].Variable };
-                    w.Line($"{s.GroupMethod}({string.Join(", ", args.Concat(fields))});");
-                    return;
-                }
+                ForwardGroupSteps(w, plan, plan.Parts[0]);
+            }
 
-                using (w.Block($"for (int i = 0; i < {I(g)}; i++)"))
-                {
-                    string Ref(int id) => id < 0 ? $"ref At(ref output, i * {I(net.Output.Size)})"
-                        : id == 0 ? $"ref At(ref input, i * {I(net.Input.Size)})"
-                        : $"ref At(ref {plan.Tensors[id].Variable}, i * {I(ws)})";
-                    if (s.ClearsOutputBorder)
-                    {
-                        w.Line(Clear(plan.Tensors[s.Output], Ref(s.Output)));
-                    }
+            return;
+        }
 
-                    string note = s.ChecksFinite ? " // the batch was checked before it started" : string.Empty;
-                    w.Line($"{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});{note}");
-                }
-            });
+        using (w.Block($"internal static void ForwardGroup({parameters})"))
+        {
+            PartCalls(w, plan, "ForwardGroup", returns: false);
+        }
+
+        foreach (var part in plan.Parts)
+        {
+            w.Line();
+            w.Line($"/// <summary>Steps {I(part.First + 1)} to {I(part.First + part.Count)} of <see cref=\"ForwardGroup\"/>.</summary>");
+            w.Line(Code.Hot);
+            using (w.Block($"private static void ForwardGroup{part.Suffix}({parameters})"))
+            {
+                ForwardGroupSteps(w, plan, part);
+            }
         }
     }
 
-    /// <summary>Writes the steps a forward pass calls (a row-fused step runs inside the next), each after a blank line and its numbered title.</summary>
-    private static void EachStep(SourceWriter w, NetworkPlan plan, Action<StepPlan> call)
+    /// <summary>The locals and steps of one part of <c>ForwardGroup</c>.</summary>
+    private static void ForwardGroupSteps(SourceWriter w, NetworkPlan plan, ForwardPart part)
     {
-        int n = 0;
-        foreach (var s in plan.Steps.Where(s => !s.RowFused))
+        var net = plan.Net;
+        int g = plan.BatchGroup, ws = plan.WorkspaceFloats;
+        Locals(w, plan, part, t => $"{t.Name}, image 0");
+        EachStep(w, plan, part, s =>
+        {
+            var fields = s.WeightFields.Select(f => "net." + f).ToList();
+            if (s.GroupMethod is not null)
+            {
+                var args = new List<string> { "ref " + plan.Tensors[s.Inputs[0]].Variable, "ref " + plan.Tensors[s.Output].Variable };
+                w.Line($"{s.GroupMethod}({string.Join(", ", args.Concat(fields))});");
+                return;
+            }
+
+            using (w.Block($"for (int i = 0; i < {I(g)}; i++)"))
+            {
+                string Ref(int id) => id < 0 ? $"ref At(ref output, i * {I(net.Output.Size)})"
+                    : id == 0 ? $"ref At(ref input, i * {I(net.Input.Size)})"
+                    : $"ref At(ref {plan.Tensors[id].Variable}, i * {I(ws)})";
+                if (s.ClearsOutputBorder)
+                {
+                    w.Line(Clear(plan.Tensors[s.Output], Ref(s.Output)));
+                }
+
+                string note = s.ChecksFinite ? " // the batch was checked before it started" : string.Empty;
+                w.Line($"{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});{note}");
+            }
+        });
+    }
+
+    /// <summary>Writes the steps of a part (a row-fused step runs inside the next), each after a blank line and its numbered title.</summary>
+    private static void EachStep(SourceWriter w, NetworkPlan plan, ForwardPart part, Action<StepPlan> call)
+    {
+        int n = part.First;
+        foreach (var s in plan.Steps.Where(s => !s.RowFused).Skip(part.First).Take(part.Count))
         {
             w.Line();
             w.Line($"// {I(++n)}. {s.Title}");

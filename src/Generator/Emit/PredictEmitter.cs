@@ -25,6 +25,7 @@ internal static class PredictEmitter
         w.Line("/// Allocates nothing after a thread's first call; one instance may be used from many threads at once.");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">A span has the wrong length, or the input holds NaN or infinity.</exception>");
+        w.Line(Overflow("The message names the first such output; <paramref name=\"output\"/> holds what was computed."));
         using (w.Block($"public void Predict({readOnlySpan}<float> input, {span}<float> output)"))
         {
             w.Line($"{guard}.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", \"input\");");
@@ -42,10 +43,16 @@ internal static class PredictEmitter
                 w.Line($"{guard}.Finite(input, \"input\");");
                 w.Line($"Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output));");
             }
+
+            w.Line();
+            w.Line("// A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.");
+            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(output), OutputSize, OutputSize, \"{name}\");");
         }
 
         w.Line();
         w.Line("/// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or holds NaN or infinity.</exception>");
+        w.Line(Overflow("The message names the first such output."));
         using (w.Block($"public float[] Predict({readOnlySpan}<float> input)"))
         {
             w.Line("var output = new float[OutputSize];");
@@ -56,10 +63,19 @@ internal static class PredictEmitter
         w.Line();
         w.Line("/// <summary>Runs the network on <paramref name=\"batchSize\"/> images stored one after another (NCHW).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The spans do not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
+        w.Line(Overflow("The message names the first such output and its image; <paramref name=\"outputs\"/> hold what was computed."));
         using (w.Block($"public void PredictBatch({readOnlySpan}<float> inputs, {span}<float> outputs, int batchSize)"))
         {
             w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
             w.Line($"{guard}.Finite(inputs, \"inputs\");");
+            w.Line("RunBatch(inputs, outputs, batchSize);");
+            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(outputs), outputs.Length, OutputSize, \"{name}\");");
+        }
+
+        w.Line();
+        w.Line("/// <summary>Runs a batch whose spans and inputs were checked.</summary>");
+        using (w.Block($"private void RunBatch({readOnlySpan}<float> inputs, {span}<float> outputs, int batchSize)"))
+        {
             string Call(string method) => $"{method}(ref {us}.Add(ref {mm}.GetReference(inputs), i * InputSize), ref {us}.Add(ref {mm}.GetReference(outputs), i * OutputSize));";
             if (model.Common.GroupsBatches)
             {
@@ -84,14 +100,14 @@ internal static class PredictEmitter
                 w.Line();
                 using (w.Block("for (; i < batchSize; i++)"))
                 {
-                    w.Line(Call("Run") + " // checked above: packing the input cannot fail");
+                    w.Line(Call("Run") + " // the caller checked the inputs: packing cannot fail");
                 }
             }
             else
             {
                 using (w.Block("for (int i = 0; i < batchSize; i++)"))
                 {
-                    w.Line(Call("Run") + " // checked above: packing the input cannot fail");
+                    w.Line(Call("Run") + " // the caller checked the inputs: packing cannot fail");
                 }
             }
         }
@@ -102,6 +118,7 @@ internal static class PredictEmitter
         w.Line("/// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
+        w.Line(Overflow("The message names the first such output and its image; <paramref name=\"outputs\"/> hold what was computed."));
         using (w.Block($"public void PredictBatch({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
         {
             using (w.Block("if (threads == 1)"))
@@ -120,12 +137,14 @@ internal static class PredictEmitter
             w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
             w.Line($"{guard}.Finite(inputs.Span, \"inputs\"); // the whole batch, before any thread writes an output");
             w.Line($"{Code.Parallelism}.Split(threads, batchSize, (start, count) =>");
-            w.Line("    PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
+            w.Line("    RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
+            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(outputs.Span), outputs.Length, OutputSize, \"{name}\");");
         }
 
         w.Line();
         w.Line("/// <summary>The index of the largest output for one image (the predicted class).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or is not finite.</exception>");
+        w.Line(Overflow("The message names the first such output."));
         using (w.Block($"public int Classify({readOnlySpan}<float> input)"))
         {
             w.Line("var output = t_output ??= new float[OutputSize];");
@@ -142,6 +161,10 @@ internal static class PredictEmitter
             Run(w, plans, "RunGroup", "ForwardGroup", returns: false);
         }
     }
+
+    /// <summary>The <c>ArithmeticException</c> every prediction documents: a finite input whose result overflowed float32.</summary>
+    private static string Overflow(string message) =>
+        $"/// <exception cref=\"{Code.ArithmeticException}\">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref=\"float.MaxValue\"/> pixels). {message}</exception>";
 
     /// <summary>The width dispatch: one case per kernel class, widest first; the last is the default.</summary>
     private static void Run(SourceWriter w, List<NetworkPlan> plans, string name, string forward, bool returns)

@@ -27,14 +27,14 @@ internal static class ClassChecks
     public static readonly string[] GeneratedMembers =
     {
         "InputChannels", "InputHeight", "InputWidth", "InputSize", "OutputSize", "ParameterCount", "Flops", "WorkspaceFloats", "Summary",
-        "InputShape", "OutputShape", "VectorWidth", "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunGroup",
-        "ChooseWidth", "Kernels128", "Kernels256", "Kernels512", "t_workspace", "t_output", "_width",
+        "InputShape", "OutputShape", "VectorWidth", "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunBatch",
+        "RunGroup", "ChooseWidth", "Kernels128", "Kernels256", "Kernels512", "t_workspace", "t_output", "_width",
     };
 
     /// <summary>Generated methods a user may overload (a user method of the same name with other parameters is fine).</summary>
     private static readonly HashSet<string> GeneratedMethods = new(StringComparer.Ordinal)
     {
-        "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunGroup", "ChooseWidth",
+        "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunBatch", "RunGroup", "ChooseWidth",
     };
 
     /// <summary>Contextual keywords the generated code writes unqualified: a type of that name in scope would capture them.</summary>
@@ -123,7 +123,7 @@ internal static class ClassChecks
 
     /// <summary>
     /// The class's name, its own members and the members it inherits against the names the generated code declares in
-    /// it (<see cref="GeneratedMembers"/> and <paramref name="weightFields"/>). A user method may overload a generated
+    /// it (<see cref="GeneratedMembers"/> and <paramref name="weightFields"/>: the weight fields and loader methods the plan named). A user method may overload a generated
     /// method; anything else of a generated name does not compile (or hides a base member, a warning).
     /// </summary>
     public static void Members(INamedTypeSymbol symbol, IEnumerable<string> weightFields, LocationInfo? at, DiagnosticBag diagnostics)

@@ -52,8 +52,16 @@ internal sealed record MachineModel
     /// <summary>Images a batch computes together when dense layers dominate.</summary>
     public required int BatchGroup { get; init; }
 
-    /// <summary>Kernel windows up to this many taps are unrolled; larger ones keep a loop over kernel rows.</summary>
+    /// <summary>Convolution windows up to this many taps are unrolled; larger ones keep a loop over kernel rows.</summary>
     public int MaxUnrolledTaps { get; init; } = 25;
+
+    /// <summary>
+    /// Most multiply-adds (or pooling operations) one method writes out for a window: taps x accumulators (x input
+    /// channels where those are unrolled). A window over it keeps a loop over kernel rows, and one whose single row is over
+    /// it a loop over columns too, so a 1001x1001 kernel stays a few KB of IL. 600 is a 5x5 tap block of 24 accumulators,
+    /// the largest unrolled window the planner chose before the budget existed: small kernels are unchanged.
+    /// </summary>
+    public int UnrollBudget { get; init; } = 600;
 
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;

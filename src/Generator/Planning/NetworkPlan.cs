@@ -194,6 +194,25 @@ internal sealed record StepPlan
     public required KernelSpec Kernel { get; init; }
 }
 
+/// <summary>A run of consecutive forward steps done by one method.</summary>
+internal sealed record ForwardPart
+{
+    /// <summary>The method's name with <c>Forward</c> (or <c>ForwardGroup</c>) in front: <c>_Steps1To64</c>; empty for a single part.</summary>
+    public required string Suffix { get; init; }
+
+    /// <summary>The part's first step, counting the steps Forward runs (a row-fused step runs inside the next) from 0.</summary>
+    public required int First { get; init; }
+
+    /// <summary>Steps Forward runs in this part.</summary>
+    public required int Count { get; init; }
+
+    /// <summary>The tensors the part declares a <c>ref float</c> for.</summary>
+    public required EquatableArray<int> Locals { get; init; }
+
+    /// <summary>The part packs the input, which can find NaN or infinity: it returns false then.</summary>
+    public required bool ChecksFinite { get; init; }
+}
+
 /// <summary>How a layer's weights are held at run time (fields of the network class).</summary>
 internal enum WeightKind
 {
@@ -277,6 +296,12 @@ internal sealed record CommonPlan
     /// <summary>The layers whose weights are loaded, in step order.</summary>
     public required EquatableArray<WeightedLayer> Weights { get; init; }
 
+    /// <summary>
+    /// The shell's method loading each of <see cref="Weights"/> (read, fold, repack for the chosen width), in its order;
+    /// layers whose loading differs only in names share one (<see cref="Passes.Loaders"/>).
+    /// </summary>
+    public required EquatableArray<string> Loaders { get; init; }
+
     /// <summary>The forward pass starts by packing the input, which checks it for NaN and infinity in the same pass.</summary>
     public required bool PacksInput { get; init; }
 
@@ -301,6 +326,13 @@ internal sealed record NetworkPlan
 
     /// <summary>The tensors the forward pass declares a <c>ref float</c> for (every workspace tensor a step uses).</summary>
     public required EquatableArray<int> Locals { get; init; }
+
+    /// <summary>
+    /// The forward pass in parts of at most <see cref="Planner.MaxStepsPerMethod"/> steps, each its own method that
+    /// <c>Forward</c> calls in order (one part: <c>Forward</c> runs the steps itself), so that a long network's driver
+    /// stays far below the JIT's limits on IL, locals and basic blocks.
+    /// </summary>
+    public required EquatableArray<ForwardPart> Parts { get; init; }
 
     /// <summary>How each weighted layer is repacked for this width at load, in <see cref="CommonPlan.Weights"/> order.</summary>
     public required EquatableArray<WeightPack> Packs { get; init; }

@@ -34,6 +34,9 @@ internal sealed record PlanOptions
     /// <summary>Run dense-dominated networks a group of images at a time in batches.</summary>
     public bool GroupBatches { get; init; } = true;
 
+    /// <summary>Let steps whose kernels differ only in names (same shapes, options, tiles and fusions) call one kernel.</summary>
+    public bool ShareKernels { get; init; } = true;
+
     /// <summary>The generator's plan: every fusion, reuse and grouping on.</summary>
     public static PlanOptions Inference { get; } = new();
 
@@ -49,5 +52,6 @@ internal sealed record PlanOptions
         FusePixelPool = false,
         ReuseSlots = false,
         GroupBatches = false,
+        ShareKernels = false,
     };
 }

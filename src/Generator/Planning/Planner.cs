@@ -19,6 +19,12 @@ internal static class Planner
     /// <summary>The runtime's <c>Transpose</c> moves 8 x 8 blocks: staging rows and NCHW tile widths are multiples of it.</summary>
     public const int TransposeBlock = 8;
 
+    /// <summary>
+    /// Most steps one forward method runs: a longer network's <c>Forward</c> calls parts of this many (about 60 bytes of IL
+    /// and two locals each), so a 500-layer chain stays as far below the JIT's limits as ResNet-50 (58 steps, one part).
+    /// </summary>
+    public const int MaxStepsPerMethod = 64;
+
     /// <summary>Plans every target of <see cref="MachineModel.Targets"/> with the inference options.</summary>
     public static (CommonPlan Common, EquatableArray<NetworkPlan> Plans) Plan(ShapedNetwork net) =>
         Plan(net, PlanOptions.Inference, MachineModel.Targets);
@@ -36,7 +42,7 @@ internal static class Planner
 
         var common = Common(graph);
         var plans = targets.Select(m => PlanWidth(graph.Clone(), m, common)).ToEquatableArray();
-        return (common, plans);
+        return (common with { Loaders = Loaders.Run(net, common, plans.ToList()) }, plans);
     }
 
     /// <summary>What every width shares: identifiers, the weighted layers, input packing and batch grouping.</summary>
@@ -50,6 +56,7 @@ internal static class Planner
             Options = g.Options,
             LayerIdentifiers = ids,
             Weights = g.Steps.Where(s => s.HasWeights).Select(s => Naming.Weights(s, ids)).ToEquatableArray(),
+            Loaders = EquatableArray<string>.Empty, // named once every width is planned
             PacksInput = g.Steps.Any(s => s.Kind == StepKind.PackInput),
             GroupsBatches = g.Options.GroupBatches && dense > 0 && dense * 2 >= all,
         };
@@ -74,19 +81,68 @@ internal static class Planner
             throw new InvalidOperationException($"the {m.VectorType} plan loads other layers than the shared plan");
         }
 
-        var used = new HashSet<int>(g.Steps.SelectMany(s => s.DirectOutput ? s.Inputs : s.Inputs.Append(s.Output)));
+        var steps = g.Steps.Select(specs.Step).ToEquatableArray();
+        var locals = Locals(g.Steps, tensors);
         return new NetworkPlan
         {
             Net = g.Net,
             Machine = m,
             KernelClass = "Kernels" + (m.Width * 32).ToString(System.Globalization.CultureInfo.InvariantCulture),
             Tensors = tensors,
-            Steps = g.Steps.Select(specs.Step).ToEquatableArray(),
-            Locals = tensors.Where(t => !t.External && used.Contains(t.Id)).Select(t => t.Id).ToEquatableArray(),
+            Steps = steps,
+            Locals = locals,
+            Parts = Parts(g.Steps, steps, tensors, locals),
             Packs = weighted.Select((s, i) => specs.Pack(s, common.Weights[i])).ToEquatableArray(),
             WorkspaceFloats = workspace,
             BatchGroup = batchGroup,
         };
+    }
+
+    /// <summary>The workspace tensors <paramref name="steps"/> use, in tensor order.</summary>
+    private static EquatableArray<int> Locals(IEnumerable<PlanStep> steps, EquatableArray<TensorPlan> tensors)
+    {
+        var used = new HashSet<int>(steps.SelectMany(s => s.DirectOutput ? s.Inputs : s.Inputs.Append(s.Output)));
+        return tensors.Where(t => !t.External && used.Contains(t.Id)).Select(t => t.Id).ToEquatableArray();
+    }
+
+    /// <summary>Cuts the steps Forward runs into parts of at most <see cref="MaxStepsPerMethod"/> (a row-fused step goes with the step that runs it).</summary>
+    private static EquatableArray<ForwardPart> Parts(List<PlanStep> working, EquatableArray<StepPlan> steps, EquatableArray<TensorPlan> tensors, EquatableArray<int> locals)
+    {
+        int run = steps.Count(s => !s.RowFused);
+        if (run <= MaxStepsPerMethod)
+        {
+            return new[] { new ForwardPart { Suffix = string.Empty, First = 0, Count = run, Locals = locals, ChecksFinite = steps.Any(s => s.ChecksFinite) } }.ToEquatableArray();
+        }
+
+        var parts = new List<ForwardPart>();
+        var members = new List<int>();
+        int first = 0, n = 0;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            members.Add(i);
+            if (steps[i].RowFused)
+            {
+                continue;
+            }
+
+            n++;
+            if (n - first == MaxStepsPerMethod || n == run)
+            {
+                string suffix = string.Format(System.Globalization.CultureInfo.InvariantCulture, "_Steps{0}To{1}", first + 1, n);
+                parts.Add(new ForwardPart
+                {
+                    Suffix = suffix,
+                    First = first,
+                    Count = n - first,
+                    Locals = Locals(members.Select(m => working[m]), tensors),
+                    ChecksFinite = members.Any(m => steps[m].ChecksFinite),
+                });
+                members.Clear();
+                first = n;
+            }
+        }
+
+        return parts.ToEquatableArray();
     }
 
     public static int RoundUp(int x, int m) => (x + m - 1) / m * m;

@@ -190,7 +190,7 @@ internal static class SafeTensors
         }
     }
 
-    private static void CheckHeaderLength(ulong headerLength, long available)
+    internal static void CheckHeaderLength(ulong headerLength, long available)
     {
         if (headerLength > MaxHeaderBytes)
         {
@@ -250,7 +250,23 @@ internal static class SafeTensors
     private static TensorSet Build(ReadOnlySpan<byte> header, ReadOnlySpan<byte> data)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        List<SafeTensorsHeader.Entry> entries = SafeTensorsHeader.Parse(header, data.Length, metadata);
+        List<SafeTensorsHeader.Entry> entries = Entries(header, data.Length, metadata);
+        var tensors = new List<Tensor>(entries.Count);
+        foreach (SafeTensorsHeader.Entry entry in entries)
+        {
+            ReadOnlySpan<byte> bytes = data.Slice((int)entry.Begin, (int)(entry.End - entry.Begin));
+            float[] values = entry.Elements == 0 ? Array.Empty<float>() : new float[entry.Elements];
+            Convert(bytes, entry.DType, values, entry.Name);
+            tensors.Add(new Tensor(entry.Name, entry.Shape, values, entry.DType));
+        }
+
+        return new TensorSet(tensors, metadata);
+    }
+
+    /// <summary>The header's entries, checked against a data buffer of <paramref name="dataLength"/> bytes: in bounds and not overlapping.</summary>
+    internal static List<SafeTensorsHeader.Entry> Entries(ReadOnlySpan<byte> header, long dataLength, Dictionary<string, string> metadata)
+    {
+        List<SafeTensorsHeader.Entry> entries = SafeTensorsHeader.Parse(header, dataLength, metadata);
 
         // Overlap check: sort by range start; every range must begin at or after the previous one's end.
         int[] order = new int[entries.Count];
@@ -272,20 +288,11 @@ internal static class SafeTensors
             }
         }
 
-        var tensors = new List<Tensor>(entries.Count);
-        foreach (SafeTensorsHeader.Entry entry in entries)
-        {
-            ReadOnlySpan<byte> bytes = data.Slice((int)entry.Begin, (int)(entry.End - entry.Begin));
-            float[] values = entry.Elements == 0 ? Array.Empty<float>() : new float[entry.Elements];
-            Convert(bytes, entry.DType, values, entry.Name);
-            tensors.Add(new Tensor(entry.Name, entry.Shape, values, entry.DType));
-        }
-
-        return new TensorSet(tensors, metadata);
+        return entries;
     }
 
     /// <summary>Converts little-endian elements of <paramref name="dtype"/> to float32 (no copy beyond this one).</summary>
-    private static void Convert(ReadOnlySpan<byte> bytes, TensorDType dtype, Span<float> values, string name)
+    internal static void Convert(ReadOnlySpan<byte> bytes, TensorDType dtype, Span<float> values, string name)
     {
         switch (dtype)
         {

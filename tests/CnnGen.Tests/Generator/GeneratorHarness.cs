@@ -62,6 +62,12 @@ public static class GeneratorHarness
             Assert.Fail("compilation failed:\n" + string.Join("\n", errors.Take(20)));
         }
 
+        return LoadCompiled(result);
+    }
+
+    /// <summary>Compiles a generator run's output (failing the test on any error) and loads the assembly.</summary>
+    public static Assembly LoadCompiled(GeneratorResult result)
+    {
         using var stream = new MemoryStream();
         var emit = result.Output.Emit(stream);
         if (!emit.Success)

@@ -42,8 +42,9 @@ public sealed class HostileClassTests
             {
                 bool weightField = m is IFieldSymbol && m.Name.StartsWith('_') && (m.Name.EndsWith("Weight", StringComparison.Ordinal) || m.Name.EndsWith("Bias", StringComparison.Ordinal)
                     || m.Name.EndsWith("Scale", StringComparison.Ordinal) || m.Name.EndsWith("Shift", StringComparison.Ordinal));
+                bool loader = m is IMethodSymbol && m.Name.StartsWith("Load", StringComparison.Ordinal) && m.Name.Length > "Load".Length; // named by the plan (CommonPlan.Loaders)
                 bool special = m is IMethodSymbol { MethodKind: MethodKind.Constructor } or IMethodSymbol { AssociatedSymbol: not null } || m is IPropertySymbol { ExplicitInterfaceImplementations.Length: > 0 };
-                if (!weightField && !special)
+                if (!weightField && !loader && !special)
                 {
                     declared.Add(m.Name);
                 }

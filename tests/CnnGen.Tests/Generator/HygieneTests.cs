@@ -18,7 +18,7 @@ public sealed class HygieneTests
         "Guard", "Buffers", "Packing", "Transpose", "WeightReader", "Parallelism", "Simd", "Vector", "Vector64", "Vector128", "Vector256", "Vector512",
         "MemoryMarshal", "Unsafe", "MethodImpl", "MethodImplAttribute", "MethodImplOptions", "Math", "MathF", "Span", "ReadOnlySpan", "Memory",
         "ReadOnlyMemory", "Array", "Environment", "ThreadStatic", "ThreadStaticAttribute", "GC", "ArgumentException", "ArgumentOutOfRangeException",
-        "GeneratedCode", "GeneratedCodeAttribute", "Stream", "INetwork", "LoadOptions", "TensorSet", "Tensor", "VectorWidth", "WeightsException",
+        "GeneratedCode", "GeneratedCodeAttribute", "Stream", "IOException", "ArithmeticException", "ValueTuple", "INetwork", "LoadOptions", "TensorSet", "Tensor", "VectorWidth", "WeightsException",
         "Internal", "System", "CnnGen", "Runtime", "Intrinsics", "CompilerServices", "InteropServices", "IO", "Exception", "Object", "String",
         "Int32", "Single", "Boolean", "Func", "Action", "UIntPtr", "IntPtr", "Reference",
     };
@@ -40,7 +40,13 @@ public sealed class HygieneTests
         [Network, Input(2, 10, 10), Conv2D(3, 3, Padding = 1), MaxPool2D(3, Stride = 2, Padding = 1), Conv2D(5, 1)]
         public partial class Spatial;
         """,
+        Long,
     };
+
+    /// <summary>Shared kernels and loaders, and a forward pass in parts: 66 identical convolutions.</summary>
+    private static string Long => "[Network, Input(4, 3, 3)]\n"
+        + string.Concat(Enumerable.Range(0, 66).Select(i => $"[Conv2D(4, 1, Name = \"c{i}\")]\n"))
+        + "public partial class Long;";
 
     /// <summary>What a user's part of a network class may declare: members named like the types and keywords generated code uses.</summary>
     private static string UserPart(string className) => $$"""

@@ -29,8 +29,15 @@ public sealed class PlanOptionsTests
         public partial class PixelPool;
         """;
 
-    /// <summary>The fusions the random set does not reach: depthwise rows and the pooled first layer.</summary>
-    private static readonly string[] Declared = { SnapshotTests.DepthwiseSeparable, PixelPool };
+    /// <summary>Two equal convolutions and two equal dense layers: one shared kernel each (ShareKernels).</summary>
+    private const string Repeated = """
+        [Network, Input(4, 8, 8), Conv2D(4, 3, Padding = 1, Activation = Activation.Relu), Conv2D(4, 3, Padding = 1, Activation = Activation.Relu), Flatten]
+        [Dense(16, Activation = Activation.Relu), Dense(16, Activation = Activation.Relu), Dense(16, Activation = Activation.Relu), Dense(3)]
+        public partial class Repeated;
+        """;
+
+    /// <summary>The fusions the random set does not reach: depthwise rows, the pooled first layer, shared kernels.</summary>
+    private static readonly string[] Declared = { SnapshotTests.DepthwiseSeparable, PixelPool, Repeated };
 
     private static readonly (string Name, PlanOptions Options)[] Variants =
     {
@@ -45,6 +52,7 @@ public sealed class PlanOptionsTests
         ("NoFusePixelPool", PlanOptions.Inference with { FusePixelPool = false }),
         ("NoReuseSlots", PlanOptions.Inference with { ReuseSlots = false }),
         ("NoGroupBatches", PlanOptions.Inference with { GroupBatches = false }),
+        ("NoShareKernels", PlanOptions.Inference with { ShareKernels = false }),
     };
 
     /// <param name="Plans">Every network's plan under every variant.</param>

@@ -56,6 +56,37 @@ public sealed class RuntimeBehaviourTests
         Assert.Throws<ArgumentException>(() => net.Classify(input));
     }
 
+    [Test]
+    public void A_finite_input_that_overflows_float32_is_an_ArithmeticException_naming_the_output()
+    {
+        // float.MaxValue pixels are finite, so the input check lets them through; the sums overflow to infinity and
+        // infinity - infinity is NaN. Without the output check the caller would get NaN scores silently.
+        var net = LeNet5.Load(Weights);
+        var huge = Enumerable.Repeat(float.MaxValue, 784).ToArray();
+        var output = new float[10];
+        var ex = Assert.Throws<ArithmeticException>(() => net.Predict(huge, output));
+        Assert.That(ex!.Message, Does.Match(@"^LeNet5 computed (NaN|-?∞|-?Infinity) at output\[\d\] from a finite input: an intermediate value overflowed float32, so an input or a weight is too large in magnitude$"));
+        Assert.That(output.Any(v => !float.IsFinite(v)), Is.True, "the output holds what was computed");
+        Assert.Throws<ArithmeticException>(() => net.Predict(huge));
+        Assert.Throws<ArithmeticException>(() => net.Classify(huge));
+
+        // In a batch the message names the image; the other images' outputs are computed.
+        var batch = Digit(0).Concat(Digit(1)).Concat(huge).ToArray();
+        var outputs = new float[30];
+        var batchEx = Assert.Throws<ArithmeticException>(() => net.PredictBatch(batch, outputs, 3));
+        Assert.That(batchEx!.Message, Does.Contain("of image 2 (outputs[2"));
+        Assert.That(outputs.AsSpan(0, 20).ToArray(), Is.EqualTo(net.Predict(Digit(0)).Concat(net.Predict(Digit(1)))));
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var threaded = Assert.Throws<ArithmeticException>(() => net.PredictBatch(batch.AsMemory(), new float[30].AsMemory(), 3, threads));
+            Assert.That(threaded!.Message, Does.Contain("of image 2 (outputs[2"), $"{threads} threads");
+        }
+
+        // Large but harmless inputs still predict.
+        var bright = Digit().Select(v => v * 1e6f).ToArray();
+        Assert.DoesNotThrow(() => net.Predict(bright, output));
+    }
+
     [TestCase(0)]
     [TestCase(57)]
     [TestCase(3135)]

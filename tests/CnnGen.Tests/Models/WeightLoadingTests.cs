@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using CnnGen.Tests.Networks;
 using CnnGen.Tests.Runtime;
 
@@ -219,5 +220,124 @@ public sealed class WeightLoadingTests
         Assert.Throws<FileNotFoundException>(() => LeNet5.Load(dir));
         Assert.Throws<DirectoryNotFoundException>(() => LeNet5.Load(Path.Combine(dir, "weights.safetensors")));
         Assert.Throws<ArgumentException>(() => LeNet5.Load(string.Empty));
+    }
+
+    // ---------------------------------------------------------------- loading from a path, one tensor at a time
+
+    private static string TempFile(byte[] bytes)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"cnngen-{Guid.NewGuid():N}.safetensors");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>The file can be opened for exclusive access: the loader closed its handle.</summary>
+    private static void AssertClosed(string path)
+    {
+        using var exclusive = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    [Test]
+    public void Loading_a_path_predicts_as_loading_the_tensors_and_closes_the_file()
+    {
+        var fromMemory = LeNet5.Load(TensorSet.LoadSafeTensors(LeNetWeights));
+        foreach (var width in new[] { VectorWidth.V128, VectorWidth.V256, VectorWidth.V512 })
+        {
+            var options = new LoadOptions { VectorWidth = width };
+            Assert.That(LeNet5.Load(LeNetWeights, options).Predict(Digit()), Is.EqualTo(LeNet5.Load(TensorSet.LoadSafeTensors(LeNetWeights), options).Predict(Digit())), width.ToString());
+        }
+
+        // Batch norm folded at load, int64 counters in the file, a float64 tensor converted chunk by chunk.
+        string resnet = TempFile(ResNetBnStateDict());
+        var doubles = SafeTensorsFile.Items(TensorSet.LoadSafeTensors(LeNetWeights)).Select(i => i.Name.StartsWith("fc1", StringComparison.Ordinal)
+            ? new SafeTensorsFile.Item(i.Name, "F64", i.Shape, MemoryMarshal.AsBytes(MemoryMarshal.Cast<byte, float>(i.Bytes).ToArray().Select(v => (double)v).ToArray().AsSpan()).ToArray())
+            : i);
+        string f64 = TempFile(SafeTensorsFile.Write(doubles));
+        try
+        {
+            var input = new float[CifarResNet8Bn.InputSize];
+            for (int i = 0; i < input.Length; i++)
+            {
+                input[i] = (i % 17) / 17f;
+            }
+
+            Assert.That(CifarResNet8Bn.Load(resnet).Predict(input), Is.EqualTo(CifarResNet8Bn.Load(ResNetBnStateDict().AsSpan()).Predict(input)));
+            Assert.That(LeNet5.Load(f64).Predict(Digit()), Is.EqualTo(fromMemory.Predict(Digit())));
+            AssertClosed(resnet);
+            AssertClosed(f64);
+        }
+        finally
+        {
+            File.Delete(resnet);
+            File.Delete(f64);
+        }
+    }
+
+    [Test]
+    public void Loading_a_path_reports_what_loading_the_tensors_reports_and_closes_the_file()
+    {
+        var items = SafeTensorsFile.Items(TensorSet.LoadSafeTensors(LeNetWeights));
+        string missing = TempFile(SafeTensorsFile.Write(items.Where(i => i.Name != "conv2.weight")));
+        string extra = TempFile(SafeTensorsFile.Write(items.Append(SafeTensorsFile.Item.F32("fc4.weight", new[] { 2 }, new float[2]))));
+        string integer = TempFile(SafeTensorsFile.Write(items.Where(i => i.Name != "fc3.bias").Append(SafeTensorsFile.Item.I64("fc3.bias", new[] { 10 }, new long[10]))));
+        try
+        {
+            var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(missing));
+            Assert.That(ex!.Message, Does.Contain("tensor 'conv2.weight' for Conv2D 'conv2' (16 filters, 6 input channels, 5x5) is missing (expected shape [16, 6, 5, 5])"));
+            Assert.That(Assert.Throws<WeightsException>(() => LeNet5.Load(extra))!.Message, Does.Contain("1 tensor that no layer reads: fc4.weight"));
+            Assert.DoesNotThrow(() => LeNet5.Load(extra, new LoadOptions { Strict = false }));
+            Assert.That(Assert.Throws<WeightsException>(() => LeNet5.Load(integer))!.Message, Does.Contain("tensor 'fc3.bias' for Dense 'fc3' (10 units, 84 input features) has dtype I64"));
+            foreach (string path in new[] { missing, extra, integer })
+            {
+                AssertClosed(path);
+            }
+        }
+        finally
+        {
+            File.Delete(missing);
+            File.Delete(extra);
+            File.Delete(integer);
+        }
+
+        // A malformed file is reported with its path, as TensorSet.LoadSafeTensors(path) reports it.
+        var bytes = File.ReadAllBytes(LeNetWeights);
+        string truncated = TempFile(bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        try
+        {
+            var ex = Assert.Throws<WeightsException>(() => LeNet5.Load(truncated));
+            Assert.That(ex!.Message, Does.StartWith(truncated + ": "));
+            Assert.That(ex.Message, Is.EqualTo(Assert.Throws<WeightsException>(() => TensorSet.LoadSafeTensors(truncated))!.Message));
+            AssertClosed(truncated);
+        }
+        finally
+        {
+            File.Delete(truncated);
+        }
+    }
+
+    [Test]
+    public void Opening_a_file_reads_its_header_only_and_each_tensor_when_asked()
+    {
+        // 4 MB of weights: opening reads the header, reading a tensor allocates that tensor (the peak of Load(path) is
+        // the packed weights plus one layer's tensors, not the whole state_dict twice).
+        var big = new float[1 << 20];
+        string path = TempFile(SafeTensorsFile.Write(new[] { SafeTensorsFile.Item.F32("a.weight", new[] { big.Length }, big), SafeTensorsFile.Item.F32("b.weight", new[] { 4 }, new float[] { 1, 2, 3, 4 }) }));
+        try
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using var reader = CnnGen.Internal.WeightReader.Open(path, null, "Net");
+            long opened = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.That(opened, Is.LessThan(64 * 1024), "bytes allocated by Open");
+            Assert.That(reader.Read("b", "weight", "b", 4), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+            long small = GC.GetAllocatedBytesForCurrentThread() - before - opened;
+            Assert.That(small, Is.LessThan(64 * 1024), "bytes allocated reading a 4-float tensor");
+            Assert.That(reader.Read("a", "weight", "a", big.Length), Has.Length.EqualTo(big.Length));
+            Assert.That(Assert.Throws<WeightsException>(() => reader.Read("c", "weight", "Conv2D 'c'", 1))!.Message, Does.Contain("the weights have: a.weight, b.weight"));
+            reader.Finish();
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -119,7 +119,10 @@ internal static class ConvEmitter
         }
     }
 
-    /// <summary>Every tap: unrolled, or a loop over kernel rows with the columns unrolled; each a loop over input channels.</summary>
+    /// <summary>
+    /// Every tap, each a loop over input channels: unrolled; or a loop over kernel rows with the columns unrolled; or
+    /// loops over rows and columns (<see cref="ConvKernel.Unroll"/>).
+    /// </summary>
     private static void Taps(KernelWriter kw, ConvKernel k, int tp)
     {
         var w = kw.W;
@@ -127,46 +130,31 @@ internal static class ConvEmitter
         var x = k.X;
         int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
         long pixel = k.XPixelStep;
-        bool loopRows = !k.UnrollTaps;
-        using (w.BlockIf(loopRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+        var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
+        var weights = ("wt", 0L, (long)win.KernelW * c * tbv, (long)c * tbv);
+        kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
         {
-            if (loopRows)
+            w.Line(c == 1 ? $"// {tap.Name}" : $"// {tap.Name}: every input channel");
+            using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
             {
-                w.Line($"ref float xk = ref At(ref x, kh * {I((long)win.DilationH * x.RowStride)});");
-                w.Line($"ref float wk = ref At(ref wt, kh * {I((long)win.KernelW * c * tbv)});");
-            }
-
-            for (int kh = 0; kh < (loopRows ? 1 : win.KernelH); kh++)
-            {
-                for (int kc = 0; kc < win.KernelW; kc++)
+                w.Line($"ref float xi = ref At(ref {tap.X}, {(c == 1 ? I(tap.XOffset) : Lin("ic", x.ChannelStride, tap.XOffset))});");
+                w.Line($"ref float wi = ref At(ref {tap.W}, {(c == 1 ? I(tap.WOffset) : Lin("ic", tbv, tap.WOffset))});");
+                for (int j = 0; j < tb; j++)
                 {
-                    long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                    long wOff = (long)((kh * win.KernelW) + kc) * c * tbv;
-                    string xb = loopRows ? "xk" : "x", wb = loopRows ? "wk" : "wt";
-                    string tap = loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
-                    w.Line(c == 1 ? $"// {tap}" : $"// {tap}: every input channel");
-                    using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
-                    {
-                        w.Line($"ref float xi = ref At(ref {xb}, {(c == 1 ? I(xOff) : Lin("ic", x.ChannelStride, xOff))});");
-                        w.Line($"ref float wi = ref At(ref {wb}, {(c == 1 ? I(wOff) : Lin("ic", tbv, wOff))});");
-                        for (int j = 0; j < tb; j++)
-                        {
-                            w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
-                        }
+                    w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
+                }
 
-                        for (int p = 0; p < tp; p++)
-                        {
-                            string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
-                            w.Line($"var x{I(p)} = Broadcast({xv});");
-                            for (int j = 0; j < tb; j++)
-                            {
-                                w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
-                            }
-                        }
+                for (int p = 0; p < tp; p++)
+                {
+                    string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+                    w.Line($"var x{I(p)} = Broadcast({xv});");
+                    for (int j = 0; j < tb; j++)
+                    {
+                        w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
                     }
                 }
             }
-        }
+        });
     }
 
     /// <summary>The residual, the activation and the store: into the output, or into the stage then transposed to NCHW.</summary>

@@ -106,20 +106,7 @@ internal static class DepthwiseEmitter
             {
                 w.Line($"var bias = Load(ref b, (nuint)c);");
                 kw.Accumulators(new[] { "a" }, tp, _ => "bias");
-                for (int kh = 0; kh < win.KernelH; kh++)
-                {
-                    for (int kc = 0; kc < win.KernelW; kc++)
-                    {
-                        long xOff = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                        int tap = (kh * win.KernelW) + kc;
-                        w.Line($"var w{I(tap)} = Load(ref w, {Off("c", (long)tap * cp)}); // tap ({I(kh)}, {I(kc)})");
-                        for (int p = 0; p < tp; p++)
-                        {
-                            w.Line($"a{I(p)} = Fma(Load(ref x, {Off("c", xOff + (p * pixel))}), w{I(tap)}, a{I(p)});");
-                        }
-                    }
-                }
-
+                Taps(kw, k, tp);
                 for (int p = 0; p < tp; p++)
                 {
                     if (res)
@@ -131,5 +118,28 @@ internal static class DepthwiseEmitter
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Every tap of one vector of channels: unrolled; or a loop over kernel rows with the columns unrolled; or loops over
+    /// rows and columns (<see cref="DepthwiseKernel.Unroll"/>).
+    /// </summary>
+    private static void Taps(KernelWriter kw, DepthwiseKernel k, int tp)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        int cp = k.Y.Cp;
+        long pixel = k.XPixelStep;
+        var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
+        var weights = ("w", 0L, (long)win.KernelW * cp, (long)cp);
+        kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
+        {
+            w.Line($"var w{I(tap.Index)} = Load(ref {tap.W}, {Off("c", tap.WOffset)}); // {tap.Name}");
+            for (int p = 0; p < tp; p++)
+            {
+                w.Line($"a{I(p)} = Fma(Load(ref {tap.X}, {Off("c", tap.XOffset + (p * pixel))}), w{I(tap.Index)}, a{I(p)});");
+            }
+        });
     }
 }

@@ -99,11 +99,16 @@ internal sealed class KernelWriter
         W.Line("#endregion");
     }
 
-    /// <summary>The activation applied to vector expression <paramref name="v"/> (after <see cref="ActConstants"/>).</summary>
+    /// <summary>
+    /// The activation applied to vector expression <paramref name="v"/> (after <see cref="ActConstants"/>). ReLU and ReLU6
+    /// put the constant first: x86's <c>maxps</c>/<c>minps</c> (<c>MaxNative</c>, <c>MinNative</c>) return their second
+    /// operand when either is NaN, so <c>Max(zero, v)</c> keeps a NaN (an overflow upstream) for the output check to
+    /// report, where <c>Max(v, zero)</c> would turn it into 0 and the prediction into silent garbage. Same instruction.
+    /// </summary>
     public string Act(ActivationSpec act, string v) => act.Kind switch
     {
-        Activation.Relu => $"Max({v}, zero)",
-        Activation.Relu6 => $"Min(Max({v}, zero), six)",
+        Activation.Relu => $"Max(zero, {v})",
+        Activation.Relu6 => $"Min(six, Max(zero, {v}))",
         Activation.LeakyRelu when act.LeakyAsMax => $"Max({v}, {v} * alpha)",
         Activation.LeakyRelu => $"{Vs}.ConditionalSelect({Vs}.GreaterThanOrEqual({v}, zero), {v}, {v} * alpha)",
         Activation.Sigmoid => $"Sigmoid({v})",
@@ -149,6 +154,45 @@ internal sealed class KernelWriter
         foreach (var row in rows)
         {
             W.Line(string.Join(" ", Enumerable.Range(0, columns).Select(j => $"var {row}{I(j)} = {initial(j)};")));
+        }
+    }
+
+    /// <summary>
+    /// Writes a window's taps as the plan unrolls them (<see cref="Unroll"/>): every tap written out; a loop over kernel rows
+    /// (<c>kh</c>, pointing <c>xk</c> and <c>wk</c> at the row) with the row's taps written out; or loops over rows and columns
+    /// (<c>kw</c>, pointing <c>xc</c> and <c>wc</c> at the tap). <paramref name="tap"/> writes one tap from the reference and
+    /// constant offset of its input and its weights; inside the loops the constant parts are those of row (and column) 0.
+    /// </summary>
+    public void Window(Unroll unroll, int kernelH, int kernelW, (string Name, long Base, long Row, long Column) x, (string Name, long Base, long Row, long Column) w, Action<WindowTap> tap)
+    {
+        bool loopRows = unroll != Unroll.Taps, loopColumns = unroll == Unroll.None;
+        using (W.BlockIf(loopRows, $"for (int kh = 0; kh < {I(kernelH)}; kh++)"))
+        {
+            if (loopRows)
+            {
+                W.Line($"ref float xk = ref At(ref {x.Name}, {Lin("kh", x.Row, x.Base)});");
+                W.Line($"ref float wk = ref At(ref {w.Name}, {Lin("kh", w.Row, w.Base)});");
+            }
+
+            using (W.BlockIf(loopColumns, $"for (int kw = 0; kw < {I(kernelW)}; kw++)"))
+            {
+                if (loopColumns)
+                {
+                    W.Line($"ref float xc = ref At(ref xk, kw * {I(x.Column)});");
+                    W.Line($"ref float wc = ref At(ref wk, kw * {I(w.Column)});");
+                }
+
+                string xRef = loopColumns ? "xc" : loopRows ? "xk" : x.Name, wRef = loopColumns ? "wc" : loopRows ? "wk" : w.Name;
+                long xBase = loopRows ? 0 : x.Base, wBase = loopRows ? 0 : w.Base;
+                for (int kh = 0; kh < (loopRows ? 1 : kernelH); kh++)
+                {
+                    for (int kc = 0; kc < (loopColumns ? 1 : kernelW); kc++)
+                    {
+                        string name = loopColumns ? "tap (kh, kw)" : loopRows ? $"tap (kh, {I(kc)})" : $"tap ({I(kh)}, {I(kc)})";
+                        tap(new WindowTap((kh * kernelW) + kc, name, xRef, xBase + (kh * x.Row) + (kc * x.Column), wRef, wBase + (kh * w.Row) + (kc * w.Column)));
+                    }
+                }
+            }
         }
     }
 
@@ -237,3 +281,8 @@ internal sealed class KernelWriter
         }
     }
 }
+
+/// <summary>One tap a kernel writes out: its index among the taps written, its name for comments, and where its input and weights are.</summary>
+/// <param name="Index">Row x kernel width + column, of the taps written out (0 inside the loops).</param>
+/// <param name="Name">"tap (1, 2)", "tap (kh, 2)" or "tap (kh, kw)".</param>
+internal readonly record struct WindowTap(int Index, string Name, string X, long XOffset, string W, long WOffset);

@@ -101,47 +101,34 @@ internal static class PixelConvEmitter
             int taps = win.Taps;
             for (int ic = 0; ic < k.Channels; ic++)
             {
-                using (w.BlockIf(k.LoopKernelRows, $"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+                var input = ("x", (long)ic * x.ChannelStride, (long)win.DilationH * x.RowStride, (long)win.DilationW);
+                var weights = ("w", (long)ic * taps * oc, (long)win.KernelW * oc, (long)oc);
+                int channel = ic;
+                kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
                 {
-                    if (k.LoopKernelRows)
+                    w.Line($"// channel {I(channel)}, {tap.Name}");
+                    using (w.Block())
                     {
-                        w.Line($"ref float xk = ref At(ref x, {Lin("kh", (long)win.DilationH * x.RowStride, (long)ic * x.ChannelStride)});");
-                        w.Line($"ref float wk = ref At(ref w, {Lin("kh", (long)win.KernelW * oc, (long)ic * taps * oc)});");
-                    }
-
-                    for (int kh = 0; kh < (k.LoopKernelRows ? 1 : win.KernelH); kh++)
-                    {
-                        for (int kc = 0; kc < win.KernelW; kc++)
+                        for (int o = 0; o < oc; o++)
                         {
-                            // Looping over kernel rows, xk and wk already point at row kh of channel ic.
-                            string xRef = k.LoopKernelRows ? "xk" : "x", wRef = k.LoopKernelRows ? "wk" : "w";
-                            long xBase = k.LoopKernelRows ? 0 : ((long)ic * x.ChannelStride) + ((long)kh * win.DilationH * x.RowStride);
-                            long wBase = k.LoopKernelRows ? (long)kc * oc : (((long)ic * taps) + (kh * win.KernelW) + kc) * oc;
-                            w.Line($"// channel {I(ic)}, tap ({(k.LoopKernelRows ? "kh" : I(kh))}, {I(kc)})");
-                            using (w.Block())
+                            w.Line($"var w{I(o)} = Broadcast(At(ref {tap.W}, {I(tap.WOffset + o)}));");
+                        }
+
+                        for (int r = 0; r < convRows; r++)
+                        {
+                            for (int b = 0; b < calls.Count; b++)
                             {
+                                long off = tap.XOffset + (r * k.ConvRowStep) + calls[b];
+                                w.Line($"var {Input(k, r, b)} = {kw.Load(tap.X, Off(off))};");
                                 for (int o = 0; o < oc; o++)
                                 {
-                                    w.Line($"var w{I(o)} = Broadcast(At(ref {wRef}, {I(wBase + o)}));");
-                                }
-
-                                for (int r = 0; r < convRows; r++)
-                                {
-                                    for (int b = 0; b < calls.Count; b++)
-                                    {
-                                        long off = xBase + (r * k.ConvRowStep) + ((long)kc * win.DilationW) + calls[b];
-                                        w.Line($"var {Input(k, r, b)} = {kw.Load(xRef, Off(off))};");
-                                        for (int o = 0; o < oc; o++)
-                                        {
-                                            string a = Acc(k, r, b) + I(o);
-                                            w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
-                                        }
-                                    }
+                                    string a = Acc(k, r, b) + I(o);
+                                    w.Line($"{a} = Fma({Input(k, r, b)}, w{I(o)}, {a});");
                                 }
                             }
                         }
                     }
-                }
+                });
             }
 
             if (k.Pooled)

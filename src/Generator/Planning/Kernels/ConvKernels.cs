@@ -41,8 +41,8 @@ internal sealed record ConvKernel : KernelSpec
 
     public required TileRow Tiles { get; init; }
 
-    /// <summary>Every tap is unrolled (small windows); otherwise a loop runs over kernel rows.</summary>
-    public required bool UnrollTaps { get; init; }
+    /// <summary>How much of the window each tile writes out (each tap is a loop over input channels).</summary>
+    public required Unroll Unroll { get; init; }
 
     /// <summary>Offset of output pixel (0, 0)'s top-left tap in X (inside the zero border when padded).</summary>
     public required long XOrigin { get; init; }
@@ -79,6 +79,9 @@ internal sealed record DepthwiseKernel : KernelSpec
     public required Window Window { get; init; }
 
     public required TileRow Tiles { get; init; }
+
+    /// <summary>How much of the window each tile writes out.</summary>
+    public required Unroll Unroll { get; init; }
 
     public required long XOrigin { get; init; }
 
@@ -149,8 +152,8 @@ internal sealed record PixelConvKernel : KernelSpec
     /// <summary>Floats of X between consecutive convolution rows.</summary>
     public required long ConvRowStep { get; init; }
 
-    /// <summary>Loop over kernel rows inside the pixels method instead of unrolling them (the pooled kernel, which has twice the accumulators).</summary>
-    public required bool LoopKernelRows { get; init; }
+    /// <summary>How much of the window the pixels method writes out (the pooled kernel, with twice the accumulators, loops at least over kernel rows).</summary>
+    public required Unroll Unroll { get; init; }
 
     public required string PixelsMethod { get; init; }
 

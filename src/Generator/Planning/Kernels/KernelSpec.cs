@@ -27,6 +27,23 @@ internal sealed record ActivationSpec(Activation Kind, float Alpha)
     public bool LeakyAsMax => Kind == Activation.LeakyRelu && Alpha >= 0f && Alpha <= 1f;
 }
 
+/// <summary>
+/// How much of a sliding window a kernel writes out as straight-line code, chosen by the planner from
+/// <see cref="MachineModel.UnrollBudget"/>: small windows are unrolled tap by tap (constant offsets, no loop
+/// overhead), large ones keep loops so that no method nears the JIT's limits whatever the window.
+/// </summary>
+internal enum Unroll
+{
+    /// <summary>Every tap is written out.</summary>
+    Taps,
+
+    /// <summary>A loop over kernel rows; the taps of one row are written out.</summary>
+    Columns,
+
+    /// <summary>Loops over kernel rows and columns: one tap's code.</summary>
+    None,
+}
+
 /// <summary>A sliding window's geometry (a convolution's kernel or a pooling window), as declared.</summary>
 internal sealed record Window
 {

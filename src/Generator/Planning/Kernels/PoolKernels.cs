@@ -16,7 +16,7 @@ internal sealed record PoolKernel : KernelSpec
 
     public required bool CeilMode { get; init; }
 
-    /// <summary>Every window lies inside the input: the window is unrolled with no clipping.</summary>
+    /// <summary>Every window lies inside the input and fits the unroll budget: the window is unrolled with no clipping.</summary>
     public required bool Exact { get; init; }
 
     /// <summary>An exact average pool's 1 / window size.</summary>

@@ -8,24 +8,24 @@ namespace CnnGen.Generator.Planning.Passes;
 /// <summary>The convolution families' specs: regular, depthwise, and pixel-vectorized first layers.</summary>
 internal sealed partial class KernelSpecs
 {
-    private ConvKernel Conv(PlanStep s)
+    private ConvKernel Conv(PlanStep s, KernelNames n)
     {
         var l = Layer(s);
         var spec = l.Spec;
-        var x = T(s.Inputs[0]);
-        var y = T(s.Output);
+        var x = X(s, n);
+        var y = Y(s, n);
         int v = _m.Width, tp = s.TileP, tb = s.TileB;
         int tiles = y.Cp / v / tb;
-        string method = Method(s);
+        string method = n.Method;
         return new ConvKernel
         {
             Method = method,
-            Title = Title(s),
-            LayerName = spec.Name,
+            Title = n.Title,
+            LayerName = n.Layer(spec.Name),
             X = x,
             Y = y,
-            Residual = s.FusedAdd >= 0 ? T(s.Inputs[1]) : null,
-            ResidualLayer = s.FusedAdd >= 0 ? _g.Layers[s.FusedAdd].Spec.Name : null,
+            Residual = s.FusedAdd >= 0 ? n.Tensor(T(s.Inputs[1]), "r") : null,
+            ResidualLayer = s.FusedAdd >= 0 ? n.Fused(_g.Layers[s.FusedAdd].Spec.Name) : null,
             Window = Window.Of(spec),
             Groups = spec.Groups,
             Filters = l.Out.C,
@@ -34,33 +34,41 @@ internal sealed partial class KernelSpecs
             TileGroups = tiles,
             TileFloats = tb * v,
             Tiles = Row(method, tp, y.W, PixelStep(x, spec), s.DirectOutput ? 1 : y.Cp, y.Cp),
-            UnrollTaps = spec.KernelH * spec.KernelW <= _m.MaxUnrolledTaps,
+            Unroll = UnrollFor(spec, (long)tp * tb, _m.MaxUnrolledTaps),
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
             XRowStep = RowStep(x, spec),
             XPixelStep = PixelStep(x, spec),
             DirectOutput = s.DirectOutput,
             StageFloats = tp * tb * v,
             Activation = Activation(s),
-            RowSource = s.FusedDepthwise >= 0 ? Depthwise(RowFusedDepthwise(s)) : null,
+            RowSource = s.FusedDepthwise >= 0 ? RowSource(RowFusedDepthwise(s), n) : null,
         };
     }
 
-    private DepthwiseKernel Depthwise(PlanStep s)
+    /// <summary>
+    /// The depthwise kernel a pointwise one runs row by row: its identity inside an identity, else the depthwise step's
+    /// own spec (shared or not), whose tiles the pointwise kernel calls.
+    /// </summary>
+    private DepthwiseKernel RowSource(PlanStep depthwise, KernelNames pointwise) =>
+        (DepthwiseKernel)(pointwise.IsIdentity ? Kernel(depthwise, KernelNames.Identity) : KernelOf(depthwise));
+
+    private DepthwiseKernel Depthwise(PlanStep s, KernelNames n)
     {
         var spec = Layer(s).Spec;
-        var x = T(s.Inputs[0]);
-        var y = T(s.Output);
-        string method = Method(s);
+        var x = X(s, n);
+        var y = Y(s, n);
+        string method = n.Method;
         return new DepthwiseKernel
         {
             Method = method,
-            Title = Title(s),
-            LayerName = spec.Name,
+            Title = n.Title,
+            LayerName = n.Layer(spec.Name),
             X = x,
             Y = y,
-            Residual = s.FusedAdd >= 0 ? T(s.Inputs[1]) : null,
+            Residual = s.FusedAdd >= 0 ? n.Tensor(T(s.Inputs[1]), "r") : null,
             Window = Window.Of(spec),
             Tiles = Row(method, s.TileP, y.W, PixelStep(x, spec), y.Cp, y.Cp),
+            Unroll = UnrollFor(spec, s.TileP),
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
             XRowStep = RowStep(x, spec),
             XPixelStep = PixelStep(x, spec),
@@ -69,18 +77,31 @@ internal sealed partial class KernelSpecs
         };
     }
 
+    /// <summary>
+    /// How much of <paramref name="spec"/>'s window one method writes out when each tap costs <paramref name="perTap"/>
+    /// multiply-adds: every tap while the window fits <see cref="MachineModel.UnrollBudget"/> (and has at most
+    /// <paramref name="maxTaps"/> taps), else one kernel row while a row fits, else nothing (loops over rows and columns).
+    /// </summary>
+    private Unroll UnrollFor(LayerSpec spec, long perTap, int maxTaps = int.MaxValue)
+    {
+        long taps = (long)spec.KernelH * spec.KernelW;
+        return taps <= maxTaps && taps * perTap <= _m.UnrollBudget ? Unroll.Taps
+            : spec.KernelW * perTap <= _m.UnrollBudget ? Unroll.Columns
+            : Unroll.None;
+    }
+
     /// <summary>Floats of the input between consecutive output rows of a window: the stride in rows.</summary>
     private static long RowStep(TensorPlan x, LayerSpec spec) => (long)spec.StrideH * x.RowStride;
 
     /// <summary>Floats of the input between consecutive output pixels of a window: the stride in pixels.</summary>
     private static long PixelStep(TensorPlan x, LayerSpec spec) => (long)spec.StrideW * x.PixelStride;
 
-    private PixelConvKernel PixelConv(PlanStep s)
+    private PixelConvKernel PixelConv(PlanStep s, KernelNames n)
     {
         var l = Layer(s);
         var spec = l.Spec;
-        var x = T(s.Inputs[0]);
-        var y = T(s.Output);
+        var x = X(s, n);
+        var y = Y(s, n);
         int v = _m.Width, filters = l.Out.C;
         bool pooled = s.FusedPool >= 0;
         var blocks = FirstLayer.Blocks(l.Out.W, v);
@@ -92,11 +113,14 @@ internal sealed partial class KernelSpecs
         int stageRows = Math.Min(Planner.RoundUp(filters, Planner.TransposeBlock), y.Cp);
         long convRowStep = RowStep(x, spec);
         int half = v / 2;
+
+        // The pixels method writes out every input channel; the pooled kernel, with two rows of accumulators, loops over kernel rows.
+        var unroll = UnrollFor(spec, (long)x.C * callBlocks.Length * filters * (pooled ? 2 : 1));
         return new PixelConvKernel
         {
-            Method = Method(s),
-            Title = Title(s),
-            LayerName = spec.Name,
+            Method = n.Method,
+            Title = n.Title,
+            LayerName = n.Layer(spec.Name),
             DisplayKind = spec.DisplayKind,
             X = x,
             Y = y,
@@ -115,9 +139,9 @@ internal sealed partial class KernelSpecs
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
             XRowStep = pooled ? 2 * convRowStep : convRowStep,
             ConvRowStep = convRowStep,
-            LoopKernelRows = pooled,
-            PixelsMethod = Method(s) + "Pixels",
-            PoolLayer = pooled ? _g.Layers[s.FusedPool].Spec.Name : null,
+            Unroll = pooled && unroll == Unroll.Taps ? Unroll.Columns : unroll,
+            PixelsMethod = n.Method + "Pixels",
+            PoolLayer = pooled ? n.Fused(_g.Layers[s.FusedPool].Spec.Name) : null,
             PooledShape = pooled ? _g.Layers[s.FusedPool].Out.ToString() : null,
             EvenLanes = Enumerable.Range(0, v).Select(i => i < half ? 2 * i : 0).ToEquatableArray(),
             OddLanes = Enumerable.Range(0, v).Select(i => i < half ? (2 * i) + 1 : 0).ToEquatableArray(),

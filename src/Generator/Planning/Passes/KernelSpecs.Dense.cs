@@ -12,16 +12,16 @@ internal sealed partial class KernelSpecs
     /// <summary>Output vectors per weight tile as packed at load: the group tile when batches are grouped, else the tile.</summary>
     private int DensePackVectors(PlanStep s) => _batchGroup > 1 ? s.GroupTileB : s.TileB;
 
-    private DenseKernel Dense(PlanStep s)
+    private DenseKernel Dense(PlanStep s, KernelNames n)
     {
         var l = Layer(s);
-        var x = T(s.Inputs[0]);
-        var y = T(s.Output);
+        var x = X(s, n);
+        var y = Y(s, n);
         int v = _m.Width, tb = s.TileB, nb = y.Cp / v;
         int full = nb / tb, rest = nb % tb;
         int pv = DensePackVectors(s);
         long k = l.In.Size;
-        string method = Method(s);
+        string method = n.Method;
         var tiles = new List<DenseTile> { Tile(method, tb, 0, pv, nb, k) };
         if (rest > 0)
         {
@@ -49,8 +49,8 @@ internal sealed partial class KernelSpecs
         return new DenseKernel
         {
             Method = method,
-            Title = Title(s),
-            LayerName = l.Spec.Name,
+            Title = n.Title,
+            LayerName = n.Layer(l.Spec.Name),
             X = x,
             Y = y,
             Features = k,

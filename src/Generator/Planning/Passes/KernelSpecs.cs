@@ -11,7 +11,9 @@ namespace CnnGen.Generator.Planning.Passes;
 /// The last pass of a width: turns each working step into its immutable <see cref="StepPlan"/>, with the forward
 /// call (arguments, weight fields, border clearing) and the kernel's complete spec. Every choice an emitter would
 /// otherwise make (unrolling, whole-row blocks, exact pooling windows, merged pixel loops, packed tile widths,
-/// staging rows) is made here.
+/// staging rows) is made here, and so is sharing: steps whose kernels differ only in names (same shapes, layouts,
+/// options, tiles and fused operations: ResNet's repeated blocks) share one kernel, named once for all of them
+/// (<see cref="PlanOptions.ShareKernels"/>).
 /// </summary>
 internal sealed partial class KernelSpecs
 {
@@ -22,6 +24,9 @@ internal sealed partial class KernelSpecs
     private readonly int _workspace;
     private readonly int _batchGroup;
 
+    /// <summary>The names of the kernels shared by several steps, by step; a step not in it has a kernel of its own.</summary>
+    private readonly Dictionary<PlanStep, KernelNames> _shared = new();
+
     public KernelSpecs(PlanGraph g, MachineModel m, CommonPlan common, EquatableArray<TensorPlan> tensors, int workspace, int batchGroup)
     {
         _g = g;
@@ -30,6 +35,10 @@ internal sealed partial class KernelSpecs
         _tensors = tensors;
         _workspace = workspace;
         _batchGroup = batchGroup;
+        if (g.Options.ShareKernels)
+        {
+            Share();
+        }
     }
 
     private TensorPlan T(int id) => _tensors[id];
@@ -37,6 +46,12 @@ internal sealed partial class KernelSpecs
     private ShapedLayer Layer(PlanStep s) => _g.Layers[s.Layer];
 
     private string Method(PlanStep s) => Naming.Method(s, _g.Layers, _common.LayerIdentifiers);
+
+    /// <summary>The names a step's kernel is written with: shared with other steps, or its own.</summary>
+    private KernelNames NamesOf(PlanStep s) => _shared.TryGetValue(s, out var shared) ? shared : KernelNames.Own(Method(s), Title(s));
+
+    /// <summary>A step's complete kernel spec, with its names.</summary>
+    private KernelSpec KernelOf(PlanStep s) => Kernel(s, NamesOf(s));
 
     private string Title(PlanStep s) => Naming.Title(s, _g, T);
 
@@ -70,14 +85,14 @@ internal sealed partial class KernelSpecs
             RowFused = s.RowFused,
             DirectOutput = s.DirectOutput,
             FusedPool = s.FusedPool,
-            Method = Method(s),
+            Method = NamesOf(s).Method,
             Title = Title(s),
             Arguments = inputs.Append(s.Output < 0 || s.DirectOutput ? -1 : s.Output).ToEquatableArray(),
             WeightFields = fields.ToEquatableArray(),
             ClearsOutputBorder = s.Kind != StepKind.PackInput && !s.DirectOutput && output is { HasBorder: true, Layout: Layout.Hwc },
             ChecksFinite = s.Kind == StepKind.PackInput,
-            GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? Method(s) + "Group" : null,
-            Kernel = Kernel(s),
+            GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? NamesOf(s).Method + "Group" : null,
+            Kernel = KernelOf(s),
         };
     }
 
@@ -110,25 +125,35 @@ internal sealed partial class KernelSpecs
 
     private PlanStep RowFusedDepthwise(PlanStep pointwise) => _g.Steps.First(d => d.Layer == pointwise.FusedDepthwise && d.RowFused);
 
-    private KernelSpec Kernel(PlanStep s) => s.Kind switch
+    private KernelSpec Kernel(PlanStep s, KernelNames n) => s.Kind switch
     {
-        StepKind.PackInput => PackInput(s),
-        StepKind.Conv => Conv(s),
-        StepKind.ConvPixels => PixelConv(s),
-        StepKind.DepthwiseConv => Depthwise(s),
-        StepKind.Pool => Pool(s),
-        StepKind.GlobalPool => GlobalPool(s),
-        StepKind.Dense => Dense(s),
-        StepKind.Activation => new ActivationKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output), Activation = Activation(s) },
-        StepKind.Softmax => new SoftmaxKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output) },
-        StepKind.BatchNorm => new BatchNormKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output), Eps = Layer(s).Spec.Eps, Activation = Activation(s) },
-        StepKind.Add => new AddKernel { Method = Method(s), Title = Title(s), Inputs = s.Inputs.Select(T).ToEquatableArray(), Y = T(s.Output), Activation = Activation(s) },
-        StepKind.Concat => Concat(s),
-        StepKind.Multiply => Multiply(s),
-        StepKind.AdaptivePool => new AdaptivePoolKernel { Method = Method(s), Title = Title(s), X = T(s.Inputs[0]), Y = T(s.Output) },
-        StepKind.CopyOutput => CopyOutput(s),
+        StepKind.PackInput => PackInput(s, n),
+        StepKind.Conv => Conv(s, n),
+        StepKind.ConvPixels => PixelConv(s, n),
+        StepKind.DepthwiseConv => Depthwise(s, n),
+        StepKind.Pool => Pool(s, n),
+        StepKind.GlobalPool => GlobalPool(s, n),
+        StepKind.Dense => Dense(s, n),
+        StepKind.Activation => new ActivationKernel { Method = n.Method, Title = n.Title, X = X(s, n), Y = Y(s, n), Activation = Activation(s) },
+        StepKind.Softmax => new SoftmaxKernel { Method = n.Method, Title = n.Title, X = X(s, n), Y = Y(s, n) },
+        StepKind.BatchNorm => new BatchNormKernel { Method = n.Method, Title = n.Title, X = X(s, n), Y = Y(s, n), Eps = Layer(s).Spec.Eps, Activation = Activation(s) },
+        StepKind.Add => new AddKernel { Method = n.Method, Title = n.Title, Inputs = Inputs(s, n), Y = Y(s, n), Activation = Activation(s) },
+        StepKind.Concat => Concat(s, n),
+        StepKind.Multiply => Multiply(s, n),
+        StepKind.AdaptivePool => new AdaptivePoolKernel { Method = n.Method, Title = n.Title, X = X(s, n), Y = Y(s, n) },
+        StepKind.CopyOutput => CopyOutput(s, n),
         _ => throw new InvalidOperationException("no kernel for " + s.Kind),
     };
+
+    /// <summary>The step's first input as its kernel sees it (<c>x</c> where the kernel is shared).</summary>
+    private TensorPlan X(PlanStep s, KernelNames n) => n.Tensor(T(s.Inputs[0]), "x");
+
+    /// <summary>The step's output as its kernel sees it (<c>y</c> where the kernel is shared).</summary>
+    private TensorPlan Y(PlanStep s, KernelNames n) => n.Tensor(T(s.Output), "y");
+
+    /// <summary>Every input of a multi-input step as its kernel sees them (<c>x0</c>, <c>x1</c>... where the kernel is shared).</summary>
+    private EquatableArray<TensorPlan> Inputs(PlanStep s, KernelNames n) =>
+        s.Inputs.Select((t, i) => n.Tensor(T(t), "x" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToEquatableArray();
 
     /// <summary>Cuts an output row of <paramref name="rowWidth"/> pixels into tiles of <paramref name="pixels"/>.</summary>
     private static TileRow Row(string method, int pixels, int rowWidth, long xPixelStep, long yPixelStep, long residualPixelStep)
@@ -147,18 +172,19 @@ internal sealed partial class KernelSpecs
         };
     }
 
-    private PoolKernel Pool(PlanStep s)
+    private PoolKernel Pool(PlanStep s, KernelNames n)
     {
         var spec = Layer(s).Spec;
-        var x = T(s.Inputs[0]);
-        var y = T(s.Output);
-        bool exact = spec.PadTop == 0 && spec.PadLeft == 0
+        var x = X(s, n);
+        var y = Y(s, n);
+        // An exact pool unrolls its window; one over the unroll budget takes the clipped path's loops (the same sums and maxima).
+        bool exact = spec.PadTop == 0 && spec.PadLeft == 0 && (long)spec.KernelH * spec.KernelW <= _m.UnrollBudget
             && ((y.H - 1) * spec.StrideH) + (spec.DilationH * (spec.KernelH - 1)) < x.H
             && ((y.W - 1) * spec.StrideW) + (spec.DilationW * (spec.KernelW - 1)) < x.W;
         return new PoolKernel
         {
-            Method = Method(s),
-            Title = Title(s),
+            Method = n.Method,
+            Title = n.Title,
             X = x,
             Y = y,
             Window = Window.Of(spec),
@@ -174,15 +200,15 @@ internal sealed partial class KernelSpecs
         };
     }
 
-    private GlobalPoolKernel GlobalPool(PlanStep s)
+    private GlobalPoolKernel GlobalPool(PlanStep s, KernelNames n)
     {
-        var x = T(s.Inputs[0]);
+        var x = X(s, n);
         return new GlobalPoolKernel
         {
-            Method = Method(s),
-            Title = Title(s),
+            Method = n.Method,
+            Title = n.Title,
             X = x,
-            Y = T(s.Output),
+            Y = Y(s, n),
             Max = Layer(s).Spec.Kind == LayerKind.GlobalMaxPool2D,
             Scale = 1f / (x.H * x.W),
         };
@@ -191,26 +217,29 @@ internal sealed partial class KernelSpecs
     /// <summary>A Multiply whose first operand is the per-channel scale: the kernel takes the map first.</summary>
     private bool ScaleFirst(PlanStep s) => s.Kind == StepKind.Multiply && (long)Layer(s).In.H * Layer(s).In.W < (long)Layer(s).Out.H * Layer(s).Out.W;
 
-    private MultiplyKernel Multiply(PlanStep s)
+    private MultiplyKernel Multiply(PlanStep s, KernelNames n)
     {
         bool scaleFirst = ScaleFirst(s);
-        var x = T(s.Inputs[scaleFirst ? 1 : 0]);
-        var other = T(s.Inputs[scaleFirst ? 0 : 1]);
+        var map = T(s.Inputs[scaleFirst ? 1 : 0]);
+        var scale = T(s.Inputs[scaleFirst ? 0 : 1]);
+        bool broadcast = (scale.H * scale.W) < (map.H * map.W);
+        var x = n.Tensor(map, broadcast ? "x" : "x0"); // the kernel's parameters (KernelWriter.Parameters, or x, s, y)
+        var other = n.Tensor(scale, broadcast ? "s" : "x1");
         return new MultiplyKernel
         {
-            Method = Method(s),
-            Title = Title(s),
+            Method = n.Method,
+            Title = n.Title,
             X = x,
             Other = other,
-            Broadcast = (other.H * other.W) < (x.H * x.W),
-            Y = T(s.Output),
+            Broadcast = broadcast,
+            Y = Y(s, n),
             Activation = Activation(s),
         };
     }
 
-    private ConcatKernel Concat(PlanStep s)
+    private ConcatKernel Concat(PlanStep s, KernelNames n)
     {
-        var inputs = s.Inputs.Select(T).ToList();
+        var inputs = Inputs(s, n);
         var offsets = new List<int>();
         int channel = 0;
         foreach (var t in inputs)
@@ -219,22 +248,22 @@ internal sealed partial class KernelSpecs
             channel += t.C;
         }
 
-        return new ConcatKernel { Method = Method(s), Title = Title(s), Inputs = inputs.ToEquatableArray(), Y = T(s.Output), ChannelOffsets = offsets.ToEquatableArray() };
+        return new ConcatKernel { Method = n.Method, Title = n.Title, Inputs = inputs, Y = Y(s, n), ChannelOffsets = offsets.ToEquatableArray() };
     }
 
-    private PackInputKernel PackInput(PlanStep s)
+    private PackInputKernel PackInput(PlanStep s, KernelNames n)
     {
-        var y = T(s.Output);
+        var y = Y(s, n);
         var input = _g.Net.Input;
-        return new PackInputKernel { Method = Method(s), Title = Title(s), Y = y, C = input.C, H = input.H, W = input.W, Planar = y.Layout == Layout.Chw };
+        return new PackInputKernel { Method = n.Method, Title = n.Title, Y = y, C = input.C, H = input.H, W = input.W, Planar = y.Layout == Layout.Chw };
     }
 
-    private CopyOutputKernel CopyOutput(PlanStep s)
+    private CopyOutputKernel CopyOutput(PlanStep s, KernelNames n)
     {
-        var x = T(s.Inputs[0]);
+        var x = X(s, n);
         var mode = x.Layout == Layout.Flat || (x.Layout == Layout.Chw && !x.HasBorder) ? CopyMode.Whole
             : x.Layout == Layout.Chw ? CopyMode.PlanarRows
             : CopyMode.TransposeRows;
-        return new CopyOutputKernel { Method = Method(s), Title = Title(s), X = x, OutputShape = _g.Net.Output.ToPyTorch(), Mode = mode };
+        return new CopyOutputKernel { Method = n.Method, Title = n.Title, X = x, OutputShape = _g.Net.Output.ToPyTorch(), Mode = mode };
     }
 }

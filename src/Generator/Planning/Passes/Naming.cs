@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Shapes;
@@ -152,4 +153,72 @@ internal static class Naming
         };
         return $"{what} -> {shape}";
     }
+
+    /// <summary>
+    /// The method name of a kernel several steps share, chosen once: what it computes instead of a layer's name
+    /// (<c>Conv3x3_64To64_56x56</c>, <c>Depthwise3x3Stride2_144To144_28x28</c>, <c>Dense_4096To4096</c>,
+    /// <c>Add_256x56x56</c>; <c>_Add</c> when a residual Add is fused), with <c>_v2</c>, <c>_v3</c>... where two shared
+    /// kernels would get the same name (they differ in something the name leaves out: padding, an activation, a border). Never a layer identifier or a name
+    /// already in <paramref name="taken"/>, which it joins.
+    /// </summary>
+    public static string SharedMethod(PlanStep s, EquatableArray<ShapedLayer> layers, HashSet<string> taken)
+    {
+        var l = layers[s.Layer];
+        var spec = l.Spec;
+        var output = s.FusedPool >= 0 ? layers[s.FusedPool].Out : l.Out;
+        string window = $"{I(spec.KernelH)}x{I(spec.KernelW)}"
+            + (spec.StrideH == 1 && spec.StrideW == 1 ? string.Empty : spec.StrideH == spec.StrideW ? "Stride" + I(spec.StrideH) : $"Stride{I(spec.StrideH)}x{I(spec.StrideW)}");
+        string spatial = $"{I(output.H)}x{I(output.W)}";
+        string name = s.Kind switch
+        {
+            StepKind.Conv or StepKind.ConvPixels => $"{(s.FusedDepthwise >= 0 ? "Separable" : "Conv")}{window}_{I(l.In.C)}To{I(output.C)}_{spatial}",
+            StepKind.DepthwiseConv => $"Depthwise{window}_{I(l.In.C)}To{I(output.C)}_{spatial}",
+            StepKind.Pool => $"{(spec.Kind == LayerKind.MaxPool2D ? "MaxPool" : "AvgPool")}{window}_{I(output.C)}_{spatial}",
+            StepKind.Dense => $"Dense_{I(l.In.Size)}To{I(output.C)}",
+            StepKind.Softmax => "Softmax_" + Shape(output),
+            StepKind.Activation => s.Act + "_" + Shape(output),
+            StepKind.GlobalPool => Identifier(spec.DisplayKind) + "_" + Shape(l.In),
+            _ => Identifier(spec.DisplayKind) + "_" + Shape(output),
+        };
+        return Unique(s.FusedAdd >= 0 ? name + "_Add" : name, taken);
+    }
+
+    /// <summary><paramref name="name"/>, or with <c>_v2</c>, <c>_v3</c>... when it is taken (case-insensitively); the result joins <paramref name="taken"/>.</summary>
+    public static string Unique(string name, HashSet<string> taken)
+    {
+        string unique = name;
+        for (int n = 2; !taken.Add(unique); n++)
+        {
+            unique = name + "_v" + I(n);
+        }
+
+        return unique;
+    }
+
+    /// <summary>
+    /// The summary of a kernel several steps share: what it computes and the layers that call it (the first few by
+    /// name): <c>Conv2D + BatchNorm2D (folded) + Relu -> 64x56x56, for 2 layers: layer1.1.conv2, layer1.2.conv2</c>.
+    /// </summary>
+    public static string SharedTitle(PlanStep s, PlanGraph g, IReadOnlyList<string> layers)
+    {
+        const int Listed = 4;
+        var l = g.Layers[s.Layer];
+        string fused = s.Act is not Activation.None and not Activation.Softmax && s.Kind != StepKind.Activation ? " + " + s.Act : string.Empty;
+        string folded = (s.FoldedBn >= 0 ? " + BatchNorm2D (folded)" : string.Empty) + (s.FusedAdd >= 0 ? " + Add (fused)" : string.Empty);
+        string pair = s.FusedDepthwise >= 0 ? "depthwise Conv2D (row by row) + " : string.Empty;
+        fused += s.FusedPool >= 0 ? " + MaxPool2D (fused)" : string.Empty;
+        var shape = s.FusedPool >= 0 ? g.Layers[s.FusedPool].Out : l.Out;
+        string what = s.Kind switch
+        {
+            StepKind.Softmax => $"Softmax over {Words.Count(l.Out.C, "channel")}",
+            StepKind.Activation => s.Act.ToString(),
+            _ => $"{pair}{l.Spec.DisplayKind}{folded}{fused}",
+        };
+        string names = string.Join(", ", layers.Take(Listed)) + (layers.Count > Listed ? $" and {I(layers.Count - Listed)} more" : string.Empty);
+        return $"{what} -> {shape}, for {Words.Count(layers.Count, "layer")}: {names}";
+    }
+
+    private static string Shape(TensorShape t) => t.Flat ? I(t.C) : $"{I(t.C)}x{I(t.H)}x{I(t.W)}";
+
+    private static string I(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -166,12 +166,12 @@ namespace Samples
                     a3 = Fma(Load(ref x, (nuint)(c + 528)), w8, a3);
                     a4 = Fma(Load(ref x, (nuint)(c + 544)), w8, a4);
                     a5 = Fma(Load(ref x, (nuint)(c + 560)), w8, a5);
-                    Store(Min(Max(a0, zero), six), ref y, (nuint)c);
-                    Store(Min(Max(a1, zero), six), ref y, (nuint)(c + 16));
-                    Store(Min(Max(a2, zero), six), ref y, (nuint)(c + 32));
-                    Store(Min(Max(a3, zero), six), ref y, (nuint)(c + 48));
-                    Store(Min(Max(a4, zero), six), ref y, (nuint)(c + 64));
-                    Store(Min(Max(a5, zero), six), ref y, (nuint)(c + 80));
+                    Store(Min(six, Max(zero, a0)), ref y, (nuint)c);
+                    Store(Min(six, Max(zero, a1)), ref y, (nuint)(c + 16));
+                    Store(Min(six, Max(zero, a2)), ref y, (nuint)(c + 32));
+                    Store(Min(six, Max(zero, a3)), ref y, (nuint)(c + 48));
+                    Store(Min(six, Max(zero, a4)), ref y, (nuint)(c + 64));
+                    Store(Min(six, Max(zero, a5)), ref y, (nuint)(c + 80));
                 }
             }
 
@@ -257,14 +257,14 @@ namespace Samples
                         var x7 = Broadcast(At(ref xi, 112));
                         a7_0 = Fma(x7, w0, a7_0);
                     }
-                    Store(Min(Max(a0_0, zero), six), ref stage, 0);
-                    Store(Min(Max(a1_0, zero), six), ref stage, 8);
-                    Store(Min(Max(a2_0, zero), six), ref stage, 16);
-                    Store(Min(Max(a3_0, zero), six), ref stage, 24);
-                    Store(Min(Max(a4_0, zero), six), ref stage, 32);
-                    Store(Min(Max(a5_0, zero), six), ref stage, 40);
-                    Store(Min(Max(a6_0, zero), six), ref stage, 48);
-                    Store(Min(Max(a7_0, zero), six), ref stage, 56);
+                    Store(Min(six, Max(zero, a0_0)), ref stage, 0);
+                    Store(Min(six, Max(zero, a1_0)), ref stage, 8);
+                    Store(Min(six, Max(zero, a2_0)), ref stage, 16);
+                    Store(Min(six, Max(zero, a3_0)), ref stage, 24);
+                    Store(Min(six, Max(zero, a4_0)), ref stage, 32);
+                    Store(Min(six, Max(zero, a5_0)), ref stage, 40);
+                    Store(Min(six, Max(zero, a6_0)), ref stage, 48);
+                    Store(Min(six, Max(zero, a7_0)), ref stage, 56);
                     global::CnnGen.Internal.Transpose.Run(ref stage, 8, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
                 }
             }
@@ -300,10 +300,10 @@ namespace Samples
                         var x3 = Broadcast(At(ref xi, 48));
                         a3_0 = Fma(x3, w0, a3_0);
                     }
-                    Store(Min(Max(a0_0, zero), six), ref stage, 0);
-                    Store(Min(Max(a1_0, zero), six), ref stage, 8);
-                    Store(Min(Max(a2_0, zero), six), ref stage, 16);
-                    Store(Min(Max(a3_0, zero), six), ref stage, 24);
+                    Store(Min(six, Max(zero, a0_0)), ref stage, 0);
+                    Store(Min(six, Max(zero, a1_0)), ref stage, 8);
+                    Store(Min(six, Max(zero, a2_0)), ref stage, 16);
+                    Store(Min(six, Max(zero, a3_0)), ref stage, 24);
                     global::CnnGen.Internal.Transpose.Run(ref stage, 4, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
                 }
             }

@@ -79,42 +79,36 @@ namespace Samples
         private readonly float[] _pwWeight;
         private readonly float[] _pwBias;
 
-        private DepthwiseSeparable(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
+        private DepthwiseSeparable(global::CnnGen.Internal.WeightReader reader)
         {
-            _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "DepthwiseSeparable");
-
-            // dw: Conv2D 16 -> 16 channels, 3x3
-            var dwWeight = reader.Read("dw", "weight", "Conv2D 'dw' (16 filters, 1 input channel per group, 3x3)", 16, 1, 3, 3);
-            var dwBias = reader.Read("dw", "bias", "Conv2D 'dw' (16 filters, 1 input channel per group, 3x3)", 16);
-
-            // pw: Conv2D 16 -> 32 channels, 1x1
-            var pwWeight = reader.Read("pw", "weight", "Conv2D 'pw' (32 filters, 16 input channels, 1x1)", 32, 16, 1, 1);
-            var pwBias = reader.Read("pw", "bias", "Conv2D 'pw' (32 filters, 16 input channels, 1x1)", 32);
-
+            _width = ChooseWidth(reader.Options.VectorWidth);
+            (_dwWeight, _dwBias) = LoadDepthwise3x3_16(reader, _width, "dw");
+            (_pwWeight, _pwBias) = LoadConv1x1_16To32(reader, _width, "pw");
             reader.Finish();
+        }
 
-            // Repack once into the order the chosen width's kernels stream.
-            switch (_width)
+        /// <summary>Loads a Conv2D (16 filters, 1 input channel per group, 3x3), repacked for <paramref name="width"/>: dw.</summary>
+        private static (float[] Weight, float[] Bias) LoadDepthwise3x3_16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 1 input channel per group, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 16, 1, 3, 3);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            return (global::CnnGen.Internal.Packing.Depthwise(weight, 16, 3, 3, 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16)); // the same at every width
+        }
+
+        /// <summary>Loads a Conv2D (32 filters, 16 input channels, 1x1), repacked for <paramref name="width"/>: pw.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_16To32(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (32 filters, 16 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 32, 16, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 32);
+            switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
                 case global::CnnGen.VectorWidth.V256:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
-                    break;
                 default:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 16, 3, 3, 16);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 16, 16);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 32, 32);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
             }
         }
 
@@ -144,27 +138,36 @@ namespace Samples
             return global::CnnGen.VectorWidth.V128;
         }
 
-        /// <summary>Loads PyTorch weights from a safetensors file (state_dict names and layouts).</summary>
+        /// <summary>
+        /// Loads PyTorch weights from a safetensors file (state_dict names and layouts). The tensors are read one layer at a
+        /// time and repacked as they are read, so loading needs little more memory than the network keeps.
+        /// </summary>
         /// <exception cref="global::CnnGen.WeightsException">The file is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static DepthwiseSeparable Load(string path, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(path), options);
+        /// <exception cref="global::System.IO.IOException">The file cannot be read.</exception>
+        public static DepthwiseSeparable Load(string path, global::CnnGen.LoadOptions? options = null)
+        {
+            using var reader = global::CnnGen.Internal.WeightReader.Open(path, options, "DepthwiseSeparable");
+            return new(reader);
+        }
 
         /// <summary>Loads PyTorch weights from a safetensors stream.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static DepthwiseSeparable Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(stream), options);
+        public static DepthwiseSeparable Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(stream), options, "DepthwiseSeparable"));
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static DepthwiseSeparable Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static DepthwiseSeparable Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options, "DepthwiseSeparable"));
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
-        public static DepthwiseSeparable Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(tensors, options);
+        public static DepthwiseSeparable Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(tensors, options, "DepthwiseSeparable"));
 
         /// <summary>
         /// Runs DepthwiseSeparable on one image: <paramref name="input"/> holds 2304 floats (16x12x12, NCHW), <paramref name="output"/> receives 4608 ([32, 12, 12]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "DepthwiseSeparable", "16x12x12, NCHW", "input");
@@ -174,9 +177,14 @@ namespace Samples
             {
                 global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
+
+            // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "DepthwiseSeparable");
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
@@ -186,13 +194,21 @@ namespace Samples
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
         /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
             global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
+            RunBatch(inputs, outputs, batchSize);
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), outputs.Length, OutputSize, "DepthwiseSeparable");
+        }
+
+        /// <summary>Runs a batch whose spans and inputs were checked.</summary>
+        private void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+        {
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // the caller checked the inputs: packing cannot fail
             }
         }
 
@@ -201,6 +217,7 @@ namespace Samples
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
@@ -217,11 +234,13 @@ namespace Samples
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "DepthwiseSeparable");
             global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
             global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
-                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+                RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs.Span), outputs.Length, OutputSize, "DepthwiseSeparable");
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];

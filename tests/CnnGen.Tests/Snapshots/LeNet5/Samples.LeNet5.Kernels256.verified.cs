@@ -816,16 +816,16 @@ namespace Samples
                         var x9 = Broadcast(At(ref xi, 9));
                         a9_0 = Fma(x9, w0, a9_0);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a1_0, zero), ref yt, 8);
-                    Store(Max(a2_0, zero), ref yt, 16);
-                    Store(Max(a3_0, zero), ref yt, 24);
-                    Store(Max(a4_0, zero), ref yt, 32);
-                    Store(Max(a5_0, zero), ref yt, 40);
-                    Store(Max(a6_0, zero), ref yt, 48);
-                    Store(Max(a7_0, zero), ref yt, 56);
-                    Store(Max(a8_0, zero), ref yt, 64);
-                    Store(Max(a9_0, zero), ref yt, 72);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a1_0), ref yt, 8);
+                    Store(Max(zero, a2_0), ref yt, 16);
+                    Store(Max(zero, a3_0), ref yt, 24);
+                    Store(Max(zero, a4_0), ref yt, 32);
+                    Store(Max(zero, a5_0), ref yt, 40);
+                    Store(Max(zero, a6_0), ref yt, 48);
+                    Store(Max(zero, a7_0), ref yt, 56);
+                    Store(Max(zero, a8_0), ref yt, 64);
+                    Store(Max(zero, a9_0), ref yt, 72);
                 }
             }
 
@@ -1397,14 +1397,14 @@ namespace Samples
                         var x7 = Broadcast(At(ref xi, 7));
                         a7_0 = Fma(x7, w0, a7_0);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a1_0, zero), ref yt, 8);
-                    Store(Max(a2_0, zero), ref yt, 16);
-                    Store(Max(a3_0, zero), ref yt, 24);
-                    Store(Max(a4_0, zero), ref yt, 32);
-                    Store(Max(a5_0, zero), ref yt, 40);
-                    Store(Max(a6_0, zero), ref yt, 48);
-                    Store(Max(a7_0, zero), ref yt, 56);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a1_0), ref yt, 8);
+                    Store(Max(zero, a2_0), ref yt, 16);
+                    Store(Max(zero, a3_0), ref yt, 24);
+                    Store(Max(zero, a4_0), ref yt, 32);
+                    Store(Max(zero, a5_0), ref yt, 40);
+                    Store(Max(zero, a6_0), ref yt, 48);
+                    Store(Max(zero, a7_0), ref yt, 56);
                 }
             }
 
@@ -2053,16 +2053,16 @@ namespace Samples
                         a4_0 = Fma(x4, w0, a4_0);
                         a4_1 = Fma(x4, w1, a4_1);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a0_1, zero), ref yt, 8);
-                    Store(Max(a1_0, zero), ref yt, 16);
-                    Store(Max(a1_1, zero), ref yt, 24);
-                    Store(Max(a2_0, zero), ref yt, 32);
-                    Store(Max(a2_1, zero), ref yt, 40);
-                    Store(Max(a3_0, zero), ref yt, 48);
-                    Store(Max(a3_1, zero), ref yt, 56);
-                    Store(Max(a4_0, zero), ref yt, 64);
-                    Store(Max(a4_1, zero), ref yt, 72);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a0_1), ref yt, 8);
+                    Store(Max(zero, a1_0), ref yt, 16);
+                    Store(Max(zero, a1_1), ref yt, 24);
+                    Store(Max(zero, a2_0), ref yt, 32);
+                    Store(Max(zero, a2_1), ref yt, 40);
+                    Store(Max(zero, a3_0), ref yt, 48);
+                    Store(Max(zero, a3_1), ref yt, 56);
+                    Store(Max(zero, a4_0), ref yt, 64);
+                    Store(Max(zero, a4_1), ref yt, 72);
                 }
             }
 
@@ -2137,14 +2137,14 @@ namespace Samples
                     }
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 8);
-                Store(Max(a2, zero), ref y, 16);
-                Store(Max(a3, zero), ref y, 24);
-                Store(Max(a4, zero), ref y, 32);
-                Store(Max(a5, zero), ref y, 40);
-                Store(Max(a6, zero), ref y, 48);
-                Store(Max(a7, zero), ref y, 56);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 8);
+                Store(Max(zero, a2), ref y, 16);
+                Store(Max(zero, a3), ref y, 24);
+                Store(Max(zero, a4), ref y, 32);
+                Store(Max(zero, a5), ref y, 40);
+                Store(Max(zero, a6), ref y, 48);
+                Store(Max(zero, a7), ref y, 56);
             }
 
             /// <summary>56 outputs of fc1 over all 400 features.</summary>
@@ -2171,13 +2171,13 @@ namespace Samples
                     }
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 8);
-                Store(Max(a2, zero), ref y, 16);
-                Store(Max(a3, zero), ref y, 24);
-                Store(Max(a4, zero), ref y, 32);
-                Store(Max(a5, zero), ref y, 40);
-                Store(Max(a6, zero), ref y, 48);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 8);
+                Store(Max(zero, a2), ref y, 16);
+                Store(Max(zero, a3), ref y, 24);
+                Store(Max(zero, a4), ref y, 32);
+                Store(Max(zero, a5), ref y, 40);
+                Store(Max(zero, a6), ref y, 48);
             }
 
             /// <summary>fc2: Dense + Relu -&gt; [84].</summary>
@@ -2216,14 +2216,14 @@ namespace Samples
                     a7 = Fma(xk, Load(ref w0, 56), a7);
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 8);
-                Store(Max(a2, zero), ref y, 16);
-                Store(Max(a3, zero), ref y, 24);
-                Store(Max(a4, zero), ref y, 32);
-                Store(Max(a5, zero), ref y, 40);
-                Store(Max(a6, zero), ref y, 48);
-                Store(Max(a7, zero), ref y, 56);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 8);
+                Store(Max(zero, a2), ref y, 16);
+                Store(Max(zero, a3), ref y, 24);
+                Store(Max(zero, a4), ref y, 32);
+                Store(Max(zero, a5), ref y, 40);
+                Store(Max(zero, a6), ref y, 48);
+                Store(Max(zero, a7), ref y, 56);
             }
 
             /// <summary>24 outputs of fc2 over all 120 features.</summary>
@@ -2241,9 +2241,9 @@ namespace Samples
                     a2 = Fma(xk, Load(ref w0, 16), a2);
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 8);
-                Store(Max(a2, zero), ref y, 16);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 8);
+                Store(Max(zero, a2), ref y, 16);
             }
 
             /// <summary>fc3: Dense -&gt; [10].</summary>

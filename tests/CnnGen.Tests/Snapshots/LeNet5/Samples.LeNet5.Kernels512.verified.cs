@@ -348,29 +348,29 @@ namespace Samples
                 }
 
                 // 2x2 max: across the two rows, then across neighbouring pixels (even and odd lanes).
-                var m0_0 = Max(Max(a0_0_0, zero), Max(a1_0_0, zero));
+                var m0_0 = Max(Max(zero, a0_0_0), Max(zero, a1_0_0));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 0);
-                var m0_1 = Max(Max(a0_0_1, zero), Max(a1_0_1, zero));
+                var m0_1 = Max(Max(zero, a0_0_1), Max(zero, a1_0_1));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 16);
-                var m0_2 = Max(Max(a0_0_2, zero), Max(a1_0_2, zero));
+                var m0_2 = Max(Max(zero, a0_0_2), Max(zero, a1_0_2));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 32);
-                var m0_3 = Max(Max(a0_0_3, zero), Max(a1_0_3, zero));
+                var m0_3 = Max(Max(zero, a0_0_3), Max(zero, a1_0_3));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 48);
-                var m0_4 = Max(Max(a0_0_4, zero), Max(a1_0_4, zero));
+                var m0_4 = Max(Max(zero, a0_0_4), Max(zero, a1_0_4));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 64);
-                var m0_5 = Max(Max(a0_0_5, zero), Max(a1_0_5, zero));
+                var m0_5 = Max(Max(zero, a0_0_5), Max(zero, a1_0_5));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m0_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 80);
-                var m1_0 = Max(Max(a0_1_0, zero), Max(a1_1_0, zero));
+                var m1_0 = Max(Max(zero, a0_1_0), Max(zero, a1_1_0));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_0, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 128);
-                var m1_1 = Max(Max(a0_1_1, zero), Max(a1_1_1, zero));
+                var m1_1 = Max(Max(zero, a0_1_1), Max(zero, a1_1_1));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_1, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 144);
-                var m1_2 = Max(Max(a0_1_2, zero), Max(a1_1_2, zero));
+                var m1_2 = Max(Max(zero, a0_1_2), Max(zero, a1_1_2));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_2, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 160);
-                var m1_3 = Max(Max(a0_1_3, zero), Max(a1_1_3, zero));
+                var m1_3 = Max(Max(zero, a0_1_3), Max(zero, a1_1_3));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_3, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 176);
-                var m1_4 = Max(Max(a0_1_4, zero), Max(a1_1_4, zero));
+                var m1_4 = Max(Max(zero, a0_1_4), Max(zero, a1_1_4));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_4, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 192);
-                var m1_5 = Max(Max(a0_1_5, zero), Max(a1_1_5, zero));
+                var m1_5 = Max(Max(zero, a0_1_5), Max(zero, a1_1_5));
                 Store(Max(global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0)), global::System.Runtime.Intrinsics.Vector512.Shuffle(m1_5, global::System.Runtime.Intrinsics.Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0))), ref stage, 208);
             }
 
@@ -1090,16 +1090,16 @@ namespace Samples
                         var x9 = Broadcast(At(ref xi, 144));
                         a9_0 = Fma(x9, w0, a9_0);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a1_0, zero), ref yt, 16);
-                    Store(Max(a2_0, zero), ref yt, 32);
-                    Store(Max(a3_0, zero), ref yt, 48);
-                    Store(Max(a4_0, zero), ref yt, 64);
-                    Store(Max(a5_0, zero), ref yt, 80);
-                    Store(Max(a6_0, zero), ref yt, 96);
-                    Store(Max(a7_0, zero), ref yt, 112);
-                    Store(Max(a8_0, zero), ref yt, 128);
-                    Store(Max(a9_0, zero), ref yt, 144);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a1_0), ref yt, 16);
+                    Store(Max(zero, a2_0), ref yt, 32);
+                    Store(Max(zero, a3_0), ref yt, 48);
+                    Store(Max(zero, a4_0), ref yt, 64);
+                    Store(Max(zero, a5_0), ref yt, 80);
+                    Store(Max(zero, a6_0), ref yt, 96);
+                    Store(Max(zero, a7_0), ref yt, 112);
+                    Store(Max(zero, a8_0), ref yt, 128);
+                    Store(Max(zero, a9_0), ref yt, 144);
                 }
             }
 
@@ -1173,14 +1173,14 @@ namespace Samples
                     }
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 16);
-                Store(Max(a2, zero), ref y, 32);
-                Store(Max(a3, zero), ref y, 48);
-                Store(Max(a4, zero), ref y, 64);
-                Store(Max(a5, zero), ref y, 80);
-                Store(Max(a6, zero), ref y, 96);
-                Store(Max(a7, zero), ref y, 112);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 16);
+                Store(Max(zero, a2), ref y, 32);
+                Store(Max(zero, a3), ref y, 48);
+                Store(Max(zero, a4), ref y, 64);
+                Store(Max(zero, a5), ref y, 80);
+                Store(Max(zero, a6), ref y, 96);
+                Store(Max(zero, a7), ref y, 112);
             }
 
             /// <summary>fc2: Dense + Relu -&gt; [84].</summary>
@@ -1216,12 +1216,12 @@ namespace Samples
                     a5 = Fma(xk, Load(ref w0, 80), a5);
                 }
 
-                Store(Max(a0, zero), ref y, 0);
-                Store(Max(a1, zero), ref y, 16);
-                Store(Max(a2, zero), ref y, 32);
-                Store(Max(a3, zero), ref y, 48);
-                Store(Max(a4, zero), ref y, 64);
-                Store(Max(a5, zero), ref y, 80);
+                Store(Max(zero, a0), ref y, 0);
+                Store(Max(zero, a1), ref y, 16);
+                Store(Max(zero, a2), ref y, 32);
+                Store(Max(zero, a3), ref y, 48);
+                Store(Max(zero, a4), ref y, 64);
+                Store(Max(zero, a5), ref y, 80);
             }
 
             /// <summary>fc3: Dense -&gt; [10].</summary>

@@ -97,72 +97,96 @@ namespace Samples
         private readonly float[] _fc3Weight;
         private readonly float[] _fc3Bias;
 
-        private LeNet5(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
+        private LeNet5(global::CnnGen.Internal.WeightReader reader)
         {
-            _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "LeNet5");
-
-            // conv1: Conv2D 1 -> 6 channels, 5x5
-            var conv1Weight = reader.Read("conv1", "weight", "Conv2D 'conv1' (6 filters, 1 input channel, 5x5)", 6, 1, 5, 5);
-            var conv1Bias = reader.Read("conv1", "bias", "Conv2D 'conv1' (6 filters, 1 input channel, 5x5)", 6);
-
-            // conv2: Conv2D 6 -> 16 channels, 5x5
-            var conv2Weight = reader.Read("conv2", "weight", "Conv2D 'conv2' (16 filters, 6 input channels, 5x5)", 16, 6, 5, 5);
-            var conv2Bias = reader.Read("conv2", "bias", "Conv2D 'conv2' (16 filters, 6 input channels, 5x5)", 16);
-
-            // fc1: Dense 400 -> 120
-            var fc1Weight = reader.Read("fc1", "weight", "Dense 'fc1' (120 units, 400 input features)", 120, 400);
-            var fc1Bias = reader.Read("fc1", "bias", "Dense 'fc1' (120 units, 400 input features)", 120);
-
-            // fc2: Dense 120 -> 84
-            var fc2Weight = reader.Read("fc2", "weight", "Dense 'fc2' (84 units, 120 input features)", 84, 120);
-            var fc2Bias = reader.Read("fc2", "bias", "Dense 'fc2' (84 units, 120 input features)", 84);
-
-            // fc3: Dense 84 -> 10
-            var fc3Weight = reader.Read("fc3", "weight", "Dense 'fc3' (10 units, 84 input features)", 10, 84);
-            var fc3Bias = reader.Read("fc3", "bias", "Dense 'fc3' (10 units, 84 input features)", 10);
-
+            _width = ChooseWidth(reader.Options.VectorWidth);
+            (_conv1Weight, _conv1Bias) = LoadConv5x5_1To6(reader, _width, "conv1");
+            (_conv2Weight, _conv2Bias) = LoadConv5x5_6To16(reader, _width, "conv2");
+            (_fc1Weight, _fc1Bias) = LoadDense_400To120(reader, _width, "fc1");
+            (_fc2Weight, _fc2Bias) = LoadDense_120To84(reader, _width, "fc2");
+            (_fc3Weight, _fc3Bias) = LoadDense_84To10(reader, _width, "fc3");
             reader.Finish();
+        }
 
-            // Repack once into the order the chosen width's kernels stream.
-            switch (_width)
+        /// <summary>Loads a Conv2D (6 filters, 1 input channel, 5x5), repacked for <paramref name="width"/>: conv1.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv5x5_1To6(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (6 filters, 1 input channel, 5x5)";
+            var weight = reader.Read(layer, "weight", conv, 6, 1, 5, 5);
+            var bias = reader.Read(layer, "bias", conv, 6);
+            switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _conv1Weight = global::CnnGen.Internal.Packing.ConvTaps(conv1Weight, 6, 1, 5, 5);
-                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 16);
-                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
-                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 128, tileFloats: 128);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 128);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 96, tileFloats: 96);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 96);
-                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
-                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.ConvTaps(weight, 6, 1, 5, 5), global::CnnGen.Internal.Packing.Bias(bias, 6, 16));
                 case global::CnnGen.VectorWidth.V256:
-                    _conv1Weight = global::CnnGen.Internal.Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
-                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 8);
-                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16);
-                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 64);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 120);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 88, tileFloats: 64);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 88);
-                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16);
-                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 16);
-                    break;
                 default:
-                    _conv1Weight = global::CnnGen.Internal.Packing.Conv(conv1Weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8);
-                    _conv1Bias = global::CnnGen.Internal.Packing.Bias(conv1Bias, 6, 8);
-                    _conv2Weight = global::CnnGen.Internal.Packing.Conv(conv2Weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 8);
-                    _conv2Bias = global::CnnGen.Internal.Packing.Bias(conv2Bias, 16, 16);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Dense(fc1Weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 48);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 120, 120);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Dense(fc2Weight, 84, 120, 1, 1, hwc: false, paddedUnits: 84, tileFloats: 48);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 84, 84);
-                    _fc3Weight = global::CnnGen.Internal.Packing.Dense(fc3Weight, 10, 84, 1, 1, hwc: false, paddedUnits: 12, tileFloats: 12);
-                    _fc3Bias = global::CnnGen.Internal.Packing.Bias(fc3Bias, 10, 12);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 6, 1, 1, 5, 5, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 6, 8));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (16 filters, 6 input channels, 5x5), repacked for <paramref name="width"/>: conv2.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv5x5_6To16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 6 input channels, 5x5)";
+            var weight = reader.Read(layer, "weight", conv, 16, 6, 5, 5);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 6, 1, 5, 5, paddedFilters: 16, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+            }
+        }
+
+        /// <summary>Loads a Dense layer (120 units, 400 input features), repacked for <paramref name="width"/>: fc1.</summary>
+        private static (float[] Weight, float[] Bias) LoadDense_400To120(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string dense = "Dense '" + layer + "' (120 units, 400 input features)";
+            var weight = reader.Read(layer, "weight", dense, 120, 400);
+            var bias = reader.Read(layer, "bias", dense, 120);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 120, 16, 5, 5, hwc: true, paddedUnits: 128, tileFloats: 128), global::CnnGen.Internal.Packing.Bias(bias, 120, 128));
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 64), global::CnnGen.Internal.Packing.Bias(bias, 120, 120));
+                default:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 120, 16, 5, 5, hwc: true, paddedUnits: 120, tileFloats: 48), global::CnnGen.Internal.Packing.Bias(bias, 120, 120));
+            }
+        }
+
+        /// <summary>Loads a Dense layer (84 units, 120 input features), repacked for <paramref name="width"/>: fc2.</summary>
+        private static (float[] Weight, float[] Bias) LoadDense_120To84(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string dense = "Dense '" + layer + "' (84 units, 120 input features)";
+            var weight = reader.Read(layer, "weight", dense, 84, 120);
+            var bias = reader.Read(layer, "bias", dense, 84);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 84, 120, 1, 1, hwc: false, paddedUnits: 96, tileFloats: 96), global::CnnGen.Internal.Packing.Bias(bias, 84, 96));
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 84, 120, 1, 1, hwc: false, paddedUnits: 88, tileFloats: 64), global::CnnGen.Internal.Packing.Bias(bias, 84, 88));
+                default:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 84, 120, 1, 1, hwc: false, paddedUnits: 84, tileFloats: 48), global::CnnGen.Internal.Packing.Bias(bias, 84, 84));
+            }
+        }
+
+        /// <summary>Loads a Dense layer (10 units, 84 input features), repacked for <paramref name="width"/>: fc3.</summary>
+        private static (float[] Weight, float[] Bias) LoadDense_84To10(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string dense = "Dense '" + layer + "' (10 units, 84 input features)";
+            var weight = reader.Read(layer, "weight", dense, 10, 84);
+            var bias = reader.Read(layer, "bias", dense, 10);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 84, 1, 1, hwc: false, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 84, 1, 1, hwc: false, paddedUnits: 12, tileFloats: 12), global::CnnGen.Internal.Packing.Bias(bias, 10, 12));
             }
         }
 
@@ -192,27 +216,36 @@ namespace Samples
             return global::CnnGen.VectorWidth.V128;
         }
 
-        /// <summary>Loads PyTorch weights from a safetensors file (state_dict names and layouts).</summary>
+        /// <summary>
+        /// Loads PyTorch weights from a safetensors file (state_dict names and layouts). The tensors are read one layer at a
+        /// time and repacked as they are read, so loading needs little more memory than the network keeps.
+        /// </summary>
         /// <exception cref="global::CnnGen.WeightsException">The file is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static LeNet5 Load(string path, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(path), options);
+        /// <exception cref="global::System.IO.IOException">The file cannot be read.</exception>
+        public static LeNet5 Load(string path, global::CnnGen.LoadOptions? options = null)
+        {
+            using var reader = global::CnnGen.Internal.WeightReader.Open(path, options, "LeNet5");
+            return new(reader);
+        }
 
         /// <summary>Loads PyTorch weights from a safetensors stream.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static LeNet5 Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(stream), options);
+        public static LeNet5 Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(stream), options, "LeNet5"));
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static LeNet5 Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static LeNet5 Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options, "LeNet5"));
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
-        public static LeNet5 Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(tensors, options);
+        public static LeNet5 Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(tensors, options, "LeNet5"));
 
         /// <summary>
         /// Runs LeNet5 on one image: <paramref name="input"/> holds 784 floats (1x28x28, NCHW), <paramref name="output"/> receives 10 ([10]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "LeNet5", "1x28x28, NCHW", "input");
@@ -222,9 +255,14 @@ namespace Samples
             {
                 global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
+
+            // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "LeNet5");
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
@@ -234,13 +272,21 @@ namespace Samples
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
         /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
             global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
+            RunBatch(inputs, outputs, batchSize);
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), outputs.Length, OutputSize, "LeNet5");
+        }
+
+        /// <summary>Runs a batch whose spans and inputs were checked.</summary>
+        private void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+        {
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // the caller checked the inputs: packing cannot fail
             }
         }
 
@@ -249,6 +295,7 @@ namespace Samples
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
@@ -265,11 +312,13 @@ namespace Samples
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "LeNet5");
             global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
             global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
-                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+                RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs.Span), outputs.Length, OutputSize, "LeNet5");
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];

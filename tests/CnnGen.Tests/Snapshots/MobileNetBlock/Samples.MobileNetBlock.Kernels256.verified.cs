@@ -275,7 +275,7 @@ namespace Samples
                     ref float yr = ref At(ref y, h * 448);
                     for (int i = 0; i < 448; i += 8)
                     {
-                        Store(Min(Max(Load(ref xr, (nuint)i), zero), six), ref yr, (nuint)i);
+                        Store(Min(six, Max(zero, Load(ref xr, (nuint)i))), ref yr, (nuint)i);
                     }
                 }
             }
@@ -346,16 +346,16 @@ namespace Samples
                         a4_0 = Fma(x4, w0, a4_0);
                         a4_1 = Fma(x4, w1, a4_1);
                     }
-                    Store(Min(Max(a0_0, zero), six), ref yt, 0);
-                    Store(Min(Max(a0_1, zero), six), ref yt, 8);
-                    Store(Min(Max(a1_0, zero), six), ref yt, 64);
-                    Store(Min(Max(a1_1, zero), six), ref yt, 72);
-                    Store(Min(Max(a2_0, zero), six), ref yt, 128);
-                    Store(Min(Max(a2_1, zero), six), ref yt, 136);
-                    Store(Min(Max(a3_0, zero), six), ref yt, 192);
-                    Store(Min(Max(a3_1, zero), six), ref yt, 200);
-                    Store(Min(Max(a4_0, zero), six), ref yt, 256);
-                    Store(Min(Max(a4_1, zero), six), ref yt, 264);
+                    Store(Min(six, Max(zero, a0_0)), ref yt, 0);
+                    Store(Min(six, Max(zero, a0_1)), ref yt, 8);
+                    Store(Min(six, Max(zero, a1_0)), ref yt, 64);
+                    Store(Min(six, Max(zero, a1_1)), ref yt, 72);
+                    Store(Min(six, Max(zero, a2_0)), ref yt, 128);
+                    Store(Min(six, Max(zero, a2_1)), ref yt, 136);
+                    Store(Min(six, Max(zero, a3_0)), ref yt, 192);
+                    Store(Min(six, Max(zero, a3_1)), ref yt, 200);
+                    Store(Min(six, Max(zero, a4_0)), ref yt, 256);
+                    Store(Min(six, Max(zero, a4_1)), ref yt, 264);
                 }
             }
 
@@ -396,14 +396,14 @@ namespace Samples
                         a3_0 = Fma(x3, w0, a3_0);
                         a3_1 = Fma(x3, w1, a3_1);
                     }
-                    Store(Min(Max(a0_0, zero), six), ref yt, 0);
-                    Store(Min(Max(a0_1, zero), six), ref yt, 8);
-                    Store(Min(Max(a1_0, zero), six), ref yt, 64);
-                    Store(Min(Max(a1_1, zero), six), ref yt, 72);
-                    Store(Min(Max(a2_0, zero), six), ref yt, 128);
-                    Store(Min(Max(a2_1, zero), six), ref yt, 136);
-                    Store(Min(Max(a3_0, zero), six), ref yt, 192);
-                    Store(Min(Max(a3_1, zero), six), ref yt, 200);
+                    Store(Min(six, Max(zero, a0_0)), ref yt, 0);
+                    Store(Min(six, Max(zero, a0_1)), ref yt, 8);
+                    Store(Min(six, Max(zero, a1_0)), ref yt, 64);
+                    Store(Min(six, Max(zero, a1_1)), ref yt, 72);
+                    Store(Min(six, Max(zero, a2_0)), ref yt, 128);
+                    Store(Min(six, Max(zero, a2_1)), ref yt, 136);
+                    Store(Min(six, Max(zero, a3_0)), ref yt, 192);
+                    Store(Min(six, Max(zero, a3_1)), ref yt, 200);
                 }
             }
 

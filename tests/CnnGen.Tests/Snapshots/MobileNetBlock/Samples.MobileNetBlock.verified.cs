@@ -91,52 +91,54 @@ namespace Samples
         private readonly float[] _branchWeight;
         private readonly float[] _branchBias;
 
-        private MobileNetBlock(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
+        private MobileNetBlock(global::CnnGen.Internal.WeightReader reader)
         {
-            _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "MobileNetBlock");
-
-            // dw: Conv2D 32 -> 32 channels, 3x3
-            var dwWeight = reader.Read("dw", "weight", "Conv2D 'dw' (32 filters, 1 input channel per group, 3x3)", 32, 1, 3, 3);
-            var dwBias = reader.Read("dw", "bias", "Conv2D 'dw' (32 filters, 1 input channel per group, 3x3)", 32);
-
-            // pw: Conv2D 32 -> 64 channels, 1x1
-            var pwWeight = reader.Read("pw", "weight", "Conv2D 'pw' (64 filters, 32 input channels, 1x1)", 64, 32, 1, 1);
-            var pwBias = reader.Read("pw", "bias", "Conv2D 'pw' (64 filters, 32 input channels, 1x1)", 64);
-
-            // branch: Conv2D 32 -> 16 channels, 3x3
-            var branchWeight = reader.Read("branch", "weight", "Conv2D 'branch' (16 filters, 32 input channels, 3x3)", 16, 32, 3, 3);
-            var branchBias = reader.Read("branch", "bias", "Conv2D 'branch' (16 filters, 32 input channels, 3x3)", 16);
-
+            _width = ChooseWidth(reader.Options.VectorWidth);
+            (_dwWeight, _dwBias) = LoadDepthwise3x3_32(reader, _width, "dw");
+            (_pwWeight, _pwBias) = LoadConv1x1_32To64(reader, _width, "pw");
+            (_branchWeight, _branchBias) = LoadConv3x3_32To16(reader, _width, "branch");
             reader.Finish();
+        }
 
-            // Repack once into the order the chosen width's kernels stream.
-            switch (_width)
+        /// <summary>Loads a Conv2D (32 filters, 1 input channel per group, 3x3), repacked for <paramref name="width"/>: dw.</summary>
+        private static (float[] Weight, float[] Bias) LoadDepthwise3x3_32(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (32 filters, 1 input channel per group, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 32, 1, 3, 3);
+            var bias = reader.Read(layer, "bias", conv, 32);
+            return (global::CnnGen.Internal.Packing.Depthwise(weight, 32, 3, 3, 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32)); // the same at every width
+        }
+
+        /// <summary>Loads a Conv2D (64 filters, 32 input channels, 1x1), repacked for <paramref name="width"/>: pw.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_32To64(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (64 filters, 32 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 64, 32, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 64);
+            switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 32);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 32), global::CnnGen.Internal.Packing.Bias(bias, 64, 64));
                 case global::CnnGen.VectorWidth.V256:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 16);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 64, 64));
                 default:
-                    _dwWeight = global::CnnGen.Internal.Packing.Depthwise(dwWeight, 32, 3, 3, 32);
-                    _dwBias = global::CnnGen.Internal.Packing.Bias(dwBias, 32, 32);
-                    _pwWeight = global::CnnGen.Internal.Packing.Conv(pwWeight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 8);
-                    _pwBias = global::CnnGen.Internal.Packing.Bias(pwBias, 64, 64);
-                    _branchWeight = global::CnnGen.Internal.Packing.Conv(branchWeight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _branchBias = global::CnnGen.Internal.Packing.Bias(branchBias, 16, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 64, 32, 1, 1, 1, paddedFilters: 64, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 64, 64));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (16 filters, 32 input channels, 3x3), repacked for <paramref name="width"/>: branch.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv3x3_32To16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 32 input channels, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 16, 32, 3, 3);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 32, 1, 3, 3, paddedFilters: 16, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
             }
         }
 
@@ -166,27 +168,36 @@ namespace Samples
             return global::CnnGen.VectorWidth.V128;
         }
 
-        /// <summary>Loads PyTorch weights from a safetensors file (state_dict names and layouts).</summary>
+        /// <summary>
+        /// Loads PyTorch weights from a safetensors file (state_dict names and layouts). The tensors are read one layer at a
+        /// time and repacked as they are read, so loading needs little more memory than the network keeps.
+        /// </summary>
         /// <exception cref="global::CnnGen.WeightsException">The file is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static MobileNetBlock Load(string path, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(path), options);
+        /// <exception cref="global::System.IO.IOException">The file cannot be read.</exception>
+        public static MobileNetBlock Load(string path, global::CnnGen.LoadOptions? options = null)
+        {
+            using var reader = global::CnnGen.Internal.WeightReader.Open(path, options, "MobileNetBlock");
+            return new(reader);
+        }
 
         /// <summary>Loads PyTorch weights from a safetensors stream.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static MobileNetBlock Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(stream), options);
+        public static MobileNetBlock Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(stream), options, "MobileNetBlock"));
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static MobileNetBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static MobileNetBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options, "MobileNetBlock"));
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
-        public static MobileNetBlock Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(tensors, options);
+        public static MobileNetBlock Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(tensors, options, "MobileNetBlock"));
 
         /// <summary>
         /// Runs MobileNetBlock on one image: <paramref name="input"/> holds 6272 floats (32x14x14, NCHW), <paramref name="output"/> receives 5120 ([80, 8, 8]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "MobileNetBlock", "32x14x14, NCHW", "input");
@@ -196,9 +207,14 @@ namespace Samples
             {
                 global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
+
+            // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "MobileNetBlock");
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
@@ -208,13 +224,21 @@ namespace Samples
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
         /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
             global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
+            RunBatch(inputs, outputs, batchSize);
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), outputs.Length, OutputSize, "MobileNetBlock");
+        }
+
+        /// <summary>Runs a batch whose spans and inputs were checked.</summary>
+        private void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+        {
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // the caller checked the inputs: packing cannot fail
             }
         }
 
@@ -223,6 +247,7 @@ namespace Samples
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
@@ -239,11 +264,13 @@ namespace Samples
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "MobileNetBlock");
             global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
             global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
-                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+                RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs.Span), outputs.Length, OutputSize, "MobileNetBlock");
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];

@@ -374,14 +374,14 @@ namespace Samples
                         var x7 = Broadcast(At(ref xi, 7));
                         a7_0 = Fma(x7, w0, a7_0);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a1_0, zero), ref yt, 8);
-                    Store(Max(a2_0, zero), ref yt, 16);
-                    Store(Max(a3_0, zero), ref yt, 24);
-                    Store(Max(a4_0, zero), ref yt, 32);
-                    Store(Max(a5_0, zero), ref yt, 40);
-                    Store(Max(a6_0, zero), ref yt, 48);
-                    Store(Max(a7_0, zero), ref yt, 56);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a1_0), ref yt, 8);
+                    Store(Max(zero, a2_0), ref yt, 16);
+                    Store(Max(zero, a3_0), ref yt, 24);
+                    Store(Max(zero, a4_0), ref yt, 32);
+                    Store(Max(zero, a5_0), ref yt, 40);
+                    Store(Max(zero, a6_0), ref yt, 48);
+                    Store(Max(zero, a7_0), ref yt, 56);
                 }
             }
 
@@ -604,14 +604,14 @@ namespace Samples
                         a3_0 = Fma(x3, w0, a3_0);
                         a3_1 = Fma(x3, w1, a3_1);
                     }
-                    Store(Max(a0_0, zero), ref yt, 0);
-                    Store(Max(a0_1, zero), ref yt, 8);
-                    Store(Max(a1_0, zero), ref yt, 16);
-                    Store(Max(a1_1, zero), ref yt, 24);
-                    Store(Max(a2_0, zero), ref yt, 32);
-                    Store(Max(a2_1, zero), ref yt, 40);
-                    Store(Max(a3_0, zero), ref yt, 48);
-                    Store(Max(a3_1, zero), ref yt, 56);
+                    Store(Max(zero, a0_0), ref yt, 0);
+                    Store(Max(zero, a0_1), ref yt, 8);
+                    Store(Max(zero, a1_0), ref yt, 16);
+                    Store(Max(zero, a1_1), ref yt, 24);
+                    Store(Max(zero, a2_0), ref yt, 32);
+                    Store(Max(zero, a2_1), ref yt, 40);
+                    Store(Max(zero, a3_0), ref yt, 48);
+                    Store(Max(zero, a3_1), ref yt, 56);
                 }
             }
 
@@ -907,21 +907,21 @@ namespace Samples
                     }
                     // sum: add the residual 'c2' before the activation
                     a0_0 += Load(ref rt);
-                    Store(Max(a0_0, zero), ref yt, 0);
+                    Store(Max(zero, a0_0), ref yt, 0);
                     a0_1 += Load(ref rt, 8);
-                    Store(Max(a0_1, zero), ref yt, 8);
+                    Store(Max(zero, a0_1), ref yt, 8);
                     a1_0 += Load(ref rt, 16);
-                    Store(Max(a1_0, zero), ref yt, 16);
+                    Store(Max(zero, a1_0), ref yt, 16);
                     a1_1 += Load(ref rt, 24);
-                    Store(Max(a1_1, zero), ref yt, 24);
+                    Store(Max(zero, a1_1), ref yt, 24);
                     a2_0 += Load(ref rt, 32);
-                    Store(Max(a2_0, zero), ref yt, 32);
+                    Store(Max(zero, a2_0), ref yt, 32);
                     a2_1 += Load(ref rt, 40);
-                    Store(Max(a2_1, zero), ref yt, 40);
+                    Store(Max(zero, a2_1), ref yt, 40);
                     a3_0 += Load(ref rt, 48);
-                    Store(Max(a3_0, zero), ref yt, 48);
+                    Store(Max(zero, a3_0), ref yt, 48);
                     a3_1 += Load(ref rt, 56);
-                    Store(Max(a3_1, zero), ref yt, 56);
+                    Store(Max(zero, a3_1), ref yt, 56);
                 }
             }
 

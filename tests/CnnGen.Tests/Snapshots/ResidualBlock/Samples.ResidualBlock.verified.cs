@@ -101,76 +101,99 @@ namespace Samples
         private readonly float[] _fcWeight;
         private readonly float[] _fcBias;
 
-        private ResidualBlock(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
+        private ResidualBlock(global::CnnGen.Internal.WeightReader reader)
         {
-            _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "ResidualBlock");
-
-            // stem: Conv2D 3 -> 8 channels, 3x3
-            var stemWeight = reader.Read("stem", "weight", "Conv2D 'stem' (8 filters, 3 input channels, 3x3)", 8, 3, 3, 3);
-            var stemBias = global::System.Array.Empty<float>(); // Bias = false
-            // bn: BatchNorm2D folded into stem: W' = W * g / sqrt(var + eps), b' = (b - mean) * g / sqrt(var + eps) + beta
-            (stemWeight, stemBias) = global::CnnGen.Internal.Packing.FoldBatchNorm(stemWeight, stemBias, 8,
-                reader.Read("bn", "weight", "BatchNorm2D 'bn' (8 channels)", 8), reader.Read("bn", "bias", "BatchNorm2D 'bn' (8 channels)", 8),
-                reader.Read("bn", "running_mean", "BatchNorm2D 'bn' (8 channels)", 8), reader.Read("bn", "running_var", "BatchNorm2D 'bn' (8 channels)", 8), 1E-05f);
-
-            // c1: Conv2D 8 -> 16 channels, 3x3
-            var c1Weight = reader.Read("c1", "weight", "Conv2D 'c1' (16 filters, 8 input channels, 3x3)", 16, 8, 3, 3);
-            var c1Bias = reader.Read("c1", "bias", "Conv2D 'c1' (16 filters, 8 input channels, 3x3)", 16);
-
-            // c2: Conv2D 16 -> 16 channels, 3x3
-            var c2Weight = reader.Read("c2", "weight", "Conv2D 'c2' (16 filters, 16 input channels, 3x3)", 16, 16, 3, 3);
-            var c2Bias = reader.Read("c2", "bias", "Conv2D 'c2' (16 filters, 16 input channels, 3x3)", 16);
-
-            // proj: Conv2D 8 -> 16 channels, 1x1
-            var projWeight = reader.Read("proj", "weight", "Conv2D 'proj' (16 filters, 8 input channels, 1x1)", 16, 8, 1, 1);
-            var projBias = reader.Read("proj", "bias", "Conv2D 'proj' (16 filters, 8 input channels, 1x1)", 16);
-
-            // fc: Dense 16 -> 10
-            var fcWeight = reader.Read("fc", "weight", "Dense 'fc' (10 units, 16 input features)", 10, 16);
-            var fcBias = reader.Read("fc", "bias", "Dense 'fc' (10 units, 16 input features)", 10);
-
+            _width = ChooseWidth(reader.Options.VectorWidth);
+            (_stemWeight, _stemBias) = LoadConv3x3_3To8(reader, _width, "stem", "bn");
+            (_c1Weight, _c1Bias) = LoadConv3x3_8To16(reader, _width, "c1");
+            (_c2Weight, _c2Bias) = LoadConv3x3_16To16(reader, _width, "c2");
+            (_projWeight, _projBias) = LoadConv1x1_8To16(reader, _width, "proj");
+            (_fcWeight, _fcBias) = LoadDense_16To10(reader, _width, "fc");
             reader.Finish();
+        }
 
-            // Repack once into the order the chosen width's kernels stream.
-            switch (_width)
+        /// <summary>Loads a Conv2D (8 filters, 3 input channels, 3x3) with the BatchNorm2D after it folded in, repacked for <paramref name="width"/>: stem + bn.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv3x3_3To8(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer, string batchNorm)
+        {
+            string conv = "Conv2D '" + layer + "' (8 filters, 3 input channels, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 8, 3, 3, 3);
+            var bias = global::System.Array.Empty<float>(); // Bias = false
+            string norm = "BatchNorm2D '" + batchNorm + "' (8 channels)";
+            // W' = W * g / sqrt(var + eps), b' = (b - mean) * g / sqrt(var + eps) + beta
+            (weight, bias) = global::CnnGen.Internal.Packing.FoldBatchNorm(weight, bias, 8,
+                reader.Read(batchNorm, "weight", norm, 8), reader.Read(batchNorm, "bias", norm, 8),
+                reader.Read(batchNorm, "running_mean", norm, 8), reader.Read(batchNorm, "running_var", norm, 8), 1E-05f);
+            switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _stemWeight = global::CnnGen.Internal.Packing.ConvTaps(stemWeight, 8, 3, 3, 3);
-                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 16);
-                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
-                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.ConvTaps(weight, 8, 3, 3, 3), global::CnnGen.Internal.Packing.Bias(bias, 8, 16));
                 case global::CnnGen.VectorWidth.V256:
-                    _stemWeight = global::CnnGen.Internal.Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
-                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 8);
-                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16);
-                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
-                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
-                    break;
                 default:
-                    _stemWeight = global::CnnGen.Internal.Packing.Conv(stemWeight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8);
-                    _stemBias = global::CnnGen.Internal.Packing.Bias(stemBias, 8, 8);
-                    _c1Weight = global::CnnGen.Internal.Packing.Conv(c1Weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _c1Bias = global::CnnGen.Internal.Packing.Bias(c1Bias, 16, 16);
-                    _c2Weight = global::CnnGen.Internal.Packing.Conv(c2Weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 8);
-                    _c2Bias = global::CnnGen.Internal.Packing.Bias(c2Bias, 16, 16);
-                    _projWeight = global::CnnGen.Internal.Packing.Conv(projWeight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 8);
-                    _projBias = global::CnnGen.Internal.Packing.Bias(projBias, 16, 16);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 16, 1, 1, hwc: true, paddedUnits: 12, tileFloats: 12);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 12);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 8, 3, 1, 3, 3, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 8, 8));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (16 filters, 8 input channels, 3x3), repacked for <paramref name="width"/>: c1.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv3x3_8To16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 8 input channels, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 16, 8, 3, 3);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 3, 3, paddedFilters: 16, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (16 filters, 16 input channels, 3x3), repacked for <paramref name="width"/>: c2.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv3x3_16To16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 16 input channels, 3x3)";
+            var weight = reader.Read(layer, "weight", conv, 16, 16, 3, 3);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 16, 1, 3, 3, paddedFilters: 16, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (16 filters, 8 input channels, 1x1), repacked for <paramref name="width"/>: proj.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_8To16(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (16 filters, 8 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 16, 8, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 16);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 16, 8, 1, 1, 1, paddedFilters: 16, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 16, 16));
+            }
+        }
+
+        /// <summary>Loads a Dense layer (10 units, 16 input features), repacked for <paramref name="width"/>: fc.</summary>
+        private static (float[] Weight, float[] Bias) LoadDense_16To10(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string dense = "Dense '" + layer + "' (10 units, 16 input features)";
+            var weight = reader.Read(layer, "weight", dense, 10, 16);
+            var bias = reader.Read(layer, "bias", dense, 10);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 16, 1, 1, hwc: true, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 16, 1, 1, hwc: true, paddedUnits: 12, tileFloats: 12), global::CnnGen.Internal.Packing.Bias(bias, 10, 12));
             }
         }
 
@@ -200,27 +223,36 @@ namespace Samples
             return global::CnnGen.VectorWidth.V128;
         }
 
-        /// <summary>Loads PyTorch weights from a safetensors file (state_dict names and layouts).</summary>
+        /// <summary>
+        /// Loads PyTorch weights from a safetensors file (state_dict names and layouts). The tensors are read one layer at a
+        /// time and repacked as they are read, so loading needs little more memory than the network keeps.
+        /// </summary>
         /// <exception cref="global::CnnGen.WeightsException">The file is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static ResidualBlock Load(string path, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(path), options);
+        /// <exception cref="global::System.IO.IOException">The file cannot be read.</exception>
+        public static ResidualBlock Load(string path, global::CnnGen.LoadOptions? options = null)
+        {
+            using var reader = global::CnnGen.Internal.WeightReader.Open(path, options, "ResidualBlock");
+            return new(reader);
+        }
 
         /// <summary>Loads PyTorch weights from a safetensors stream.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static ResidualBlock Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(stream), options);
+        public static ResidualBlock Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(stream), options, "ResidualBlock"));
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static ResidualBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static ResidualBlock Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options, "ResidualBlock"));
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
-        public static ResidualBlock Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(tensors, options);
+        public static ResidualBlock Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(tensors, options, "ResidualBlock"));
 
         /// <summary>
         /// Runs ResidualBlock on one image: <paramref name="input"/> holds 768 floats (3x16x16, NCHW), <paramref name="output"/> receives 10 ([10]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "ResidualBlock", "3x16x16, NCHW", "input");
@@ -230,9 +262,14 @@ namespace Samples
             {
                 global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
             }
+
+            // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "ResidualBlock");
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
@@ -242,13 +279,21 @@ namespace Samples
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
         /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
             global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
+            RunBatch(inputs, outputs, batchSize);
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), outputs.Length, OutputSize, "ResidualBlock");
+        }
+
+        /// <summary>Runs a batch whose spans and inputs were checked.</summary>
+        private void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+        {
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // the caller checked the inputs: packing cannot fail
             }
         }
 
@@ -257,6 +302,7 @@ namespace Samples
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
@@ -273,11 +319,13 @@ namespace Samples
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "ResidualBlock");
             global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
             global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
-                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+                RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs.Span), outputs.Length, OutputSize, "ResidualBlock");
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];

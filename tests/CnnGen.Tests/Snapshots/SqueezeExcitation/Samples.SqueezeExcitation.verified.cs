@@ -95,62 +95,78 @@ namespace Samples
         private readonly float[] _fcWeight;
         private readonly float[] _fcBias;
 
-        private SqueezeExcitation(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options)
+        private SqueezeExcitation(global::CnnGen.Internal.WeightReader reader)
         {
-            _width = ChooseWidth(options?.VectorWidth ?? global::CnnGen.VectorWidth.Auto);
-            var reader = new global::CnnGen.Internal.WeightReader(tensors, options, "SqueezeExcitation");
-
-            // expand: Conv2D 16 -> 32 channels, 1x1
-            var expandWeight = reader.Read("expand", "weight", "Conv2D 'expand' (32 filters, 16 input channels, 1x1)", 32, 16, 1, 1);
-            var expandBias = reader.Read("expand", "bias", "Conv2D 'expand' (32 filters, 16 input channels, 1x1)", 32);
-
-            // fc1: Conv2D 32 -> 8 channels, 1x1
-            var fc1Weight = reader.Read("fc1", "weight", "Conv2D 'fc1' (8 filters, 32 input channels, 1x1)", 8, 32, 1, 1);
-            var fc1Bias = reader.Read("fc1", "bias", "Conv2D 'fc1' (8 filters, 32 input channels, 1x1)", 8);
-
-            // fc2: Conv2D 8 -> 32 channels, 1x1
-            var fc2Weight = reader.Read("fc2", "weight", "Conv2D 'fc2' (32 filters, 8 input channels, 1x1)", 32, 8, 1, 1);
-            var fc2Bias = reader.Read("fc2", "bias", "Conv2D 'fc2' (32 filters, 8 input channels, 1x1)", 32);
-
-            // fc: Dense 288 -> 10
-            var fcWeight = reader.Read("fc", "weight", "Dense 'fc' (10 units, 288 input features)", 10, 288);
-            var fcBias = reader.Read("fc", "bias", "Dense 'fc' (10 units, 288 input features)", 10);
-
+            _width = ChooseWidth(reader.Options.VectorWidth);
+            (_expandWeight, _expandBias) = LoadConv1x1_16To32(reader, _width, "expand");
+            (_fc1Weight, _fc1Bias) = LoadConv1x1_32To8(reader, _width, "fc1");
+            (_fc2Weight, _fc2Bias) = LoadConv1x1_8To32(reader, _width, "fc2");
+            (_fcWeight, _fcBias) = LoadDense_288To10(reader, _width, "fc");
             reader.Finish();
+        }
 
-            // Repack once into the order the chosen width's kernels stream.
-            switch (_width)
+        /// <summary>Loads a Conv2D (32 filters, 16 input channels, 1x1), repacked for <paramref name="width"/>: expand.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_16To32(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (32 filters, 16 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 32, 16, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 32);
+            switch (width)
             {
                 case global::CnnGen.VectorWidth.V512:
-                    _expandWeight = global::CnnGen.Internal.Packing.Conv(expandWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
-                    _expandBias = global::CnnGen.Internal.Packing.Bias(expandBias, 32, 32);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Conv(fc1Weight, 8, 32, 1, 1, 1, paddedFilters: 16, tileFloats: 16);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 8, 16);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Conv(fc2Weight, 32, 8, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 32, 32);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 32, 3, 3, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
                 case global::CnnGen.VectorWidth.V256:
-                    _expandWeight = global::CnnGen.Internal.Packing.Conv(expandWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 16);
-                    _expandBias = global::CnnGen.Internal.Packing.Bias(expandBias, 32, 32);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Conv(fc1Weight, 8, 32, 1, 1, 1, paddedFilters: 8, tileFloats: 8);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 8, 8);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Conv(fc2Weight, 32, 8, 1, 1, 1, paddedFilters: 32, tileFloats: 32);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 32, 32);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 32, 3, 3, hwc: true, paddedUnits: 16, tileFloats: 16);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 16);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
                 default:
-                    _expandWeight = global::CnnGen.Internal.Packing.Conv(expandWeight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8);
-                    _expandBias = global::CnnGen.Internal.Packing.Bias(expandBias, 32, 32);
-                    _fc1Weight = global::CnnGen.Internal.Packing.Conv(fc1Weight, 8, 32, 1, 1, 1, paddedFilters: 8, tileFloats: 8);
-                    _fc1Bias = global::CnnGen.Internal.Packing.Bias(fc1Bias, 8, 8);
-                    _fc2Weight = global::CnnGen.Internal.Packing.Conv(fc2Weight, 32, 8, 1, 1, 1, paddedFilters: 32, tileFloats: 16);
-                    _fc2Bias = global::CnnGen.Internal.Packing.Bias(fc2Bias, 32, 32);
-                    _fcWeight = global::CnnGen.Internal.Packing.Dense(fcWeight, 10, 32, 3, 3, hwc: true, paddedUnits: 12, tileFloats: 12);
-                    _fcBias = global::CnnGen.Internal.Packing.Bias(fcBias, 10, 12);
-                    break;
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 16, 1, 1, 1, paddedFilters: 32, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (8 filters, 32 input channels, 1x1), repacked for <paramref name="width"/>: fc1.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_32To8(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (8 filters, 32 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 8, 32, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 8);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 8, 32, 1, 1, 1, paddedFilters: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 8, 16));
+                case global::CnnGen.VectorWidth.V256:
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 8, 32, 1, 1, 1, paddedFilters: 8, tileFloats: 8), global::CnnGen.Internal.Packing.Bias(bias, 8, 8));
+            }
+        }
+
+        /// <summary>Loads a Conv2D (32 filters, 8 input channels, 1x1), repacked for <paramref name="width"/>: fc2.</summary>
+        private static (float[] Weight, float[] Bias) LoadConv1x1_8To32(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string conv = "Conv2D '" + layer + "' (32 filters, 8 input channels, 1x1)";
+            var weight = reader.Read(layer, "weight", conv, 32, 8, 1, 1);
+            var bias = reader.Read(layer, "bias", conv, 32);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 8, 1, 1, 1, paddedFilters: 32, tileFloats: 32), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
+                default:
+                    return (global::CnnGen.Internal.Packing.Conv(weight, 32, 8, 1, 1, 1, paddedFilters: 32, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 32, 32));
+            }
+        }
+
+        /// <summary>Loads a Dense layer (10 units, 288 input features), repacked for <paramref name="width"/>: fc.</summary>
+        private static (float[] Weight, float[] Bias) LoadDense_288To10(global::CnnGen.Internal.WeightReader reader, global::CnnGen.VectorWidth width, string layer)
+        {
+            string dense = "Dense '" + layer + "' (10 units, 288 input features)";
+            var weight = reader.Read(layer, "weight", dense, 10, 288);
+            var bias = reader.Read(layer, "bias", dense, 10);
+            switch (width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                case global::CnnGen.VectorWidth.V256:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 32, 3, 3, hwc: true, paddedUnits: 16, tileFloats: 16), global::CnnGen.Internal.Packing.Bias(bias, 10, 16));
+                default:
+                    return (global::CnnGen.Internal.Packing.Dense(weight, 10, 32, 3, 3, hwc: true, paddedUnits: 12, tileFloats: 12), global::CnnGen.Internal.Packing.Bias(bias, 10, 12));
             }
         }
 
@@ -180,36 +196,50 @@ namespace Samples
             return global::CnnGen.VectorWidth.V128;
         }
 
-        /// <summary>Loads PyTorch weights from a safetensors file (state_dict names and layouts).</summary>
+        /// <summary>
+        /// Loads PyTorch weights from a safetensors file (state_dict names and layouts). The tensors are read one layer at a
+        /// time and repacked as they are read, so loading needs little more memory than the network keeps.
+        /// </summary>
         /// <exception cref="global::CnnGen.WeightsException">The file is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static SqueezeExcitation Load(string path, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(path), options);
+        /// <exception cref="global::System.IO.IOException">The file cannot be read.</exception>
+        public static SqueezeExcitation Load(string path, global::CnnGen.LoadOptions? options = null)
+        {
+            using var reader = global::CnnGen.Internal.WeightReader.Open(path, options, "SqueezeExcitation");
+            return new(reader);
+        }
 
         /// <summary>Loads PyTorch weights from a safetensors stream.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static SqueezeExcitation Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(stream), options);
+        public static SqueezeExcitation Load(global::System.IO.Stream stream, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(stream), options, "SqueezeExcitation"));
 
         /// <summary>Loads PyTorch weights from safetensors bytes.</summary>
         /// <exception cref="global::CnnGen.WeightsException">The data is malformed, or a tensor is missing, misshapen or not finite.</exception>
-        public static SqueezeExcitation Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options);
+        public static SqueezeExcitation Load(global::System.ReadOnlySpan<byte> bytes, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(global::CnnGen.TensorSet.LoadSafeTensors(bytes), options, "SqueezeExcitation"));
 
         /// <summary>Builds the network from tensors already in memory (PyTorch names and layouts).</summary>
         /// <exception cref="global::CnnGen.WeightsException">A tensor is missing, misshapen or not finite.</exception>
-        public static SqueezeExcitation Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(tensors, options);
+        public static SqueezeExcitation Load(global::CnnGen.TensorSet tensors, global::CnnGen.LoadOptions? options = null) => new(new global::CnnGen.Internal.WeightReader(tensors, options, "SqueezeExcitation"));
 
         /// <summary>
         /// Runs SqueezeExcitation on one image: <paramref name="input"/> holds 1600 floats (16x10x10, NCHW), <paramref name="output"/> receives 10 ([10]).
         /// Allocates nothing after a thread's first call; one instance may be used from many threads at once.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">A span has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output)
         {
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "SqueezeExcitation", "16x10x10, NCHW", "input");
             global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "SqueezeExcitation", "[10]", "output");
             global::CnnGen.Internal.Guard.Finite(input, "input");
             Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output));
+
+            // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "SqueezeExcitation");
         }
 
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
+        /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public float[] Predict(global::System.ReadOnlySpan<float> input)
         {
             var output = new float[OutputSize];
@@ -219,13 +249,21 @@ namespace Samples
 
         /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another (NCHW).</summary>
         /// <exception cref="global::System.ArgumentException">The spans do not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
         {
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "SqueezeExcitation");
             global::CnnGen.Internal.Guard.Finite(inputs, "inputs");
+            RunBatch(inputs, outputs, batchSize);
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), outputs.Length, OutputSize, "SqueezeExcitation");
+        }
+
+        /// <summary>Runs a batch whose spans and inputs were checked.</summary>
+        private void RunBatch(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batchSize)
+        {
             for (int i = 0; i < batchSize; i++)
             {
-                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // checked above: packing the input cannot fail
+                Run(ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), i * InputSize), ref global::System.Runtime.CompilerServices.Unsafe.Add(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs), i * OutputSize)); // the caller checked the inputs: packing cannot fail
             }
         }
 
@@ -234,6 +272,7 @@ namespace Samples
         /// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.
         /// </summary>
         /// <exception cref="global::System.ArgumentException">The memory does not hold exactly <paramref name="batchSize"/> inputs and outputs, or an input is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output and its image; <paramref name="outputs"/> hold what was computed.</exception>
         public void PredictBatch(global::System.ReadOnlyMemory<float> inputs, global::System.Memory<float> outputs, int batchSize, int threads)
         {
             if (threads == 1)
@@ -250,11 +289,13 @@ namespace Samples
             global::CnnGen.Internal.Guard.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, "SqueezeExcitation");
             global::CnnGen.Internal.Guard.Finite(inputs.Span, "inputs"); // the whole batch, before any thread writes an output
             global::CnnGen.Internal.Parallelism.Split(threads, batchSize, (start, count) =>
-                PredictBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+                RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(outputs.Span), outputs.Length, OutputSize, "SqueezeExcitation");
         }
 
         /// <summary>The index of the largest output for one image (the predicted class).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or is not finite.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
         public int Classify(global::System.ReadOnlySpan<float> input)
         {
             var output = t_output ??= new float[OutputSize];
