@@ -107,7 +107,14 @@ public sealed class CnnGenerator : IIncrementalGenerator
             }
 
             var (common, plans) = Planner.Plan(shaped);
-            var model = new NetworkModel { Net = shaped, Common = common, Plans = plans, SpecHash = SpecHash.Compute(shaped, Emitter.Version) };
+            var model = new NetworkModel
+            {
+                Net = shaped,
+                Common = common,
+                Plans = plans,
+                SpecHash = SpecHash.Compute(shaped, Emitter.Version),
+                Training = parsed.Spec.Trainable ? TrainingPlanner.Plan(shaped) : null,
+            };
             return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

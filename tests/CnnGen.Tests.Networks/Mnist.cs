@@ -16,7 +16,12 @@ public partial class LeNet5;
 [Dense(120), ReLU, Dense(84), ReLU, Dense(10)]
 public partial class LeNet5Logits;
 
-/// <summary>The 784-128-64-10 fully connected network of ../shared/models/mlp.</summary>
-[Network, Input(1, 28, 28), Flatten]
+/// <summary>The 784-128-64-10 fully connected network of ../shared/models/mlp (trainable: the softmax folds into the loss).</summary>
+[Network(Trainable = true), Input(1, 28, 28), Flatten]
 [Dense(128, Activation = Activation.Relu), Dense(64, Activation = Activation.Relu), Dense(10), Softmax]
 public partial class Mlp;
+
+/// <summary>The MLP without its softmax: outputs the logits (the training goldens' batch0_logits.bin).</summary>
+[Network(Trainable = true), Input(1, 28, 28), Flatten]
+[Dense(128, Activation = Activation.Relu), Dense(64, Activation = Activation.Relu), Dense(10)]
+public partial class MlpLogits;

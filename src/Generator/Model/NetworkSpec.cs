@@ -78,6 +78,9 @@ internal sealed record LayerSpec
 
     /// <summary>Batch norm's epsilon.</summary>
     public float Eps { get; init; } = 1e-5f;
+
+    /// <summary>Dropout's drop probability (active in training only).</summary>
+    public float DropoutP { get; init; } = 0.5f;
 }
 
 /// <summary>A containing type of a nested network class.</summary>
@@ -108,4 +111,7 @@ internal sealed record NetworkSpec
 
     /// <summary>The layer named by <c>[Network(Output = ...)]</c>, or null for the last layer.</summary>
     public required string? OutputName { get; init; }
+
+    /// <summary><c>[Network(Trainable = true)]</c>: a trainer is generated too.</summary>
+    public bool Trainable { get; init; }
 }

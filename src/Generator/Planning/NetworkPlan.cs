@@ -124,6 +124,9 @@ internal enum StepKind
     Add,
     Concat,
     CopyOutput,
+
+    /// <summary>Training plans only: an inverted-dropout mask in training, a copy in evaluation.</summary>
+    Dropout,
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ namespace CnnGen.Generator.Planning.Passes;
 internal static class Naming
 {
     /// <summary>Method names the emitter writes in every kernel class; a layer whose identifier would clash gets its index appended.</summary>
-    private static readonly string[] Reserved = { "Forward", "ForwardGroup", "PackInput", "CopyOutput" };
+    private static readonly string[] Reserved = { "Forward", "ForwardGroup", "PackInput", "CopyOutput", "Backward", "CopyLogits", "OutputGradients", "LogitsGradients", "InputGradients" };
 
     /// <summary>
     /// A unique PascalCase identifier per layer, for its kernel methods and weight fields: layer names that map to the
@@ -27,11 +27,12 @@ internal static class Naming
         for (int i = 0; i < layers.Count; i++)
         {
             string id = Identifier(layers[i].Spec.Name);
-            if (!taken.Add(id) || !taken.Add(id + "Softmax"))
+            if (!taken.Add(id) || !taken.Add(id + "Softmax") || !taken.Add(id + "Activation"))
             {
                 id += "_" + i.ToString(CultureInfo.InvariantCulture);
                 taken.Add(id);
                 taken.Add(id + "Softmax");
+                taken.Add(id + "Activation");
             }
 
             ids[i] = id;
@@ -86,6 +87,7 @@ internal static class Naming
         StepKind.CopyOutput => "CopyOutput",
         StepKind.Softmax when layers[s.Layer].Spec.Kind == LayerKind.Activation => ids[s.Layer], // a [Softmax] layer
         StepKind.Softmax => ids[s.Layer] + "Softmax", // Activation = Softmax on a dense layer: its second step
+        StepKind.Activation when layers[s.Layer].Spec.Kind != LayerKind.Activation => ids[s.Layer] + "Activation", // a training plan's split activation
         _ => ids[s.Layer],
     };
 
