@@ -11,7 +11,7 @@ namespace CnnGen.Tests.GeneratedTraining;
 public static class GoldenTrainers
 {
     /// <summary>The golden networks the generated trainers cover so far.</summary>
-    public static readonly string[] Networks = ["mlp"];
+    public static readonly string[] Networks = ["mlp", "lenet5", "cifar_resnet8_bn"];
 
     /// <summary>A trainer of <paramref name="network"/> (its logits variant: no final softmax), loaded from <paramref name="weights"/>.</summary>
     public static NetworkTrainer Load(string network, TensorSet weights, VectorWidth width, int threads = 1)
@@ -20,6 +20,8 @@ public static class GoldenTrainers
         return network switch
         {
             "mlp" => MlpLogits.Trainer.Load(weights, options),
+            "lenet5" => LeNet5Logits.Trainer.Load(weights, options),
+            "cifar_resnet8_bn" => CifarResNet8Bn.Trainer.Load(weights, options),
             _ => throw new ArgumentException("no generated trainer for " + network, nameof(network)),
         };
     }
