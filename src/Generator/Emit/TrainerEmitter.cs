@@ -110,7 +110,11 @@ internal static class TrainerEmitter
                 }
             }
 
-            w.Line($"{Code.ParameterLayout} {string.Join(", ", declarations)};");
+            if (declarations.Count > 0)
+            {
+                w.Line($"{Code.ParameterLayout} {string.Join(", ", declarations)};");
+            }
+
             var sizes = training.Layers.Where(NeedsPadded).Select(l => l.Local + "Padded").Concat(training.Layers.Where(l => l.TransposedField is not null).Select(l => l.Local + "Transposed")).ToList();
             if (sizes.Count > 0)
             {
