@@ -104,6 +104,11 @@ public abstract partial class NetworkTrainer
         CheckLength(outputs.Length, (long)batchSize * OutputSize, nameof(outputs), "outputs");
         Prepare(inputs, batchSize, training);
         _backwardReady = false;
+        if (!training)
+        {
+            PrepareEvaluation();
+        }
+
         Run(training ? Pass.ForwardTraining : Pass.Forward, batchSize);
         _outputsBuffer.AsSpan(0, batchSize * OutputSize).CopyTo(outputs);
         if (training)
@@ -157,10 +162,7 @@ public abstract partial class NetworkTrainer
             EnsureCapacity(n);
             inputs.Slice(start * InputSize, n * InputSize).CopyTo(_inputs);
             labels.Slice(start, n).CopyTo(_labels);
-            foreach (BatchNormTraining bn in _batchNorms)
-            {
-                bn.PrepareEvaluation();
-            }
+            PrepareEvaluation();
 
             Run(Pass.Evaluate, n);
             for (int i = 0; i < n; i++)
@@ -368,6 +370,15 @@ public abstract partial class NetworkTrainer
             {
                 TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p]);
             }
+        }
+    }
+
+    /// <summary>Batch norm normalizes with the running statistics.</summary>
+    private void PrepareEvaluation()
+    {
+        foreach (BatchNormTraining bn in _batchNorms)
+        {
+            bn.PrepareEvaluation();
         }
     }
 

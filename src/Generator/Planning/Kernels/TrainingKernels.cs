@@ -15,8 +15,8 @@ internal sealed record DropoutKernel : KernelSpec
 
     public required TensorPlan Y { get; init; }
 
-    /// <summary>The mask: <see cref="Y"/>'s geometry, its own slot.</summary>
-    public required TensorPlan Mask { get; init; }
+    /// <summary>The mask: <see cref="Y"/>'s geometry, its own slot in the trainer's workspace (set by the backward planner).</summary>
+    public required TensorPlan? Mask { get; init; }
 
     public required float P { get; init; }
 

@@ -62,24 +62,7 @@ internal sealed partial class BackwardBuilder
         };
     }
 
-    private DropoutKernel Dropout(int s, StepPlan step)
-    {
-        var spec = _plan.Net.Layers[step.Layer].Spec;
-        var x = T(step.Inputs[0]);
-        return new DropoutKernel
-        {
-            Method = step.Method,
-            Title = step.Title + $", p = {spec.DropoutP.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (training mode)",
-            LayerName = spec.Name,
-            X = x,
-            Y = T(step.Output),
-            Mask = _masks[s],
-            P = spec.DropoutP,
-            Scale = spec.DropoutP < 1f ? 1f / (1f - spec.DropoutP) : 0f,
-            Features = x.C * x.H * x.W,
-            CopyMethod = step.Method + "Evaluation",
-        };
-    }
+    private DropoutKernel Dropout(int s, StepPlan step) => ((DropoutKernel)step.Kernel) with { Mask = _masks[s] };
 
     private CallOp InPlaceActivation(StepPlan step)
     {

@@ -125,6 +125,7 @@ internal sealed partial class KernelSpecs
         StepKind.Add => new AddKernel { Method = Method(s), Title = Title(s), Inputs = s.Inputs.Select(T).ToEquatableArray(), Y = T(s.Output), Activation = Activation(s) },
         StepKind.Concat => Concat(s),
         StepKind.CopyOutput => CopyOutput(s),
+        StepKind.Dropout => Dropout(s),
         _ => throw new InvalidOperationException("no kernel for " + s.Kind),
     };
 
