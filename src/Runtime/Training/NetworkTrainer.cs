@@ -104,6 +104,9 @@ public abstract partial class NetworkTrainer : ITrainer
     /// </summary>
     public long StepCount { get; private set; }
 
+    /// <summary>Bytes the worker threads have allocated so far (the calling thread's are its own to measure).</summary>
+    internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
+
     /// <summary>Images the buffers hold now (the largest batch so far).</summary>
     public int Capacity => _capacity;
 

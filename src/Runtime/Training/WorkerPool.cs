@@ -16,6 +16,7 @@ internal sealed class WorkerPool : IDisposable
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim[] _start;
     private readonly ManualResetEventSlim _done = new(false);
+    private readonly long[] _allocated;
     private Action<int>? _job;
     private int _pending;
     private int _arrived;
@@ -31,6 +32,7 @@ internal sealed class WorkerPool : IDisposable
         _arrived = count;
         _workers = new Thread[count - 1];
         _start = new ManualResetEventSlim[count - 1];
+        _allocated = new long[count - 1];
         for (int w = 0; w < _workers.Length; w++)
         {
             _start[w] = new ManualResetEventSlim(false);
@@ -42,6 +44,21 @@ internal sealed class WorkerPool : IDisposable
 
     /// <summary>Participants, the calling thread included.</summary>
     public int Count => _count;
+
+    /// <summary>Bytes the worker threads have allocated, as of their last job (for the zero-allocation tests).</summary>
+    public long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int w = 0; w < _allocated.Length; w++)
+            {
+                sum += Volatile.Read(ref _allocated[w]);
+            }
+
+            return sum;
+        }
+    }
 
     /// <summary>Runs <paramref name="job"/>(participant) on every participant and waits for all; rethrows the first failure.</summary>
     public void Run(Action<int> job)
@@ -131,6 +148,7 @@ internal sealed class WorkerPool : IDisposable
             }
 
             Execute(participant);
+            Volatile.Write(ref _allocated[participant - 1], GC.GetAllocatedBytesForCurrentThread());
             if (Interlocked.Decrement(ref _pending) == 0)
             {
                 _done.Set();
