@@ -12,6 +12,13 @@ public sealed class NetworkAttribute : Attribute
 {
     /// <summary>The layer whose output is the network's output. Default: the last layer.</summary>
     public string? Output { get; set; }
+
+    /// <summary>
+    /// Also generate a trainer (<c>MyNetwork.Trainer</c>): backward kernels for every layer, PyTorch's initialisation,
+    /// training steps with an optimizer of <c>CnnGen.Training</c>, saving and loading. Default false: an inference-only
+    /// network generates no training code.
+    /// </summary>
+    public bool Trainable { get; set; }
 }
 
 /// <summary>The network's input shape, NCHW without the batch axis: channels, height, width.</summary>

@@ -138,7 +138,26 @@ public sealed class CnnGenerator : IIncrementalGenerator
                 return new GenerationResult(null, diagnostics.ToEquatableArray());
             }
 
-            var model = new NetworkModel { Net = shaped, Common = common, Plans = plans, SpecHash = SpecHash.Compute(shaped, Emitter.Version) };
+            TrainingModel? training = null;
+            try
+            {
+                training = parsed.Spec.Trainable ? TrainingPlanner.Plan(shaped) : null;
+            }
+            catch (NotTrainableException ex)
+            {
+                var layer = shaped.Layers[ex.Layer].Spec;
+                diagnostics.Add(DiagnosticDescriptors.NotTrainable, parsed.Sources.Layers[ex.Layer].Attribute, parsed.Spec.ClassName, $"{layer.DisplayKind} '{layer.Name}' ({ex.Message})");
+                return new GenerationResult(null, diagnostics.ToEquatableArray());
+            }
+
+            var model = new NetworkModel
+            {
+                Net = shaped,
+                Common = common,
+                Plans = plans,
+                SpecHash = SpecHash.Compute(shaped, Emitter.Version),
+                Training = training,
+            };
             return new GenerationResult(model, diagnostics.ToEquatableArray());
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

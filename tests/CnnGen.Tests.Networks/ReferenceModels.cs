@@ -19,8 +19,11 @@ namespace CnnGen.Tests.Networks;
 [GlobalAvgPool2D, Flatten, Dense(10, Name = "fc")]
 public partial class CifarResNet8;
 
-/// <summary>../shared/models/cifar_resnet8 with explicit batch norm (weights_bn.safetensors); CnnGen folds it at load.</summary>
-[Network, Input(3, 32, 32)]
+/// <summary>
+/// ../shared/models/cifar_resnet8 with explicit batch norm (weights_bn.safetensors); CnnGen folds it at load. Trainable:
+/// its trainer runs batch norm with batch statistics (the training golden cifar_resnet8_bn).
+/// </summary>
+[Network(Trainable = true), Input(3, 32, 32)]
 [Conv2D(16, 3, Padding = 1, Bias = false, Name = "conv1"), BatchNorm2D(Name = "bn1"), ReLU(Name = "stem_relu")]
 [Conv2D(16, 3, Padding = 1, Bias = false, Name = "layer1.conv1"), BatchNorm2D(Name = "layer1.bn1"), ReLU]
 [Conv2D(16, 3, Padding = 1, Bias = false, Name = "layer1.conv2"), BatchNorm2D(Name = "layer1.bn2")]

@@ -115,6 +115,10 @@ internal static class DiagnosticDescriptors
         "CNN0033", "Layers declared on several parts of a partial class",
         "Network '{0}' declares layers on more than one part of its partial class ({1} and {2}); their order would depend on the order of files, so declare every layer attribute on one part");
 
+    public static readonly DiagnosticDescriptor NotTrainable = Error(
+        "CNN0034", "Layer without a generated backward pass",
+        "Network '{0}' is Trainable, but {1} has no generated backward pass yet; train the network elsewhere and load its weights, or remove Trainable = true");
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "CNN0099", "CnnGen internal error",
         "CnnGen could not generate network '{0}' ({1}); please report this with the declaration: {2}");

@@ -46,6 +46,16 @@ internal static class Code
     public const string WeightReader = "global::CnnGen.Internal.WeightReader";
     public const string Parallelism = "global::CnnGen.Internal.Parallelism";
 
+    // Training (the generated trainer).
+    public const string NetworkTrainer = "global::CnnGen.Training.NetworkTrainer";
+    public const string TrainerOptions = "global::CnnGen.Training.TrainerOptions";
+    public const string Parameter = "global::CnnGen.Training.Parameter";
+    public const string ParameterLayout = "global::CnnGen.Training.ParameterLayout";
+    public const string Initialization = "global::CnnGen.Training.Initialization";
+    public const string BatchNormTraining = "global::CnnGen.Internal.BatchNormTraining";
+    public const string TrainingLayouts = "global::CnnGen.Internal.TrainingLayouts";
+    public const string TrainingBuffers = "global::CnnGen.Internal.TrainingBuffers";
+
     /// <summary>The static vector class of a width (<c>global::System.Runtime.Intrinsics.Vector256</c>); <c>&lt;float&gt;</c> makes the vector type.</summary>
     public static string Vector(int width) => "global::System.Runtime.Intrinsics.Vector" + SourceWriter.Int(width * 32);
 }

@@ -31,6 +31,15 @@ internal static class Emitter
 
             yield return new GeneratedFile(baseName + "." + plan.KernelClass + ".g.cs", w.ToString());
         }
+
+        if (model.Training is { } training)
+        {
+            yield return new GeneratedFile(baseName + ".Trainer.g.cs", TrainerEmitter.Emit(model, training));
+            foreach (var plan in training.Plans)
+            {
+                yield return new GeneratedFile(baseName + ".Backward" + SourceWriter.Int(plan.Width * 32) + ".g.cs", Backward.TrainingKernelsEmitter.Emit(model, plan));
+            }
+        }
     }
 
     /// <summary>

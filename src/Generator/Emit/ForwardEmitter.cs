@@ -58,7 +58,7 @@ internal static class ForwardEmitter
     }
 
     /// <summary>Hands a kernel spec to its family's emitter.</summary>
-    private static void Kernel(KernelWriter kw, KernelSpec kernel)
+    internal static void Kernel(KernelWriter kw, KernelSpec kernel)
     {
         switch (kernel)
         {

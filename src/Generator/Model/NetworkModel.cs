@@ -16,6 +16,9 @@ internal sealed record NetworkModel
 
     /// <summary>A short hash of the declaration (<see cref="SpecHash"/>), written in each file's header.</summary>
     public required string SpecHash { get; init; }
+
+    /// <summary>The trainer's plan (<c>[Network(Trainable = true)]</c>), or null: no training code is generated.</summary>
+    public TrainingModel? Training { get; init; }
 }
 
 /// <summary>What the pipeline's transform returns: a model (null when invalid) and the diagnostics.</summary>

@@ -86,6 +86,9 @@ internal sealed record LayerSpec
 
     /// <summary>An adaptive pool's output width; 0 otherwise.</summary>
     public int OutputW { get; init; }
+
+    /// <summary>Dropout's drop probability (active in training only).</summary>
+    public float DropoutP { get; init; } = 0.5f;
 }
 
 /// <summary>
@@ -124,4 +127,7 @@ internal sealed record NetworkSpec
 
     /// <summary>The layer named by <c>[Network(Output = ...)]</c>, or null for the last layer.</summary>
     public required string? OutputName { get; init; }
+
+    /// <summary><c>[Network(Trainable = true)]</c>: a trainer is generated too.</summary>
+    public bool Trainable { get; init; }
 }

@@ -82,12 +82,16 @@ internal static class Parser
         ClassChecks.Kind(symbol, sources.Class, diagnostics, cancellationToken);
 
         string? outputName = null;
+        bool trainable = false;
         foreach (var named in context.Attributes[0].NamedArguments)
         {
             if (named.Key == "Output" && named.Value.Value is string s)
             {
                 outputName = s;
-                break;
+            }
+            else if (named.Key == "Trainable" && named.Value.Value is bool t)
+            {
+                trainable = t;
             }
         }
 
@@ -192,6 +196,7 @@ internal static class Parser
             InputW = inputW,
             Layers = layers.ToEquatableArray(),
             OutputName = outputName,
+            Trainable = trainable,
         };
         return new ParsedNetwork(spec, sources);
     }
@@ -254,7 +259,7 @@ internal static class Parser
         int outH = 0, outW = 0;
         int units = 0, kh = 1, kw = 1, sh = 1, sw = 1, pt = 0, pl = 0, pb = 0, pr = 0, dh = 1, dw = 1, groups = 1;
         bool bias = false, padSame = false, ceil = false, countIncludePad = true;
-        float alpha = Float("Alpha", 0.01f), eps = 1e-5f;
+        float alpha = Float("Alpha", 0.01f), eps = 1e-5f, dropout = 0.5f;
         switch (kind)
         {
             case LayerKind.Conv2D:
@@ -299,6 +304,9 @@ internal static class Parser
                 dh = dw = kind == LayerKind.MaxPool2D ? Int("Dilation", 1) : 1;
                 ceil = Bool("CeilMode", false);
                 countIncludePad = Bool("CountIncludePad", true);
+                break;
+            case LayerKind.Dropout:
+                dropout = ctor.Length == 1 && ctor[0].Value is float rate ? rate : 0.5f;
                 break;
             case LayerKind.BatchNorm2D:
                 eps = Float("Eps", 1e-5f);
@@ -363,6 +371,7 @@ internal static class Parser
             Eps = eps,
             OutputH = outH,
             OutputW = outW,
+            DropoutP = dropout,
         };
     }
 

@@ -126,6 +126,9 @@ internal enum StepKind
     CopyOutput,
     Multiply,
     AdaptivePool,
+
+    /// <summary>Training plans only: an inverted-dropout mask in training, a copy in evaluation.</summary>
+    Dropout,
 }
 
 /// <summary>

@@ -37,8 +37,34 @@ internal sealed record PlanOptions
     /// <summary>Let steps whose kernels differ only in names (same shapes, options, tiles and fusions) call one kernel.</summary>
     public bool ShareKernels { get; init; } = true;
 
+    /// <summary>
+    /// Plan a trainer's forward pass: Dropout with p &gt; 0 is a step of its own (a mask in training, a copy in evaluation),
+    /// and an activation whose derivative needs its input (SiLU, LeakyReLU with a negative slope) is a step of its own
+    /// instead of being applied in its producer's store (the other activations' derivatives come from their output).
+    /// </summary>
+    public bool Training { get; init; }
+
     /// <summary>The generator's plan: every fusion, reuse and grouping on.</summary>
     public static PlanOptions Inference { get; } = new();
+
+    /// <summary>
+    /// A trainer's plan: no batch-norm folding (batch norm runs with batch statistics), no first-layer pixel kernels, row
+    /// fusion, direct output or batch groups, and every tensor in its own slot (the backward pass reads them). Activations
+    /// whose derivative comes from their output, and residual adds, stay fused. Each step keeps its own kernel (no sharing):
+    /// the trainer's drivers call the forward kernels by their steps' names.
+    /// </summary>
+    public static PlanOptions Trainer { get; } = new()
+    {
+        ShareKernels = false,
+        FoldBatchNorm = false,
+        FuseDepthwiseRows = false,
+        DirectOutput = false,
+        PixelFirstLayer = false,
+        FusePixelPool = false,
+        ReuseSlots = false,
+        GroupBatches = false,
+        Training = true,
+    };
 
     /// <summary>Nothing fused, folded, grouped or shared: every layer's output is its own tensor for its whole life.</summary>
     public static PlanOptions Unfused { get; } = new()

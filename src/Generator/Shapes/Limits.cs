@@ -141,3 +141,13 @@ internal sealed class LimitException : Exception
     {
     }
 }
+
+/// <summary>A trainable network has a layer the generated trainer cannot differentiate (reported as CNN0034 on that layer).</summary>
+internal sealed class NotTrainableException : Exception
+{
+    public NotTrainableException(int layer, string what)
+        : base(what) => Layer = layer;
+
+    /// <summary>The layer's index in the network.</summary>
+    public int Layer { get; }
+}

@@ -54,6 +54,21 @@ public class NonFiniteGradientException : ArithmeticException
         Value = value;
     }
 
+    /// <summary>Creates an exception with a message, naming the tensor, the step and the first bad element (for derived exceptions).</summary>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="tensorName">The parameter or layer whose gradient is not finite.</param>
+    /// <param name="step">The 1-based number of the refused step.</param>
+    /// <param name="index">The index of the first bad element, or -1.</param>
+    /// <param name="value">That element.</param>
+    protected NonFiniteGradientException(string message, string tensorName, long step, int index, float value)
+        : base(message)
+    {
+        TensorName = tensorName;
+        Step = step;
+        Index = index;
+        Value = value;
+    }
+
     /// <summary>The parameter or layer whose gradient is not finite; empty when unknown.</summary>
     public string TensorName { get; }
 

@@ -92,6 +92,28 @@ internal static class TrainingMath
         return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     }
 
+    /// <summary><c>x += y</c> (element by element; the same bits at any width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Add(Span<float> x, ReadOnlySpan<float> y)
+    {
+        int n = x.Length;
+        int i = 0;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (Vector.LoadUnsafe(ref rx, (nuint)i) + Vector.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref rx, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref rx, i) += Unsafe.Add(ref ry, i);
+        }
+    }
+
     /// <summary><c>x *= factor</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(Span<float> x, float factor)

@@ -139,8 +139,9 @@ internal static class SafeTensors
             long offset = 0;
             foreach (Tensor tensor in list)
             {
+                bool int64 = tensor.DType == TensorDType.I64;
                 writer.WriteStartObject(tensor.Name);
-                writer.WriteString("dtype", "F32");
+                writer.WriteString("dtype", int64 ? "I64" : "F32");
                 writer.WriteStartArray("shape");
                 foreach (int dim in tensor.Shape)
                 {
@@ -148,7 +149,7 @@ internal static class SafeTensors
                 }
 
                 writer.WriteEndArray();
-                long end = offset + (4L * tensor.Length);
+                long end = offset + ((int64 ? 8L : 4L) * tensor.Length);
                 writer.WriteStartArray("data_offsets");
                 writer.WriteNumberValue(offset);
                 writer.WriteNumberValue(end);
@@ -176,6 +177,18 @@ internal static class SafeTensors
         foreach (Tensor tensor in list)
         {
             ReadOnlySpan<float> values = tensor.Data;
+            if (tensor.DType == TensorDType.I64)
+            {
+                // Integer tensors (batch norm's num_batches_tracked) keep their dtype, so PyTorch's strict load_state_dict takes the file.
+                foreach (float value in values)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(chunk, (long)value);
+                    stream.Write(chunk, 0, 8);
+                }
+
+                continue;
+            }
+
             while (!values.IsEmpty)
             {
                 int count = Math.Min(values.Length, ChunkSize / 4);

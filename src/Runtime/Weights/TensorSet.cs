@@ -212,9 +212,10 @@ public sealed class TensorSet : IReadOnlyCollection<Tensor>
     public static TensorSet LoadSafeTensors(ReadOnlySpan<byte> bytes) => SafeTensors.Read(bytes);
 
     /// <summary>
-    /// Writes tensors as a safetensors file (dtype F32, little-endian, tensors contiguous in the given order,
-    /// JSON header padded with spaces to a multiple of 8 bytes). Every tensor is written as F32, integer ones such as
-    /// <c>num_batches_tracked</c> too (PyTorch's <c>load_state_dict</c> copies them back into its integer buffers).
+    /// Writes tensors as a safetensors file (little-endian, tensors contiguous in the given order, JSON header padded
+    /// with spaces to a multiple of 8 bytes). An I64 tensor (batch norm's <c>num_batches_tracked</c>, as a trainer saves
+    /// it) is written as I64, so PyTorch's strict <c>load_state_dict</c> takes the file; every other tensor is written as
+    /// F32 (PyTorch's <c>load_state_dict</c> copies F32 values into integer buffers too).
     /// </summary>
     /// <param name="stream">The destination; it is not closed.</param>
     /// <param name="tensors">The tensors; names must be distinct.</param>

@@ -374,6 +374,18 @@ public sealed partial class DiagnosticsTests
     }
 
     [Test]
+    public void CNN0034_a_trainable_network_with_a_layer_without_a_generated_backward()
+    {
+        var d = Single("[Network(Trainable = true), Input(4, 6, 6), Conv2D(4, 1, Name = \"a\"), GlobalAvgPool2D(Name = \"g\"), Multiply(\"a\", \"g\", Name = \"scale\"), Flatten, Dense(2)] public partial class Net;", "CNN0034");
+        Assert.That(Squiggled(d), Is.EqualTo("Multiply(\"a\", \"g\", Name = \"scale\")"));
+        Assert.That(Message(d), Does.StartWith("Network 'Net' is Trainable, but Multiply 'scale' (scale: Multiply"));
+
+        // The same network without Trainable generates its inference code.
+        var inference = GeneratorHarness.Run("using CnnGen;\n[Network, Input(4, 6, 6), Conv2D(4, 1, Name = \"a\"), GlobalAvgPool2D(Name = \"g\"), Multiply(\"a\", \"g\", Name = \"scale\"), Flatten, Dense(2)] public partial class Net;");
+        Assert.That(inference.GeneratorDiagnostics, Is.Empty);
+    }
+
+    [Test]
     public void CNN0033_layers_on_two_parts()
     {
         var d = Single("[Network, Input(1, 4, 4), Flatten] public partial class Net;\n[Dense(2)] public partial class Net;", "CNN0033");

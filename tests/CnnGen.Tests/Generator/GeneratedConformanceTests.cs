@@ -84,11 +84,11 @@ public sealed class GeneratedConformanceTests
         }
     }
 
-    private static string ClassName(ConformanceCase c) => "Case" + c.Index.ToString(CultureInfo.InvariantCulture);
+    internal static string ClassName(ConformanceCase c) => "Case" + c.Index.ToString(CultureInfo.InvariantCulture);
 
     private static string F(double v) => ((float)v).ToString("R", CultureInfo.InvariantCulture) + "f";
 
-    private static bool IsMerge(ConformanceCase c) => c.Op is "Add" or "Cat";
+    internal static bool IsMerge(ConformanceCase c) => c.Op is "Add" or "Cat";
 
     /// <summary>The case's network as attributes, exactly as a user would declare the PyTorch layer.</summary>
     internal static string Declare(ConformanceCase c)
@@ -201,7 +201,7 @@ public sealed class GeneratedConformanceTests
     }
 
     /// <summary>The case's parameters (PyTorch names); for merges, the exact selector weights.</summary>
-    private static TensorSet Weights(ConformanceCase c)
+    internal static TensorSet Weights(ConformanceCase c)
     {
         if (!IsMerge(c))
         {
@@ -226,7 +226,7 @@ public sealed class GeneratedConformanceTests
     }
 
     /// <summary>The batch input; for merges, each item's two operands stacked on channels.</summary>
-    private static float[] Input(ConformanceCase c)
+    internal static float[] Input(ConformanceCase c)
     {
         if (!IsMerge(c))
         {

@@ -68,7 +68,7 @@ public sealed class SafeTensorsDTypeAndLimitTests
     }
 
     [Test]
-    public void Saving_writes_every_tensor_as_F32_so_a_state_dict_round_trips()
+    public void Saving_keeps_int64_counters_as_I64_and_writes_the_rest_as_F32_so_a_state_dict_round_trips()
     {
         var items = new List<SafeTensorsFile.Item>
         {
@@ -80,7 +80,8 @@ public sealed class SafeTensorsDTypeAndLimitTests
         TensorSet.SaveSafeTensors(stream, loaded);
         var again = TensorSet.LoadSafeTensors(stream.ToArray());
         Assert.That(again.Names, Is.EqualTo(loaded.Names));
-        Assert.That(again.Get("bn.num_batches_tracked").DType, Is.EqualTo(TensorDType.F32));
+        Assert.That(again.Get("bn.num_batches_tracked").DType, Is.EqualTo(TensorDType.I64)); // PyTorch's strict load_state_dict takes it
+        Assert.That(again.Get("bn.running_var").DType, Is.EqualTo(TensorDType.F32));
         Assert.That(again.Get("bn.num_batches_tracked").Data.ToArray(), Is.EqualTo(new[] { 42f }));
     }
 

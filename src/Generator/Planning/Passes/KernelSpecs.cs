@@ -142,6 +142,7 @@ internal sealed partial class KernelSpecs
         StepKind.Multiply => Multiply(s, n),
         StepKind.AdaptivePool => new AdaptivePoolKernel { Method = n.Method, Title = n.Title, X = X(s, n), Y = Y(s, n) },
         StepKind.CopyOutput => CopyOutput(s, n),
+        StepKind.Dropout => Dropout(s, n),
         _ => throw new InvalidOperationException("no kernel for " + s.Kind),
     };
 

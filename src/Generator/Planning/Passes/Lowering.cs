@@ -76,6 +76,28 @@ internal static class Lowering
             }
         }
 
+        // A training plan keeps an activation whose derivative needs its input as a step of its own.
+        bool Splits(Activation act, float alpha) => g.Options.Training && NeedsInput(act, alpha);
+
+        // A layer's step, then its activation as a step of its own when it cannot be applied in the store.
+        void AddActivated(StepKind kind, int layer, Activation act)
+        {
+            var spec = layers[layer].Spec;
+            if (!Splits(act, spec.Alpha))
+            {
+                AddStep(kind, layer, act);
+                return;
+            }
+
+            var s = AddStep(kind, layer);
+            var a = new PlanStep { Kind = StepKind.Activation, Layer = layer, Act = act, Alpha = spec.Alpha };
+            a.Inputs.Add(s.Output);
+            a.Output = NewTensor(layers[layer]);
+            tensorOf[layer] = a.Output;
+            producer[a.Output] = a;
+            steps.Add(a);
+        }
+
         // The step producing layer j's output, when nothing else reads that output.
         PlanStep? SoleProducer(int j) =>
             j >= 0 && uses[j] == 1 && j != net.OutputLayer && producer.TryGetValue(tensorOf[j], out var s) ? s : null;
@@ -89,10 +111,10 @@ internal static class Lowering
             {
                 case LayerKind.Conv2D:
                     bool depthwise = spec.Groups > 1 && spec.Groups == l.In.C && spec.Units == l.In.C;
-                    AddStep(depthwise ? StepKind.DepthwiseConv : StepKind.Conv, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    AddActivated(depthwise ? StepKind.DepthwiseConv : StepKind.Conv, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
                     break;
                 case LayerKind.Dense:
-                    AddStep(StepKind.Dense, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
+                    AddActivated(StepKind.Dense, i, spec.Activation == Activation.Softmax ? Activation.None : spec.Activation);
                     break;
                 case LayerKind.MaxPool2D:
                 case LayerKind.AvgPool2D:
@@ -102,6 +124,21 @@ internal static class Lowering
                 case LayerKind.GlobalMaxPool2D:
                     AddStep(StepKind.GlobalPool, i);
                     break;
+                case LayerKind.Dropout when g.Options.Training && spec.DropoutP > 0:
+                {
+                    // The mask's output keeps its input's geometry (a map stays a map after a Flatten: the dense layer
+                    // reading it visits H, W, C as it would the map itself).
+                    var x = tensors[TensorOfInput(src0)];
+                    var s = new PlanStep { Kind = StepKind.Dropout, Layer = i };
+                    s.Inputs.Add(TensorOfInput(src0));
+                    tensors.Add(new PlanTensor { Name = spec.Name, Layout = x.Layout == Layout.Flat ? Layout.Flat : Layout.Hwc, C = x.C, H = x.H, W = x.W });
+                    s.Output = tensors.Count - 1;
+                    tensorOf[i] = s.Output;
+                    producer[s.Output] = s;
+                    steps.Add(s);
+                    break;
+                }
+
                 case LayerKind.Flatten:
                 case LayerKind.Dropout:
                     View(i, src0);
@@ -122,15 +159,15 @@ internal static class Lowering
                     }
                     else
                     {
-                        AddStep(StepKind.BatchNorm, i, spec.Activation);
+                        AddActivated(StepKind.BatchNorm, i, spec.Activation);
                     }
 
                     break;
                 case LayerKind.Add:
-                    AddStep(StepKind.Add, i, spec.Activation);
+                    AddActivated(StepKind.Add, i, spec.Activation);
                     break;
                 case LayerKind.Multiply:
-                    AddStep(StepKind.Multiply, i, spec.Activation);
+                    AddActivated(StepKind.Multiply, i, spec.Activation);
                     break;
                 case LayerKind.Concat:
                     AddStep(StepKind.Concat, i);
@@ -138,7 +175,7 @@ internal static class Lowering
                 case LayerKind.Activation when spec.Activation == Activation.Softmax:
                     break;
                 case LayerKind.Activation:
-                    if (g.Options.FuseActivations
+                    if (g.Options.FuseActivations && !Splits(spec.Activation, spec.Alpha)
                         && SoleProducer(src0) is { Act: Activation.None, Kind: StepKind.Conv or StepKind.DepthwiseConv or StepKind.Dense or StepKind.BatchNorm or StepKind.Add or StepKind.Multiply } into)
                     {
                         into.Act = spec.Activation;
@@ -166,4 +203,7 @@ internal static class Lowering
 
         g.OutputTensor = tensorOf[net.OutputLayer];
     }
+
+    /// <summary>Whether an activation's derivative needs its input: SiLU, and LeakyReLU with a negative slope (its output does not tell the sign of its input).</summary>
+    public static bool NeedsInput(Activation act, float alpha) => act == Activation.SiLU || (act == Activation.LeakyRelu && alpha < 0f);
 }

@@ -21,6 +21,7 @@ internal static class Naming
     internal static readonly string[] Reserved =
     {
         "Forward", "ForwardGroup", "PackInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
+        "Backward", "CopyLogits", "OutputGradients", "LogitsGradients", "InputGradients",
         "Hot", "Inline", "Zero", "At", "Data", "Load", "Store", "Broadcast", "Fma", "Max", "Min", "Sigmoid", "Tanh", "SiLU",
     };
 
@@ -46,11 +47,12 @@ internal static class Naming
         for (int i = 0; i < layers.Count; i++)
         {
             string id = Identifier(layers[i].Spec.Name);
-            if (DerivedSuffix.IsMatch(id) || !taken.Add(id) || !taken.Add(id + "Softmax"))
+            if (DerivedSuffix.IsMatch(id) || !taken.Add(id) || !taken.Add(id + "Softmax") || !taken.Add(id + "Activation"))
             {
                 id += "_" + i.ToString(CultureInfo.InvariantCulture);
                 taken.Add(id);
                 taken.Add(id + "Softmax");
+                taken.Add(id + "Activation");
             }
 
             ids[i] = id;
@@ -105,6 +107,7 @@ internal static class Naming
         StepKind.CopyOutput => "CopyOutput",
         StepKind.Softmax when layers[s.Layer].Spec.Kind == LayerKind.Activation => ids[s.Layer], // a [Softmax] layer
         StepKind.Softmax => ids[s.Layer] + "Softmax", // Activation = Softmax on a dense layer: its second step
+        StepKind.Activation when layers[s.Layer].Spec.Kind != LayerKind.Activation => ids[s.Layer] + "Activation", // a training plan's split activation
         _ => ids[s.Layer],
     };
 

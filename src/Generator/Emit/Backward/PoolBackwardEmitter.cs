@@ -1,0 +1,144 @@
+using CnnGen.Generator.Emit.Kernels;
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit.Backward;
+
+/// <summary>
+/// Writes pooling's backward kernels, vectors over channels (<see cref="PoolBackwardKernel"/>,
+/// <see cref="GlobalPoolBackwardKernel"/>). Max pooling recomputes each window's first maximum in row-major order from
+/// the stored input and output: a lane takes a tap's gradient when the tap equals the window's maximum and no earlier
+/// tap did (a "taken" mask), PyTorch's convention for ties.
+/// </summary>
+internal static class PoolBackwardEmitter
+{
+    public static void Emit(KernelWriter kw, PoolBackwardKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        string vs = kw.Vs;
+        kw.Doc(k.Title,
+            $"Input: {x.Describe()}; output: {y.Describe()}.",
+            $"dy: {dy.Describe()}; dx: {dx.Describe()} (added into: windows may overlap).",
+            $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, windows clipped at the edges as in the forward pass.");
+        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
+        {
+            if (k.Max)
+            {
+                w.Line($"var zero = {kw.Vt}.Zero;");
+            }
+
+            using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+            {
+                w.Line($"int h0 = (oh * {I(win.StrideH)}) - {I(win.PadTop)};");
+                using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
+                {
+                    w.Line($"int w0 = (ow * {I(win.StrideW)}) - {I(win.PadLeft)};");
+                    if (!k.Max)
+                    {
+                        w.Line($"int hEnd = {Code.Math}.Min(h0 + {I(win.KernelH)}, {I(k.PaddedHeight)}), wEnd = {Code.Math}.Min(w0 + {I(win.KernelW)}, {I(k.PaddedWidth)});");
+                        w.Line(k.CountIncludePad
+                            ? "int divisor = (hEnd - h0) * (wEnd - w0); // padding counts, the ceil-mode overhang does not"
+                            : $"int divisor = ({Code.Math}.Min(hEnd, {I(x.H)}) - {Code.Math}.Max(h0, 0)) * ({Code.Math}.Min(wEnd, {I(x.W)}) - {Code.Math}.Max(w0, 0)); // in-bounds cells");
+                        w.Line($"var scale = {vs}.Create(1f / divisor);");
+                    }
+
+                    w.Line($"int yp = {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)});");
+                    w.Line($"int dyp = {I(dy.Origin)} + (oh * {I(dy.RowStride)}) + (ow * {I(dy.Cp)});");
+                    using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                    {
+                        if (k.Max)
+                        {
+                            w.Line($"var m = {vs}.LoadUnsafe(ref y, (nuint)(yp + c));");
+                            w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)(dyp + c));");
+                            w.Line("var taken = zero;");
+                        }
+                        else
+                        {
+                            w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)(dyp + c)) * scale;");
+                        }
+
+                        using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
+                        {
+                            w.Line($"int ih = h0 + (kh * {I(win.DilationH)});");
+                            using (w.Block($"if ((uint)ih >= {I(x.H)}u)"))
+                            {
+                                w.Line("continue;");
+                            }
+
+                            w.Line();
+                            using (w.Block($"for (int kw = 0; kw < {I(win.KernelW)}; kw++)"))
+                            {
+                                w.Line($"int iw = w0 + (kw * {I(win.DilationW)});");
+                                using (w.Block($"if ((uint)iw < {I(x.W)}u)"))
+                                {
+                                    w.Line($"int dxp = {I(dx.Origin)} + (ih * {I(dx.RowStride)}) + (iw * {I(dx.PixelStride)}) + c;");
+                                    if (k.Max)
+                                    {
+                                        w.Line($"var first = {vs}.AndNot({vs}.Equals({vs}.LoadUnsafe(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)), m), taken);");
+                                        w.Line(kw.Store($"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + {vs}.ConditionalSelect(first, g, zero)", "ref dx, (nuint)dxp"));
+                                        w.Line("taken |= first;");
+                                    }
+                                    else
+                                    {
+                                        w.Line(kw.Store($"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + g", "ref dx, (nuint)dxp"));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public static void Emit(KernelWriter kw, GlobalPoolBackwardKernel k)
+    {
+        var w = kw.W;
+        var x = k.X;
+        var dx = k.InputGradient;
+        string vs = kw.Vs;
+        kw.Doc(k.Title, $"Input: {x.Describe()}; dx: {dx.Describe()}.", k.Max ? "Each channel's gradient goes to its first maximum in row-major order." : $"Each pixel gets dy / {Count(x.H * x.W, "pixel")}.");
+        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
+        {
+            if (k.Max)
+            {
+                w.Line($"var zero = {kw.Vt}.Zero;");
+            }
+
+            using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
+            {
+                if (k.Max)
+                {
+                    w.Line($"var m = {vs}.LoadUnsafe(ref y, (nuint)({I(k.Y.Origin)} + c));");
+                    w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c));");
+                    w.Line("var taken = zero;");
+                }
+                else
+                {
+                    w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c)) * {vs}.Create({SourceWriter.Float(k.Scale)});");
+                }
+
+                using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))
+                using (w.Block($"for (int p = 0; p < {I(x.W)}; p++)"))
+                {
+                    w.Line($"int dxp = {Lin("h", dx.RowStride, dx.Origin)} + (p * {I(dx.Cp)}) + c;");
+                    string value = "g";
+                    if (k.Max)
+                    {
+                        w.Line($"var first = {vs}.AndNot({vs}.Equals({vs}.LoadUnsafe(ref x, (nuint)({Lin("h", x.RowStride, x.Origin)} + (p * {I(x.Cp)}) + c)), m), taken);");
+                        w.Line("taken |= first;");
+                        value = $"{vs}.ConditionalSelect(first, g, zero)";
+                    }
+
+                    w.Line(kw.Store(k.Accumulate ? $"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + {value}" : value, "ref dx, (nuint)dxp"));
+                }
+            }
+        }
+    }
+}

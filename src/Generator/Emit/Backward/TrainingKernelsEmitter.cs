@@ -1,0 +1,310 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using CnnGen.Generator.Emit.Kernels;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Planning;
+using CnnGen.Generator.Planning.Kernels;
+using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
+
+namespace CnnGen.Generator.Emit.Backward;
+
+/// <summary>
+/// Writes one width's training kernels: the trainer's nested <c>Kernels256</c> (or 512, 128) class with the training
+/// forward and backward drivers (from the plan's operations) and every kernel, each written by its family's emitter
+/// (the forward's for the forward plan's kernels).
+/// </summary>
+internal static class TrainingKernelsEmitter
+{
+    public static string Emit(NetworkModel model, TrainingPlan plan)
+    {
+        var spec = model.Net.Spec;
+        var w = new SourceWriter();
+        var kw = new KernelWriter(w, plan.Forward);
+        using (Emitter.OpenFile(w, model, $"Training kernels for {plan.Forward.VectorType}."))
+        using (w.Block($"partial class {spec.ClassName}"))
+        using (w.Block("partial class Trainer"))
+        {
+            w.Line("/// <summary>");
+            w.Line($"/// {spec.ClassName}'s training kernels with {kw.Vs} ({Count(kw.V, "float")} per vector): the forward pass in training or evaluation mode and");
+            w.Line($"/// the backward pass, for a thread's slice of the batch. Workspace: {CountNumber(plan.ImageFloats, "float")} ({ForwardEmitter.Kb(plan.ImageFloats)}) per image.");
+            w.Line("/// </summary>");
+            using (w.Block($"private static class {plan.KernelClass}"))
+            {
+                kw.Vocabulary();
+                w.Line();
+                TrainingDriverEmitter.Forward(kw, model, plan);
+                w.Line();
+                TrainingDriverEmitter.Backward(kw, model, plan);
+                foreach (var kernel in plan.Kernels)
+                {
+                    w.Line();
+                    Kernel(kw, kernel);
+                }
+            }
+        }
+
+        return w.ToString();
+    }
+
+    /// <summary>Hands a kernel spec to its family's emitter.</summary>
+    private static void Kernel(KernelWriter kw, KernelSpec kernel)
+    {
+        switch (kernel)
+        {
+            case DenseTrainingKernel k: DenseTrainingEmitter.Emit(kw, k); break;
+            case DenseWeightsKernel k: DenseTrainingEmitter.Emit(kw, k); break;
+            case DenseDataKernel k: DenseTrainingEmitter.Emit(kw, k); break;
+            case ConvBiasKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case ConvWeightsKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case ConvDataKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case DepthwiseBackwardKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case PoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
+            case GlobalPoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
+            case BatchNormStatisticsKernel k: BatchNormTrainingEmitter.Emit(kw, k); break;
+            case BatchNormBackwardKernel k: BatchNormTrainingEmitter.Emit(kw, k); break;
+            case ActivationBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case GradientCopyKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case GradientInKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case SoftmaxBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case DropoutKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case DropoutBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            default: ForwardEmitter.Kernel(kw, kernel); break;
+        }
+    }
+}
+
+/// <summary>Writes the training drivers from the plan's operations: per-image loops, batched calls, batch-norm synchronization.</summary>
+internal static class TrainingDriverEmitter
+{
+    public static void Forward(KernelWriter kw, NetworkModel model, TrainingPlan plan)
+    {
+        var w = kw.W;
+        w.Line("/// <summary>");
+        w.Line("/// The forward pass of images [<paramref name=\"begin\"/>, <paramref name=\"end\"/>) of the batch: in training mode batch norm uses");
+        w.Line("/// the batch's statistics (every thread meets at its synchronization points) and dropout draws its mask; with");
+        w.Line("/// <paramref name=\"logits\"/> a final softmax is left to the loss and the logits are copied out.");
+        w.Line("/// </summary>");
+        w.Line(Code.AggressiveOptimization);
+        using (w.Block($"internal static void Forward(Trainer t, int thread, int begin, int end, bool training, bool logits)"))
+        {
+            Body(kw, model, plan, plan.ForwardOps, backward: false);
+        }
+    }
+
+    public static void Backward(KernelWriter kw, NetworkModel model, TrainingPlan plan)
+    {
+        var w = kw.W;
+        w.Line("/// <summary>");
+        w.Line("/// The backward pass of images [<paramref name=\"begin\"/>, <paramref name=\"end\"/>), from d loss / d output (or d logits):");
+        w.Line("/// parameter gradients are added into the thread's buffers (cleared before), gradient tensors live in each image's");
+        w.Line("/// workspace; d loss / d input only when <paramref name=\"inputGradients\"/>.");
+        w.Line("/// </summary>");
+        w.Line(Code.AggressiveOptimization);
+        using (w.Block($"internal static void Backward(Trainer t, int thread, int begin, int end, bool fromLogits, bool inputGradients)"))
+        {
+            Body(kw, model, plan, plan.BackwardOps, backward: true);
+        }
+    }
+
+    private static void Body(KernelWriter kw, NetworkModel model, TrainingPlan plan, EquatableArray<TrainingOp> ops, bool backward)
+    {
+        var w = kw.W;
+        var calls = ops.OfType<CallOp>().ToList();
+        var kinds = new HashSet<ArgKind>(calls.SelectMany(c => c.Args).Select(a => a.Kind));
+        if (ops.OfType<ClearOp>().Any())
+        {
+            kinds.Add(ArgKind.Gradient);
+        }
+
+        void Ref(ArgKind kind, string name, string array, string type = "float")
+        {
+            if (kinds.Contains(kind))
+            {
+                w.Line($"ref {type} {name} = ref {Code.MemoryMarshal}.GetArrayDataReference({array});");
+            }
+        }
+
+        Ref(ArgKind.Input, "input", "t.Inputs");
+        if (kinds.Contains(ArgKind.Tensor) || kinds.Contains(ArgKind.Gradient))
+        {
+            w.Line($"ref float workspace = ref {Code.MemoryMarshal}.GetArrayDataReference(t.Workspace);");
+        }
+
+        Ref(ArgKind.Statistics, "statistics", "t.Statistics", "double");
+        Ref(ArgKind.Output, "outputs", "t.Outputs");
+        Ref(ArgKind.OutputGradient, "outputGradients", "t.OutputGradients");
+        Ref(ArgKind.InputGradient, "inputGradientBuffer", "t.InputGradients");
+        var locals = calls.SelectMany(c => c.Args).Where(a => a.Kind == ArgKind.ParameterGradient).Select(a => a.Name)
+            .Concat(ops.OfType<CombineOp>().SelectMany(c => new[] { c.GammaGradient, c.BetaGradient }).OfType<string>())
+            .Concat(ops.OfType<MaskGroupsOp>().Select(m => m.Gradient)).Distinct().ToList();
+        if (locals.Count > 0)
+        {
+            w.Line("float[][] gradients = t.GradientsOf(thread);");
+            var layers = model.Training!.Layers;
+            foreach (var l in layers)
+            {
+                foreach (var (local, index, what) in new[] { (l.WeightGradient, l.WeightParameter, "weight"), (l.BiasGradient, l.BiasParameter, "bias") })
+                {
+                    if (locals.Contains(local))
+                    {
+                        w.Line($"float[] {local} = gradients[{I(index)}]; // {Xml(l.Name)}.{what}");
+                    }
+                }
+            }
+        }
+
+        int i = 0;
+        while (i < ops.Count)
+        {
+            var when = ops[i].When;
+            int j = i;
+            while (j < ops.Count && ops[j].When == when)
+            {
+                j++;
+            }
+
+            string? condition = Condition(when, backward);
+            using (w.BlockIf(condition is not null, $"if ({condition})"))
+            {
+                Run(kw, plan, ops.Skip(i).Take(j - i).ToList(), condition is not null);
+            }
+
+            i = j;
+        }
+    }
+
+    private static string? Condition(When when, bool backward) => when switch
+    {
+        When.Training => "training",
+        When.Evaluation => "!training",
+        When.Logits => backward ? "fromLogits" : "logits",
+        When.FullOutput => backward ? "!fromLogits" : "!logits",
+        When.InputGradients => "inputGradients",
+        _ => null,
+    };
+
+    /// <summary>Operations under one condition: consecutive per-image operations share one loop over the thread's images.</summary>
+    private static void Run(KernelWriter kw, TrainingPlan plan, List<TrainingOp> ops, bool nested)
+    {
+        var w = kw.W;
+        int i = 0;
+        while (i < ops.Count)
+        {
+            if (IsPerImage(ops[i]))
+            {
+                int j = i;
+                while (j < ops.Count && IsPerImage(ops[j]))
+                {
+                    j++;
+                }
+
+                Loop(kw, plan, ops.Skip(i).Take(j - i).ToList());
+                i = j;
+                continue;
+            }
+
+            switch (ops[i])
+            {
+                case StepOp s:
+                    if (i > 0 || !nested)
+                    {
+                        w.Line();
+                    }
+
+                    w.Line("// " + s.Title);
+                    break;
+                case CallOp c:
+                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, "begin")))});");
+                    break;
+                case SyncOp:
+                    w.Line("t.Synchronize();");
+                    break;
+                case CombineOp c:
+                    Combine(w, plan, c);
+                    break;
+                case MaskGroupsOp m:
+                    w.Line();
+                    w.Line($"// {m.Gradient}: grouped, so the entries outside each filter's group stay zero");
+                    w.Line($"{Code.TrainingLayouts}.ClearOutOfGroup({m.Gradient}, {I(m.Filters)}, {I(m.Channels)}, {I(m.Groups)}, {I(m.KernelH)}, {I(m.KernelW)}, {I(m.PaddedFilters)}, {I(m.TileFloats)});");
+                    break;
+            }
+
+            i++;
+        }
+    }
+
+    private static bool IsPerImage(TrainingOp op) => op is ClearOp || op is CallOp { Batched: false };
+
+    private static void Loop(KernelWriter kw, TrainingPlan plan, List<TrainingOp> ops)
+    {
+        var w = kw.W;
+        bool image = ops.Any(o => o is ClearOp) || ops.OfType<CallOp>().SelectMany(c => c.Args).Any(a => a.Kind is ArgKind.Tensor or ArgKind.Gradient);
+        using (w.Block("for (int i = begin; i < end; i++)"))
+        {
+            if (image)
+            {
+                w.Line($"ref float image = ref {Code.Unsafe}.Add(ref workspace, i * {I(plan.ImageFloats)});");
+            }
+
+            foreach (var op in ops)
+            {
+                if (op is ClearOp clear)
+                {
+                    w.Line($"{Code.TrainingBuffers}.Clear({Ref("image", I(clear.Gradient.Offset))}, {I(clear.Gradient.Floats)}); // {clear.Gradient.Name}");
+                }
+                else
+                {
+                    var c = (CallOp)op;
+                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, "i")))});");
+                }
+            }
+        }
+    }
+
+    /// <summary>An argument for image <paramref name="index"/> (a loop's <c>i</c>, or <c>begin</c> for a batched call).</summary>
+    private static string Render(KernelWriter kw, TrainingPlan plan, CallArg a, string index)
+    {
+        var net = plan.Forward.Net;
+        string At(string reference, long stride, long offset) => $"ref {Code.Unsafe}.Add(ref {reference}, {Lin(index, stride, offset)})";
+        bool loop = index == "i";
+        return a.Kind switch
+        {
+            ArgKind.Tensor or ArgKind.Gradient => loop ? Ref("image", I(a.Offset)) : At("workspace", plan.ImageFloats, a.Offset),
+            ArgKind.Input => At("input", net.Input.Size, 0),
+            ArgKind.Output => At("outputs", net.Output.Size, 0),
+            ArgKind.OutputGradient => At("outputGradients", net.Output.Size, 0),
+            ArgKind.InputGradient => At("inputGradientBuffer", net.Input.Size, 0),
+            ArgKind.Statistics => At("statistics", plan.StatisticsDoubles, a.Offset),
+            ArgKind.Field => "t." + a.Name,
+            ArgKind.ParameterGradient => a.Name,
+            ArgKind.DropoutSeed => $"t.DropoutSeed({SourceWriter.Str(a.Name)})",
+            ArgKind.Image => index,
+            ArgKind.Count => "end - begin",
+            _ => throw new InvalidOperationException("argument " + a.Kind),
+        };
+    }
+
+    private static void Combine(SourceWriter w, TrainingPlan plan, CombineOp c)
+    {
+        string method = c.Phase switch
+        {
+            CombinePhase.Mean => "CombineMean",
+            CombinePhase.Variance => "CombineVariance",
+            _ => "CombineGradients",
+        };
+        string what = c.Phase switch
+        {
+            CombinePhase.Mean => "the batch mean",
+            CombinePhase.Variance => "the batch variance, the scale and shift, the pending running statistics",
+            _ => "the sums of dy and dy * (x - mean) over the batch; d gamma and d beta",
+        };
+        string extra = c.Phase == CombinePhase.Gradients ? $", {c.GammaGradient}, {c.BetaGradient}" : string.Empty;
+        using (w.Block("if (thread == 0)"))
+        {
+            w.Line($"// {what}, from every image's sums in image order");
+            w.Line($"t.{c.StateField}.{method}(t.Statistics, {I(c.StatisticsOffset)}, {I(plan.StatisticsDoubles)}, t.BatchSize, (long)t.BatchSize * {I(c.Pixels)}{extra});");
+        }
+    }
+}

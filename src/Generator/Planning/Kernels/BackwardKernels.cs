@@ -1,0 +1,227 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Planning.Kernels;
+
+/// <summary>
+/// An activation's backward: <c>dx = dy * f'(.)</c>, the derivative computed from the activation's output
+/// (<see cref="Source"/> is Y: ReLU, ReLU6, LeakyReLU with a slope &gt;= 0, Sigmoid, Tanh, with PyTorch's conventions at the
+/// kinks) or from its input (SiLU, LeakyReLU with a negative slope). In place (<c>dy *= f'(y)</c>) for an activation fused
+/// into its producer's store.
+/// </summary>
+internal sealed record ActivationBackwardKernel : KernelSpec
+{
+    public required TensorPlan Source { get; init; }
+
+    public required bool FromInput { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    /// <summary>The input's gradient, or null in place.</summary>
+    public required TensorPlan? InputGradient { get; init; }
+
+    public required bool Accumulate { get; init; }
+
+    public required ActivationSpec Activation { get; init; }
+}
+
+/// <summary>
+/// Routes a gradient to an input: an Add's operands (and a fused residual) get <c>dy</c> itself, a Concat's get their
+/// channel slice. Whole vectors when the channels line up (<see cref="Vectorized"/>), else a copy of the slice per pixel.
+/// </summary>
+internal sealed record GradientCopyKernel : KernelSpec
+{
+    public required TensorPlan From { get; init; }
+
+    public required TensorPlan To { get; init; }
+
+    /// <summary>The slice's first channel in <see cref="From"/>.</summary>
+    public required int ChannelOffset { get; init; }
+
+    public required bool Vectorized { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
+/// <summary>
+/// Writes one image's d loss / d output (or d logits), given in PyTorch's order, into a gradient tensor: a copy for a
+/// vector, a transpose per row for an HWC map.
+/// </summary>
+internal sealed record GradientInKernel : KernelSpec
+{
+    public required TensorPlan Y { get; init; }
+
+    /// <summary>The tensor as PyTorch shapes it (for the comment).</summary>
+    public required string Shape { get; init; }
+}
+
+/// <summary>Inverted dropout's backward: <c>dx = dy * mask</c> (the forward's mask).</summary>
+internal sealed record DropoutBackwardKernel : KernelSpec
+{
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan Mask { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
+/// <summary>Softmax's backward over each pixel's channels (or the vector): <c>dx = y * (dy - sum(dy * y))</c>.</summary>
+internal sealed record SoftmaxBackwardKernel : KernelSpec
+{
+    public required TensorPlan Y { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
+/// <summary>
+/// Max or average pooling's backward, vectors over channels, windows clipped at the edges as in the forward pass: max
+/// sends each window's gradient to its first maximum in row-major window order (recomputed from the stored input and
+/// output with a "taken" mask); average spreads it with the forward's divisor. Accumulates (windows may overlap).
+/// </summary>
+internal sealed record PoolBackwardKernel : KernelSpec
+{
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan Y { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required Window Window { get; init; }
+
+    public required bool Max { get; init; }
+
+    public required bool CountIncludePad { get; init; }
+
+    public required int PaddedHeight { get; init; }
+
+    public required int PaddedWidth { get; init; }
+}
+
+/// <summary>Global pooling's backward: the mean's gradient to every pixel, the max's to each channel's first maximum.</summary>
+internal sealed record GlobalPoolBackwardKernel : KernelSpec
+{
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan Y { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required bool Max { get; init; }
+
+    public required float Scale { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
+/// <summary>What a batch norm's per-image partial sums hold.</summary>
+internal enum StatisticsKind
+{
+    /// <summary>Forward, first pass: sum of x per channel.</summary>
+    Sums,
+
+    /// <summary>Forward, second pass: sum of (x - batch mean)^2 per channel, in double.</summary>
+    Squares,
+
+    /// <summary>Backward: sum of dy, then sum of dy * (x - mean), per channel.</summary>
+    Gradients,
+}
+
+/// <summary>
+/// One image's per-channel partial sums for a batch norm in training mode: vector accumulators per row, widened to double
+/// and added per row, stored as doubles for thread 0 to combine in image order.
+/// </summary>
+internal sealed record BatchNormStatisticsKernel : KernelSpec
+{
+    public required StatisticsKind Kind { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    /// <summary>Gradients: the output's gradient.</summary>
+    public required TensorPlan? OutputGradient { get; init; }
+}
+
+/// <summary>
+/// Batch norm's backward for the data (training mode): <c>dx = (dy - mean(dy) - (x - mean) * projection) * gamma / sqrt(var + eps)</c>
+/// with the batch's sums combined by thread 0.
+/// </summary>
+internal sealed record BatchNormBackwardKernel : KernelSpec
+{
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
+/// <summary>
+/// A dense layer's backward over a thread's images: the bias gradient (sum of dy), the weight gradient as a GEMM reduced
+/// over the images in registers (tiles of <see cref="Features"/> features x output vectors), added once into the
+/// thread's gradient buffer.
+/// </summary>
+internal sealed record DenseWeightsKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required bool Hwc { get; init; }
+
+    public required long XImageStride { get; init; }
+
+    public required long YImageStride { get; init; }
+
+    public required bool Bias { get; init; }
+
+    /// <summary>Features per register tile.</summary>
+    public required int FeatureBlock { get; init; }
+
+    /// <summary>Output vectors per register tile (full tiles, then a last one of <see cref="LastVectors"/>).</summary>
+    public required int Vectors { get; init; }
+
+    public required int FullTiles { get; init; }
+
+    public required int LastVectors { get; init; }
+}
+
+/// <summary>
+/// A dense layer's input gradient over a thread's images: <c>dx = W^T dy</c> from the transposed weights
+/// (<c>[unit][gradient floats]</c>): register tiles of images x vectors of the input gradient, each transposed-weight
+/// vector loaded once for all the images of the tile.
+/// </summary>
+internal sealed record DenseDataKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required int Units { get; init; }
+
+    /// <summary>The transposed weights' row length (the input gradient's interior floats).</summary>
+    public required int GradientFloats { get; init; }
+
+    public required long XImageStride { get; init; }
+
+    public required long YImageStride { get; init; }
+
+    public required int Images { get; init; }
+
+    /// <summary>Vectors per register tile along a row of the input gradient (full tiles, then a last one).</summary>
+    public required int Vectors { get; init; }
+
+    public required bool Accumulate { get; init; }
+}

@@ -1,0 +1,121 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Planning.Kernels;
+
+/// <summary>
+/// A convolution's bias gradient for one image: the sum of dy over the pixels, per output channel, added into the
+/// thread's gradient buffer.
+/// </summary>
+internal sealed record ConvBiasKernel : KernelSpec
+{
+    public required TensorPlan OutputGradient { get; init; }
+}
+
+/// <summary>
+/// A convolution's weight gradient for one image, in the forward's packed layout: per tile of output-channel vectors,
+/// tap and block of input channels, a register tile of <see cref="ChannelBlock"/> channels x <see cref="TileVectors"/>
+/// vectors reduced over every output pixel (broadcast x, load dy, FMA), then added once into the thread's buffer.
+/// </summary>
+internal sealed record ConvWeightsKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required Window Window { get; init; }
+
+    /// <summary>Input channels.</summary>
+    public required int Channels { get; init; }
+
+    /// <summary>Tiles of output-channel vectors (the packed weights' tiles).</summary>
+    public required int TileGroups { get; init; }
+
+    public required int TileVectors { get; init; }
+
+    public required int TileFloats { get; init; }
+
+    /// <summary>Channels per register tile; full blocks, then a last block of <see cref="LastChannelBlock"/> (0: none).</summary>
+    public required int ChannelBlock { get; init; }
+
+    public required int FullBlocks { get; init; }
+
+    public required int LastChannelBlock { get; init; }
+
+    /// <summary>Offset of output pixel (0, 0)'s top-left tap in X (inside the zero border when padded).</summary>
+    public required long XOrigin { get; init; }
+
+    public required long XRowStep { get; init; }
+
+    public required long XPixelStep { get; init; }
+}
+
+/// <summary>
+/// A convolution's input gradient for one image, as a scatter: per register tile of <see cref="TilePixels"/> output pixels
+/// x <see cref="ChannelVectors"/> vectors of input channels and per tap, <c>sum over filters of dy x W^T</c> (broadcast dy,
+/// load the transposed weights <c>[tap][filter][channel]</c>) is added into dx at the tap's shifted pixels. dx has the
+/// input's zero border, so taps in the padding land there and are ignored.
+/// </summary>
+internal sealed record ConvDataKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required Window Window { get; init; }
+
+    public required int Filters { get; init; }
+
+    public required int ChannelVectors { get; init; }
+
+    /// <summary>Groups of <see cref="ChannelVectors"/> vectors covering the padded input channels.</summary>
+    public required int ChannelGroups { get; init; }
+
+    public required TileRow Tiles { get; init; }
+
+    /// <summary>Offset in dx of output pixel (0, 0)'s top-left tap.</summary>
+    public required long DxOrigin { get; init; }
+
+    public required long DxRowStep { get; init; }
+
+    public required long DxPixelStep { get; init; }
+}
+
+/// <summary>
+/// A depthwise convolution's backward for one image, vectors over channels: the weight (and bias) gradient with one
+/// accumulator per tap (in blocks of <see cref="TapBlock"/>), reduced over the pixels; the input gradient as a scatter.
+/// </summary>
+internal sealed record DepthwiseBackwardKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required Window Window { get; init; }
+
+    public required bool Bias { get; init; }
+
+    public required int TapBlock { get; init; }
+
+    public required long XOrigin { get; init; }
+
+    public required long XRowStep { get; init; }
+
+    public required long XPixelStep { get; init; }
+
+    /// <summary>The data kernel's method, or null when the input needs no gradient.</summary>
+    public required string? DataMethod { get; init; }
+
+    public required TensorPlan? InputGradient { get; init; }
+
+    public required long DxOrigin { get; init; }
+
+    public required long DxRowStep { get; init; }
+
+    public required long DxPixelStep { get; init; }
+}

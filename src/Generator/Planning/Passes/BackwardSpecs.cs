@@ -1,0 +1,385 @@
+using System;
+using System.Linq;
+using CnnGen.Generator.Model;
+using CnnGen.Generator.Planning.Kernels;
+
+namespace CnnGen.Generator.Planning.Passes;
+
+/// <content>Every training and backward kernel's spec, with its register tiles from the machine model, and its call.</content>
+internal sealed partial class BackwardBuilder
+{
+    /// <summary>
+    /// A register tile of rows (images, features, channels, pixels) x vectors: the most accumulators within the budget,
+    /// with the tile's vectors and one broadcast also in registers; on a tie, more vectors.
+    /// </summary>
+    private (int Rows, int Vectors) Tile(int maxRows, int maxVectors)
+    {
+        (int, int) best = (1, 1);
+        for (int v = 1; v <= Math.Min(maxVectors, _m.ConvMaxTileVectors); v++)
+        {
+            for (int r = 1; r <= maxRows; r++)
+            {
+                if (r * v > _m.AccumulatorBudget || (r * v) + v + 1 > _m.VectorRegisters)
+                {
+                    break;
+                }
+
+                if ((r * v) > best.Item1 * best.Item2 || ((r * v) == best.Item1 * best.Item2 && v > best.Item2))
+                {
+                    best = (r, v);
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private CallArg Param(string local) => new(ArgKind.ParameterGradient, 0, local);
+
+    private DenseTrainingKernel DenseForward(StepPlan step)
+    {
+        var x = T(step.Inputs[0]);
+        var y = T(step.Output);
+        var l = _plan.Net.Layers[step.Layer];
+        int nb = y.Cp / V;
+        var (images, vectors) = Tile(8, nb);
+        return new DenseTrainingKernel
+        {
+            Method = step.Method,
+            Title = step.Title + $", over a thread's images",
+            LayerName = l.Spec.Name,
+            X = x,
+            Y = y,
+            Features = l.In.Size,
+            Hwc = x.Layout == Layout.Hwc,
+            XImageStride = x.External ? _plan.Net.Input.Size : _imageFloats,
+            YImageStride = _imageFloats,
+            Images = images,
+            Vectors = vectors,
+            FullTiles = nb / vectors,
+            LastVectors = nb % vectors,
+            Activation = step.Activation,
+        };
+    }
+
+    private DropoutKernel Dropout(int s, StepPlan step) => ((DropoutKernel)step.Kernel) with { Mask = _masks[s] };
+
+    private CallOp InPlaceActivation(StepPlan step)
+    {
+        int y = step.Output;
+        var k = new ActivationBackwardKernel
+        {
+            Method = step.Method + "ActivationBackward",
+            Title = $"{Name(step.Layer)}: dy *= {step.Activation.Kind}'(y), the fused activation's derivative from the stored output",
+            Source = T(y),
+            FromInput = false,
+            OutputGradient = Grad(y),
+            InputGradient = null,
+            Accumulate = false,
+            Activation = step.Activation,
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(y), Arg(y), GradientArg(y));
+    }
+
+    private CallOp ActivationBackward(StepPlan step, bool accumulate)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        bool fromInput = Lowering.NeedsInput(step.Activation.Kind, step.Activation.Alpha);
+        var k = new ActivationBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: dx = dy * {step.Activation.Kind}'({(fromInput ? "x" : "y")})",
+            Source = T(fromInput ? x : y),
+            FromInput = fromInput,
+            OutputGradient = Grad(y),
+            InputGradient = Grad(x),
+            Accumulate = accumulate,
+            Activation = step.Activation,
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(x), Arg(fromInput ? x : y), GradientArg(y), GradientArg(x));
+    }
+
+    private CallOp SoftmaxBackward(StepPlan step, bool accumulate, When when)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        var k = new SoftmaxBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: dx = y * (dy - sum(dy * y)) over the channels",
+            Y = T(y),
+            OutputGradient = Grad(y),
+            InputGradient = Grad(x),
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Call(k.Method, when, Arg(y), GradientArg(y), GradientArg(x));
+    }
+
+    private CallOp DropoutBackward(int s, StepPlan step, bool accumulate)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        var k = new DropoutBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: dx = dy * mask",
+            OutputGradient = Grad(y),
+            Mask = _masks[s],
+            InputGradient = Grad(x),
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(x), GradientArg(y), new CallArg(ArgKind.Tensor, _masks[s].Offset, _masks[s].Name), GradientArg(x));
+    }
+
+    private CallOp Route(string method, int from, int to, int channelOffset, bool accumulate)
+    {
+        var g = Grad(to);
+        var k = new GradientCopyKernel
+        {
+            Method = method,
+            Title = channelOffset == 0 && T(from).C == T(to).C
+                ? $"d({T(to).Name}) {(accumulate ? "+=" : "=")} d({T(from).Name})"
+                : $"d({T(to).Name}) {(accumulate ? "+=" : "=")} channels {I(channelOffset)}-{I(channelOffset + g.C - 1)} of d({T(from).Name})",
+            From = Grad(from),
+            To = g,
+            ChannelOffset = channelOffset,
+            Vectorized = channelOffset % V == 0 && (g.C % V == 0 || (channelOffset == 0 && Grad(from).Cp == g.Cp)),
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Call(method, Guard(to), GradientArg(from), GradientArg(to));
+    }
+
+    private CallOp PoolBackward(StepPlan step)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        var f = (PoolKernel)step.Kernel;
+        var k = new PoolBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: " + (f.Max ? "each window's gradient to its first maximum (row-major)" : "each window's gradient spread by its divisor"),
+            X = T(x),
+            Y = T(y),
+            OutputGradient = Grad(y),
+            InputGradient = Grad(x),
+            Window = f.Window,
+            Max = f.Max,
+            CountIncludePad = f.CountIncludePad,
+            PaddedHeight = f.PaddedHeight,
+            PaddedWidth = f.PaddedWidth,
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x));
+    }
+
+    private CallOp GlobalPoolBackward(StepPlan step, bool accumulate)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        var f = (GlobalPoolKernel)step.Kernel;
+        var k = new GlobalPoolBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: " + (f.Max ? "each channel's gradient to its first maximum (row-major)" : "each channel's gradient spread over the pixels"),
+            X = T(x),
+            Y = T(y),
+            OutputGradient = Grad(y),
+            InputGradient = Grad(x),
+            Max = f.Max,
+            Scale = f.Scale,
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x));
+    }
+
+    private CallOp ConvBias(StepPlan step, TrainableLayer l)
+    {
+        var k = new ConvBiasKernel { Method = step.Method + "BackwardBias", Title = $"{l.Name}: d bias += the sum of dy over one image's pixels", OutputGradient = Grad(step.Output) };
+        Kernel(k);
+        return Call(k.Method, When.Always, GradientArg(step.Output), Param(l.BiasGradient));
+    }
+
+    private CallOp ConvWeights(StepPlan step, TrainableLayer l)
+    {
+        var f = (ConvKernel)step.Kernel;
+        int x = step.Inputs[0];
+        int block = Math.Max(1, Math.Min(f.X.C, _m.AccumulatorBudget / f.TileVectors));
+        while ((block * f.TileVectors) + f.TileVectors + 1 > _m.VectorRegisters && block > 1)
+        {
+            block--;
+        }
+
+        var k = new ConvWeightsKernel
+        {
+            Method = step.Method + "BackwardWeights",
+            Title = $"{l.Name}: d weight += x (x) dy over one image's pixels, per tap",
+            LayerName = l.Name,
+            X = f.X,
+            OutputGradient = Grad(step.Output),
+            Window = f.Window,
+            Channels = f.X.C,
+            TileGroups = f.TileGroups,
+            TileVectors = f.TileVectors,
+            TileFloats = f.TileFloats,
+            ChannelBlock = block,
+            FullBlocks = f.X.C / block,
+            LastChannelBlock = f.X.C % block,
+            XOrigin = f.XOrigin,
+            XRowStep = f.XRowStep,
+            XPixelStep = f.XPixelStep,
+        };
+        Kernel(k);
+        return Call(k.Method, When.Always, Arg(x), GradientArg(step.Output), Param(l.WeightGradient));
+    }
+
+    private CallOp ConvData(StepPlan step, TrainableLayer l)
+    {
+        var f = (ConvKernel)step.Kernel;
+        int x = step.Inputs[0];
+        var dx = Grad(x);
+        var dy = Grad(step.Output);
+        int vectors = dx.Cp / V, cv = Enumerable.Range(1, Math.Min(vectors, _m.ConvMaxTileVectors)).Last(d => vectors % d == 0);
+        var (pixels, _) = Tile(f.Y.W, cv);
+        while ((pixels * cv) > _m.AccumulatorBudget || (pixels * cv) + cv + 1 > _m.VectorRegisters)
+        {
+            pixels--;
+        }
+
+        var win = f.Window;
+        long dxPixel = (long)win.StrideW * dx.PixelStride;
+        string method = step.Method + "BackwardData";
+        var k = new ConvDataKernel
+        {
+            Method = method,
+            Title = $"{l.Name}: dx += dy x W^T, scattered tap by tap",
+            LayerName = l.Name,
+            OutputGradient = dy,
+            InputGradient = dx,
+            Window = win,
+            Filters = l.Units,
+            ChannelVectors = cv,
+            ChannelGroups = vectors / cv,
+            Tiles = Row(method, Math.Max(1, pixels), f.Y.W, dy.Cp, dxPixel),
+            DxOrigin = dx.PaddedOrigin(win.PadTop, win.PadLeft),
+            DxRowStep = (long)win.StrideH * dx.RowStride,
+            DxPixelStep = dxPixel,
+        };
+        Kernel(k);
+        return Call(method, Guard(x), GradientArg(step.Output), GradientArg(x), Field(l.TransposedField!));
+    }
+
+    /// <summary>An output row cut into tiles of <paramref name="pixels"/> (the last narrower): dy advances by whole pixels, dx by the stride.</summary>
+    private static TileRow Row(string method, int pixels, int width, long dyPixel, long dxPixel)
+    {
+        int last = width % pixels;
+        return new TileRow
+        {
+            Pixels = pixels,
+            Full = width / pixels,
+            Last = last,
+            Method = method + "Tile" + I(pixels),
+            LastMethod = last > 0 ? method + "Tile" + I(last) : null,
+            XStep = dyPixel * pixels,
+            YStep = dxPixel * pixels,
+            ResidualStep = 0,
+        };
+    }
+
+    private DepthwiseBackwardKernel DepthwiseSpec(StepPlan step, TrainableLayer l)
+    {
+        var f = (DepthwiseKernel)step.Kernel;
+        int x = step.Inputs[0];
+        var win = f.Window;
+        var dx = _gradients.TryGetValue(x, out var g) ? g : null;
+        return new DepthwiseBackwardKernel
+        {
+            Method = step.Method + "BackwardWeights",
+            Title = $"{l.Name}: d weight += x * dy per tap, d bias += dy, over one image's pixels",
+            LayerName = l.Name,
+            X = f.X,
+            OutputGradient = Grad(step.Output),
+            Window = win,
+            Bias = l.HasBias,
+            TapBlock = Math.Max(1, Math.Min(win.Taps, _m.AccumulatorBudget - 1)),
+            XOrigin = f.XOrigin,
+            XRowStep = f.XRowStep,
+            XPixelStep = f.XPixelStep,
+            DataMethod = dx is null ? null : step.Method + "BackwardData",
+            InputGradient = dx,
+            DxOrigin = dx?.PaddedOrigin(win.PadTop, win.PadLeft) ?? 0,
+            DxRowStep = dx is null ? 0 : (long)win.StrideH * dx.RowStride,
+            DxPixelStep = dx is null ? 0 : (long)win.StrideW * dx.PixelStride,
+        };
+    }
+
+    private CallOp DepthwiseWeights(StepPlan step, TrainableLayer l)
+    {
+        var k = DepthwiseSpec(step, l);
+        Kernel(k);
+        var args = new[] { Arg(step.Inputs[0]), GradientArg(step.Output), Param(l.WeightGradient) };
+        return Call(k.Method, When.Always, l.HasBias ? args.Append(Param(l.BiasGradient)).ToArray() : args);
+    }
+
+    private CallOp DepthwiseData(StepPlan step, TrainableLayer l)
+    {
+        var k = DepthwiseSpec(step, l);
+        Kernel(k);
+        int x = step.Inputs[0];
+        return Call(k.DataMethod!, Guard(x), GradientArg(step.Output), GradientArg(x), Field(l.WeightField));
+    }
+
+    private CallOp DenseWeights(StepPlan step, TrainableLayer l)
+    {
+        var x = T(step.Inputs[0]);
+        var y = T(step.Output);
+        int nb = y.Cp / V;
+        int channels = x.Layout == Layout.Hwc ? x.C : (int)_plan.Net.Layers[step.Layer].In.Size;
+        var (block, vectors) = Tile(channels, nb);
+        var k = new DenseWeightsKernel
+        {
+            Method = step.Method + "BackwardWeights",
+            Title = $"{l.Name}: d weight += x (x) dy and d bias += dy over a thread's images",
+            LayerName = l.Name,
+            X = x,
+            OutputGradient = Grad(step.Output),
+            Hwc = x.Layout == Layout.Hwc,
+            XImageStride = x.External ? _plan.Net.Input.Size : _imageFloats,
+            YImageStride = _imageFloats,
+            Bias = l.HasBias,
+            FeatureBlock = block,
+            Vectors = vectors,
+            FullTiles = nb / vectors,
+            LastVectors = nb % vectors,
+        };
+        Kernel(k);
+        var args = new[] { Arg(step.Inputs[0]), GradientArg(step.Output), new CallArg(ArgKind.Count), Param(l.WeightGradient) };
+        return Batched(k.Method, When.Always, l.HasBias ? args.Append(Param(l.BiasGradient)).ToArray() : args);
+    }
+
+    private CallOp DenseData(StepPlan step, TrainableLayer l, bool accumulate)
+    {
+        int x = step.Inputs[0];
+        var dx = Grad(x);
+        int floats = dx.Layout == Layout.Flat ? dx.Cp : dx.W * dx.Cp;
+        var (images, vectors) = Tile(8, floats / V);
+        var k = new DenseDataKernel
+        {
+            Method = step.Method + "BackwardData",
+            Title = $"{l.Name}: dx = W^T dy over a thread's images",
+            LayerName = l.Name,
+            OutputGradient = Grad(step.Output),
+            InputGradient = dx,
+            Units = l.Units,
+            GradientFloats = dx.Layout == Layout.Flat ? dx.Cp : dx.H * dx.W * dx.Cp,
+            XImageStride = _imageFloats,
+            YImageStride = _imageFloats,
+            Images = images,
+            Vectors = vectors,
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Batched(k.Method, Guard(x), GradientArg(step.Output), GradientArg(x), new CallArg(ArgKind.Count), Field(l.TransposedField!));
+    }
+}

@@ -1,0 +1,69 @@
+using System;
+using System.Linq;
+using System.Reflection;
+using CnnGen.Tests.Generator;
+using CnnGen.Training;
+
+namespace CnnGen.Tests.GeneratedTraining;
+
+/// <summary>
+/// Small trainable networks declared in memory for the trainer's behaviour tests (dropout in a map and in a vector, batch
+/// norm in training mode, a split SiLU, an output map that only the mean squared error can train), and helpers to create
+/// generated trainers by reflection and to compare their whole state bit for bit.
+/// </summary>
+public static class TrainingNetworks
+{
+    /// <summary>conv + ReLU, dropout on the map, conv + SiLU (a step of its own), batch norm, flatten, dropout on the vector, dense.</summary>
+    public const string DropoutNet = """
+        [Network(Trainable = true), Input(3, 6, 6)]
+        [Conv2D(4, 3, Padding = 1, Name = "c1", Activation = Activation.Relu), Dropout(0.25f, Name = "d1")]
+        [Conv2D(5, 3, Name = "c2", Activation = Activation.SiLU), BatchNorm2D(Name = "bn")]
+        [Flatten, Dropout(0.5f, Name = "d2"), Dense(7, Name = "fc")]
+        public partial class DropoutNet;
+        """;
+
+    /// <summary>A network whose output is a 2 x 4 x 4 map: no cross-entropy, the mean squared error trains it.</summary>
+    public const string MapNet = """
+        [Network(Trainable = true), Input(2, 6, 6)]
+        [Conv2D(3, 3, Name = "c1", Activation = Activation.Tanh), Conv2D(2, 1, Name = "c2")]
+        public partial class MapNet;
+        """;
+
+    private static readonly Lazy<Assembly> Compiled = new(() =>
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n"));
+
+    /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
+    public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>
+        (NetworkTrainer)Invoke(name, "Create", new[] { typeof(ulong), typeof(TrainerOptions) }, seed, options);
+
+    /// <summary>A trainer of the named in-memory network loaded from <paramref name="weights"/>.</summary>
+    public static NetworkTrainer Load(string name, TensorSet weights, TrainerOptions? options = null) =>
+        (NetworkTrainer)Invoke(name, "Load", new[] { typeof(TensorSet), typeof(TrainerOptions) }, weights, options);
+
+    /// <summary>Every float of a trainer's state (weights, running statistics) and of an optimizer's state, as bits.</summary>
+    public static int[] Bits(NetworkTrainer trainer, Optimizer? optimizer = null)
+    {
+        var tensors = trainer.ToTensorSet().Concat(optimizer?.StateTensors() ?? Array.Empty<Tensor>());
+        return tensors.SelectMany(t => t.Data.ToArray()).Select(BitConverter.SingleToInt32Bits).Append((int)trainer.StepCount).ToArray();
+    }
+
+    /// <summary>Seeded uniform values in [-scale, scale].</summary>
+    public static float[] Random(int count, int seed, float scale = 1f)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, count).Select(_ => (float)((r.NextDouble() * 2) - 1) * scale).ToArray();
+    }
+
+    private static object Invoke(string name, string method, Type[] types, params object?[] args)
+    {
+        Type type = Compiled.Value.GetType("TrainingNetworks." + name + "+Trainer", throwOnError: true)!;
+        try
+        {
+            return type.GetMethod(method, types)!.Invoke(null, args)!;
+        }
+        catch (TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            throw ex.InnerException;
+        }
+    }
+}
