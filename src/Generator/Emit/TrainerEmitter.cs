@@ -83,6 +83,11 @@ internal static class TrainerEmitter
     private static string PerWidth(List<TrainingPlan> plans, System.Func<TrainingPlan, long> value)
     {
         var baseline = plans.First(p => p.Width == 8);
+        if (plans.All(p => value(p) == value(baseline)))
+        {
+            return I(value(baseline)); // the same at every width
+        }
+
         var cases = plans.Where(p => p != baseline).Select(p => $"{Width(p)} => {I(value(p))}").Append($"_ => {I(value(baseline))}");
         return $"width switch {{ {string.Join(", ", cases)} }}";
     }
