@@ -128,33 +128,51 @@ internal static class ConvEmitter
         var w = kw.W;
         var win = k.Window;
         var x = k.X;
-        int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
-        long pixel = k.XPixelStep;
+        int c = x.C, tbv = k.TileFloats;
         var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
         var weights = ("wt", 0L, (long)win.KernelW * c * tbv, (long)c * tbv);
         kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
         {
+            // The channel loop steps its two references instead of recomputing them from ic: the loop body is a few
+            // FMAs at narrow widths, where an index multiply per channel costs as much as an FMA pair.
             w.Line(c == 1 ? $"// {tap.Name}" : $"// {tap.Name}: every input channel");
-            using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
+            using (w.Block())
             {
-                w.Line($"ref float xi = ref At(ref {tap.X}, {(c == 1 ? I(tap.XOffset) : Lin("ic", x.ChannelStride, tap.XOffset))});");
-                w.Line($"ref float wi = ref At(ref {tap.W}, {(c == 1 ? I(tap.WOffset) : Lin("ic", tbv, tap.WOffset))});");
-                for (int j = 0; j < tb; j++)
+                w.Line(tap.XOffset == 0 ? $"ref float xi = ref {tap.X};" : $"ref float xi = ref At(ref {tap.X}, {I(tap.XOffset)});");
+                w.Line(tap.WOffset == 0 ? $"ref float wi = ref {tap.W};" : $"ref float wi = ref At(ref {tap.W}, {I(tap.WOffset)});");
+                using (w.BlockIf(c > 1, $"for (int ic = 0; ic < {I(c)}; ic++)"))
                 {
-                    w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
-                }
-
-                for (int p = 0; p < tp; p++)
-                {
-                    string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
-                    w.Line($"var x{I(p)} = Broadcast({xv});");
-                    for (int j = 0; j < tb; j++)
+                    TapBody(kw, k, tp);
+                    if (c > 1)
                     {
-                        w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                        w.Line($"xi = ref At(ref xi, {I(x.ChannelStride)}); // the next input channel");
+                        w.Line($"wi = ref At(ref wi, {I(tbv)});");
                     }
                 }
             }
         });
+    }
+
+    /// <summary>One tap and input channel: load the filter vectors, broadcast each pixel's input, FMA.</summary>
+    private static void TapBody(KernelWriter kw, ConvKernel k, int tp)
+    {
+        var w = kw.W;
+        int tb = k.TileVectors, v = kw.V;
+        long pixel = k.XPixelStep;
+        for (int j = 0; j < tb; j++)
+        {
+            w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+            w.Line($"var x{I(p)} = Broadcast({xv});");
+            for (int j = 0; j < tb; j++)
+            {
+                w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+            }
+        }
     }
 
     /// <summary>The residual, the activation and the store: into the output, or into the stage then transposed to NCHW.</summary>

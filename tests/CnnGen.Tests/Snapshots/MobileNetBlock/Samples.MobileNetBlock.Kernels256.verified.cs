@@ -324,27 +324,31 @@ namespace Samples
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref yt, 0);
                     Store(Min(six, Max(zero, a0_1)), ref yt, 8);
@@ -377,24 +381,28 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref yt, 0);
                     Store(Min(six, Max(zero, a0_1)), ref yt, 8);
@@ -448,211 +456,247 @@ namespace Samples
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 64);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 512);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 512);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 544);
-                        ref float wi = ref At(ref wt, ic * 16 + 2048);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 544);
+                        ref float wi = ref At(ref wt, 2048);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 576);
-                        ref float wi = ref At(ref wt, ic * 16 + 2560);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 576);
+                        ref float wi = ref At(ref wt, 2560);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1024);
-                        ref float wi = ref At(ref wt, ic * 16 + 3072);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1024);
+                        ref float wi = ref At(ref wt, 3072);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1056);
-                        ref float wi = ref At(ref wt, ic * 16 + 3584);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1056);
+                        ref float wi = ref At(ref wt, 3584);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1088);
-                        ref float wi = ref At(ref wt, ic * 16 + 4096);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1088);
+                        ref float wi = ref At(ref wt, 4096);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(a0_0, ref yt, 0);
                     Store(a0_1, ref yt, 8);
@@ -682,184 +726,220 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 64);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 512);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 512);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 544);
-                        ref float wi = ref At(ref wt, ic * 16 + 2048);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 544);
+                        ref float wi = ref At(ref wt, 2048);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 576);
-                        ref float wi = ref At(ref wt, ic * 16 + 2560);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 576);
+                        ref float wi = ref At(ref wt, 2560);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1024);
-                        ref float wi = ref At(ref wt, ic * 16 + 3072);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1024);
+                        ref float wi = ref At(ref wt, 3072);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1056);
-                        ref float wi = ref At(ref wt, ic * 16 + 3584);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1056);
+                        ref float wi = ref At(ref wt, 3584);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1088);
-                        ref float wi = ref At(ref wt, ic * 16 + 4096);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1088);
+                        ref float wi = ref At(ref wt, 4096);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(a0_0, ref yt, 0);
                     Store(a0_1, ref yt, 8);
