@@ -41,7 +41,8 @@ internal static class Program
                 throw new ArgumentException("--report needs --compare ORT.json");
             }
 
-            Report.CompareTable(opt.Report, opt.Compare, Console.Out);
+            // Several comma-separated files are interleaved rounds; --json / --ort-json write the merged files.
+            Report.CompareTable(Files(opt.Report), Files(opt.Compare), Console.Out, opt.Json, opt.OrtJson);
             return 0;
         }
 
@@ -127,7 +128,7 @@ internal static class Program
         if (opt.Compare is not null && opt.Json is not null)
         {
             Console.WriteLine();
-            Report.CompareTable(opt.Json, opt.Compare, Console.Out);
+            Report.CompareTable([opt.Json], Files(opt.Compare), Console.Out);
         }
 
         if (failures.Count > 0)
@@ -199,6 +200,8 @@ internal static class Program
         return ok;
     }
 
+    private static string[] Files(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private static string Name(VectorWidth w) => w switch
     {
         VectorWidth.V128 => "V128",
@@ -217,7 +220,8 @@ internal sealed class Options
         "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
         "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +
         "                                     generated PredictBatch(ReadOnlyMemory, Memory, batchSize, threads))\n" +
-        "       cnngen-bench --report CNNGEN.json --compare ORT.json   (prints the ratio table only)";
+        "       cnngen-bench --report CNNGEN.json[,...] --compare ORT.json[,...] [--json MERGED.json] [--ort-json MERGED_ORT.json]\n" +
+        "                    (prints the ratio table only; several files are interleaved rounds: medians and ranges)";
 
     public HashSet<string>? Models { get; private set; }
     public int[] Batches { get; private set; } = [1, 64];
@@ -227,6 +231,7 @@ internal sealed class Options
     public string? Json { get; private set; }
     public string? Compare { get; private set; }
     public string? Report { get; private set; }
+    public string? OrtJson { get; private set; }
     public bool Alignment { get; private set; }
     public bool GeneratedParallel { get; private set; }
 
@@ -286,6 +291,9 @@ internal sealed class Options
                     break;
                 case "--report":
                     o.Report = Value();
+                    break;
+                case "--ort-json":
+                    o.OrtJson = Value();
                     break;
                 case "--parallel":
                     o.GeneratedParallel = Value() switch

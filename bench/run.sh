@@ -1,29 +1,52 @@
 #!/usr/bin/env bash
-# Issue 5: times CnnGen and ONNX Runtime on the reference models in one invocation, both pinned to the
-# same core, and prints the ratio table (CnnGen median time / ORT median time) with the targets.
+# Issues 5 and 11: times CnnGen and ONNX Runtime on the reference models, both pinned to the same core, in several
+# interleaved rounds (CnnGen, ORT, CnnGen, ORT, ...), and prints the ratio table (CnnGen median time / ORT median time)
+# with the targets: each time is the median of the rounds' medians, with the range.
 #
 # usage: bench/run.sh [extra cnngen-bench arguments, e.g. --seconds 3]
 #   CORE=1                 the core both benchmarks are pinned to (taskset -c)
+#   ROUNDS=3               interleaved rounds of CnnGen and ORT
 #   MODELS="mlp lenet5 ..." the models (default: all five)
 #   WIDTHS=auto,256        the vector widths CnnGen runs (the first one is judged against the targets)
+#   AVX512=off             run CnnGen with DOTNET_EnableAVX512=0: the JIT emits AVX2 code with 16 vector registers
+#                          and the Vector256 kernels run (WIDTHS then defaults to auto = V256). ONNX Runtime is not
+#                          affected (it picks its own kernels). On .NET 10 the older DOTNET_EnableAVX512F=0 does nothing.
 #   CNNGEN_PEERS=...       ../shared/peers (run_ort.sh, ort_bench.js)
-# Writes bench/results/{cnngen.json,ort.json,table.md,machine.txt} (gitignored; bench/results/final/ is the
-# committed copy of the run docs/BENCHMARKS.md reports).
+# Writes bench/results/{cnngen.json,ort.json,table.md,machine.txt} (the merged rounds, in the formats of one run plus
+# "rounds" and "round_median_us") and bench/results/rounds/{cnngen,ort}.N.json (gitignored; bench/results/final/ is
+# the committed copy of a run docs/BENCHMARKS.md reports).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 peers=${CNNGEN_PEERS:-$repo/../shared/peers}
 core=${CORE:-1}
+rounds=${ROUNDS:-3}
 models=${MODELS:-mlp lenet5 cifar_resnet8 mobilenet_block vgg_block}
-widths=${WIDTHS:-auto,256}
 out=$here/results
 proj=$here/CnnGen.Bench.csproj
-mkdir -p "$out"
+mkdir -p "$out/rounds"
+rm -f "$out"/rounds/*.json
 
+avx512_env=()
+if [ "${AVX512:-on}" = off ] || [ "${DOTNET_EnableAVX512:-1}" = 0 ]; then
+  avx512_env=(env DOTNET_EnableAVX512=0)
+  avx512_note="disabled for CnnGen (DOTNET_EnableAVX512=0: AVX2 code, 16 vector registers, Vector256 kernels); ONNX Runtime still runs its AVX-512 kernels"
+  widths=${WIDTHS:-auto}
+else
+  avx512_note="enabled (CnnGen's auto width is the widest the CPU accelerates)"
+  widths=${WIDTHS:-auto,256}
+fi
+
+flag() { if grep -qw "$1" /proc/cpuinfo; then echo "$1 yes"; else echo "$1 no"; fi; }
+cache() { lscpu -C 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (dirty)')"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; pinned to core $core"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores; pinned to core $core"
+  echo "flags: $(flag avx2), $(flag fma), $(flag avx512f)"
+  echo "caches per core: L1d $(cache L1d), L2 $(cache L2); L3 $(cache L3)"
+  echo "AVX-512: $avx512_note"
+  echo "rounds: $rounds interleaved (CnnGen, ORT, ...); CnnGen widths: $widths"
   echo "dotnet: $(dotnet --version) (runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1))"
   echo "node: $(node --version)"
   echo "kernel: $(uname -r)"
@@ -33,12 +56,25 @@ mkdir -p "$out"
 dotnet build -c Release "$proj" -nologo -v q /clp:ErrorsOnly
 
 rc=0
-taskset -c "$core" dotnet run -c Release --no-build --project "$proj" -- \
-  --models "${models// /,}" --batch 1,64 --width "$widths" --json "$out/cnngen.json" "$@" || rc=$?
-
-# shellcheck disable=SC2086 # one argument per model
-taskset -c "$core" "$peers/run_ort.sh" --json "$out/ort.json" $models
+cnngen=() ort=()
+for r in $(seq 1 "$rounds"); do
+  echo "== round $r of $rounds: CnnGen"
+  "${avx512_env[@]}" taskset -c "$core" dotnet run -c Release --no-build --project "$proj" -- \
+    --models "${models// /,}" --batch 1,64 --width "$widths" --json "$out/rounds/cnngen.$r.json" "$@" || rc=$?
+  echo "== round $r of $rounds: ONNX Runtime"
+  # shellcheck disable=SC2086 # one argument per model
+  taskset -c "$core" "$peers/run_ort.sh" --json "$out/rounds/ort.$r.json" $models
+  cnngen+=("$out/rounds/cnngen.$r.json") ort+=("$out/rounds/ort.$r.json")
+done
 
 echo
-dotnet run -c Release --no-build --project "$proj" -- --report "$out/cnngen.json" --compare "$out/ort.json" | tee "$out/table.md"
+list() { local IFS=,; echo "$*"; }
+{
+  echo '```'
+  cat "$out/machine.txt"
+  echo '```'
+  echo
+  dotnet run -c Release --no-build --project "$proj" -- --report "$(list "${cnngen[@]}")" --compare "$(list "${ort[@]}")" \
+    --json "$out/cnngen.json" --ort-json "$out/ort.json"
+} | tee "$out/table.md"
 exit $rc

@@ -76,6 +76,8 @@ internal sealed record MachineModel
         Target = "AVX2",
         VectorRegisters = 16,
         AccumulatorBudget = 12,
+        FmaLatencyCycles = 5,
+        LoadsPerCycle = 1.5,
         DepthwiseMaxPixels = 6,
         DenseTileVectors = 8,
         DenseGroupTileVectors = 2,

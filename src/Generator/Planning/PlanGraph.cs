@@ -87,6 +87,7 @@ internal sealed class PlanStep
     public int FusedPool = -1;
     public int TileP;
     public int TileB;
+    public int LastTileB;
     public int GroupTileB;
 
     public PlanStep Clone()

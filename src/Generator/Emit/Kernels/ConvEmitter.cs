@@ -24,7 +24,7 @@ internal static class ConvEmitter
             $"Output: {y.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border{groups}.",
             $"Weights: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(x.C, "channel")}][{Count(k.TileFloats, "filter")}], bias [{I(y.Cp)}].",
-            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last == 0 ? "." : k.LastTileVectors == k.TileVectors ? $" and a last tile of {Count(tiles.Last, "pixel")}." : $" and a last tile of {Count(tiles.Last, "pixel")} x {Count(k.LastTileVectors, "vector")} ({Count(k.LastTileVectors / k.TileVectors, "weight tile")} per pass)."));
         if (k.RowSource is { } depthwise)
         {
             DepthwiseEmitter.EmitRowPair(kw, depthwise, k);
@@ -78,8 +78,9 @@ internal static class ConvEmitter
         var w = kw.W;
         var win = k.Window;
         var x = k.X;
-        var y = k.Y;
-        int tb = k.TileVectors, v = kw.V, c = x.C, ocp = y.Cp, tbv = k.TileFloats;
+        int v = kw.V, c = x.C, tbv = k.TileFloats;
+        int tb = tp == k.Tiles.Pixels ? k.TileVectors : k.LastTileVectors, passes = k.TileGroups * k.TileVectors / tb;
+        long passWeights = (long)win.Taps * c * tb * v;
         bool res = k.Residual is not null;
         bool direct = k.DirectOutput;
 
@@ -88,16 +89,16 @@ internal static class ConvEmitter
         using (kw.Method(tp == k.Tiles.Pixels ? k.Tiles.Method : k.Tiles.LastMethod!, $"ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y"))
         {
             kw.ActConstants(k.Activation);
-            using (k.TileGroups > 1 ? w.Block($"for (int t = 0; t < {I(k.TileGroups)}; t++)") : w.Block())
+            using (passes > 1 ? w.Block($"for (int t = 0; t < {I(passes)}; t++)") : w.Block())
             {
-                if (k.TileGroups > 1)
+                if (passes > 1)
                 {
-                    w.Line($"ref float wt = ref At(ref w, t * {I((long)win.Taps * c * tbv)});");
-                    w.Line($"ref float bt = ref At(ref b, t * {I(tbv)});");
-                    w.Line($"ref float yt = ref At(ref y, t * {I(tbv)});");
+                    w.Line($"ref float wt = ref At(ref w, t * {I(passWeights)});");
+                    w.Line($"ref float bt = ref At(ref b, t * {I(tb * v)});");
+                    w.Line($"ref float yt = ref At(ref y, t * {I(tb * v)});");
                     if (res)
                     {
-                        w.Line($"ref float rt = ref At(ref r, t * {I(tbv)});");
+                        w.Line($"ref float rt = ref At(ref r, t * {I(tb * v)});");
                     }
                 }
                 else
@@ -113,8 +114,8 @@ internal static class ConvEmitter
 
                 kw.Biases(tb, j => kw.Load("bt", Off(j * v)));
                 kw.Accumulators(Enumerable.Range(0, tp).Select(p => $"a{I(p)}_"), tb, j => $"bias{I(j)}");
-                Taps(kw, k, tp);
-                Store(kw, k, tp);
+                Taps(kw, k, tp, tb);
+                Store(kw, k, tp, tb);
             }
         }
     }
@@ -123,46 +124,67 @@ internal static class ConvEmitter
     /// Every tap, each a loop over input channels: unrolled; or a loop over kernel rows with the columns unrolled; or
     /// loops over rows and columns (<see cref="ConvKernel.Unroll"/>).
     /// </summary>
-    private static void Taps(KernelWriter kw, ConvKernel k, int tp)
+    private static void Taps(KernelWriter kw, ConvKernel k, int tp, int tb)
     {
         var w = kw.W;
         var win = k.Window;
         var x = k.X;
-        int tb = k.TileVectors, v = kw.V, c = x.C, tbv = k.TileFloats;
-        long pixel = k.XPixelStep;
+        int c = x.C, tbv = k.TileFloats;
         var input = ("x", 0L, (long)win.DilationH * x.RowStride, (long)win.DilationW * x.PixelStride);
         var weights = ("wt", 0L, (long)win.KernelW * c * tbv, (long)c * tbv);
         kw.Window(k.Unroll, win.KernelH, win.KernelW, input, weights, tap =>
         {
+            // The channel loop steps its two references instead of recomputing them from ic: the loop body is a few
+            // FMAs at narrow widths, where an index multiply per channel costs as much as an FMA pair.
             w.Line(c == 1 ? $"// {tap.Name}" : $"// {tap.Name}: every input channel");
-            using (c == 1 ? w.Block() : w.Block($"for (int ic = 0; ic < {I(c)}; ic++)"))
+            using (w.Block())
             {
-                w.Line($"ref float xi = ref At(ref {tap.X}, {(c == 1 ? I(tap.XOffset) : Lin("ic", x.ChannelStride, tap.XOffset))});");
-                w.Line($"ref float wi = ref At(ref {tap.W}, {(c == 1 ? I(tap.WOffset) : Lin("ic", tbv, tap.WOffset))});");
-                for (int j = 0; j < tb; j++)
+                w.Line(tap.XOffset == 0 ? $"ref float xi = ref {tap.X};" : $"ref float xi = ref At(ref {tap.X}, {I(tap.XOffset)});");
+                w.Line(tap.WOffset == 0 ? $"ref float wi = ref {tap.W};" : $"ref float wi = ref At(ref {tap.W}, {I(tap.WOffset)});");
+                using (w.BlockIf(c > 1, $"for (int ic = 0; ic < {I(c)}; ic++)"))
                 {
-                    w.Line($"var w{I(j)} = {kw.Load("wi", Off(j * v))};");
-                }
-
-                for (int p = 0; p < tp; p++)
-                {
-                    string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
-                    w.Line($"var x{I(p)} = Broadcast({xv});");
-                    for (int j = 0; j < tb; j++)
+                    TapBody(kw, k, tp, tb);
+                    if (c > 1)
                     {
-                        w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                        w.Line($"xi = ref At(ref xi, {I(x.ChannelStride)}); // the next input channel");
+                        w.Line($"wi = ref At(ref wi, {I(tbv)});");
                     }
                 }
             }
         });
     }
 
+    /// <summary>
+    /// One tap and input channel: load the filter vectors, broadcast each pixel's input, FMA. Vector j of a tile wider
+    /// than <see cref="ConvKernel.TileVectors"/> is in weight tile j / TileVectors.
+    /// </summary>
+    private static void TapBody(KernelWriter kw, ConvKernel k, int tp, int tb)
+    {
+        var w = kw.W;
+        int v = kw.V, groupVectors = k.TileVectors;
+        long pixel = k.XPixelStep, groupWeights = (long)k.Window.Taps * k.X.C * k.TileFloats;
+        for (int j = 0; j < tb; j++)
+        {
+            w.Line($"var w{I(j)} = {kw.Load("wi", Off(((j / groupVectors) * groupWeights) + ((j % groupVectors) * v)))};");
+        }
+
+        for (int p = 0; p < tp; p++)
+        {
+            string xv = p == 0 ? "xi" : $"At(ref xi, {I(p * pixel)})";
+            w.Line($"var x{I(p)} = Broadcast({xv});");
+            for (int j = 0; j < tb; j++)
+            {
+                w.Line($"a{I(p)}_{I(j)} = Fma(x{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+            }
+        }
+    }
+
     /// <summary>The residual, the activation and the store: into the output, or into the stage then transposed to NCHW.</summary>
-    private static void Store(KernelWriter kw, ConvKernel k, int tp)
+    private static void Store(KernelWriter kw, ConvKernel k, int tp, int tb)
     {
         var w = kw.W;
         var y = k.Y;
-        int tb = k.TileVectors, v = kw.V, ocp = y.Cp, tbv = k.TileFloats;
+        int v = kw.V, ocp = y.Cp, tbv = k.TileFloats;
         if (k.Residual is { } residual)
         {
             w.Line($"// {Xml(k.ResidualLayer!)}: add the residual '{residual.Name}' before the activation");

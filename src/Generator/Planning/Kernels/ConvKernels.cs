@@ -33,6 +33,12 @@ internal sealed record ConvKernel : KernelSpec
 
     public required int TileVectors { get; init; }
 
+    /// <summary>
+    /// Vectors the row's last (narrower) tile computes per pass: a multiple of <see cref="TileVectors"/>, reading that many
+    /// weight groups at once so its few pixels still have enough accumulators; <see cref="TileVectors"/> when there is no last tile.
+    /// </summary>
+    public required int LastTileVectors { get; init; }
+
     /// <summary>Groups of <see cref="TileVectors"/> vectors covering all filters (weight tiles).</summary>
     public required int TileGroups { get; init; }
 

@@ -17,6 +17,7 @@ internal sealed partial class KernelSpecs
         int v = _m.Width, tp = s.TileP, tb = s.TileB;
         int tiles = y.Cp / v / tb;
         string method = n.Method;
+        var row = Row(method, tp, y.W, PixelStep(x, spec), s.DirectOutput ? 1 : y.Cp, y.Cp);
         return new ConvKernel
         {
             Method = method,
@@ -31,9 +32,10 @@ internal sealed partial class KernelSpecs
             Filters = l.Out.C,
             TilePixels = tp,
             TileVectors = tb,
+            LastTileVectors = row.Last > 0 ? s.LastTileB : tb,
             TileGroups = tiles,
             TileFloats = tb * v,
-            Tiles = Row(method, tp, y.W, PixelStep(x, spec), s.DirectOutput ? 1 : y.Cp, y.Cp),
+            Tiles = row,
             Unroll = UnrollFor(spec, (long)tp * tb, _m.MaxUnrolledTaps),
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
             XRowStep = RowStep(x, spec),

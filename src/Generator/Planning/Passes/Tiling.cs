@@ -15,7 +15,12 @@ internal static class Tiling
                 var l = g.Layers[s.Layer];
                 // A tile transposed to NCHW in 8 x 8 blocks must be a whole number of blocks wide.
                 int multiple = s.DirectOutput && l.Out.W >= Planner.TransposeBlock ? Planner.TransposeBlock : 1;
-                (s.TileP, s.TileB) = ConvTile(l, m, multiple);
+                (s.TileP, s.TileB, s.LastTileB) = ConvTile(l, m, multiple);
+                if (s.DirectOutput)
+                {
+                    // The NCHW stage holds one tile of TileB vectors per pixel.
+                    s.LastTileB = s.TileB;
+                }
             }
             else if (s.Kind == StepKind.DepthwiseConv)
             {
@@ -36,14 +41,16 @@ internal static class Tiling
     /// latency (one dependent chain per accumulator) or loads (a broadcast per pixel and a weight vector per channel
     /// vector); the tile's stores and set-up come once per tile, and a narrower last tile costs like a tile of its
     /// own. A tile's accumulators, its weight vectors and one broadcast must fit the registers.
+    /// The last tile of a row may take several weight groups per pass (<c>LastVectors</c>, a multiple of
+    /// <c>Vectors</c>), so a few leftover pixels still have enough independent accumulators to hide the FMA latency.
     /// </summary>
     /// <param name="pixelMultiple">Tile widths must be a multiple of this (8 when the tile is transposed to NCHW in 8 x 8 blocks).</param>
-    public static (int Pixels, int Vectors) ConvTile(ShapedLayer l, MachineModel m, int pixelMultiple = 1)
+    public static (int Pixels, int Vectors, int LastVectors) ConvTile(ShapedLayer l, MachineModel m, int pixelMultiple = 1)
     {
         int nb = Planner.RoundUp(l.Out.C, m.Width) / m.Width;
         int ow = l.Out.W;
         long k = (long)l.Spec.KernelH * l.Spec.KernelW * (l.In.C / Math.Max(1, l.Spec.Groups) * Math.Max(1, l.Spec.Groups));
-        (int, int) best = (1, 1);
+        (int, int, int) best = (1, 1, 1);
         double bestCost = double.MaxValue;
         for (int tb = 1; tb <= Math.Min(m.ConvMaxTileVectors, nb); tb++)
         {
@@ -54,19 +61,47 @@ internal static class Tiling
 
             for (int tp = 1; tp <= ow && tp * tb <= m.AccumulatorBudget; tp++)
             {
-                if ((tp * tb) + tb + 1 > m.VectorRegisters || tp % pixelMultiple != 0)
+                if (!Fits(tp, tb, m) || tp % pixelMultiple != 0)
                 {
                     continue;
                 }
 
                 int full = ow / tp, rest = ow % tp;
-                double cost = (full * TileCost(tp, tb, k, m)) + (rest > 0 ? TileCost(rest, tb, k, m) : 0);
-                cost *= nb / tb;
+                var (lastVectors, restCost) = rest > 0 && pixelMultiple == 1 ? LastTile(rest, tp * tb, tb, nb, k, m) : (tb, rest > 0 ? TileCost(rest, tb, k, m) * (nb / tb) : 0);
+                double cost = (full * TileCost(tp, tb, k, m) * (nb / tb)) + restCost;
                 if (cost < bestCost - 1e-9)
                 {
                     bestCost = cost;
-                    best = (tp, tb);
+                    best = (tp, tb, lastVectors);
                 }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>A tile's accumulators, its weight vectors and one broadcast fit the vector registers.</summary>
+    private static bool Fits(int tp, int tb, MachineModel m) => (tp * tb) + tb + 1 <= m.VectorRegisters;
+
+    /// <summary>
+    /// The last tile's vectors per pass (a multiple of the full tile's <paramref name="tb"/> dividing the <paramref name="nb"/>
+    /// vectors, with no more accumulators than the full tile, so its unrolled window stays within the same budget) and its
+    /// cost over all filters.
+    /// </summary>
+    private static (int Vectors, double Cost) LastTile(int rest, int fullAccumulators, int tb, int nb, long k, MachineModel m)
+    {
+        (int, double) best = (tb, TileCost(rest, tb, k, m) * (nb / tb));
+        for (int lb = 2 * tb; lb <= nb && rest * lb <= fullAccumulators; lb += tb)
+        {
+            if (nb % lb != 0 || !Fits(rest, lb, m))
+            {
+                continue;
+            }
+
+            double cost = TileCost(rest, lb, k, m) * (nb / lb);
+            if (cost < best.Item2 - 1e-9)
+            {
+                best = (lb, cost);
             }
         }
 

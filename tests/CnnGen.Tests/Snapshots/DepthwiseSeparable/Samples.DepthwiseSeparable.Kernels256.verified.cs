@@ -235,27 +235,31 @@ namespace Samples
                     var a6_0 = bias0;
                     var a7_0 = bias0;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 8);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 64));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 80));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 96));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 112));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 64));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 80));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 96));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 112));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref stage, 0);
                     Store(Min(six, Max(zero, a1_0)), ref stage, 8);
@@ -286,19 +290,23 @@ namespace Samples
                     var a2_0 = bias0;
                     var a3_0 = bias0;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 8);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref stage, 0);
                     Store(Min(six, Max(zero, a1_0)), ref stage, 8);

@@ -168,8 +168,8 @@ namespace Samples
                     var a9_0 = bias0;
                     // tap (0, 0)
                     {
-                        ref float xi = ref At(ref x, 0);
-                        ref float wi = ref At(ref wt, 0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
                         var w0 = Load(ref wi);
                         var x0 = Broadcast(xi);
                         a0_0 = Fma(x0, w0, a0_0);
@@ -849,8 +849,8 @@ namespace Samples
                     var a7_0 = bias0;
                     // tap (0, 0)
                     {
-                        ref float xi = ref At(ref x, 0);
-                        ref float wi = ref At(ref wt, 0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
                         var w0 = Load(ref wi);
                         var x0 = Broadcast(xi);
                         a0_0 = Fma(x0, w0, a0_0);
@@ -1479,579 +1479,679 @@ namespace Samples
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 8);
-                        ref float wi = ref At(ref wt, ic * 16 + 96);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 8);
+                        ref float wi = ref At(ref wt, 96);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 16);
-                        ref float wi = ref At(ref wt, ic * 16 + 192);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 16);
+                        ref float wi = ref At(ref wt, 192);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 3): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 24);
-                        ref float wi = ref At(ref wt, ic * 16 + 288);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 24);
+                        ref float wi = ref At(ref wt, 288);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 4): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 384);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 384);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 112);
-                        ref float wi = ref At(ref wt, ic * 16 + 480);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 112);
+                        ref float wi = ref At(ref wt, 480);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 120);
-                        ref float wi = ref At(ref wt, ic * 16 + 576);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 120);
+                        ref float wi = ref At(ref wt, 576);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 128);
-                        ref float wi = ref At(ref wt, ic * 16 + 672);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 128);
+                        ref float wi = ref At(ref wt, 672);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 3): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 136);
-                        ref float wi = ref At(ref wt, ic * 16 + 768);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 136);
+                        ref float wi = ref At(ref wt, 768);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 4): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 144);
-                        ref float wi = ref At(ref wt, ic * 16 + 864);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 144);
+                        ref float wi = ref At(ref wt, 864);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 224);
-                        ref float wi = ref At(ref wt, ic * 16 + 960);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 224);
+                        ref float wi = ref At(ref wt, 960);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 232);
-                        ref float wi = ref At(ref wt, ic * 16 + 1056);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 232);
+                        ref float wi = ref At(ref wt, 1056);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 240);
-                        ref float wi = ref At(ref wt, ic * 16 + 1152);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 240);
+                        ref float wi = ref At(ref wt, 1152);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 3): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 248);
-                        ref float wi = ref At(ref wt, ic * 16 + 1248);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 248);
+                        ref float wi = ref At(ref wt, 1248);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 4): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 256);
-                        ref float wi = ref At(ref wt, ic * 16 + 1344);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 256);
+                        ref float wi = ref At(ref wt, 1344);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (3, 0): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 336);
-                        ref float wi = ref At(ref wt, ic * 16 + 1440);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 336);
+                        ref float wi = ref At(ref wt, 1440);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (3, 1): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 344);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 344);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (3, 2): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 352);
-                        ref float wi = ref At(ref wt, ic * 16 + 1632);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 352);
+                        ref float wi = ref At(ref wt, 1632);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (3, 3): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 360);
-                        ref float wi = ref At(ref wt, ic * 16 + 1728);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 360);
+                        ref float wi = ref At(ref wt, 1728);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (3, 4): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 368);
-                        ref float wi = ref At(ref wt, ic * 16 + 1824);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 368);
+                        ref float wi = ref At(ref wt, 1824);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (4, 0): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 448);
-                        ref float wi = ref At(ref wt, ic * 16 + 1920);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 448);
+                        ref float wi = ref At(ref wt, 1920);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (4, 1): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 456);
-                        ref float wi = ref At(ref wt, ic * 16 + 2016);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 456);
+                        ref float wi = ref At(ref wt, 2016);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (4, 2): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 464);
-                        ref float wi = ref At(ref wt, ic * 16 + 2112);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 464);
+                        ref float wi = ref At(ref wt, 2112);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (4, 3): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 472);
-                        ref float wi = ref At(ref wt, ic * 16 + 2208);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 472);
+                        ref float wi = ref At(ref wt, 2208);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (4, 4): every input channel
-                    for (int ic = 0; ic < 6; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 480);
-                        ref float wi = ref At(ref wt, ic * 16 + 2304);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 8));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 16));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 24));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 32));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 480);
+                        ref float wi = ref At(ref wt, 2304);
+                        for (int ic = 0; ic < 6; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 8));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 16));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 24));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 32));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Max(zero, a0_0), ref yt, 0);
                     Store(Max(zero, a0_1), ref yt, 8);

@@ -286,7 +286,7 @@ namespace Samples
             /// Output: HWC 14x14, 64 floats per pixel (64 channels).<br/>
             /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
             /// Weights: [4 tiles][1 tap][32 channels][16 filters], bias [64].<br/>
-            /// Register tile: 5 pixels x 2 vectors = 10 accumulators; 2 tiles per row and a last tile of 4 pixels.<br/>
+            /// Register tile: 6 pixels x 2 vectors = 12 accumulators; 2 tiles per row and a last tile of 2 pixels x 4 vectors (2 weight tiles per pass).<br/>
             /// </remarks>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Pw(ref float x, ref float y, float[] weight, float[] bias)
@@ -299,15 +299,15 @@ namespace Samples
                     ref float yr = ref At(ref y, oh * 896);
                     for (int tile = 0; tile < 2; tile++)
                     {
-                        PwTile5(ref At(ref xr, tile * 160), ref w, ref b, ref At(ref yr, tile * 320));
+                        PwTile6(ref At(ref xr, tile * 192), ref w, ref b, ref At(ref yr, tile * 384));
                     }
-                    PwTile4(ref At(ref xr, 320), ref w, ref b, ref At(ref yr, 640));
+                    PwTile2(ref At(ref xr, 384), ref w, ref b, ref At(ref yr, 768));
                 }
             }
 
-            /// <summary>5 output pixels of pw, all 64 filters, 2 vectors at a time.</summary>
+            /// <summary>6 output pixels of pw, all 64 filters, 2 vectors at a time.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile5(ref float x, ref float w, ref float b, ref float y)
+            private static void PwTile6(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
@@ -323,28 +323,36 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
+                    var a5_0 = bias0; var a5_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            var x5 = Broadcast(At(ref xi, 160));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            a5_1 = Fma(x5, w1, a5_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref yt, 0);
                     Store(Min(six, Max(zero, a0_1)), ref yt, 8);
@@ -356,54 +364,60 @@ namespace Samples
                     Store(Min(six, Max(zero, a3_1)), ref yt, 200);
                     Store(Min(six, Max(zero, a4_0)), ref yt, 256);
                     Store(Min(six, Max(zero, a4_1)), ref yt, 264);
+                    Store(Min(six, Max(zero, a5_0)), ref yt, 320);
+                    Store(Min(six, Max(zero, a5_1)), ref yt, 328);
                 }
             }
 
-            /// <summary>4 output pixels of pw, all 64 filters, 2 vectors at a time.</summary>
+            /// <summary>2 output pixels of pw, all 64 filters, 4 vectors at a time.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile4(ref float x, ref float w, ref float b, ref float y)
+            private static void PwTile2(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
-                for (int t = 0; t < 4; t++)
+                for (int t = 0; t < 2; t++)
                 {
-                    ref float wt = ref At(ref w, t * 512);
-                    ref float bt = ref At(ref b, t * 16);
-                    ref float yt = ref At(ref y, t * 16);
+                    ref float wt = ref At(ref w, t * 1024);
+                    ref float bt = ref At(ref b, t * 32);
+                    ref float yt = ref At(ref y, t * 32);
                     var bias0 = Load(ref bt);
                     var bias1 = Load(ref bt, 8);
-                    var a0_0 = bias0; var a0_1 = bias1;
-                    var a1_0 = bias0; var a1_1 = bias1;
-                    var a2_0 = bias0; var a2_1 = bias1;
-                    var a3_0 = bias0; var a3_1 = bias1;
+                    var bias2 = Load(ref bt, 16);
+                    var bias3 = Load(ref bt, 24);
+                    var a0_0 = bias0; var a0_1 = bias1; var a0_2 = bias2; var a0_3 = bias3;
+                    var a1_0 = bias0; var a1_1 = bias1; var a1_2 = bias2; var a1_3 = bias3;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var w2 = Load(ref wi, 512);
+                            var w3 = Load(ref wi, 520);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            a0_2 = Fma(x0, w2, a0_2);
+                            a0_3 = Fma(x0, w3, a0_3);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            a1_2 = Fma(x1, w2, a1_2);
+                            a1_3 = Fma(x1, w3, a1_3);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Min(six, Max(zero, a0_0)), ref yt, 0);
                     Store(Min(six, Max(zero, a0_1)), ref yt, 8);
+                    Store(Min(six, Max(zero, a0_2)), ref yt, 16);
+                    Store(Min(six, Max(zero, a0_3)), ref yt, 24);
                     Store(Min(six, Max(zero, a1_0)), ref yt, 64);
                     Store(Min(six, Max(zero, a1_1)), ref yt, 72);
-                    Store(Min(six, Max(zero, a2_0)), ref yt, 128);
-                    Store(Min(six, Max(zero, a2_1)), ref yt, 136);
-                    Store(Min(six, Max(zero, a3_0)), ref yt, 192);
-                    Store(Min(six, Max(zero, a3_1)), ref yt, 200);
+                    Store(Min(six, Max(zero, a1_2)), ref yt, 80);
+                    Store(Min(six, Max(zero, a1_3)), ref yt, 88);
                 }
             }
 
@@ -448,211 +462,247 @@ namespace Samples
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 64);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 512);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 512);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 544);
-                        ref float wi = ref At(ref wt, ic * 16 + 2048);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 544);
+                        ref float wi = ref At(ref wt, 2048);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 576);
-                        ref float wi = ref At(ref wt, ic * 16 + 2560);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 576);
+                        ref float wi = ref At(ref wt, 2560);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1024);
-                        ref float wi = ref At(ref wt, ic * 16 + 3072);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1024);
+                        ref float wi = ref At(ref wt, 3072);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1056);
-                        ref float wi = ref At(ref wt, ic * 16 + 3584);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1056);
+                        ref float wi = ref At(ref wt, 3584);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1088);
-                        ref float wi = ref At(ref wt, ic * 16 + 4096);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 128));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref At(ref x, 1088);
+                        ref float wi = ref At(ref wt, 4096);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 128));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(a0_0, ref yt, 0);
                     Store(a0_1, ref yt, 8);
@@ -682,184 +732,220 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 64);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 64);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 512);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 512);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 544);
-                        ref float wi = ref At(ref wt, ic * 16 + 2048);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 544);
+                        ref float wi = ref At(ref wt, 2048);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 576);
-                        ref float wi = ref At(ref wt, ic * 16 + 2560);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 576);
+                        ref float wi = ref At(ref wt, 2560);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1024);
-                        ref float wi = ref At(ref wt, ic * 16 + 3072);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1024);
+                        ref float wi = ref At(ref wt, 3072);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1056);
-                        ref float wi = ref At(ref wt, ic * 16 + 3584);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1056);
+                        ref float wi = ref At(ref wt, 3584);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 1088);
-                        ref float wi = ref At(ref wt, ic * 16 + 4096);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 32));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 64));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 96));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 1088);
+                        ref float wi = ref At(ref wt, 4096);
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 32));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 64));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 96));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(a0_0, ref yt, 0);
                     Store(a0_1, ref yt, 8);

@@ -168,211 +168,247 @@ namespace Samples
                     var a6_0 = bias0;
                     var a7_0 = bias0;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324);
-                        ref float wi = ref At(ref wt, ic * 8);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 1);
-                        ref float wi = ref At(ref wt, ic * 8 + 24);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 1);
+                        ref float wi = ref At(ref wt, 24);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 2);
-                        ref float wi = ref At(ref wt, ic * 8 + 48);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 2);
+                        ref float wi = ref At(ref wt, 48);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 18);
-                        ref float wi = ref At(ref wt, ic * 8 + 72);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 18);
+                        ref float wi = ref At(ref wt, 72);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 19);
-                        ref float wi = ref At(ref wt, ic * 8 + 96);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 19);
+                        ref float wi = ref At(ref wt, 96);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 20);
-                        ref float wi = ref At(ref wt, ic * 8 + 120);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 20);
+                        ref float wi = ref At(ref wt, 120);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 36);
-                        ref float wi = ref At(ref wt, ic * 8 + 144);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 36);
+                        ref float wi = ref At(ref wt, 144);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 37);
-                        ref float wi = ref At(ref wt, ic * 8 + 168);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 37);
+                        ref float wi = ref At(ref wt, 168);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 3; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 324 + 38);
-                        ref float wi = ref At(ref wt, ic * 8 + 192);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        var x5 = Broadcast(At(ref xi, 5));
-                        a5_0 = Fma(x5, w0, a5_0);
-                        var x6 = Broadcast(At(ref xi, 6));
-                        a6_0 = Fma(x6, w0, a6_0);
-                        var x7 = Broadcast(At(ref xi, 7));
-                        a7_0 = Fma(x7, w0, a7_0);
+                        ref float xi = ref At(ref x, 38);
+                        ref float wi = ref At(ref wt, 192);
+                        for (int ic = 0; ic < 3; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            var x5 = Broadcast(At(ref xi, 5));
+                            a5_0 = Fma(x5, w0, a5_0);
+                            var x6 = Broadcast(At(ref xi, 6));
+                            a6_0 = Fma(x6, w0, a6_0);
+                            var x7 = Broadcast(At(ref xi, 7));
+                            a7_0 = Fma(x7, w0, a7_0);
+                            xi = ref At(ref xi, 324); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     Store(Max(zero, a0_0), ref yt, 0);
                     Store(Max(zero, a1_0), ref yt, 8);
@@ -425,184 +461,220 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 8);
-                        ref float wi = ref At(ref wt, ic * 16 + 128);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 8);
+                        ref float wi = ref At(ref wt, 128);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 16);
-                        ref float wi = ref At(ref wt, ic * 16 + 256);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 16);
+                        ref float wi = ref At(ref wt, 256);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 144);
-                        ref float wi = ref At(ref wt, ic * 16 + 384);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 144);
+                        ref float wi = ref At(ref wt, 384);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 152);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 152);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 160);
-                        ref float wi = ref At(ref wt, ic * 16 + 640);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 160);
+                        ref float wi = ref At(ref wt, 640);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 288);
-                        ref float wi = ref At(ref wt, ic * 16 + 768);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 288);
+                        ref float wi = ref At(ref wt, 768);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 296);
-                        ref float wi = ref At(ref wt, ic * 16 + 896);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 296);
+                        ref float wi = ref At(ref wt, 896);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 304);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 304);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(Max(zero, a0_0), ref yt, 0);
                     Store(Max(zero, a0_1), ref yt, 8);
@@ -654,184 +726,220 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 1): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 16);
-                        ref float wi = ref At(ref wt, ic * 16 + 256);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 16);
+                        ref float wi = ref At(ref wt, 256);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (0, 2): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 32);
-                        ref float wi = ref At(ref wt, ic * 16 + 512);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 32);
+                        ref float wi = ref At(ref wt, 512);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 160);
-                        ref float wi = ref At(ref wt, ic * 16 + 768);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 160);
+                        ref float wi = ref At(ref wt, 768);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 1): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 176);
-                        ref float wi = ref At(ref wt, ic * 16 + 1024);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 176);
+                        ref float wi = ref At(ref wt, 1024);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (1, 2): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 192);
-                        ref float wi = ref At(ref wt, ic * 16 + 1280);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 192);
+                        ref float wi = ref At(ref wt, 1280);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 320);
-                        ref float wi = ref At(ref wt, ic * 16 + 1536);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 320);
+                        ref float wi = ref At(ref wt, 1536);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 1): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 336);
-                        ref float wi = ref At(ref wt, ic * 16 + 1792);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 336);
+                        ref float wi = ref At(ref wt, 1792);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // tap (2, 2): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic + 352);
-                        ref float wi = ref At(ref wt, ic * 16 + 2048);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref At(ref x, 352);
+                        ref float wi = ref At(ref wt, 2048);
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(a0_0, ref yt, 0);
                     Store(a0_1, ref yt, 8);
@@ -886,24 +994,28 @@ namespace Samples
                     var a2_0 = bias0; var a2_1 = bias1;
                     var a3_0 = bias0; var a3_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 16));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 32));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 48));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 16));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 32));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 48));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     // sum: add the residual 'c2' before the activation
                     a0_0 += Load(ref rt);

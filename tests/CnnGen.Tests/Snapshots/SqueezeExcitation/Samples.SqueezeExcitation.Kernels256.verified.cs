@@ -137,27 +137,31 @@ namespace Samples
                     var a3_0 = bias0; var a3_1 = bias1;
                     var a4_0 = bias0; var a4_1 = bias1;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref At(ref x, ic * 100);
-                        ref float wi = ref At(ref wt, ic * 16);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        var x1 = Broadcast(At(ref xi, 1));
-                        a1_0 = Fma(x1, w0, a1_0);
-                        a1_1 = Fma(x1, w1, a1_1);
-                        var x2 = Broadcast(At(ref xi, 2));
-                        a2_0 = Fma(x2, w0, a2_0);
-                        a2_1 = Fma(x2, w1, a2_1);
-                        var x3 = Broadcast(At(ref xi, 3));
-                        a3_0 = Fma(x3, w0, a3_0);
-                        a3_1 = Fma(x3, w1, a3_1);
-                        var x4 = Broadcast(At(ref xi, 4));
-                        a4_0 = Fma(x4, w0, a4_0);
-                        a4_1 = Fma(x4, w1, a4_1);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 16; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            var x1 = Broadcast(At(ref xi, 1));
+                            a1_0 = Fma(x1, w0, a1_0);
+                            a1_1 = Fma(x1, w1, a1_1);
+                            var x2 = Broadcast(At(ref xi, 2));
+                            a2_0 = Fma(x2, w0, a2_0);
+                            a2_1 = Fma(x2, w1, a2_1);
+                            var x3 = Broadcast(At(ref xi, 3));
+                            a3_0 = Fma(x3, w0, a3_0);
+                            a3_1 = Fma(x3, w1, a3_1);
+                            var x4 = Broadcast(At(ref xi, 4));
+                            a4_0 = Fma(x4, w0, a4_0);
+                            a4_1 = Fma(x4, w1, a4_1);
+                            xi = ref At(ref xi, 100); // the next input channel
+                            wi = ref At(ref wi, 16);
+                        }
                     }
                     Store(SiLU(a0_0), ref yt, 0);
                     Store(SiLU(a0_1), ref yt, 8);
@@ -229,13 +233,17 @@ namespace Samples
                     var bias0 = Load(ref bt);
                     var a0_0 = bias0;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 32; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 8);
-                        var w0 = Load(ref wi);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 32; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 8);
+                        }
                     }
                     Store(SiLU(a0_0), ref yt, 0);
                 }
@@ -276,19 +284,23 @@ namespace Samples
                     var bias3 = Load(ref bt, 24);
                     var a0_0 = bias0; var a0_1 = bias1; var a0_2 = bias2; var a0_3 = bias3;
                     // tap (0, 0): every input channel
-                    for (int ic = 0; ic < 8; ic++)
                     {
-                        ref float xi = ref At(ref x, ic);
-                        ref float wi = ref At(ref wt, ic * 32);
-                        var w0 = Load(ref wi);
-                        var w1 = Load(ref wi, 8);
-                        var w2 = Load(ref wi, 16);
-                        var w3 = Load(ref wi, 24);
-                        var x0 = Broadcast(xi);
-                        a0_0 = Fma(x0, w0, a0_0);
-                        a0_1 = Fma(x0, w1, a0_1);
-                        a0_2 = Fma(x0, w2, a0_2);
-                        a0_3 = Fma(x0, w3, a0_3);
+                        ref float xi = ref x;
+                        ref float wi = ref wt;
+                        for (int ic = 0; ic < 8; ic++)
+                        {
+                            var w0 = Load(ref wi);
+                            var w1 = Load(ref wi, 8);
+                            var w2 = Load(ref wi, 16);
+                            var w3 = Load(ref wi, 24);
+                            var x0 = Broadcast(xi);
+                            a0_0 = Fma(x0, w0, a0_0);
+                            a0_1 = Fma(x0, w1, a0_1);
+                            a0_2 = Fma(x0, w2, a0_2);
+                            a0_3 = Fma(x0, w3, a0_3);
+                            xi = ref At(ref xi, 1); // the next input channel
+                            wi = ref At(ref wi, 32);
+                        }
                     }
                     Store(Sigmoid(a0_0), ref yt, 0);
                     Store(Sigmoid(a0_1), ref yt, 8);
