@@ -7,10 +7,14 @@ using System.Text.Json;
 
 namespace CnnGen.Bench;
 
-/// <summary>One measured (model, batch, threads, width) point; the JSON names are the issue's.</summary>
+/// <summary>
+/// One measured (model, batch, threads, width) point; the JSON names are the issue's. <paramref name="Mode"/> is
+/// "predict" (a <c>PredictBatch</c> call; no "mode" in the JSON, as before) or "train" (one training step of the whole
+/// batch: <c>"mode": "train"</c>, and "allocated_bytes_per_call" is per step).
+/// </summary>
 internal sealed record Result(
     string Model, int Batch, int Threads, double MedianUs, double MinUs, double ImgsPerS, double Gflops,
-    double AllocatedBytesPerCall, string Vector);
+    double AllocatedBytesPerCall, string Vector, string Mode = "predict");
 
 /// <summary>The bench's JSON file and the CnnGen-versus-ONNX Runtime table.</summary>
 internal static class Report
@@ -43,6 +47,11 @@ internal static class Report
         foreach (var r in results)
         {
             w.WriteStartObject();
+            if (r.Mode != "predict")
+            {
+                w.WriteString("mode", r.Mode);
+            }
+
             w.WriteString("model", r.Model);
             w.WriteNumber("batch", r.Batch);
             w.WriteNumber("threads", r.Threads);
@@ -83,7 +92,8 @@ internal static class Report
             list.Add(new Result(
                 e.GetProperty("model").GetString()!, e.GetProperty("batch").GetInt32(), e.GetProperty("threads").GetInt32(),
                 Num(e, "median_us"), Num(e, "min_us"), Num(e, "imgs_per_s"), Num(e, "gflops"),
-                Num(e, "allocated_bytes_per_call"), e.GetProperty("vector").GetString()!));
+                Num(e, "allocated_bytes_per_call"), e.GetProperty("vector").GetString()!,
+                e.TryGetProperty("mode", out var mode) ? mode.GetString()! : "predict"));
         }
 
         return (Num(peak, "v256"), Num(peak, "v512"), list);
@@ -115,7 +125,8 @@ internal static class Report
     /// </summary>
     public static int CompareTable(string cnngenJson, string ortJson, TextWriter o)
     {
-        var (p256, p512, results) = ReadCnnGen(cnngenJson);
+        var (p256, p512, all) = ReadCnnGen(cnngenJson);
+        var results = all.FindAll(r => r.Mode == "predict");
         var ort = ReadOrt(ortJson);
         string? primary = results.Count > 0 ? results[0].Vector : null;
         o.WriteLine(string.Format(Inv, "FMA peak of this core (measured in the same run): Vector256 {0:F1} GFLOP/s, Vector512 {1:F1} GFLOP/s", p256, p512));
