@@ -5,8 +5,11 @@ namespace CnnGen.Bench;
 // The five reference networks of ../shared/models, declared to match each model.json op for op.
 // Layer names are the PyTorch state_dict prefixes of models/<name>/weights.safetensors.
 
-/// <summary>mlp: Flatten, Dense 128+ReLU, 64+ReLU, 10, Softmax (output = the softmax, as golden_output.bin).</summary>
-[Network, Input(1, 28, 28)]
+/// <summary>
+/// mlp: Flatten, Dense 128+ReLU, 64+ReLU, 10, Softmax (output = the softmax, as golden_output.bin). Trainable for
+/// <c>--train</c> (the softmax folds into the cross-entropy).
+/// </summary>
+[Network(Trainable = true), Input(1, 28, 28)]
 [Flatten(Name = "flatten")]
 [Dense(128, Activation = Activation.Relu, Name = "fc1")]
 [Dense(64, Activation = Activation.Relu, Name = "fc2")]
@@ -14,8 +17,11 @@ namespace CnnGen.Bench;
 [Softmax(Name = "probs")]
 public partial class Mlp;
 
-/// <summary>lenet5: Conv 6 5x5 pad 2 + ReLU, MaxPool 2, Conv 16 5x5 + ReLU, MaxPool 2, Flatten, Dense 120+ReLU, 84+ReLU, 10, Softmax.</summary>
-[Network, Input(1, 28, 28)]
+/// <summary>
+/// lenet5: Conv 6 5x5 pad 2 + ReLU, MaxPool 2, Conv 16 5x5 + ReLU, MaxPool 2, Flatten, Dense 120+ReLU, 84+ReLU, 10,
+/// Softmax. Trainable for <c>--train</c>.
+/// </summary>
+[Network(Trainable = true), Input(1, 28, 28)]
 [Conv2D(6, 5, Padding = 2, Activation = Activation.Relu, Name = "conv1")]
 [MaxPool2D(2, Name = "pool1")]
 [Conv2D(16, 5, Activation = Activation.Relu, Name = "conv2")]
@@ -61,3 +67,23 @@ public partial class MobileNetBlock;
 [Conv2D(64, 3, Padding = 1, Activation = Activation.Relu, Name = "conv2")]
 [MaxPool2D(2, Name = "pool")]
 public partial class VggBlock;
+
+/// <summary>
+/// cifar_resnet8 with explicit batch norm (models/cifar_resnet8/weights_bn.safetensors), for <c>--train</c>: its trainer
+/// runs batch norm in training mode (batch statistics). Inference folds the batch norms at load.
+/// </summary>
+[Network(Trainable = true), Input(3, 32, 32)]
+[Conv2D(16, 3, Padding = 1, Bias = false, Name = "conv1"), BatchNorm2D(Name = "bn1"), ReLU(Name = "stem_relu")]
+[Conv2D(16, 3, Padding = 1, Bias = false, Name = "layer1.conv1"), BatchNorm2D(Name = "layer1.bn1"), ReLU]
+[Conv2D(16, 3, Padding = 1, Bias = false, Name = "layer1.conv2"), BatchNorm2D(Name = "layer1.bn2")]
+[Add("layer1.bn2", "stem_relu"), ReLU(Name = "layer1.out")]
+[Conv2D(32, 3, Stride = 2, Padding = 1, Bias = false, Name = "layer2.conv1"), BatchNorm2D(Name = "layer2.bn1"), ReLU]
+[Conv2D(32, 3, Padding = 1, Bias = false, Name = "layer2.conv2"), BatchNorm2D(Name = "layer2.bn2")]
+[Conv2D(32, 1, Stride = 2, Bias = false, Name = "layer2.proj.0", From = "layer1.out"), BatchNorm2D(Name = "layer2.proj.1")]
+[Add("layer2.bn2", "layer2.proj.1"), ReLU(Name = "layer2.out")]
+[Conv2D(64, 3, Stride = 2, Padding = 1, Bias = false, Name = "layer3.conv1"), BatchNorm2D(Name = "layer3.bn1"), ReLU]
+[Conv2D(64, 3, Padding = 1, Bias = false, Name = "layer3.conv2"), BatchNorm2D(Name = "layer3.bn2")]
+[Conv2D(64, 1, Stride = 2, Bias = false, Name = "layer3.proj.0", From = "layer2.out"), BatchNorm2D(Name = "layer3.proj.1")]
+[Add("layer3.bn2", "layer3.proj.1"), ReLU(Name = "layer3.out")]
+[GlobalAvgPool2D, Flatten, Dense(10, Name = "fc")]
+public partial class CifarResNet8Bn;

@@ -34,6 +34,16 @@ internal static class Program
 
     private static int Run(Options opt)
     {
+        if (opt.TrainReport is not null)
+        {
+            return TrainBench.CompareTable(opt.TrainReport, opt.Torch ?? throw new ArgumentException("--train-report needs --torch T1.json[,T2.json...]"), Console.Out) == 0 ? 0 : 3;
+        }
+
+        if (opt.Train)
+        {
+            return TrainBench.Run(opt);
+        }
+
         if (opt.Report is not null)
         {
             if (opt.Compare is null)
@@ -221,11 +231,21 @@ internal sealed class Options
         "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +
         "                                     generated PredictBatch(ReadOnlyMemory, Memory, batchSize, threads))\n" +
         "       cnngen-bench --report CNNGEN.json[,...] --compare ORT.json[,...] [--json MERGED.json] [--ort-json MERGED_ORT.json]\n" +
-        "                    (prints the ratio table only; several files are interleaved rounds: medians and ranges)";
+        "                    (prints the ratio table only; several files are interleaved rounds: medians and ranges)\n" +
+        "       cnngen-bench --train [--models lenet5,mlp,cifar_resnet8_bn] [--batch 64] [--threads 1,2] [--width auto]\n" +
+        "                    [--seconds S] [--json PATH] [--profile]   (times training steps; --profile: also each phase)\n" +
+        "       cnngen-bench --train-report C1.json,C2.json --torch T1.json,T2.json   (CnnGen / PyTorch training table)";
 
     public HashSet<string>? Models { get; private set; }
     public int[] Batches { get; private set; } = [1, 64];
-    public int Threads { get; private set; } = 1;
+    public int Threads => ThreadCounts[0];
+
+    /// <summary>--threads N[,M...]: inference runs the first; --train runs each.</summary>
+    public int[] ThreadCounts { get; private set; } = [1];
+    public bool Train { get; private set; }
+    public bool Profile { get; private set; }
+    public string[]? TrainReport { get; private set; }
+    public string[]? Torch { get; private set; }
     public VectorWidth[] Widths { get; private set; } = [VectorWidth.Auto];
     public double Seconds { get; private set; } = 2;
     public string? Json { get; private set; }
@@ -245,14 +265,6 @@ internal sealed class Options
             {
                 case "--models":
                     o.Models = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                    foreach (var m in o.Models)
-                    {
-                        if (!ModelInfo.All.Any(x => x.Name == m))
-                        {
-                            throw new ArgumentException("unknown model '" + m + "'; known: " + string.Join(",", ModelInfo.All.Select(x => x.Name)));
-                        }
-                    }
-
                     break;
                 case "--batch":
                     o.Batches = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
@@ -263,12 +275,24 @@ internal sealed class Options
 
                     break;
                 case "--threads":
-                    o.Threads = int.Parse(Value(), CultureInfo.InvariantCulture);
-                    if (o.Threads < 1)
+                    o.ThreadCounts = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+                    if (o.ThreadCounts.Any(t => t < 1))
                     {
                         throw new ArgumentException("--threads must be >= 1");
                     }
 
+                    break;
+                case "--train":
+                    o.Train = true;
+                    break;
+                case "--profile":
+                    o.Profile = true;
+                    break;
+                case "--train-report":
+                    o.TrainReport = Value().Split(',');
+                    break;
+                case "--torch":
+                    o.Torch = Value().Split(',');
                     break;
                 case "--width":
                     o.Widths = Value().Split(',').Select(s => s.Trim().ToLowerInvariant() switch
@@ -313,6 +337,23 @@ internal sealed class Options
                     break;
                 default:
                     throw new ArgumentException("unknown argument '" + args[i] + "'");
+            }
+        }
+
+        if (o.Train && !args.Contains("--batch"))
+        {
+            o.Batches = [64];
+        }
+
+        if (o.Models is not null)
+        {
+            var known = o.Train ? TrainModel.All.Select(x => x.Name) : ModelInfo.All.Select(x => x.Name);
+            foreach (var m in o.Models)
+            {
+                if (!known.Contains(m))
+                {
+                    throw new ArgumentException("unknown model '" + m + "'; known: " + string.Join(",", known));
+                }
             }
         }
 

@@ -9,10 +9,14 @@ using System.Text.Json.Nodes;
 
 namespace CnnGen.Bench;
 
-/// <summary>One measured (model, batch, threads, width) point; the JSON names are the issue's.</summary>
+/// <summary>
+/// One measured (model, batch, threads, width) point; the JSON names are the issue's. <paramref name="Mode"/> is
+/// "predict" (a <c>PredictBatch</c> call; no "mode" in the JSON, as before) or "train" (one training step of the whole
+/// batch: <c>"mode": "train"</c>, and "allocated_bytes_per_call" is per step).
+/// </summary>
 internal sealed record Result(
     string Model, int Batch, int Threads, double MedianUs, double MinUs, double ImgsPerS, double Gflops,
-    double AllocatedBytesPerCall, string Vector);
+    double AllocatedBytesPerCall, string Vector, string Mode = "predict");
 
 /// <summary>The bench's JSON file and the CnnGen-versus-ONNX Runtime table.</summary>
 internal static class Report
@@ -69,6 +73,11 @@ internal static class Report
         foreach (var r in results)
         {
             w.WriteStartObject();
+            if (r.Mode != "predict")
+            {
+                w.WriteString("mode", r.Mode);
+            }
+
             w.WriteString("model", r.Model);
             w.WriteNumber("batch", r.Batch);
             w.WriteNumber("threads", r.Threads);
@@ -120,7 +129,8 @@ internal static class Report
             list.Add(new Result(
                 e.GetProperty("model").GetString()!, e.GetProperty("batch").GetInt32(), e.GetProperty("threads").GetInt32(),
                 Num(e, "median_us"), Num(e, "min_us"), Num(e, "imgs_per_s"), Num(e, "gflops"),
-                Num(e, "allocated_bytes_per_call"), e.GetProperty("vector").GetString()!));
+                Num(e, "allocated_bytes_per_call"), e.GetProperty("vector").GetString()!,
+                e.TryGetProperty("mode", out var mode) ? mode.GetString()! : "predict"));
         }
 
         return (Num(peak, "v256"), Num(peak, "v512"), list);
@@ -200,7 +210,7 @@ internal static class Report
     /// </summary>
     public static int CompareTable(IReadOnlyList<string> cnngenJsons, IReadOnlyList<string> ortJsons, TextWriter o, string? mergedCnnGen = null, string? mergedOrt = null)
     {
-        var runs = cnngenJsons.Select(ReadCnnGen).ToArray();
+        var runs = cnngenJsons.Select(ReadCnnGen).Select(r => (r.Peak256, r.Peak512, Results: r.Results.FindAll(x => x.Mode == "predict"))).ToArray(); // training entries have their own table
         var orts = ortJsons.Select(ReadOrt).ToArray();
         double p256 = Median(runs.Select(r => r.Peak256).ToArray()), p512 = Median(runs.Select(r => r.Peak512).ToArray());
         var points = runs.SelectMany(r => r.Results).Select(r => (r.Model, r.Batch, r.Threads, r.Vector)).Distinct().ToArray();

@@ -4,7 +4,7 @@
 # Publishes the sample as a NativeAOT binary with trimming/AOT warnings as errors, runs it, and fails unless
 # it gives PyTorch's accuracies (LeNet-5 96.65%, MLP 93.80%) and predictions (also through --weights), classifies
 # a picture, prints --help and rejects bad input (missing files, bad options, an unknown command) with a one-line
-# error. Then builds the JIT version and prints binary size, time to first
+# error, and trains both networks for one epoch (weights, chart and JSON written; run --weights loads them). Then builds the JIT version and prints binary size, time to first
 # prediction and per-digit latency of both side by side.
 #
 # usage: bash scripts/aot-smoke.sh [RID] [extra dotnet publish arguments]
@@ -120,6 +120,25 @@ cp "$AOT/data/lenet5.safetensors" "$AOT/data/mlp.safetensors" "$WORK/weights/"
 "$AOT/mnist" run --weights "$WORK/weights" --runs 200 --warmup 0 > "$WORK/aot-weights.txt" || fail "run --weights failed"
 check_run "NativeAOT, --weights" "$WORK/aot-weights.txt"
 echo "show, classify, --help, --weights and bad input: ok"
+
+step "train one epoch through the NativeAOT binary (both networks, 8,000 digits)"
+start=$(now_ns)
+"$AOT/mnist" train --epochs 1 --out "$WORK/trained" --json "$WORK/train.json" > "$WORK/aot-train.txt" 2> "$WORK/aot-train.err" \
+  || { cat "$WORK/aot-train.txt" "$WORK/aot-train.err" >&2; fail "train --epochs 1 failed"; }
+train_s=$(awk -v ns=$(( $(now_ns) - start )) 'BEGIN { printf "%.1f", ns / 1e9 }')
+[ -s "$WORK/aot-train.err" ] && { cat "$WORK/aot-train.err" >&2; fail "train wrote to stderr"; }
+for f in lenet5.safetensors mlp.safetensors training.png; do [ -s "$WORK/trained/$f" ] || fail "train wrote no $f"; done
+[ -s "$WORK/train.json" ] || fail "train wrote no JSON"
+for key in '"name": "lenet5"' '"name": "mlp"' '"epochs_log"' '"train_accuracy"' '"images_per_s"'; do
+  grep -q "$key" "$WORK/train.json" || fail "the JSON has no $key"
+done
+# after one epoch both networks classify at least 80% of the test digits (the JIT build: ~87-90%)
+awk '/"test_accuracy"/ { gsub(/[ ,]/, "", $2); n++; if ($2 + 0 < 0.8) bad = 1 } END { exit !(n == 4 && !bad) }' "$WORK/train.json" \
+  || { cat "$WORK/train.json" >&2; fail "a test accuracy after one epoch is below 0.8"; }
+grep -E "^ +1 " "$WORK/aot-train.txt"
+"$AOT/mnist" run --weights "$WORK/trained" --runs 200 --warmup 0 > "$WORK/aot-trained.txt" || fail "run --weights (trained) failed"
+grep -q "(not PyTorch's" "$WORK/aot-trained.txt" || fail "run --weights did not load the trained weights"
+echo "train --epochs 1: ok in ${train_s}s (weights, chart, JSON; run --weights loads them)"
 
 step "publish the JIT version (Release, framework-dependent, no RID)"
 dotnet publish "$PROJECT" -c Release --artifacts-path "$WORK/artifacts" -o "$JIT" > "$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; fail "dotnet publish (JIT) failed"; }

@@ -170,7 +170,7 @@ public static class Cli
             HelpName = "sgd|adam|adamw",
             CustomParser = r => HasValue(r) ? ParseOptimizer(r) : null,
         });
-        Option<int> threads = IntOption("--threads", "threads a training step runs on", Environment.ProcessorCount, min: 1, "N", max: 1024);
+        Option<int> threads = IntOption("--threads", "threads a training step runs on", TrainOptions.DefaultThreads, min: 1, "N", max: CnnGen.Training.TrainerOptions.MaxThreads);
         Option<int> seed = IntOption("--seed", "seed of the initialisation and the shuffling", TrainOptions.DefaultSeed, min: 0, "N");
         Option<string?> outDir = PathOption(
             "--out", "folder the trained weights (lenet5.safetensors, mlp.safetensors) and the chart (training.png) go to", "DIR", TrainOptions.DefaultOutDir);

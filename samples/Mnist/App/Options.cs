@@ -74,7 +74,10 @@ public sealed class TrainOptions
     /// <summary>Null: each network's own recipe.</summary>
     public OptimizerKind? Optimizer { get; init; }
 
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>The processor count, at most <see cref="CnnGen.Training.TrainerOptions.MaxThreads"/>.</summary>
+    public static int DefaultThreads => Math.Min(Environment.ProcessorCount, CnnGen.Training.TrainerOptions.MaxThreads);
+
+    public int Threads { get; init; } = DefaultThreads;
     public int Seed { get; init; } = DefaultSeed;
 
     /// <summary>Where the weights and the chart go.</summary>

@@ -58,15 +58,6 @@ public interface ITrainerFactory
 /// <summary>The trainers the sample ships with.</summary>
 public static class TrainerFactory
 {
-    /// <summary>
-    /// What <see cref="Program.Main"/> uses. The generated backward pass and optimizers are not part of CnnGen yet,
-    /// so this factory refuses with a clear error; the <c>train</c> command is complete around it.
-    /// </summary>
-    public static ITrainerFactory Default { get; } = new Unavailable();
-
-    private sealed class Unavailable : ITrainerFactory
-    {
-        public INetworkTrainer Create(TrainSettings settings, DigitSet training) =>
-            throw new UsageException("train: this build of the sample has no trainer (CnnGen's generated backward pass and optimizers are not wired in yet)");
-    }
+    /// <summary>What <see cref="Program.Main"/> uses: CnnGen's generated trainers (<see cref="GeneratedTrainer"/>).</summary>
+    public static ITrainerFactory Default { get; } = new GeneratedTrainerFactory();
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using CnnGen;
 
 namespace Mnist;
 
@@ -31,6 +32,9 @@ public sealed record TrainSettings(
     int Threads,
     int Seed)
 {
+    /// <summary>The vector width the training kernels run with (<c>--width</c>; Auto: the widest the CPU accelerates).</summary>
+    public VectorWidth Width { get; init; } = VectorWidth.Auto;
+
     /// <summary>The optimizer each network trains with unless <c>--optimizer</c> says otherwise.</summary>
     public static OptimizerKind DefaultOptimizer(string network) => network switch
     {
@@ -56,7 +60,10 @@ public sealed record TrainSettings(
             Momentum: optimizer == OptimizerKind.Sgd ? 0.9 : 0.0,
             WeightDecay: optimizer == OptimizerKind.AdamW ? 0.01 : 0.0,
             options.Threads,
-            options.Seed);
+            options.Seed)
+        {
+            Width = options.Width,
+        };
     }
 
     /// <summary>"sgd", "adam" or "adamw": the name in the JSON report and on the command line.</summary>

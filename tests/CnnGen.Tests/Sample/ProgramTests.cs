@@ -373,7 +373,7 @@ public class ProgramTests
         TrainCorruptTrainingImages,
         TrainMissingTrainingLabels,
         TrainJsonFolderMissing,
-        TrainWithoutTrainer,
+        TrainTooManyThreads,
     }
 
     [TestCase(Bad.MissingImage, "missing.png: file not found")]
@@ -403,11 +403,11 @@ public class ProgramTests
     [TestCase(Bad.TrainBadOptimizer, "unknown optimizer 'rmsprop' (expected sgd, adam or adamw)")]
     [TestCase(Bad.TrainZeroEpochs, "option --epochs needs a whole number in 1..10000, got '0'")]
     [TestCase(Bad.TrainBatchTooLarge, "option --batch needs a whole number in 1..8000, got '9000'")]
-    [TestCase(Bad.TrainZeroThreads, "option --threads needs a whole number in 1..1024, got '0'")]
+    [TestCase(Bad.TrainZeroThreads, "option --threads needs a whole number in 1..256, got '0'")]
     [TestCase(Bad.TrainCorruptTrainingImages, "train-images-idx3-ubyte.gz: ")]
     [TestCase(Bad.TrainMissingTrainingLabels, "train-labels-idx1-ubyte.gz: file not found")]
     [TestCase(Bad.TrainJsonFolderMissing, "the folder for --json does not exist")]
-    [TestCase(Bad.TrainWithoutTrainer, "this build of the sample has no trainer")]
+    [TestCase(Bad.TrainTooManyThreads, "option --threads needs a whole number in 1..256, got '300'")]
     public void BadInput_GivesOneLineErrorAndExitCode1(Bad bad, string expected)
     {
         string[] args = Arrange(bad);
@@ -550,8 +550,8 @@ public class ProgramTests
 
             case Bad.TrainJsonFolderMissing:
                 return ["train", "--out", Path.Combine(_dir, "trained"), "--json", Path.Combine(_dir, "nowhere", "train.json")];
-            case Bad.TrainWithoutTrainer:
-                return ["train", "--epochs", "1", "--out", Path.Combine(_dir, "trained")];
+            case Bad.TrainTooManyThreads:
+                return ["train", "--threads", "300"];
             default:
                 throw new ArgumentOutOfRangeException(nameof(bad), bad, null);
         }

@@ -7,7 +7,7 @@ using Mnist;
 namespace CnnGen.Tests.Sample;
 
 /// <summary>
-/// <c>train</c> end to end around a scripted trainer (the generated one is not wired in yet): options reach the
+/// <c>train</c> end to end around a scripted trainer (fast and fully predictable; GeneratedTrainerTests trains for real): options reach the
 /// trainer, every epoch is shown and evaluated for real, the weights, chart and JSON are written, and the written
 /// weights work with <c>run</c>, <c>classify</c> and <c>show --weights</c>.
 /// </summary>
