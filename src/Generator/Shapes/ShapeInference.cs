@@ -56,6 +56,7 @@ internal static class ShapeInference
         // so each problem is reported once, where it is, and none is a guess.
         var byName = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = -1 };
         var shapes = new List<TensorShape?>();
+        var flattened = new List<TensorShape?>(); // per layer: the map a flat output stores pixel by pixel (a Flatten's view), or null
         var layers = new List<ShapedLayer>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {
@@ -98,7 +99,9 @@ internal static class ShapeInference
             }
 
             TensorShape? outShape = null;
-            if (argumentsOk && inputsKnown && inputShapes.Count > 0)
+            TensorShape? FlattenedOf(int id) => id < 0 ? null : flattened[id];
+            bool mixesOrders = inputsKnown && MixesFlattenedMap(layer, src, inputIds, inputShapes, FlattenedOf, Report);
+            if (argumentsOk && inputsKnown && !mixesOrders && inputShapes.Count > 0)
             {
                 if (InferLayer(spec.ClassName, layer, src, inputShapes, Report) is { } ok)
                 {
@@ -121,6 +124,10 @@ internal static class ShapeInference
             }
 
             shapes.Add(outShape);
+            flattened.Add(outShape is null || !outShape.Flat ? null
+                : layer.Kind == LayerKind.Flatten ? (inputShapes[0].H * inputShapes[0].W > 1 ? inputShapes[0] : null)
+                : layer.Kind is LayerKind.Dropout or LayerKind.Activation or LayerKind.Add or LayerKind.Multiply ? FlattenedOf(inputIds[0])
+                : null);
         }
 
         if (layers.Count < spec.Layers.Count)
@@ -355,6 +362,34 @@ internal static class ShapeInference
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// An Add or Multiply reading a flattened map (H x W &gt; 1): Flatten is a view, so the map stays stored pixel by pixel,
+    /// and the element-wise kernel and the flat output it writes would not be in PyTorch's order. Refused (CNN0014) until
+    /// the planner can copy a flattened map into PyTorch's order; the same layer before Flatten computes the same.
+    /// </summary>
+    private static bool MixesFlattenedMap(LayerSpec l, LayerSourceMap src, List<int> ids, List<TensorShape> shapes, Func<int, TensorShape?> flattenedOf,
+        Action<DiagnosticDescriptor, LocationInfo?, object[]> report)
+    {
+        if (l.Kind is not (LayerKind.Add or LayerKind.Multiply) || ids.Count != shapes.Count || !shapes.All(x => x.Flat))
+        {
+            return false;
+        }
+
+        int map = ids.FindIndex(id => flattenedOf(id) is not null);
+        if (map < 0)
+        {
+            return false;
+        }
+
+        var m = flattenedOf(ids[map])!;
+        report(DiagnosticDescriptors.ShapeMismatch, src.Argument(l.Kind == LayerKind.Multiply ? MultiplyOperand(map) : "inputs"), new object[]
+        {
+            l.DisplayKind, l.Name,
+            $"'{l.Inputs[map]}' is a flattened {m.C}x{m.H}x{m.W} map; {l.DisplayKind} of a flattened map is not supported yet: apply it to the maps before [Flatten]",
+        });
+        return true;
     }
 
     /// <summary>The constructor parameter naming a Multiply's operand <paramref name="index"/>.</summary>

@@ -90,4 +90,20 @@ public sealed partial class DiagnosticsTests
         var small = Single("[Network, Input(16, 1, 1), Flatten, Dense(16), BasicBlock(16)] public partial class Net;", "CNN0012");
         Assert.That(Squiggled(small), Is.EqualTo("BasicBlock(16)"));
     }
+
+    [Test]
+    public void CNN0014_an_element_wise_layer_on_a_flattened_map()
+    {
+        // Flatten is a view of a map stored pixel by pixel: Add and Multiply of it would not be in PyTorch's order.
+        var add = Single("[Network, Input(4, 2, 2), Conv2D(4, 1, Name = \"c\"), Flatten(Name = \"f\"), Dense(16, Name = \"d\"), Add(\"f\", \"d\", Name = \"a\")] public partial class Net;", "CNN0014");
+        Assert.That(Squiggled(add), Is.EqualTo("\"f\""));
+        Assert.That(Message(add), Is.EqualTo("Add 'a': 'f' is a flattened 4x2x2 map; Add of a flattened map is not supported yet: apply it to the maps before [Flatten]"));
+        var multiply = Single("[Network, Input(4, 2, 2), Conv2D(4, 1, Name = \"c\"), Flatten(Name = \"f\"), Dense(16, Name = \"d\"), ReLU(Name = \"r\"), Multiply(\"r\", \"f\", Name = \"m\")] public partial class Net;", "CNN0014");
+        Assert.That(Squiggled(multiply), Is.EqualTo("\"f\""));
+        Assert.That(Message(multiply), Does.StartWith("Multiply 'm': 'f' is a flattened 4x2x2 map;"));
+
+        // A flattened 1x1 map is a vector in PyTorch's order: allowed.
+        var ok = GeneratorHarness.Run("using CnnGen;\n[Network, Input(4, 2, 2), GlobalAvgPool2D(Name = \"g\"), Flatten(Name = \"f\"), Dense(4, Name = \"d\"), Add(\"f\", \"d\")] public partial class Net;");
+        Assert.That(ok.GeneratorDiagnostics, Is.Empty);
+    }
 }
