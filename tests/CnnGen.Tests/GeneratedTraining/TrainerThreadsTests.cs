@@ -92,15 +92,23 @@ public sealed class TrainerThreadsTests
                 trainer.Step(input, labels, labels.Length, adam);
             }
 
-            long thread = GC.GetAllocatedBytesForCurrentThread();
-            long workers = trainer.WorkerAllocatedBytes;
-            for (int i = 0; i < 10; i++)
+            // Rounds: a one-off by the runtime (an on-stack compile, a wait handle created the first time a thread really
+            // blocks under load: 24 bytes once in a loaded full suite) shows in at most one; a per-step allocation in all.
+            long thread = long.MaxValue, workers = long.MaxValue;
+            for (int round = 0; round < 3 && (thread > 0 || workers > 0); round++)
             {
-                trainer.Step(input, labels, labels.Length, adam);
+                long t0 = GC.GetAllocatedBytesForCurrentThread(), w0 = trainer.WorkerAllocatedBytes;
+                for (int i = 0; i < 10; i++)
+                {
+                    trainer.Step(input, labels, labels.Length, adam);
+                }
+
+                thread = Math.Min(thread, GC.GetAllocatedBytesForCurrentThread() - t0);
+                workers = Math.Min(workers, trainer.WorkerAllocatedBytes - w0);
             }
 
-            Assert.That(GC.GetAllocatedBytesForCurrentThread() - thread, Is.Zero, $"{network}, {threads} threads: bytes allocated on the calling thread");
-            Assert.That(trainer.WorkerAllocatedBytes - workers, Is.Zero, $"{network}, {threads} threads: bytes allocated by the worker threads");
+            Assert.That(thread, Is.Zero, $"{network}, {threads} threads: bytes allocated on the calling thread by 10 steps (the cheapest of 3 rounds)");
+            Assert.That(workers, Is.Zero, $"{network}, {threads} threads: bytes allocated by the worker threads by 10 steps (the cheapest of 3 rounds)");
         }
     }
 }
