@@ -14,9 +14,15 @@ namespace CnnGen.Generator.Planning;
 /// </summary>
 internal static class TrainingPlanner
 {
-    public static TrainingModel Plan(ShapedNetwork net)
+    public static TrainingModel Plan(ShapedNetwork net) => Plan(net, PlanOptions.Trainer);
+
+    /// <summary>
+    /// Plans with other options than <see cref="PlanOptions.Trainer"/>: for tests, which reach the backward's safety net
+    /// this way (a step kind without a backward throws <see cref="NotTrainableException"/>, reported as CNN0034).
+    /// </summary>
+    internal static TrainingModel Plan(ShapedNetwork net, PlanOptions options)
     {
-        var (common, plans) = Planner.Plan(net, PlanOptions.Trainer, MachineModel.Targets);
+        var (common, plans) = Planner.Plan(net, options, MachineModel.Targets);
         var graph = BackwardGraph.Analyze(plans[0]);
         var layers = Layers(net, common, plans[0], graph).ToEquatableArray();
         int pixels = net.Layers.Where(l => l.Spec.Kind == LayerKind.BatchNorm2D).Select(l => l.Out.H * l.Out.W).DefaultIfEmpty(0).Min();

@@ -142,7 +142,11 @@ internal sealed class LimitException : Exception
     }
 }
 
-/// <summary>A trainable network has a layer the generated trainer cannot differentiate (reported as CNN0034 on that layer).</summary>
+/// <summary>
+/// A trainable network has a layer the generated trainer cannot differentiate (reported as CNN0034 on that layer). No
+/// declaration reaches it today (every step kind a trainer's plan holds has a backward); it is the safety net for a step
+/// kind added later without one.
+/// </summary>
 internal sealed class NotTrainableException : Exception
 {
     public NotTrainableException(int layer, string what)

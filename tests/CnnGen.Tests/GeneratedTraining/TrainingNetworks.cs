@@ -8,8 +8,9 @@ namespace CnnGen.Tests.GeneratedTraining;
 
 /// <summary>
 /// Small trainable networks declared in memory for the trainer's behaviour tests (dropout in a map and in a vector, batch
-/// norm in training mode, a split SiLU, an output map that only the mean squared error can train), and helpers to create
-/// generated trainers by reflection and to compare their whole state bit for bit.
+/// norm in training mode, a split SiLU, an output map that only the mean squared error can train, squeeze-and-excitation
+/// with an overlapping adaptive pool), and helpers to create generated trainers by reflection and to compare their whole
+/// state bit for bit.
 /// </summary>
 public static class TrainingNetworks
 {
@@ -29,8 +30,23 @@ public static class TrainingNetworks
         public partial class MapNet;
         """;
 
+    /// <summary>
+    /// Squeeze-and-excitation (EfficientNet's MBConv block's gate): a convolution, its global average, a 1x1 convolution with
+    /// SiLU (a step of its own) and one with Sigmoid giving one scale per channel, the map times its scales with a fused
+    /// ReLU, then an adaptive average pool of the 10x10 map to 3x3 (windows of 4 overlapping by one), flatten, dense.
+    /// 6 channels: padded lanes at every width.
+    /// </summary>
+    public const string SqueezeExcitationNet = """
+        [Network(Trainable = true), Input(3, 10, 10)]
+        [Conv2D(6, 3, Padding = 1, Name = "conv"), GlobalAvgPool2D(Name = "squeeze")]
+        [Conv2D(3, 1, Name = "reduce", Activation = Activation.SiLU), Conv2D(6, 1, Name = "expand", Activation = Activation.Sigmoid)]
+        [Multiply("conv", "expand", Name = "excite", Activation = Activation.Relu)]
+        [AdaptiveAvgPool2D(3, Name = "pool"), Flatten, Dense(5, Name = "fc")]
+        public partial class SqueezeExcitationNet;
+        """;
+
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>

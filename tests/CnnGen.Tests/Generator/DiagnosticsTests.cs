@@ -1,5 +1,8 @@
 using System.Collections.Generic;
 using System.Linq;
+using CnnGen.Generator.Diagnostics;
+using CnnGen.Generator.Planning;
+using CnnGen.Generator.Shapes;
 using Microsoft.CodeAnalysis;
 
 namespace CnnGen.Tests.Generator;
@@ -374,15 +377,28 @@ public sealed partial class DiagnosticsTests
     }
 
     [Test]
-    public void CNN0034_a_trainable_network_with_a_layer_without_a_generated_backward()
+    public void CNN0034_none_today_a_trainable_multiply_and_adaptive_pool_generate_a_trainer()
     {
-        var d = Single("[Network(Trainable = true), Input(4, 6, 6), Conv2D(4, 1, Name = \"a\"), GlobalAvgPool2D(Name = \"g\"), Multiply(\"a\", \"g\", Name = \"scale\"), Flatten, Dense(2)] public partial class Net;", "CNN0034");
-        Assert.That(Squiggled(d), Is.EqualTo("Multiply(\"a\", \"g\", Name = \"scale\")"));
-        Assert.That(Message(d), Does.StartWith("Network 'Net' is Trainable, but Multiply 'scale' (scale: Multiply"));
+        // The example CNN0034 had when Multiply and AdaptiveAvgPool2D had no generated backward: now a trainer, no diagnostic.
+        const string declaration = "[Network(Trainable = true), Input(4, 6, 6), Conv2D(4, 1, Name = \"a\"), GlobalAvgPool2D(Name = \"g\"), Multiply(\"a\", \"g\", Name = \"scale\"), AdaptiveAvgPool2D(4), Flatten, Dense(2)] public partial class Net;";
+        var result = GeneratorHarness.Run("using CnnGen;\n" + declaration);
+        Assert.That(result.GeneratorDiagnostics, Is.Empty);
+        Assert.That(result.Output.GetDiagnostics().Where(x => x.Severity >= DiagnosticSeverity.Warning), Is.Empty);
+        string backward = result.Files.Single(f => f.Key.EndsWith(".Backward256.g.cs", System.StringComparison.Ordinal)).Value;
+        Assert.That(backward, Does.Contain("void ScaleBackwardMap(").And.Contain("void ScaleBackwardScale(").And.Contain("void Avgpool1Backward("));
+    }
 
-        // The same network without Trainable generates its inference code.
-        var inference = GeneratorHarness.Run("using CnnGen;\n[Network, Input(4, 6, 6), Conv2D(4, 1, Name = \"a\"), GlobalAvgPool2D(Name = \"g\"), Multiply(\"a\", \"g\", Name = \"scale\"), Flatten, Dense(2)] public partial class Net;");
-        Assert.That(inference.GeneratorDiagnostics, Is.Empty);
+    [Test]
+    public void CNN0034_safety_net_a_step_kind_without_a_backward_stops_the_trainer_plan()
+    {
+        // No declaration reaches it: the trainer's options never plan a kind without a backward. A pixel-vectorized first
+        // convolution (an inference-only step kind) planned with the trainer's options otherwise is one; the backward throws
+        // NotTrainableException naming the layer, which the generator reports as CNN0034 on that layer's attribute.
+        var net = GeneratorHarness.Models("using CnnGen;\n[Network(Trainable = true), Input(1, 12, 12), Conv2D(3, 3, Name = \"c1\"), Flatten, Dense(2)] public partial class Net;").Single().Net;
+        Assert.That(TrainingPlanner.Plan(net).Plans, Is.Not.Empty, "with the trainer's options");
+        var ex = Assert.Throws<NotTrainableException>(() => TrainingPlanner.Plan(net, PlanOptions.Trainer with { PixelFirstLayer = true }));
+        Assert.That(net.Layers[ex!.Layer].Spec.Name, Is.EqualTo("c1"));
+        Assert.That(DiagnosticDescriptors.NotTrainable.Id, Is.EqualTo("CNN0034"));
     }
 
     [Test]

@@ -10,8 +10,9 @@ using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 namespace CnnGen.Generator.Emit.Backward;
 
 /// <summary>
-/// Writes the element-wise training kernels: activation derivatives, gradient routing (add, concat, residual), the loss
-/// gradient's entry, softmax's backward, and dropout (mask, evaluation copy, backward).
+/// Writes the element-wise training kernels: activation derivatives, gradient routing (add, concat, residual), a
+/// multiply's operand gradients (equal shapes, or a map and its per-channel scale), the loss gradient's entry, softmax's
+/// backward, and dropout (mask, evaluation copy, backward).
 /// </summary>
 internal static class ElementwiseBackwardEmitter
 {
@@ -128,6 +129,103 @@ internal static class ElementwiseBackwardEmitter
             Activation.SiLU => $"{g} * ({Code.Simd}.Sigmoid({s}) * (one + ({s} * (one - {Code.Simd}.Sigmoid({s})))))",
             _ => g,
         };
+    }
+
+    public static void Emit(KernelWriter kw, MultiplyBackwardKernel k)
+    {
+        var w = kw.W;
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        var f = k.Factor;
+        string op = k.Accumulate ? "added into" : "overwritten";
+        switch (k.Gradient)
+        {
+            case MultiplyGradient.Operand:
+            {
+                kw.Doc(k.Title, $"dy: {dy.Describe()}; x, the other operand '{f.Name}': {f.Describe()}.", $"dx: {dx.Describe()} ({op}).");
+                using (kw.Method(k.Method, "ref float dy, ref float x, ref float dx"))
+                {
+                    // Equal shapes: one loop over the stored vectors (rows of a map, or the vector); a map of 1 x 1 and a vector of its channels line up.
+                    var shape = new[] { dy, f, dx }.FirstOrDefault(t => t.Layout != Layout.Flat) ?? dy;
+                    using (w.BlockIf(shape.Layout != Layout.Flat, $"for (int h = 0; h < {I(shape.H)}; h++)"))
+                    {
+                        string Row(string name, TensorPlan t)
+                        {
+                            if (shape.Layout == Layout.Flat)
+                            {
+                                return name;
+                            }
+
+                            w.Line($"ref float {name}r = ref At(ref {name}, {Lin("h", t.RowStride, t.Origin)});");
+                            return name + "r";
+                        }
+
+                        string dyr = Row("dy", dy), fr = Row("x", f), dxr = Row("dx", dx);
+                        using (w.Block($"for (int i = 0; i < {I((long)shape.W * shape.Cp)}; i += {I(kw.V)})"))
+                        {
+                            string product = k.Accumulate
+                                ? $"Fma({kw.Load(dyr, "(nuint)i")}, {kw.Load(fr, "(nuint)i")}, {kw.Load(dxr, "(nuint)i")})"
+                                : $"{kw.Load(dyr, "(nuint)i")} * {kw.Load(fr, "(nuint)i")}";
+                            w.Line(kw.Store(product, $"ref {dxr}, (nuint)i"));
+                        }
+                    }
+                }
+
+                return;
+            }
+
+            case MultiplyGradient.Map:
+                kw.Doc(k.Title, $"dy: {dy.Describe()}; the scale '{f.Name}': {f.Describe()}, one value per channel.", $"d map: {dx.Describe()} ({op}).");
+                using (kw.Method(k.Method, "ref float dy, ref float s, ref float dx"))
+                using (w.Block($"for (int h = 0; h < {I(dx.H)}; h++)"))
+                {
+                    w.Line($"ref float dyr = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
+                    w.Line($"ref float dxr = ref At(ref dx, {Lin("h", dx.RowStride, dx.Origin)});");
+                    using (w.Block($"for (int w = 0; w < {I(dx.W)}; w++)"))
+                    using (w.Block($"for (int c = 0; c < {I(dx.Cp)}; c += {I(kw.V)})"))
+                    {
+                        string at = $"(nuint)((w * {I(dx.Cp)}) + c)";
+                        string g = kw.Load("dyr", at), scale = kw.Load("s", Off("c", f.Origin));
+                        w.Line(kw.Store(k.Accumulate ? $"Fma({g}, {scale}, {kw.Load("dxr", at)})" : $"{g} * {scale}", $"ref dxr, {at}"));
+                    }
+                }
+
+                return;
+            default:
+                kw.Doc(k.Title, $"dy: {dy.Describe()}; the map '{f.Name}': {f.Describe()}.", $"d scale: {dx.Describe()} ({op}): each row's sums are added in turn.");
+                using (kw.Method(k.Method, "ref float dy, ref float x, ref float ds"))
+                {
+                    if (!k.Accumulate)
+                    {
+                        using (w.Block($"for (int c = 0; c < {I(dx.Cp)}; c += {I(kw.V)})"))
+                        {
+                            w.Line(kw.Store("Zero", $"ref ds, {Off("c", dx.Origin)}"));
+                        }
+
+                        w.Line();
+                    }
+
+                    using (w.Block($"for (int h = 0; h < {I(dy.H)}; h++)"))
+                    {
+                        w.Line($"ref float dyr = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
+                        w.Line($"ref float xr = ref At(ref x, {Lin("h", f.RowStride, f.Origin)});");
+                        using (w.Block($"for (int c = 0; c < {I(dy.Cp)}; c += {I(kw.V)})"))
+                        {
+                            w.Line("var sum = Zero;");
+                            using (w.Block($"for (int w = 0; w < {I(dy.W)}; w++)"))
+                            {
+                                string at = $"(nuint)((w * {I(dy.Cp)}) + c)";
+                                w.Line($"sum = Fma({kw.Load("dyr", at)}, {kw.Load("xr", at)}, sum);");
+                            }
+
+                            w.Line();
+                            w.Line(kw.Store($"{kw.Load("ds", Off("c", dx.Origin))} + sum", $"ref ds, {Off("c", dx.Origin)}"));
+                        }
+                    }
+                }
+
+                return;
+        }
     }
 
     public static void Emit(KernelWriter kw, GradientCopyKernel k)

@@ -7,9 +7,10 @@ namespace CnnGen.Generator.Emit.Backward;
 
 /// <summary>
 /// Writes pooling's backward kernels, vectors over channels (<see cref="PoolBackwardKernel"/>,
-/// <see cref="GlobalPoolBackwardKernel"/>). Max pooling recomputes each window's first maximum in row-major order from
-/// the stored input and output: a lane takes a tap's gradient when the tap equals the window's maximum and no earlier
-/// tap did (a "taken" mask), PyTorch's convention for ties.
+/// <see cref="GlobalPoolBackwardKernel"/>, <see cref="AdaptivePoolBackwardKernel"/>). Max pooling recomputes each window's
+/// first maximum in row-major order from the stored input and output: a lane takes a tap's gradient when the tap equals
+/// the window's maximum and no earlier tap did (a "taken" mask), PyTorch's convention for ties. Average and adaptive
+/// pooling spread each output's gradient over its window, divided as the forward pass divided.
 /// </summary>
 internal static class PoolBackwardEmitter
 {
@@ -94,6 +95,19 @@ internal static class PoolBackwardEmitter
                     }
                 }
             }
+        }
+    }
+
+    public static void Emit(KernelWriter kw, AdaptivePoolBackwardKernel k)
+    {
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        kw.Doc(k.Title,
+            $"dy: {dy.Describe()}; dx: {dx.Describe()} (added into: windows may overlap).",
+            $"PyTorch's adaptive windows, as in the forward pass: output row oh averages input rows oh * {I(dx.H)} / {I(dy.H)} to ceil((oh + 1) * {I(dx.H)} / {I(dy.H)}) - 1 ({PoolEmitter.Windows(dx.H, dy.H)}), output column ow likewise ({PoolEmitter.Windows(dx.W, dy.W)}); each input pixel of a window gets dy / the window's area.");
+        using (kw.Method(k.Method, "ref float dy, ref float dx"))
+        {
+            PoolEmitter.AdaptiveWindows(kw, dx, "dx", dy, "dy", "var g = Load(ref dyp, (nuint)c) * scale;", at => kw.Store($"Load(ref dxr, {at}) + g", $"ref dxr, {at}"), after: null);
         }
     }
 

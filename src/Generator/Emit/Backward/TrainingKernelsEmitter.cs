@@ -62,9 +62,11 @@ internal static class TrainingKernelsEmitter
             case DepthwiseBackwardKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case PoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
             case GlobalPoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
+            case AdaptivePoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
             case BatchNormStatisticsKernel k: BatchNormTrainingEmitter.Emit(kw, k); break;
             case BatchNormBackwardKernel k: BatchNormTrainingEmitter.Emit(kw, k); break;
             case ActivationBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
+            case MultiplyBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
             case GradientCopyKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
             case GradientInKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;
             case SoftmaxBackwardKernel k: ElementwiseBackwardEmitter.Emit(kw, k); break;

@@ -1,4 +1,6 @@
+using System;
 using System.Linq;
+using CnnGen.Generator.Planning;
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
 using static CnnGen.Generator.Model.Words;
@@ -152,7 +154,6 @@ internal static class PoolEmitter
 
     public static void Emit(KernelWriter kw, AdaptivePoolKernel k)
     {
-        var w = kw.W;
         var x = k.X;
         var y = k.Y;
         kw.Doc(k.Title,
@@ -160,36 +161,55 @@ internal static class PoolEmitter
             $"Output: {y.Describe()}.",
             $"PyTorch's adaptive windows: output row oh averages input rows oh * {I(x.H)} / {I(y.H)} to ceil((oh + 1) * {I(x.H)} / {I(y.H)}) - 1 ({Windows(x.H, y.H)}), output column ow likewise ({Windows(x.W, y.W)}).");
         using (kw.Method(k.Method, Parameters(1)))
+        {
+            AdaptiveWindows(kw, x, "x", y, "y", "var m = Zero;", at => $"m += Load(ref xr, {at});", kw.Store("m * scale", "ref yp, (nuint)c"));
+        }
+    }
+
+    /// <summary>
+    /// Writes an adaptive pool's loops, shared by the forward and backward kernels: over the output cells (oh, ow), with
+    /// each window's rows h0..h1 and columns w0..w1 (end exclusive), its <c>scale</c> (1 / area) and <c>{output}p</c> at the
+    /// output-shaped tensor's pixel, then over the channel vectors <c>c</c>: <paramref name="before"/>, a loop over the
+    /// window's input pixels (<paramref name="tap"/> gets each one's offset in <c>{input}r</c>), and <paramref name="after"/>.
+    /// </summary>
+    internal static void AdaptiveWindows(KernelWriter kw, TensorPlan inTensor, string input, TensorPlan outTensor, string output, string before, Func<string, string> tap, string? after)
+    {
+        var w = kw.W;
+        var x = inTensor;
+        var y = outTensor;
         using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
         {
             w.Line($"int h0 = oh * {I(x.H)} / {I(y.H)}, h1 = (((oh + 1) * {I(x.H)}) + {I(y.H - 1)}) / {I(y.H)};");
-            w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+            w.Line($"ref float {output}r = ref At(ref {output}, {Lin("oh", y.RowStride, y.Origin)});");
             using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
             {
                 w.Line($"int w0 = ow * {I(x.W)} / {I(y.W)}, w1 = (((ow + 1) * {I(x.W)}) + {I(y.W - 1)}) / {I(y.W)};");
                 w.Line("var scale = Broadcast(1f / ((h1 - h0) * (w1 - w0)));");
-                w.Line($"ref float yp = ref At(ref yr, ow * {I(y.Cp)});");
+                w.Line($"ref float {output}p = ref At(ref {output}r, ow * {I(y.Cp)});");
                 using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                 {
-                    w.Line("var m = Zero;");
+                    w.Line(before);
                     using (w.Block("for (int ih = h0; ih < h1; ih++)"))
                     {
-                        w.Line($"ref float xr = ref At(ref x, {Lin("ih", x.RowStride, x.Origin)});");
+                        w.Line($"ref float {input}r = ref At(ref {input}, {Lin("ih", x.RowStride, x.Origin)});");
                         using (w.Block("for (int iw = w0; iw < w1; iw++)"))
                         {
-                            w.Line($"m += Load(ref xr, (nuint)((iw * {I(x.Cp)}) + c));");
+                            w.Line(tap($"(nuint)((iw * {I(x.Cp)}) + c)"));
                         }
                     }
 
-                    w.Line();
-                    w.Line(kw.Store("m * scale", "ref yp, (nuint)c"));
+                    if (after is not null)
+                    {
+                        w.Line();
+                        w.Line(after);
+                    }
                 }
             }
         }
     }
 
     /// <summary>An axis's adaptive windows as the doc comment lists them: <c>rows 0-3, 3-6, 6-9</c> (first and last cell), or the first three and the last.</summary>
-    private static string Windows(int input, int output)
+    internal static string Windows(int input, int output)
     {
         string Window(int i) => $"{I((long)i * input / output)}-{I(((((long)i + 1) * input) + output - 1) / output - 1)}";
         var shown = output <= 4 ? Enumerable.Range(0, output).Select(Window) : new[] { Window(0), Window(1), Window(2), "...", Window(output - 1) };

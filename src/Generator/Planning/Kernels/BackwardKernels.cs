@@ -122,6 +122,49 @@ internal sealed record GlobalPoolBackwardKernel : KernelSpec
     public required bool Accumulate { get; init; }
 }
 
+/// <summary>
+/// An adaptive average pool's backward, vectors over channels: each output cell's gradient, divided by its window's
+/// area, added to every input pixel of its window (PyTorch's adaptive windows, which overlap when the input size is not a
+/// multiple of the output size). Accumulates.
+/// </summary>
+internal sealed record AdaptivePoolBackwardKernel : KernelSpec
+{
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+}
+
+/// <summary>Which operand's gradient a <see cref="MultiplyBackwardKernel"/> computes.</summary>
+internal enum MultiplyGradient
+{
+    /// <summary>Equal shapes: <c>dx = dy * other</c>, element by element.</summary>
+    Operand,
+
+    /// <summary>The map of a per-channel product: <c>dmap[h, w, c] = dy[h, w, c] * s[c]</c>.</summary>
+    Map,
+
+    /// <summary>The per-channel scale: <c>ds[c] = sum over pixels of dy[h, w, c] * map[h, w, c]</c>.</summary>
+    Scale,
+}
+
+/// <summary>
+/// A Multiply's backward for one operand: the output gradient times the other operand (<see cref="Factor"/>, the forward's
+/// stored tensor), element by element, broadcast over the pixels (the map's gradient) or summed over them (the scale's).
+/// </summary>
+internal sealed record MultiplyBackwardKernel : KernelSpec
+{
+    public required MultiplyGradient Gradient { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    /// <summary>The other operand: the other equal-shaped input, the scale (for the map's gradient) or the map (for the scale's).</summary>
+    public required TensorPlan Factor { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required bool Accumulate { get; init; }
+}
+
 /// <summary>What a batch norm's per-image partial sums hold.</summary>
 internal enum StatisticsKind
 {

@@ -194,6 +194,44 @@ internal sealed partial class BackwardBuilder
         return Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x));
     }
 
+    private CallOp AdaptivePoolBackward(StepPlan step)
+    {
+        int x = step.Inputs[0], y = step.Output;
+        var k = new AdaptivePoolBackwardKernel
+        {
+            Method = step.Method + "Backward",
+            Title = $"{Name(step.Layer)}: each output cell's gradient spread over its adaptive window (windows may overlap)",
+            OutputGradient = Grad(y),
+            InputGradient = Grad(x),
+        };
+        Kernel(k);
+        return Call(k.Method, Guard(x), GradientArg(y), GradientArg(x));
+    }
+
+    /// <summary>One operand's gradient of a Multiply: dy times <paramref name="factor"/> (a forward tensor), into <paramref name="to"/>'s gradient.</summary>
+    private CallOp MultiplyBackward(StepPlan step, MultiplyGradient gradient, string method, int to, int factor, bool accumulate)
+    {
+        string op = accumulate ? "+=" : "=";
+        string dx = $"d({T(to).Name})", other = T(factor).Name;
+        var k = new MultiplyBackwardKernel
+        {
+            Method = method,
+            Title = Name(step.Layer) + ": " + gradient switch
+            {
+                MultiplyGradient.Operand => $"{dx} {op} dy * '{other}'",
+                MultiplyGradient.Map => $"{dx} {op} dy * '{other}' (one scale per channel, broadcast over the pixels)",
+                _ => $"{dx} {op} the sum over pixels of dy * '{other}', per channel",
+            },
+            Gradient = gradient,
+            OutputGradient = Grad(step.Output),
+            Factor = T(factor),
+            InputGradient = Grad(to),
+            Accumulate = accumulate,
+        };
+        Kernel(k);
+        return Call(method, Guard(to), GradientArg(step.Output), Arg(factor), GradientArg(to));
+    }
+
     private CallOp ConvBias(StepPlan step, TrainableLayer l)
     {
         var k = new ConvBiasKernel { Method = step.Method + "BackwardBias", Title = $"{l.Name}: d bias += the sum of dy over one image's pixels", OutputGradient = Grad(step.Output) };

@@ -209,6 +209,9 @@ internal sealed partial class BackwardBuilder
             case StepKind.Pool:
                 Add(Guard(x), x, false, new[] { y }, node => new TrainingOp[] { PoolBackward(step) });
                 break;
+            case StepKind.AdaptivePool:
+                Add(Guard(x), x, false, new[] { y }, _ => new TrainingOp[] { AdaptivePoolBackward(step) });
+                break;
             case StepKind.GlobalPool:
                 Add(Guard(x), x, true, new[] { y }, node => new TrainingOp[] { GlobalPoolBackward(step, node.Accumulate) });
                 break;
@@ -230,6 +233,9 @@ internal sealed partial class BackwardBuilder
                 }
 
                 break;
+            case StepKind.Multiply:
+                MultiplyNodes(step);
+                break;
             case StepKind.Concat:
             {
                 int offset = 0;
@@ -249,6 +255,32 @@ internal sealed partial class BackwardBuilder
                 // Never a silent skip: a step without a backward would leave its inputs' gradients at zero.
                 throw new CnnGen.Generator.Shapes.NotTrainableException(step.Layer, step.Title);
         }
+    }
+
+    /// <summary>
+    /// A Multiply's operands: of equal shapes, each gets dy times the other (a tensor multiplied by itself gets both); of a
+    /// map and a per-channel scale, the map gets dy times the scale and the scale the sum over pixels of dy times the map.
+    /// </summary>
+    private void MultiplyNodes(StepPlan step)
+    {
+        int y = step.Output;
+        if (!((MultiplyKernel)step.Kernel).Broadcast)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                int to = step.Inputs[k], factor = step.Inputs[1 - k];
+                string method = step.Method + "Backward" + I(k);
+                Add(Guard(to), to, true, new[] { y }, node => new TrainingOp[] { MultiplyBackward(step, MultiplyGradient.Operand, method, to, factor, node.Accumulate) });
+            }
+
+            return;
+        }
+
+        int first = step.Inputs[0], second = step.Inputs[1];
+        bool scaleFirst = (T(first).H * T(first).W) < (T(second).H * T(second).W);
+        int map = scaleFirst ? second : first, scale = scaleFirst ? first : second;
+        Add(Guard(map), map, true, new[] { y }, node => new TrainingOp[] { MultiplyBackward(step, MultiplyGradient.Map, step.Method + "BackwardMap", map, scale, node.Accumulate) });
+        Add(Guard(scale), scale, true, new[] { y }, node => new TrainingOp[] { MultiplyBackward(step, MultiplyGradient.Scale, step.Method + "BackwardScale", scale, map, node.Accumulate) });
     }
 
     private void ConvNodes(StepPlan step)
