@@ -45,6 +45,7 @@ internal static class Code
     public const string Transpose = "global::CnnGen.Internal.Transpose";
     public const string WeightReader = "global::CnnGen.Internal.WeightReader";
     public const string Parallelism = "global::CnnGen.Internal.Parallelism";
+    public const string BatchSlice = "global::CnnGen.Internal.BatchSlice";
 
     // Training (the generated trainer).
     public const string NetworkTrainer = "global::CnnGen.Training.NetworkTrainer";

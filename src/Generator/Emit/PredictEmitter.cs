@@ -115,31 +115,24 @@ internal static class PredictEmitter
         w.Line();
         w.Line("/// <summary>");
         w.Line("/// Runs a batch on up to <paramref name=\"threads\"/> threads, each taking a contiguous slice of the images");
-        w.Line("/// (each thread has its own workspace). Scheduling the threads allocates a little; one thread allocates nothing.");
+        w.Line("/// (each thread has its own workspace). The threads are a pool CnnGen keeps for the process, parked between calls;");
+        w.Line("/// a call allocates nothing after the first. A call made while another thread's call holds the pool runs its slices");
+        w.Line("/// on the .NET thread pool instead (the same results; that call allocates about 2 KB).");
         w.Line("/// </summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The memory does not hold exactly <paramref name=\"batchSize\"/> inputs and outputs, or an input is not finite.</exception>");
         w.Line(Overflow("The message names the first such output and its image; <paramref name=\"outputs\"/> hold what was computed."));
         using (w.Block($"public void PredictBatch({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
         {
-            using (w.Block("if (threads == 1)"))
-            {
-                w.Line("PredictBatch(inputs.Span, outputs.Span, batchSize);");
-                w.Line("return;");
-            }
-
-            w.Line();
-            w.Line("PredictBatchOnThreads(inputs, outputs, batchSize, threads); // its closure is only allocated here");
+            w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
+            w.Line($"{guard}.Finite(inputs.Span, \"inputs\"); // the whole batch, before any thread writes an output");
+            w.Line($"{Code.Parallelism}.Split(threads, batchSize, this, inputs, outputs, s_runSlice);");
+            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(outputs.Span), outputs.Length, OutputSize, \"{name}\");");
         }
 
         w.Line();
-        using (w.Block($"private void PredictBatchOnThreads({Code.ReadOnlyMemory}<float> inputs, {Code.Memory}<float> outputs, int batchSize, int threads)"))
-        {
-            w.Line($"{guard}.Batch(inputs.Length, outputs.Length, batchSize, InputSize, OutputSize, \"{name}\");");
-            w.Line($"{guard}.Finite(inputs.Span, \"inputs\"); // the whole batch, before any thread writes an output");
-            w.Line($"{Code.Parallelism}.Split(threads, batchSize, (start, count) =>");
-            w.Line("    RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count));");
-            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(outputs.Span), outputs.Length, OutputSize, \"{name}\");");
-        }
+        w.Line("/// <summary>One thread's share of a checked batch: <c>count</c> images from image <c>start</c> (static, so passing it allocates nothing).</summary>");
+        w.Line($"private static readonly {Code.BatchSlice}<{name}> s_runSlice = static (network, inputs, outputs, start, count) =>");
+        w.Line("    network.RunBatch(inputs.Span.Slice(start * InputSize, count * InputSize), outputs.Span.Slice(start * OutputSize, count * OutputSize), count);");
 
         w.Line();
         w.Line("/// <summary>The index of the largest output for one image (the predicted class).</summary>");

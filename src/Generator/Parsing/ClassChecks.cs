@@ -27,14 +27,14 @@ internal static class ClassChecks
     public static readonly string[] GeneratedMembers =
     {
         "InputChannels", "InputHeight", "InputWidth", "InputSize", "OutputSize", "ParameterCount", "Flops", "WorkspaceFloats", "Summary",
-        "InputShape", "OutputShape", "VectorWidth", "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunBatch",
-        "RunGroup", "ChooseWidth", "Kernels128", "Kernels256", "Kernels512", "t_workspace", "t_output", "_width",
+        "InputShape", "OutputShape", "VectorWidth", "Load", "Predict", "PredictBatch", "Classify", "Run", "RunBatch",
+        "RunGroup", "ChooseWidth", "Kernels128", "Kernels256", "Kernels512", "t_workspace", "t_output", "s_runSlice", "_width",
     };
 
     /// <summary>Generated methods a user may overload (a user method of the same name with other parameters is fine).</summary>
     private static readonly HashSet<string> GeneratedMethods = new(StringComparer.Ordinal)
     {
-        "Load", "Predict", "PredictBatch", "PredictBatchOnThreads", "Classify", "Run", "RunBatch", "RunGroup", "ChooseWidth",
+        "Load", "Predict", "PredictBatch", "Classify", "Run", "RunBatch", "RunGroup", "ChooseWidth",
     };
 
     /// <summary>Contextual keywords the generated code writes unqualified: a type of that name in scope would capture them.</summary>

@@ -236,7 +236,7 @@ public abstract partial class NetworkTrainer : ITrainer
 
         if (Threads > 1 && _pool is null)
         {
-            _pool = new WorkerPool(Threads, Network);
+            _pool = new WorkerPool(Threads, Network + " trainer thread");
         }
 
         if (batch <= _capacity)

@@ -15,7 +15,7 @@ public sealed class HygieneTests
     /// <summary>Types generated code uses (or could be tempted to use) by a short name.</summary>
     private static readonly string[] Decoys =
     {
-        "Guard", "Buffers", "Packing", "Transpose", "WeightReader", "Parallelism", "Simd", "Vector", "Vector64", "Vector128", "Vector256", "Vector512",
+        "Guard", "Buffers", "Packing", "Transpose", "WeightReader", "Parallelism", "BatchSlice", "Simd", "Vector", "Vector64", "Vector128", "Vector256", "Vector512",
         "MemoryMarshal", "Unsafe", "MethodImpl", "MethodImplAttribute", "MethodImplOptions", "Math", "MathF", "Span", "ReadOnlySpan", "Memory",
         "ReadOnlyMemory", "Array", "Environment", "ThreadStatic", "ThreadStaticAttribute", "GC", "ArgumentException", "ArgumentOutOfRangeException",
         "GeneratedCode", "GeneratedCodeAttribute", "Stream", "IOException", "ArithmeticException", "ValueTuple", "INetwork", "LoadOptions", "TensorSet", "Tensor", "VectorWidth", "WeightsException",
@@ -87,7 +87,7 @@ public sealed class HygieneTests
     [Test]
     public void Networks_named_like_runtime_and_BCL_types_compile()
     {
-        string[] names = { "Guard", "Buffers", "Packing", "Transpose", "WeightReader", "Parallelism", "Simd", "Unsafe", "MemoryMarshal", "Vector256", "Vector512", "Vector128", "Math", "Span", "ReadOnlySpan", "Array", "MethodImpl", "ThreadStatic", "INetwork", "TensorSet", "LoadOptions", "GC", "Environment", "System", "CnnGen" };
+        string[] names = { "Guard", "Buffers", "Packing", "Transpose", "WeightReader", "Parallelism", "BatchSlice", "Simd", "Unsafe", "MemoryMarshal", "Vector256", "Vector512", "Vector128", "Math", "Span", "ReadOnlySpan", "Array", "MethodImpl", "ThreadStatic", "INetwork", "TensorSet", "LoadOptions", "GC", "Environment", "System", "CnnGen" };
         string source = "using CnnGen;\nnamespace HostileNames\n{\n" + string.Join("\n", names.Select(n =>
             $"[Network, Input(3, 9, 9), Conv2D(4, 3, Padding = 1, Activation = Activation.Relu), BatchNorm2D, MaxPool2D(2), Flatten, Dense(3, Activation = Activation.Sigmoid)]\npublic partial class {n};")) + "\n}\n";
         AssertCleanAndBoundOutsideUserCode(source, names.Length);

@@ -15,7 +15,14 @@ internal static class Allocations
     /// the full suite it landed at iteration 125 of 1,000). An allocation by the code itself happens on every call and so
     /// shows in every round; a one-off by the runtime shows in at most one.
     /// </remarks>
-    public static long SteadyState(Action iteration, int warmup = 2000, int iterations = 500, int rounds = 3)
+    public static long SteadyState(Action iteration, int warmup = 2000, int iterations = 500, int rounds = 3) =>
+        SteadyState(iteration, GC.GetAllocatedBytesForCurrentThread, warmup, iterations, rounds);
+
+    /// <summary>
+    /// As <see cref="SteadyState(Action, int, int, int)"/>, measuring <paramref name="allocatedBytes"/> (a running count of
+    /// bytes, e.g. what other threads report having allocated) instead of the calling thread's.
+    /// </summary>
+    public static long SteadyState(Action iteration, Func<long> allocatedBytes, int warmup = 2000, int iterations = 500, int rounds = 3)
     {
         for (int i = 0; i < warmup; i++)
         {
@@ -25,13 +32,13 @@ internal static class Allocations
         long least = long.MaxValue;
         for (int r = 0; r < rounds && least > 0; r++)
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
+            long before = allocatedBytes();
             for (int i = 0; i < iterations; i++)
             {
                 iteration();
             }
 
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+            least = Math.Min(least, allocatedBytes() - before);
         }
 
         return least;
