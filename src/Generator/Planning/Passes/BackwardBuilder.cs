@@ -221,40 +221,16 @@ internal sealed partial class BackwardBuilder
             }
         }
 
-        var slots = new List<(int Size, int FreeAfter)>();
-        var slotOf = new Dictionary<int, int>();
         var shapes = first.Keys.ToDictionary(t => t, GradientShape);
-        foreach (int t in first.Keys.OrderBy(t => first[t]).ThenBy(t => t))
-        {
-            int size = Planner.RoundUp(Math.Max(shapes[t].Floats, _m.CacheLineFloats), _m.CacheLineFloats);
-            int best = -1;
-            for (int k = 0; k < slots.Count; k++)
-            {
-                if (slots[k].FreeAfter < first[t] && (best < 0 || Waste(slots[k].Size, size) < Waste(slots[best].Size, size)))
-                {
-                    best = k;
-                }
-            }
-
-            if (best < 0)
-            {
-                slots.Add((size, last[t]));
-                best = slots.Count - 1;
-            }
-            else
-            {
-                slots[best] = (Math.Max(slots[best].Size, size), last[t]);
-            }
-
-            slotOf[t] = best;
-        }
+        var (slotOf, slots) = Slots.Assign(first.Keys.OrderBy(t => first[t]).ThenBy(t => t),
+            t => Planner.RoundUp(Math.Max(shapes[t].Floats, _m.CacheLineFloats), _m.CacheLineFloats), t => first[t], t => last[t]);
 
         var offsets = new int[slots.Count];
         int total = 0;
         for (int k = 0; k < slots.Count; k++)
         {
             offsets[k] = _gradientBase + total;
-            total += slots[k].Size;
+            total += slots[k];
         }
 
         foreach (var pair in slotOf)
@@ -264,8 +240,6 @@ internal sealed partial class BackwardBuilder
 
         return total;
     }
-
-    private static long Waste(int slot, int need) => slot >= need ? slot - need : (need - slot) * 4L;
 
     private Node ClearNode(int tensor, When when) => new()
     {

@@ -43,42 +43,17 @@ internal static class Workspace
             }
         }
 
-        var slots = new List<(int Size, int FreeAfter)>();
-        var slotOf = new int[tensors.Count];
         var direct = new HashSet<int>(steps.Where(s => s.DirectOutput).Select(s => s.Output));
         var order = Enumerable.Range(0, tensors.Count).Where(t => !tensors[t].External && first[t] != int.MaxValue && !direct.Contains(t)).OrderBy(t => first[t]).ToList();
-        foreach (int t in order)
-        {
-            int line = m.CacheLineFloats;
-            int size = Planner.RoundUp(Math.Max(g.ToPlan(t, m.Width).Floats, line), line);
-            int best = -1;
-            for (int k = 0; k < slots.Count && g.Options.ReuseSlots; k++)
-            {
-                if (slots[k].FreeAfter < first[t] && (best < 0 || Score(slots[k].Size, size) < Score(slots[best].Size, size)))
-                {
-                    best = k;
-                }
-            }
-
-            if (best < 0)
-            {
-                slots.Add((size, last[t]));
-                best = slots.Count - 1;
-            }
-            else
-            {
-                slots[best] = (Math.Max(slots[best].Size, size), last[t]);
-            }
-
-            slotOf[t] = best;
-        }
+        int line = m.CacheLineFloats;
+        var (slotOf, slots) = Slots.Assign(order, t => Planner.RoundUp(Math.Max(g.ToPlan(t, m.Width).Floats, line), line), t => first[t], t => last[t], g.Options.ReuseSlots);
 
         var slotOffset = new int[slots.Count];
         long total = 0;
         for (int k = 0; k < slots.Count; k++)
         {
             slotOffset[k] = (int)Math.Min(total, int.MaxValue);
-            total += slots[k].Size;
+            total += slots[k];
         }
 
         if (total > Shapes.Limits.MaxWorkspaceFloats)
@@ -93,7 +68,4 @@ internal static class Workspace
 
         return (int)total;
     }
-
-    /// <summary>How badly a slot fits a tensor: spare floats, or four times the floats it must grow by.</summary>
-    private static long Score(int slot, int need) => slot >= need ? slot - need : (need - slot) * 4L;
 }
