@@ -84,6 +84,12 @@ internal sealed class PlanStep
     public int FusedDepthwise = -1;
     public bool RowFused;
     public bool DirectOutput;
+
+    /// <summary>A row-fused depthwise + pointwise pair over planar rows (<see cref="Passes.PlanarPairs"/>): set on both steps.</summary>
+    public bool Planar;
+
+    /// <summary>Output rows a planar pair computes per step (its row buffer's height).</summary>
+    public int PlanarRows = 1;
     public int FusedPool = -1;
     public int TileP;
     public int TileB;

@@ -22,6 +22,12 @@ internal sealed record PlanOptions
     /// <summary>Let a convolution producing the network output write NCHW itself instead of a separate copy.</summary>
     public bool DirectOutput { get; init; } = true;
 
+    /// <summary>
+    /// Run a row-fused depthwise + pointwise pair that reads the network input and writes the network output over planar
+    /// rows (vectors of pixels: no transposes at either edge) where the row fills the vectors well.
+    /// </summary>
+    public bool PlanarPairs { get; init; } = true;
+
     /// <summary>Vectorize a first convolution with few filters over output pixels instead of filters.</summary>
     public bool PixelFirstLayer { get; init; } = true;
 
@@ -59,6 +65,7 @@ internal sealed record PlanOptions
         FoldBatchNorm = false,
         FuseDepthwiseRows = false,
         DirectOutput = false,
+        PlanarPairs = false,
         PixelFirstLayer = false,
         FusePixelPool = false,
         ReuseSlots = false,
@@ -74,6 +81,7 @@ internal sealed record PlanOptions
         FuseResidualAdds = false,
         FuseDepthwiseRows = false,
         DirectOutput = false,
+        PlanarPairs = false,
         PixelFirstLayer = false,
         FusePixelPool = false,
         ReuseSlots = false,

@@ -65,6 +65,7 @@ internal static class Planner
     private static NetworkPlan PlanWidth(PlanGraph g, MachineModel m, CommonPlan common)
     {
         FirstLayer.Run(g, m);
+        PlanarPairs.Run(g, m);
         Tiling.Run(g, m);
         int workspace = Workspace.Run(g, m);
         int batchGroup = common.GroupsBatches ? m.BatchGroup : 1;

@@ -48,6 +48,7 @@ public sealed class PlanOptionsTests
         ("NoFuseResidualAdds", PlanOptions.Inference with { FuseResidualAdds = false }),
         ("NoFuseDepthwiseRows", PlanOptions.Inference with { FuseDepthwiseRows = false }),
         ("NoDirectOutput", PlanOptions.Inference with { DirectOutput = false }),
+        ("NoPlanarPairs", PlanOptions.Inference with { PlanarPairs = false }),
         ("NoPixelFirstLayer", PlanOptions.Inference with { PixelFirstLayer = false }),
         ("NoFusePixelPool", PlanOptions.Inference with { FusePixelPool = false }),
         ("NoReuseSlots", PlanOptions.Inference with { ReuseSlots = false }),

@@ -14,6 +14,12 @@ internal static class ConvEmitter
 {
     public static void Emit(KernelWriter kw, ConvKernel k)
     {
+        if (k.PixelTiles.Count > 0)
+        {
+            PlanarPairEmitter.Emit(kw, k);
+            return;
+        }
+
         var win = k.Window;
         var x = k.X;
         var y = k.Y;

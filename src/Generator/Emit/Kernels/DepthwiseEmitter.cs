@@ -26,6 +26,18 @@ internal static class DepthwiseEmitter
             $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
             $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
         };
+        if (k.PlanarVectors.Count > 0)
+        {
+            kw.Comment(k.Title,
+                $"Input: {x.Describe()}.",
+                $"Output: {y.Describe()}: the output rows of a step, one run of pixels per channel.",
+                $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over pixels.",
+                $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}], each broadcast.");
+            w.Line($"// {k.LayerName} runs row by row inside the next layer's kernel; only its row method is here.");
+            PlanarPairEmitter.EmitDepthwiseRow(kw, k);
+            return;
+        }
+
         if (k.RowFused)
         {
             // No method of its own, so plain comments: a documentation comment must precede a member (CS1587).

@@ -69,6 +69,33 @@ internal sealed record ConvKernel : KernelSpec
 
     /// <summary>A depthwise convolution computed row by row into X (a one-row buffer) by this kernel, or null.</summary>
     public required DepthwiseKernel? RowSource { get; init; }
+
+    /// <summary>
+    /// Over planar rows (a planar pair's pointwise half): the tile shapes of a row, vectors of pixels x filters, in the
+    /// order they are called; empty for the channels-last kernel the other members describe.
+    /// </summary>
+    public EquatableArray<PixelTile> PixelTiles { get; init; } = EquatableArray<PixelTile>.Empty;
+}
+
+/// <summary>
+/// One register-tile shape of a pointwise convolution over planar rows: <see cref="Vectors"/> vectors of pixels x
+/// <see cref="Filters"/> filters; per input channel it loads the pixel vectors and broadcasts one weight per filter.
+/// </summary>
+internal sealed record PixelTile
+{
+    public required string Method { get; init; }
+
+    /// <summary>Where each pixel vector starts, relative to the tile's first pixel (the row's last vector may overlap the one before it).</summary>
+    public required EquatableArray<int> Vectors { get; init; }
+
+    /// <summary>Filters per pass over the input channels.</summary>
+    public required int Filters { get; init; }
+
+    /// <summary>The first pixel of each call of this tile along the row.</summary>
+    public required EquatableArray<int> Starts { get; init; }
+
+    /// <summary>Pixels from the tile's first to its last (overlapping pixels counted once).</summary>
+    public int Pixels(int width) => Vectors[Vectors.Count - 1] + width;
 }
 
 /// <summary>A depthwise convolution: vectors over channels, a tile of pixels along the row, one input load per pixel and tap.</summary>
@@ -99,6 +126,16 @@ internal sealed record DepthwiseKernel : KernelSpec
 
     /// <summary>Run row by row inside the next convolution: only the tiles are emitted.</summary>
     public required bool RowFused { get; init; }
+
+    /// <summary>
+    /// Over planar rows (a planar pair's depthwise half): where each vector of output pixels starts along the row, computed
+    /// one channel at a time by the method <see cref="TileRow.Method"/> of <see cref="Tiles"/> (one tile, the whole row);
+    /// empty for the channels-last kernel.
+    /// </summary>
+    public EquatableArray<int> PlanarVectors { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>Output rows one call of the planar row method computes (they share their input loads); 1 otherwise.</summary>
+    public int PlanarRows { get; init; } = 1;
 }
 
 /// <summary>

@@ -14,7 +14,7 @@ internal sealed partial class KernelSpecs
         var spec = l.Spec;
         var x = X(s, n);
         var y = Y(s, n);
-        int v = _m.Width, tp = s.TileP, tb = s.TileB;
+        int v = _m.Width, tp = s.Planar ? s.TileP * v : s.TileP, tb = s.Planar ? 1 : s.TileB;
         int tiles = y.Cp / v / tb;
         string method = n.Method;
         var row = Row(method, tp, y.W, PixelStep(x, spec), s.DirectOutput ? 1 : y.Cp, y.Cp);
@@ -44,7 +44,41 @@ internal sealed partial class KernelSpecs
             StageFloats = tp * tb * v,
             Activation = Activation(s),
             RowSource = s.FusedDepthwise >= 0 ? RowSource(RowFusedDepthwise(s), n) : null,
+            PixelTiles = s.Planar ? PixelTiles(s, method, s.PlanarRows * y.W) : EquatableArray<PixelTile>.Empty,
         };
+    }
+
+    /// <summary>
+    /// A planar pointwise row's tiles: consecutive groups of <see cref="PlanStep.TileP"/> pixel vectors with
+    /// <see cref="PlanStep.TileB"/> filters per pass, and a last group of the rest with <see cref="PlanStep.LastTileB"/>;
+    /// groups with the same vector offsets and filters share a method, named for the pixels it covers.
+    /// </summary>
+    private EquatableArray<PixelTile> PixelTiles(PlanStep s, string method, int rowWidth)
+    {
+        var vectors = FirstLayer.Blocks(rowWidth, _m.Width);
+        var tiles = new System.Collections.Generic.List<PixelTile>();
+        for (int first = 0; first < vectors.Length; first += s.TileP)
+        {
+            var group = vectors.Skip(first).Take(s.TileP).Select(o => o - vectors[first]).ToEquatableArray();
+            int filters = group.Count == s.TileP ? s.TileB : s.LastTileB;
+            int at = tiles.FindIndex(t => t.Vectors.Equals(group) && t.Filters == filters);
+            if (at >= 0)
+            {
+                tiles[at] = tiles[at] with { Starts = tiles[at].Starts.Append(vectors[first]).ToEquatableArray() };
+                continue;
+            }
+
+            int pixels = group[group.Count - 1] + _m.Width;
+            tiles.Add(new PixelTile
+            {
+                Method = method + "Tile" + pixels.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Vectors = group,
+                Filters = filters,
+                Starts = new[] { vectors[first] }.ToEquatableArray(),
+            });
+        }
+
+        return tiles.ToEquatableArray();
     }
 
     /// <summary>
@@ -69,13 +103,15 @@ internal sealed partial class KernelSpecs
             Y = y,
             Residual = s.FusedAdd >= 0 ? n.Tensor(T(s.Inputs[1]), "r") : null,
             Window = Window.Of(spec),
-            Tiles = Row(method, s.TileP, y.W, PixelStep(x, spec), y.Cp, y.Cp),
+            Tiles = s.Planar ? Row(method, s.PlanarRows * y.W, s.PlanarRows * y.W, 1, 1, 1) : Row(method, s.TileP, y.W, PixelStep(x, spec), y.Cp, y.Cp),
             Unroll = UnrollFor(spec, s.TileP),
             XOrigin = x.PaddedOrigin(spec.PadTop, spec.PadLeft),
             XRowStep = RowStep(x, spec),
             XPixelStep = PixelStep(x, spec),
             Activation = Activation(s),
             RowFused = s.RowFused,
+            PlanarVectors = s.Planar ? FirstLayer.Blocks(y.W, _m.Width).ToEquatableArray() : EquatableArray<int>.Empty,
+            PlanarRows = s.PlanarRows,
         };
     }
 

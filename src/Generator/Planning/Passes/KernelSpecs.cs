@@ -104,6 +104,7 @@ internal sealed partial class KernelSpecs
         var l = Layer(s);
         return s.Kind switch
         {
+            StepKind.Conv when s.Planar => new WeightPack { Weights = weights, Kind = PackKind.ConvTaps, PaddedUnits = y.Cp },
             StepKind.Conv => new WeightPack { Weights = weights, Kind = PackKind.Conv, PaddedUnits = y.Cp, TileFloats = s.TileB * _m.Width },
             StepKind.ConvPixels => new WeightPack { Weights = weights, Kind = PackKind.ConvTaps, PaddedUnits = y.Cp },
             StepKind.DepthwiseConv => new WeightPack { Weights = weights, Kind = PackKind.Depthwise, PaddedUnits = y.Cp },

@@ -10,7 +10,12 @@ internal static class Tiling
     {
         foreach (var s in g.Steps)
         {
-            if (s.Kind == StepKind.Conv)
+            if (s.Kind == StepKind.Conv && s.Planar)
+            {
+                var l = g.Layers[s.Layer];
+                (s.TileP, s.TileB, s.LastTileB) = PixelTile(PixelVectors(s.PlanarRows * l.Out.W, m.Width), l.Out.C, l.In.C, m);
+            }
+            else if (s.Kind == StepKind.Conv)
             {
                 var l = g.Layers[s.Layer];
                 // A tile transposed to NCHW in 8 x 8 blocks must be a whole number of blocks wide.
@@ -74,6 +79,57 @@ internal static class Tiling
                     bestCost = cost;
                     best = (tp, tb, lastVectors);
                 }
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Vectors covering a planar row of <paramref name="rowWidth"/> pixels (the last one overlapping the one before it).</summary>
+    public static int PixelVectors(int rowWidth, int width) => (rowWidth + width - 1) / width;
+
+    /// <summary>
+    /// The tile of a pointwise convolution over planar rows (<see cref="PlanarPairs"/>): pixel vectors x filters, per input
+    /// channel <c>Vectors</c> loads and <c>Filters</c> broadcasts for their product of FMAs: the same cost model as
+    /// <see cref="ConvTile"/> with the roles of pixels and vectors swapped (filters are broadcast, pixels loaded). A row of
+    /// <paramref name="vectors"/> takes full tiles of <c>Vectors</c> and a last tile of the rest, with its own filter count
+    /// (<c>LastFilters</c>) so its few vectors still hide the FMA latency. Filter counts divide <paramref name="filters"/>.
+    /// </summary>
+    public static (int Vectors, int Filters, int LastFilters) PixelTile(int vectors, int filters, long channels, MachineModel m)
+    {
+        (int, int, int) best = (1, 1, 1);
+        double bestCost = double.MaxValue;
+        for (int tv = 1; tv <= Math.Min(vectors, m.ConvMaxTileVectors); tv++)
+        {
+            var (tf, full) = BestFilters(tv, filters, channels, m);
+            int rest = vectors % tv;
+            var (lf, last) = rest > 0 ? BestFilters(rest, filters, channels, m) : (tf, 0);
+            double cost = (vectors / tv * full) + last;
+            if (tf > 0 && cost < bestCost - 1e-9)
+            {
+                bestCost = cost;
+                best = (tv, tf, lf);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>The filter count (dividing <paramref name="filters"/>) that computes <paramref name="tv"/> pixel vectors of every filter fastest, and that cost.</summary>
+    private static (int Filters, double Cost) BestFilters(int tv, int filters, long channels, MachineModel m)
+    {
+        (int, double) best = (0, double.MaxValue);
+        for (int tf = 1; tf <= filters && tf * tv <= m.AccumulatorBudget; tf++)
+        {
+            if (filters % tf != 0 || !Fits(tf, tv, m))
+            {
+                continue;
+            }
+
+            double cost = TileCost(tf, tv, channels, m) * (filters / tf);
+            if (cost < best.Item2 - 1e-9)
+            {
+                best = (tf, cost);
             }
         }
 

@@ -12,7 +12,7 @@
 // =======================================================================
 // Total params: 704
 // FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 3,328 floats (13 KB) per thread
+// Workspace: 3,520 floats (13.8 KB) per thread
 
 #nullable enable
 
@@ -22,7 +22,7 @@ namespace Samples
     {
         /// <summary>
         /// DepthwiseSeparable with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 3,328 floats (13 KB) per thread.
+        /// Workspace: 3,520 floats (13.8 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -55,10 +55,10 @@ namespace Samples
             internal static bool Forward(DepthwiseSeparable net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref Data(workspace);
-                ref float t1 = ref At(ref ws, 3136); // dw (one row at a time): HWC 1x12, 16 floats per pixel (16 channels)
-                ref float t3 = ref At(ref ws, 0); // input (packed): HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t1 = ref At(ref ws, 3136); // dw (two rows at a time): CHW 16x2x12
+                ref float t3 = ref At(ref ws, 0); // input (packed): CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right)
 
-                // 1. pack the input into HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                // 1. pack the input into CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t3))
                 {
                     return false;
@@ -70,118 +70,122 @@ namespace Samples
                 return true;
             }
 
-            /// <summary>Copies the NCHW input into HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
+            /// <summary>Copies the NCHW input into CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
                 bool finite = true;
-                global::CnnGen.Internal.Buffers.ClearBorder(ref y, 14, 14, 16, 1, 1, 1, 1);
-                // Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.
-                for (int h = 0; h < 12; h++)
+                for (int c = 0; c < 16; c++)
                 {
-                    finite &= global::CnnGen.Internal.Transpose.RunFinite(ref At(ref x, h * 12), 16, 12, 144, ref At(ref y, h * 224 + 240), 16);
+                    ref float plane = ref At(ref y, c * 196);
+                    global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 14, 14, 1, 1, 1, 1, 1);
+                    for (int h = 0; h < 12; h++)
+                    {
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 144) + (h * 12)), ref At(ref plane, h * 14 + 15), 12);
+                    }
                 }
 
                 return finite;
             }
 
             // dw: Conv2D + Relu6 -> 16x12x12.
-            // Input: HWC 12x12, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right).
-            // Output: HWC 1x12, 16 floats per pixel (16 channels).
-            // Depthwise 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1; vectors run over channels.
-            // Weights: [9 taps][16 channels].
-            // Register tile: 6 pixels x 1 vector of 8 channels; 2 tiles per row.
-            // dw runs row by row inside the next layer's kernel; only its tiles are here.
+            // Input: CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right).
+            // Output: CHW 16x2x12: the output rows of a step, one run of pixels per channel.
+            // Depthwise 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1; vectors run over pixels.
+            // Weights: [9 taps][16 channels], each broadcast.
+            // dw runs row by row inside the next layer's kernel; only its row method is here.
 
-            /// <summary>6 output pixels of dw, one vector of channels at a time.</summary>
+            /// <summary>24 output pixels of dw (2 whole rows), one channel at a time in vectors of 8 pixels.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void DwTile6(ref float x, ref float w, ref float b, ref float y)
+            private static void DwTile24(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
-                for (int c = 0; c < 16; c += 8)
+                for (int c = 0; c < 16; c++)
                 {
-                    var bias = Load(ref b, (nuint)c);
-                    var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias; var a4 = bias; var a5 = bias;
-                    var w0 = Load(ref w, (nuint)c); // tap (0, 0)
-                    a0 = Fma(Load(ref x, (nuint)c), w0, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 16)), w0, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 32)), w0, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 48)), w0, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 64)), w0, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 80)), w0, a5);
-                    var w1 = Load(ref w, (nuint)(c + 16)); // tap (0, 1)
-                    a0 = Fma(Load(ref x, (nuint)(c + 16)), w1, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 32)), w1, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 48)), w1, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 64)), w1, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 80)), w1, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 96)), w1, a5);
-                    var w2 = Load(ref w, (nuint)(c + 32)); // tap (0, 2)
-                    a0 = Fma(Load(ref x, (nuint)(c + 32)), w2, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 48)), w2, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 64)), w2, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 80)), w2, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 96)), w2, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 112)), w2, a5);
-                    var w3 = Load(ref w, (nuint)(c + 48)); // tap (1, 0)
-                    a0 = Fma(Load(ref x, (nuint)(c + 224)), w3, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 240)), w3, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 256)), w3, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 272)), w3, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 288)), w3, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 304)), w3, a5);
-                    var w4 = Load(ref w, (nuint)(c + 64)); // tap (1, 1)
-                    a0 = Fma(Load(ref x, (nuint)(c + 240)), w4, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 256)), w4, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 272)), w4, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 288)), w4, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 304)), w4, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 320)), w4, a5);
-                    var w5 = Load(ref w, (nuint)(c + 80)); // tap (1, 2)
-                    a0 = Fma(Load(ref x, (nuint)(c + 256)), w5, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 272)), w5, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 288)), w5, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 304)), w5, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 320)), w5, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 336)), w5, a5);
-                    var w6 = Load(ref w, (nuint)(c + 96)); // tap (2, 0)
-                    a0 = Fma(Load(ref x, (nuint)(c + 448)), w6, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 464)), w6, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 480)), w6, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 496)), w6, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 512)), w6, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 528)), w6, a5);
-                    var w7 = Load(ref w, (nuint)(c + 112)); // tap (2, 1)
-                    a0 = Fma(Load(ref x, (nuint)(c + 464)), w7, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 480)), w7, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 496)), w7, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 512)), w7, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 528)), w7, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 544)), w7, a5);
-                    var w8 = Load(ref w, (nuint)(c + 128)); // tap (2, 2)
-                    a0 = Fma(Load(ref x, (nuint)(c + 480)), w8, a0);
-                    a1 = Fma(Load(ref x, (nuint)(c + 496)), w8, a1);
-                    a2 = Fma(Load(ref x, (nuint)(c + 512)), w8, a2);
-                    a3 = Fma(Load(ref x, (nuint)(c + 528)), w8, a3);
-                    a4 = Fma(Load(ref x, (nuint)(c + 544)), w8, a4);
-                    a5 = Fma(Load(ref x, (nuint)(c + 560)), w8, a5);
-                    Store(Min(six, Max(zero, a0)), ref y, (nuint)c);
-                    Store(Min(six, Max(zero, a1)), ref y, (nuint)(c + 16));
-                    Store(Min(six, Max(zero, a2)), ref y, (nuint)(c + 32));
-                    Store(Min(six, Max(zero, a3)), ref y, (nuint)(c + 48));
-                    Store(Min(six, Max(zero, a4)), ref y, (nuint)(c + 64));
-                    Store(Min(six, Max(zero, a5)), ref y, (nuint)(c + 80));
+                    ref float xc = ref At(ref x, c * 196);
+                    ref float wc = ref At(ref w, c);
+                    ref float yc = ref At(ref y, c * 24);
+                    var bias = Broadcast(At(ref b, c));
+                    var w0 = Broadcast(wc); // tap (0, 0)
+                    var w1 = Broadcast(At(ref wc, 16)); // tap (0, 1)
+                    var w2 = Broadcast(At(ref wc, 32)); // tap (0, 2)
+                    var w3 = Broadcast(At(ref wc, 48)); // tap (1, 0)
+                    var w4 = Broadcast(At(ref wc, 64)); // tap (1, 1)
+                    var w5 = Broadcast(At(ref wc, 80)); // tap (1, 2)
+                    var w6 = Broadcast(At(ref wc, 96)); // tap (2, 0)
+                    var w7 = Broadcast(At(ref wc, 112)); // tap (2, 1)
+                    var w8 = Broadcast(At(ref wc, 128)); // tap (2, 2)
+                    // pixels 0-7 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        a0 = Fma(Load(ref xc), w0, a0);
+                        a0 = Fma(Load(ref xc, 1), w1, a0);
+                        a0 = Fma(Load(ref xc, 2), w2, a0);
+                        var x0 = Load(ref xc, 14);
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc, 15);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Load(ref xc, 16);
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Load(ref xc, 28);
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 29);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Load(ref xc, 30);
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
+                        a1 = Fma(Load(ref xc, 42), w6, a1);
+                        a1 = Fma(Load(ref xc, 43), w7, a1);
+                        a1 = Fma(Load(ref xc, 44), w8, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc);
+                        Store(Min(six, Max(zero, a1)), ref yc, 12);
+                    }
+                    // pixels 4-11 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        a0 = Fma(Load(ref xc, 4), w0, a0);
+                        a0 = Fma(Load(ref xc, 5), w1, a0);
+                        a0 = Fma(Load(ref xc, 6), w2, a0);
+                        var x0 = Load(ref xc, 18);
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc, 19);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Load(ref xc, 20);
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Load(ref xc, 32);
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 33);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Load(ref xc, 34);
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
+                        a1 = Fma(Load(ref xc, 46), w6, a1);
+                        a1 = Fma(Load(ref xc, 47), w7, a1);
+                        a1 = Fma(Load(ref xc, 48), w8, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc, 4);
+                        Store(Min(six, Max(zero, a1)), ref yc, 16);
+                    }
                 }
             }
 
             /// <summary>dw (depthwise, row by row) + pw: Conv2D + Relu6 -&gt; 32x12x12.</summary>
             /// <remarks>
-            /// Input: HWC 1x12, 16 floats per pixel (16 channels).<br/>
-            /// Output: HWC 12x12, 32 floats per pixel (32 channels).<br/>
-            /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
-            /// Weights: [4 tiles][1 tap][16 channels][8 filters], bias [32].<br/>
-            /// Register tile: 8 pixels x 1 vector = 8 accumulators; 1 tile per row and a last tile of 4 pixels.<br/>
+            /// Input: CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right).<br/>
+            /// Row buffer: CHW 16x2x12: dw's output 2 rows per step, channel by channel.<br/>
+            /// Output: NCHW [32, 12, 12], each filter's row stored straight into its plane.<br/>
+            /// Pointwise weights: [16 channels][32 filters] (each broadcast), bias [32].<br/>
+            /// Register tiles: 3 vectors of 8 pixels x 4 filters = 12 accumulators (1 tile per step).<br/>
             /// </remarks>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
@@ -190,129 +194,69 @@ namespace Samples
                 ref float db = ref Data(depthwiseBias);
                 ref float w = ref Data(weight);
                 ref float b = ref Data(bias);
-                global::System.Span<float> stage = stackalloc float[64]; // one tile, pixels x filters
-                ref float st = ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(stage);
-                for (int oh = 0; oh < 12; oh++)
+                for (int oh = 0; oh < 12; oh += 2)
                 {
-                    // dw: output row oh into the row buffer
-                    {
-                        ref float xr = ref At(ref x, oh * 224);
-                        ref float yr = ref row;
-                        for (int tile = 0; tile < 2; tile++)
-                        {
-                            DwTile6(ref At(ref xr, tile * 96), ref dw, ref db, ref At(ref yr, tile * 96));
-                        }
-                    }
+                    // dw: output rows oh to oh + 1 into the row buffer, channel by channel
+                    DwTile24(ref At(ref x, oh * 14), ref dw, ref db, ref row);
 
-                    // pw: the row buffer into output row oh
-                    {
-                        ref float xr = ref row;
-                        ref float yr = ref At(ref y, oh * 12); // row oh of the first NCHW output plane
-                        PwTile8(ref xr, ref st, ref w, ref b, ref yr);
-                        PwTile4(ref At(ref xr, 128), ref st, ref w, ref b, ref At(ref yr, 8));
-                    }
+                    // pw: the row buffer (its rows one run of pixels per channel) into rows oh to oh + 1 of every output plane
+                    ref float yr = ref At(ref y, oh * 12);
+                    PwTile24(ref row, ref w, ref b, ref yr);
                 }
             }
 
-            /// <summary>8 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
+            /// <summary>24 output pixels of pw (3 vectors), all 32 filters, 4 at a time.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile8(ref float x, ref float stage, ref float w, ref float b, ref float y)
+            private static void PwTile24(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
-                for (int t = 0; t < 4; t++)
+                for (int f = 0; f < 32; f += 4)
                 {
-                    ref float wt = ref At(ref w, t * 128);
-                    ref float bt = ref At(ref b, t * 8);
-                    ref float yt = ref At(ref y, t * 8);
-                    var bias0 = Load(ref bt);
-                    var a0_0 = bias0;
-                    var a1_0 = bias0;
-                    var a2_0 = bias0;
-                    var a3_0 = bias0;
-                    var a4_0 = bias0;
-                    var a5_0 = bias0;
-                    var a6_0 = bias0;
-                    var a7_0 = bias0;
-                    // tap (0, 0): every input channel
+                    var a0_0 = Broadcast(At(ref b, f)); var a0_1 = a0_0; var a0_2 = a0_0;
+                    var a1_0 = Broadcast(At(ref b, f + 1)); var a1_1 = a1_0; var a1_2 = a1_0;
+                    var a2_0 = Broadcast(At(ref b, f + 2)); var a2_1 = a2_0; var a2_2 = a2_0;
+                    var a3_0 = Broadcast(At(ref b, f + 3)); var a3_1 = a3_0; var a3_2 = a3_0;
+                    ref float xi = ref x;
+                    ref float wi = ref At(ref w, f);
+                    for (int ic = 0; ic < 16; ic++)
                     {
-                        ref float xi = ref x;
-                        ref float wi = ref wt;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            var w0 = Load(ref wi);
-                            var x0 = Broadcast(xi);
-                            a0_0 = Fma(x0, w0, a0_0);
-                            var x1 = Broadcast(At(ref xi, 16));
-                            a1_0 = Fma(x1, w0, a1_0);
-                            var x2 = Broadcast(At(ref xi, 32));
-                            a2_0 = Fma(x2, w0, a2_0);
-                            var x3 = Broadcast(At(ref xi, 48));
-                            a3_0 = Fma(x3, w0, a3_0);
-                            var x4 = Broadcast(At(ref xi, 64));
-                            a4_0 = Fma(x4, w0, a4_0);
-                            var x5 = Broadcast(At(ref xi, 80));
-                            a5_0 = Fma(x5, w0, a5_0);
-                            var x6 = Broadcast(At(ref xi, 96));
-                            a6_0 = Fma(x6, w0, a6_0);
-                            var x7 = Broadcast(At(ref xi, 112));
-                            a7_0 = Fma(x7, w0, a7_0);
-                            xi = ref At(ref xi, 1); // the next input channel
-                            wi = ref At(ref wi, 8);
-                        }
+                        var x0 = Load(ref xi);
+                        var x1 = Load(ref xi, 8);
+                        var x2 = Load(ref xi, 16);
+                        var w0 = Broadcast(wi);
+                        a0_0 = Fma(x0, w0, a0_0);
+                        a0_1 = Fma(x1, w0, a0_1);
+                        a0_2 = Fma(x2, w0, a0_2);
+                        var w1 = Broadcast(At(ref wi, 1));
+                        a1_0 = Fma(x0, w1, a1_0);
+                        a1_1 = Fma(x1, w1, a1_1);
+                        a1_2 = Fma(x2, w1, a1_2);
+                        var w2 = Broadcast(At(ref wi, 2));
+                        a2_0 = Fma(x0, w2, a2_0);
+                        a2_1 = Fma(x1, w2, a2_1);
+                        a2_2 = Fma(x2, w2, a2_2);
+                        var w3 = Broadcast(At(ref wi, 3));
+                        a3_0 = Fma(x0, w3, a3_0);
+                        a3_1 = Fma(x1, w3, a3_1);
+                        a3_2 = Fma(x2, w3, a3_2);
+                        xi = ref At(ref xi, 24); // the next input channel
+                        wi = ref At(ref wi, 32);
                     }
-                    Store(Min(six, Max(zero, a0_0)), ref stage, 0);
-                    Store(Min(six, Max(zero, a1_0)), ref stage, 8);
-                    Store(Min(six, Max(zero, a2_0)), ref stage, 16);
-                    Store(Min(six, Max(zero, a3_0)), ref stage, 24);
-                    Store(Min(six, Max(zero, a4_0)), ref stage, 32);
-                    Store(Min(six, Max(zero, a5_0)), ref stage, 40);
-                    Store(Min(six, Max(zero, a6_0)), ref stage, 48);
-                    Store(Min(six, Max(zero, a7_0)), ref stage, 56);
-                    global::CnnGen.Internal.Transpose.Run(ref stage, 8, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
-                }
-            }
 
-            /// <summary>4 output pixels of pw, all 32 filters, 1 vector at a time.</summary>
-            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile4(ref float x, ref float stage, ref float w, ref float b, ref float y)
-            {
-                var zero = Zero;
-                var six = Broadcast(6f);
-                for (int t = 0; t < 4; t++)
-                {
-                    ref float wt = ref At(ref w, t * 128);
-                    ref float bt = ref At(ref b, t * 8);
-                    ref float yt = ref At(ref y, t * 8);
-                    var bias0 = Load(ref bt);
-                    var a0_0 = bias0;
-                    var a1_0 = bias0;
-                    var a2_0 = bias0;
-                    var a3_0 = bias0;
-                    // tap (0, 0): every input channel
-                    {
-                        ref float xi = ref x;
-                        ref float wi = ref wt;
-                        for (int ic = 0; ic < 16; ic++)
-                        {
-                            var w0 = Load(ref wi);
-                            var x0 = Broadcast(xi);
-                            a0_0 = Fma(x0, w0, a0_0);
-                            var x1 = Broadcast(At(ref xi, 16));
-                            a1_0 = Fma(x1, w0, a1_0);
-                            var x2 = Broadcast(At(ref xi, 32));
-                            a2_0 = Fma(x2, w0, a2_0);
-                            var x3 = Broadcast(At(ref xi, 48));
-                            a3_0 = Fma(x3, w0, a3_0);
-                            xi = ref At(ref xi, 1); // the next input channel
-                            wi = ref At(ref wi, 8);
-                        }
-                    }
-                    Store(Min(six, Max(zero, a0_0)), ref stage, 0);
-                    Store(Min(six, Max(zero, a1_0)), ref stage, 8);
-                    Store(Min(six, Max(zero, a2_0)), ref stage, 16);
-                    Store(Min(six, Max(zero, a3_0)), ref stage, 24);
-                    global::CnnGen.Internal.Transpose.Run(ref stage, 4, global::System.Math.Min(8, 32 - (t * 8)), 8, ref At(ref y, t * 1152), 144);
+                    ref float yf = ref At(ref y, f * 144); // filter f's plane
+                    Store(Min(six, Max(zero, a0_0)), ref yf);
+                    Store(Min(six, Max(zero, a0_1)), ref yf, 8);
+                    Store(Min(six, Max(zero, a0_2)), ref yf, 16);
+                    Store(Min(six, Max(zero, a1_0)), ref yf, 144);
+                    Store(Min(six, Max(zero, a1_1)), ref yf, 152);
+                    Store(Min(six, Max(zero, a1_2)), ref yf, 160);
+                    Store(Min(six, Max(zero, a2_0)), ref yf, 288);
+                    Store(Min(six, Max(zero, a2_1)), ref yf, 296);
+                    Store(Min(six, Max(zero, a2_2)), ref yf, 304);
+                    Store(Min(six, Max(zero, a3_0)), ref yf, 432);
+                    Store(Min(six, Max(zero, a3_1)), ref yf, 440);
+                    Store(Min(six, Max(zero, a3_2)), ref yf, 448);
                 }
             }
         }
