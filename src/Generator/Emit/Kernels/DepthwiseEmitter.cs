@@ -18,26 +18,28 @@ internal static class DepthwiseEmitter
         var x = k.X;
         var y = k.Y;
         var tiles = k.Tiles;
-        string[] remarks =
-        {
-            $"Input: {x.Describe()}.",
-            $"Output: {y.Describe()}.",
-            $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over channels.",
-            $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
-        };
-        if (k.PlanarVectors.Count > 0)
+        bool planar = k.PlanarVectors.Count > 0;
+        string window = $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over {(planar ? "pixels" : "channels")}.";
+        if (planar)
         {
             kw.Comment(k.Title,
                 $"Input: {x.Describe()}.",
                 $"Output: {y.Describe()}: the output rows of a step, one run of pixels per channel.",
-                $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over pixels.",
+                window,
                 $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}], each broadcast.");
             w.Line($"// {k.LayerName} runs row by row inside the next layer's kernel; only its row method is here.");
             PlanarPairEmitter.EmitDepthwiseRow(kw, k);
             return;
         }
 
+        string[] remarks =
+        {
+            $"Input: {x.Describe()}.",
+            $"Output: {y.Describe()}.",
+            window,
+            $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
+        };
         if (k.RowFused)
         {
             // No method of its own, so plain comments: a documentation comment must precede a member (CS1587).
