@@ -13,7 +13,7 @@ internal static class LayoutEmitter
         w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
         using (kw.Method(k.Method, "ref float x, ref float y", returns: "bool"))
         {
-            if (k.Planar && k.InlineRows)
+            if (k.Planar && k.W >= kw.V)
             {
                 PlanarRows(kw, k);
                 return;

@@ -14,13 +14,6 @@ internal sealed record PackInputKernel : KernelSpec
 
     /// <summary>Planar CHW with a zero border (row copies); otherwise HWC (a transpose per row).</summary>
     public required bool Planar { get; init; }
-
-    /// <summary>
-    /// Planar rows copied and checked inline, a vector at a time: rows at least a vector wide, at 8 floats or more (with
-    /// 4-float vectors a row takes twice the steps of the runtime's <c>CopyFinite</c>, which runs at the widest width the
-    /// machine accelerates: forced Vector128 on an AVX-512 machine lost 2% on LeNet at batch 64).
-    /// </summary>
-    public bool InlineRows { get; init; }
 }
 
 /// <summary>How the output copy reads its tensor.</summary>

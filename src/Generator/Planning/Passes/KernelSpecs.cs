@@ -257,18 +257,7 @@ internal sealed partial class KernelSpecs
     {
         var y = Y(s, n);
         var input = _g.Net.Input;
-        bool planar = y.Layout == Layout.Chw;
-        return new PackInputKernel
-        {
-            Method = n.Method,
-            Title = n.Title,
-            Y = y,
-            C = input.C,
-            H = input.H,
-            W = input.W,
-            Planar = planar,
-            InlineRows = planar && _m.Width >= 8 && input.W >= _m.Width,
-        };
+        return new PackInputKernel { Method = n.Method, Title = n.Title, Y = y, C = input.C, H = input.H, W = input.W, Planar = y.Layout == Layout.Chw };
     }
 
     private CopyOutputKernel CopyOutput(PlanStep s, KernelNames n)
