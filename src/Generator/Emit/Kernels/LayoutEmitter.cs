@@ -13,12 +13,6 @@ internal static class LayoutEmitter
         w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
         using (kw.Method(k.Method, "ref float x, ref float y", returns: "bool"))
         {
-            if (k.Planar && k.W >= kw.V)
-            {
-                PlanarRows(kw, k);
-                return;
-            }
-
             w.Line("bool finite = true;");
             if (k.Planar)
             {
@@ -49,56 +43,6 @@ internal static class LayoutEmitter
             w.Line();
             w.Line("return finite;");
         }
-    }
-
-    /// <summary>
-    /// Planar rows at least a vector wide: each row copied a vector at a time (the last vector overlapping the one before it),
-    /// OR-ing every vector's <c>v - v</c> into one vector: zero while every value is finite, NaN bits otherwise.
-    /// </summary>
-    private static void PlanarRows(KernelWriter kw, PackInputKernel k)
-    {
-        var w = kw.W;
-        var y = k.Y;
-        int v = kw.V, last = k.W - v;
-        w.Line("var bad = Zero; // v - v is zero for a finite v, NaN for NaN and infinity");
-        using (w.Block($"for (int c = 0; c < {I(k.C)}; c++)"))
-        {
-            w.Line($"ref float plane = ref At(ref y, c * {I((long)y.Rows * y.RowPixels)});");
-            if (y.HasBorder)
-            {
-                w.Line($"{Code.Buffers}.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
-            }
-
-            using (w.Block($"for (int h = 0; h < {I(k.H)}; h++)"))
-            {
-                w.Line($"ref float source = ref At(ref x, (c * {I((long)k.H * k.W)}) + (h * {I(k.W)}));");
-                w.Line($"ref float target = ref At(ref plane, {Lin("h", y.RowPixels, y.Origin)});");
-                if (last > v)
-                {
-                    using (w.Block($"for (int i = 0; i < {I(last)}; i += {I(v)})"))
-                    {
-                        w.Line("var v = Load(ref source, (nuint)i);");
-                        w.Line("Store(v, ref target, (nuint)i);");
-                        w.Line("bad |= v - v;");
-                    }
-
-                    w.Line();
-                }
-                else if (last > 0)
-                {
-                    w.Line("var head = Load(ref source);");
-                    w.Line("Store(head, ref target);");
-                    w.Line("bad |= head - head;");
-                }
-
-                w.Line(last == 0 ? "var tail = Load(ref source);" : $"var tail = Load(ref source, {I(last)}); // the row's last vector");
-                w.Line(last == 0 ? "Store(tail, ref target);" : $"Store(tail, ref target, {I(last)});");
-                w.Line("bad |= tail - tail;");
-            }
-        }
-
-        w.Line();
-        w.Line("return bad == Zero;");
     }
 
     public static void Emit(KernelWriter kw, CopyOutputKernel k)

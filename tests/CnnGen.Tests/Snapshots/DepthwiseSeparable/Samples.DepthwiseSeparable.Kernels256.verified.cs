@@ -74,25 +74,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
-                var bad = Zero; // v - v is zero for a finite v, NaN for NaN and infinity
+                bool finite = true;
                 for (int c = 0; c < 16; c++)
                 {
                     ref float plane = ref At(ref y, c * 196);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 14, 14, 1, 1, 1, 1, 1);
                     for (int h = 0; h < 12; h++)
                     {
-                        ref float source = ref At(ref x, (c * 144) + (h * 12));
-                        ref float target = ref At(ref plane, h * 14 + 15);
-                        var head = Load(ref source);
-                        Store(head, ref target);
-                        bad |= head - head;
-                        var tail = Load(ref source, 4); // the row's last vector
-                        Store(tail, ref target, 4);
-                        bad |= tail - tail;
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 144) + (h * 12)), ref At(ref plane, h * 14 + 15), 12);
                     }
                 }
 
-                return bad == Zero;
+                return finite;
             }
 
             // dw: Conv2D + Relu6 -> 16x12x12.

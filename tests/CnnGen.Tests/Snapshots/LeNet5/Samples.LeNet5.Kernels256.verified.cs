@@ -107,29 +107,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
-                var bad = Zero; // v - v is zero for a finite v, NaN for NaN and infinity
+                bool finite = true;
                 for (int c = 0; c < 1; c++)
                 {
                     ref float plane = ref At(ref y, c * 1024);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 32, 32, 1, 2, 2, 2, 2);
                     for (int h = 0; h < 28; h++)
                     {
-                        ref float source = ref At(ref x, (c * 784) + (h * 28));
-                        ref float target = ref At(ref plane, h * 32 + 66);
-                        for (int i = 0; i < 20; i += 8)
-                        {
-                            var v = Load(ref source, (nuint)i);
-                            Store(v, ref target, (nuint)i);
-                            bad |= v - v;
-                        }
-
-                        var tail = Load(ref source, 20); // the row's last vector
-                        Store(tail, ref target, 20);
-                        bad |= tail - tail;
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 784) + (h * 28)), ref At(ref plane, h * 32 + 66), 28);
                     }
                 }
 
-                return bad == Zero;
+                return finite;
             }
 
             /// <summary>conv1: Conv2D + Relu -&gt; 6x28x28.</summary>

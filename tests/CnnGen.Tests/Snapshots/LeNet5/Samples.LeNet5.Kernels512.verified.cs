@@ -103,25 +103,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
-                var bad = Zero; // v - v is zero for a finite v, NaN for NaN and infinity
+                bool finite = true;
                 for (int c = 0; c < 1; c++)
                 {
                     ref float plane = ref At(ref y, c * 1024);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 32, 32, 1, 2, 2, 2, 2);
                     for (int h = 0; h < 28; h++)
                     {
-                        ref float source = ref At(ref x, (c * 784) + (h * 28));
-                        ref float target = ref At(ref plane, h * 32 + 66);
-                        var head = Load(ref source);
-                        Store(head, ref target);
-                        bad |= head - head;
-                        var tail = Load(ref source, 12); // the row's last vector
-                        Store(tail, ref target, 12);
-                        bad |= tail - tail;
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 784) + (h * 28)), ref At(ref plane, h * 32 + 66), 28);
                     }
                 }
 
-                return bad == Zero;
+                return finite;
             }
 
             /// <summary>conv1: Conv2D + maxpool1 (MaxPool2D 2x2, fused) -&gt; 6x14x14.</summary>

@@ -111,25 +111,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static bool PackInput(ref float x, ref float y)
             {
-                var bad = Zero; // v - v is zero for a finite v, NaN for NaN and infinity
+                bool finite = true;
                 for (int c = 0; c < 3; c++)
                 {
                     ref float plane = ref At(ref y, c * 324);
                     global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 18, 18, 1, 1, 1, 1, 1);
                     for (int h = 0; h < 16; h++)
                     {
-                        ref float source = ref At(ref x, (c * 256) + (h * 16));
-                        ref float target = ref At(ref plane, h * 18 + 19);
-                        var head = Load(ref source);
-                        Store(head, ref target);
-                        bad |= head - head;
-                        var tail = Load(ref source, 8); // the row's last vector
-                        Store(tail, ref target, 8);
-                        bad |= tail - tail;
+                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 256) + (h * 16)), ref At(ref plane, h * 18 + 19), 16);
                     }
                 }
 
-                return bad == Zero;
+                return finite;
             }
 
             /// <summary>stem: Conv2D + bn (BatchNorm2D, folded) + Relu -&gt; 8x16x16.</summary>
