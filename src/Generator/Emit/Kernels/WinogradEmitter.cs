@@ -137,13 +137,13 @@ internal static class WinogradEmitter
         var y = k.Y;
         int tc = k.TileCols, fullCols = k.PartialCol ? tc - 1 : tc, tiles = rows * tc;
         int xcp = x.Cp, tbv = k.TileFloats, tp = k.TilePixels;
-        long vTile = (long)Positions * xcp, mTile = (long)Positions * tbv;
+        long vTile = xcp, mTile = (long)Positions * tbv;
         string residual = k.Residual is not null ? "ref float r, " : string.Empty;
         w.Line();
         w.Line($"/// <summary>{Count(rows, "tile row")} of {Xml(k.LayerName)} ({I(2 * rows)} output rows from the first): transform, multiply, transform back.</summary>");
         using (kw.Method(BlockMethod(k, rows, last), $"ref float x, {residual}ref float s, ref float y, ref float u, ref float b"))
         {
-            w.Line($"ref float v = ref s; // B^T d B of each tile: [{Count(tiles, "tile")}][16 positions][{Count(xcp, "float")}]");
+            w.Line($"ref float v = ref s; // B^T d B of each tile: [16 positions][{Count(k.BlockRows * tc, "tile")}][{Count(xcp, "float")}]");
             w.Line($"ref float m = ref At(ref s, {I(k.ResultsOffset)}); // the GEMMs' results: [{Count(tiles, "tile")}][16 positions][{Count(tbv, "filter")}]");
             w.Line();
             w.Line("// Input transform: the 4x4 patch under each tile (tiles 2 pixels apart), every channel vector.");
@@ -185,7 +185,7 @@ internal static class WinogradEmitter
                 {
                     w.Line("// Position e of every transformed tile: one GEMM over the input channels, tiles x filters.");
                     w.Line($"ref float ue = ref At(ref ut, e * {I((long)k.Channels * tbv)});");
-                    w.Line($"ref float ve = ref At(ref v, e * {I(xcp)});");
+                    w.Line($"ref float ve = ref At(ref v, e * {I(k.PositionPitch)});");
                     w.Line($"ref float me = ref At(ref m, e * {I(tbv)});");
                     int groups = tiles / tp, rest = tiles % tp;
                     if (groups == 1)
@@ -307,7 +307,7 @@ internal static class WinogradEmitter
                         string[] positions = { $"{t[0]} - {t[2]}", $"{t[1]} + {t[2]}", $"{t[2]} - {t[1]}", t[3] is null ? t[1]! : $"{t[1]} - {t[3]}" };
                         for (int j = 0; j < 4; j++)
                         {
-                            w.Line(kw.Store(positions[j], $"ref vc, {I((long)((4 * i) + j) * xcp)}"));
+                            w.Line(kw.Store(positions[j], $"ref vc, {I(((4 * i) + j) * k.PositionPitch)}"));
                         }
                     }
                 }
@@ -336,7 +336,7 @@ internal static class WinogradEmitter
     {
         var w = kw.W;
         int v = kw.V, tb = k.TileVectors, tbv = k.TileFloats;
-        long vTile = (long)Positions * k.X.Cp, mTile = (long)Positions * tbv;
+        long vTile = k.X.Cp, mTile = (long)Positions * tbv;
         w.Line();
         w.Line($"/// <summary>GEMM of {Xml(k.LayerName)} at one position: {Count(n, "tile")} x {Count(tb, "vector")} of filters, m[tile][f] = sum over the {Count(k.Channels, "input channel")} of v[tile][c] u[c][f].</summary>");
         using (kw.Method($"{k.Method}WinogradGemm{I(n)}", "ref float v, ref float u, ref float m"))

@@ -21,7 +21,10 @@ internal sealed record WinogradKernel : KernelSpec
     /// <summary>The fused Add layer's name, or null.</summary>
     public required string? ResidualLayer { get; init; }
 
-    /// <summary>The workspace scratch of one block: transformed tiles [tile][16][X.Cp], then GEMM results [tile][16][TileFloats].</summary>
+    /// <summary>
+    /// The workspace scratch of one block: transformed tiles [16 positions][block tiles][X.Cp] (a GEMM's broadcasts of
+    /// neighbouring tiles one pixel's floats apart, as the direct kernel's), then GEMM results [tile][16][TileFloats].
+    /// </summary>
     public required TensorPlan Scratch { get; init; }
 
     public required Window Window { get; init; }
@@ -61,6 +64,9 @@ internal sealed record WinogradKernel : KernelSpec
     public required long DirectCycles { get; init; }
 
     public required long WinogradCycles { get; init; }
+
+    /// <summary>Floats between two positions of the transformed tiles: a whole block's tiles.</summary>
+    public long PositionPitch => (long)BlockRows * TileCols * X.Cp;
 
     /// <summary>The GEMM results' offset in the scratch: after the block's transformed tiles.</summary>
     public int ResultsOffset => BlockRows * TileCols * Passes.Winograd.Positions * X.Cp;

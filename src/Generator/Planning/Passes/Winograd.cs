@@ -63,6 +63,27 @@ internal static class Winograd
     }
 
     /// <summary>
+    /// Input channels from which a convolution reading the network input has it packed HWC, so that Winograd may compute
+    /// it (a graph pass decides the input's layout before any width's cost model runs; below this, the planar input
+    /// stays and the convolution is direct).
+    /// </summary>
+    public const int MinPackedInputChannels = 16;
+
+    /// <summary>A convolution reading the network input that Winograd could compute, with enough channels to be worth packing HWC for.</summary>
+    public static bool WantsHwcInput(PlanGraph g, PlanStep s)
+    {
+        if (!g.Options.Winograd || !g.Net.Spec.Winograd || s.Kind != StepKind.Conv)
+        {
+            return false;
+        }
+
+        var l = g.Layers[s.Layer];
+        var spec = l.Spec;
+        return spec.KernelH == 3 && spec.KernelW == 3 && spec.StrideH == 1 && spec.StrideW == 1 && spec.DilationH == 1 && spec.DilationW == 1
+            && spec.Groups == 1 && l.In.C >= MinPackedInputChannels;
+    }
+
+    /// <summary>
     /// A regular 3x3 convolution with stride 1, dilation 1 and one group, reading and writing HWC tensors in the
     /// workspace (not the planar network input, not NCHW directly into the output, not a row-fused pair).
     /// </summary>
