@@ -209,6 +209,88 @@ public sealed class WinogradTests
         Assert.That(Enumerable.Range(0, 16 * channels).Select(i => packed[(i * tileFloats) + 3]), Is.All.EqualTo(0f), "the padded filter");
     }
 
+    private const string VggBlock = """
+        [Network, Input(64, 56, 56)]
+        [Conv2D(64, 3, Padding = 1, Activation = Activation.Relu, Name = "conv1"), Conv2D(64, 3, Padding = 1, Activation = Activation.Relu, Name = "conv2")]
+        [MaxPool2D(2, Name = "pool")]
+        public partial class VggBlock;
+        """;
+
+    private const string CifarResNet8 = """
+        [Network, Input(3, 32, 32)]
+        [Conv2D(16, 3, Padding = 1, Activation = Activation.Relu, Name = "conv1")]
+        [Conv2D(16, 3, Padding = 1, Activation = Activation.Relu, Name = "layer1.conv1"), Conv2D(16, 3, Padding = 1, Name = "layer1.conv2")]
+        [Add("layer1.conv2", "conv1", Activation = Activation.Relu, Name = "layer1.out")]
+        [Conv2D(32, 3, Stride = 2, Padding = 1, Activation = Activation.Relu, Name = "layer2.conv1"), Conv2D(32, 3, Padding = 1, Name = "layer2.conv2")]
+        [Conv2D(32, 1, Stride = 2, Name = "layer2.proj", From = "layer1.out"), Add("layer2.conv2", "layer2.proj", Activation = Activation.Relu, Name = "layer2.out")]
+        [Conv2D(64, 3, Stride = 2, Padding = 1, Activation = Activation.Relu, Name = "layer3.conv1"), Conv2D(64, 3, Padding = 1, Name = "layer3.conv2")]
+        [Conv2D(64, 1, Stride = 2, Name = "layer3.proj", From = "layer2.out"), Add("layer3.conv2", "layer3.proj", Activation = Activation.Relu, Name = "layer3.out")]
+        [GlobalAvgPool2D(Name = "gap"), Flatten(Name = "flatten"), Dense(10, Name = "fc")]
+        public partial class CifarResNet8;
+        """;
+
+    /// <summary>
+    /// Which layers pick Winograd and why (the cost model's cycles, printed): the bench's 3x3 stride-1 layers with 16 or
+    /// more channels do at every width; strided, 1x1 and 3-channel first layers stay direct; a 64-channel first layer
+    /// has its input packed HWC so that it can.
+    /// </summary>
+    [Test]
+    public void The_planner_picks_Winograd_where_its_cost_model_wins()
+    {
+        var models = GeneratorHarness.Models("using CnnGen;\nnamespace Base;\n" + VggBlock + "\n" + CifarResNet8);
+        var expected = new Dictionary<string, string[]>
+        {
+            ["VggBlock"] = new[] { "conv1", "conv2" },
+            ["CifarResNet8"] = new[] { "layer1.conv1", "layer1.conv2", "layer2.conv2", "layer3.conv2" },
+        };
+        foreach (var model in models)
+        {
+            var net = model.Net;
+            foreach (var plan in model.Plans)
+            {
+                var picked = new List<string>();
+                foreach (var step in plan.Steps.Where(s => s.Kind == StepKind.Conv))
+                {
+                    var spec = net.Layers[step.Layer].Spec;
+                    string why = step.Kernel is WinogradKernel k
+                        ? $"Winograd: {k.WinogradCycles:N0} modelled cycles against {k.DirectCycles:N0} direct ({(double)k.WinogradCycles / k.DirectCycles:F2}), GEMM tile {k.TilePixels}x{k.TileVectors}, blocks of {k.BlockRows} tile rows"
+                        : spec.KernelH != 3 || spec.StrideH != 1 ? "direct: not a 3x3 stride-1 convolution"
+                        : plan.Tensors[step.Inputs[0]].Layout != Layout.Hwc ? "direct: reads the planar network input (3 channels)"
+                        : "direct: the cost model";
+                    TestContext.Out.WriteLine($"{net.Spec.ClassName} {plan.VectorType} {spec.Name}: {why}");
+                    if (step.Kernel is WinogradKernel w)
+                    {
+                        picked.Add(spec.Name);
+                        Assert.That(w.WinogradCycles, Is.LessThanOrEqualTo(w.DirectCycles * (1 - plan.Machine.WinogradMinSaving)), spec.Name);
+                    }
+                }
+
+                Assert.That(picked, Is.EqualTo(expected[net.Spec.ClassName]), $"{net.Spec.ClassName} {plan.VectorType}");
+            }
+        }
+
+        var vgg = models.Single(m => m.Net.Spec.ClassName == "VggBlock");
+        Assert.That(vgg.Plans.Select(p => p.Tensors[p.Steps[0].Output].Layout), Is.All.EqualTo(Layout.Hwc), "vgg_block's 64-channel input is packed HWC");
+    }
+
+    /// <summary>
+    /// <c>[Network(Winograd = false)]</c> plans every convolution directly: the plan (and so the code) is the one with Winograd
+    /// off, which computes what the direct kernels always computed, bit for bit. The trainer's forward never uses Winograd.
+    /// </summary>
+    [Test]
+    public void Winograd_false_computes_every_convolution_directly()
+    {
+        var off = GeneratorHarness.Models("using CnnGen;\nnamespace Base;\n" + VggBlock.Replace("[Network,", "[Network(Winograd = false),"))[0];
+        var on = GeneratorHarness.Models("using CnnGen;\nnamespace Base;\n" + VggBlock)[0];
+        Assert.That(on.Plans.SelectMany(p => p.Steps).Count(s => s.Kernel is WinogradKernel), Is.EqualTo(6), "on: both convolutions at three widths");
+        Assert.That(off.Net.Spec.Winograd, Is.False);
+        Assert.That(off.Plans.SelectMany(p => p.Steps).Select(s => s.Kernel), Has.None.InstanceOf<WinogradKernel>());
+        Assert.That(string.Concat(Emitter.Emit(off).Select(f => f.Text)), Does.Not.Contain("Winograd"));
+        var (_, direct) = Planner.Plan(on.Net with { Spec = on.Net.Spec with { Winograd = true } }, PlanOptions.Inference with { Winograd = false }, MachineModel.Targets);
+        Assert.That(off.Plans.Select(p => p with { Net = on.Net }), Is.EqualTo(direct.Select(p => p with { Net = on.Net })), "the same plan as with Winograd off in the planner");
+        Assert.That(PlanOptions.Trainer.Winograd, Is.False, "the trainer's forward keeps direct convolutions");
+    }
+
     /// <summary>A double-precision forward pass of the test networks' layers (convolution, batch norm, add, activations), NCHW.</summary>
     private static float[] DoubleForward(ShapedNetwork net, TensorSet weights, float[] input)
     {

@@ -421,7 +421,9 @@ internal static class WinogradEmitter
                                 value += " + " + kw.Load("r", Off(rOff));
                             }
 
-                            w.Line(kw.Store(kw.Act(k.Activation, $"({value})"), yOff == 0 ? "ref y" : $"ref y, {I(yOff)}"));
+                            // An activation may repeat its operand (LeakyReLU's max(v, v * alpha)): parenthesize the sum for it.
+                            string activated = k.Activation.Kind == Model.Activation.None ? value : kw.Act(k.Activation, $"({value})");
+                            w.Line(kw.Store(activated, yOff == 0 ? "ref y" : $"ref y, {I(yOff)}"));
                         }
                     }
                 }
