@@ -86,21 +86,6 @@ public sealed class WinogradTests
         return new Built(GeneratorHarness.CompileWithoutGenerator(sources), models, plans);
     }
 
-    [Test, Explicit]
-    public void Dump()
-    {
-        var models = GeneratorHarness.Models("using CnnGen;\nnamespace Base;\n" + string.Join("\n", Declarations));
-        for (int n = 0; n < models.Count; n++)
-        {
-            var (common, widthPlans) = Planner.Plan(models[n].Net, PlanOptions.Inference, MachineModel.Targets.Select(Variants[0].Machine));
-            var model = new NetworkModel { Net = models[n].Net, Common = common, Plans = widthPlans, SpecHash = models[n].SpecHash };
-            foreach (var f in Emitter.Emit(model))
-            {
-                System.IO.File.WriteAllText("/tmp/wino/" + f.HintName, f.Text);
-            }
-        }
-    }
-
     public static IEnumerable<TestCaseData> Cases() =>
         from v in Enumerable.Range(0, Variants.Length)
         from n in Enumerable.Range(0, Declarations.Length)
