@@ -65,6 +65,7 @@ internal static class ForwardEmitter
             case PackInputKernel k: LayoutEmitter.Emit(kw, k); break;
             case CopyOutputKernel k: LayoutEmitter.Emit(kw, k); break;
             case ConvKernel k: ConvEmitter.Emit(kw, k); break;
+            case WinogradKernel k: WinogradEmitter.Emit(kw, k); break;
             case PixelConvKernel k: PixelConvEmitter.Emit(kw, k); break;
             case DepthwiseKernel k: DepthwiseEmitter.Emit(kw, k); break;
             case PoolKernel k: PoolEmitter.Emit(kw, k); break;

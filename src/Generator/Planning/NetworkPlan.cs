@@ -252,6 +252,9 @@ internal enum PackKind
     /// <summary><c>Packing.Conv</c>: [tiles][taps][channels][tile filters].</summary>
     Conv,
 
+    /// <summary><c>Packing.Winograd</c>: U = G g G^T, [tiles][16 positions][channels][tile filters], for Winograd F(2x2, 3x3).</summary>
+    Winograd,
+
     /// <summary><c>Packing.ConvTaps</c>: [channels][taps][filters], for pixel-vectorized convolutions.</summary>
     ConvTaps,
 

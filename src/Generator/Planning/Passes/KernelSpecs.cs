@@ -104,7 +104,7 @@ internal sealed partial class KernelSpecs
         var l = Layer(s);
         return s.Kind switch
         {
-            StepKind.Conv => new WeightPack { Weights = weights, Kind = PackKind.Conv, PaddedUnits = y.Cp, TileFloats = s.TileB * _m.Width },
+            StepKind.Conv => new WeightPack { Weights = weights, Kind = s.Winograd is null ? PackKind.Conv : PackKind.Winograd, PaddedUnits = y.Cp, TileFloats = s.TileB * _m.Width },
             StepKind.ConvPixels => new WeightPack { Weights = weights, Kind = PackKind.ConvTaps, PaddedUnits = y.Cp },
             StepKind.DepthwiseConv => new WeightPack { Weights = weights, Kind = PackKind.Depthwise, PaddedUnits = y.Cp },
             StepKind.Dense => new WeightPack
@@ -128,6 +128,7 @@ internal sealed partial class KernelSpecs
     private KernelSpec Kernel(PlanStep s, KernelNames n) => s.Kind switch
     {
         StepKind.PackInput => PackInput(s, n),
+        StepKind.Conv when s.Winograd is { } e => Winograd(s, n, e),
         StepKind.Conv => Conv(s, n),
         StepKind.ConvPixels => PixelConv(s, n),
         StepKind.DepthwiseConv => Depthwise(s, n),
