@@ -226,6 +226,7 @@ internal sealed class Options
 {
     public const string Usage =
         "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
+        "                    (--batch 1 --threads N: one image on N threads, the generated Predict(input, output, threads))\n" +
         "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
         "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
         "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +

@@ -156,13 +156,13 @@ internal static class ForwardEmitter
     }
 
     /// <summary>A long forward pass calls its parts in order (a part that packs the input returns false for NaN or infinity).</summary>
-    private static void PartCalls(SourceWriter w, NetworkPlan plan, string method, bool returns)
+    internal static void PartCalls(SourceWriter w, NetworkPlan plan, string method, bool returns, string arguments = "net, ref input, ref output, workspace")
     {
         int steps = plan.Parts.Sum(p => p.Count);
         w.Line($"// {Count(steps, "step")} in {Count(plan.Parts.Count, "part")} of at most {I(Planner.MaxStepsPerMethod)}, so that no method nears the JIT's limits.");
         foreach (var part in plan.Parts)
         {
-            string call = $"{method}{part.Suffix}(net, ref input, ref output, workspace)";
+            string call = $"{method}{part.Suffix}({arguments})";
             if (returns && part.ChecksFinite)
             {
                 using (w.Block($"if (!{call})"))

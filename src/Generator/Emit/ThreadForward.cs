@@ -41,26 +41,7 @@ internal static class ThreadForward
 
         using (w.Block($"internal static bool Forward({parameters})"))
         {
-            int steps = plan.Parts.Sum(p => p.Count);
-            w.Line($"// {Count(steps, "step")} in {Count(plan.Parts.Count, "part")} of at most {I(Planner.MaxStepsPerMethod)}, so that no method nears the JIT's limits.");
-            foreach (var part in plan.Parts)
-            {
-                string call = $"Forward{part.Suffix}(net, ref input, ref output, workspace, thread, threads)";
-                if (part.ChecksFinite)
-                {
-                    using (w.Block($"if (!{call})"))
-                    {
-                        w.Line("return false;");
-                    }
-
-                    w.Line();
-                }
-                else
-                {
-                    w.Line(call + ";");
-                }
-            }
-
+            ForwardEmitter.PartCalls(w, plan, "Forward", returns: true, "net, ref input, ref output, workspace, thread, threads");
             w.Line();
             w.Line("return true;");
         }

@@ -33,11 +33,16 @@ public sealed class ThreadSplitTests
         public partial class DenseHeavy;
         """;
 
+    /// <summary>More than 64 steps: <c>Forward</c> and its overload for a thread call parts, with barriers across them.</summary>
+    private static readonly string Long =
+        "[Network, Input(4, 7, 5)]\n" + string.Concat(Enumerable.Range(0, 70).Select(i => $"[Conv2D(4, 3, Padding = 1, Activation = Activation.Relu, Name = \"c{i}\")]\n")) +
+        "[GlobalAvgPool2D, Flatten, Dense(5)]\npublic partial class Long;";
+
     /// <summary>Residual, depthwise and concat, depthwise rows, squeeze-and-excitation, LeNet's pixel layer and pools, and the two above.</summary>
     private static readonly string[] Declared =
     {
         SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable, SnapshotTests.SqueezeExcitation,
-        SnapshotTests.LeNet5, Odd, DenseHeavy,
+        SnapshotTests.LeNet5, Odd, DenseHeavy, Long,
     };
 
     /// <summary>Random networks and graphs (the plan options tests' set: folded batch norms, adaptive pools, a Multiply).</summary>
@@ -161,6 +166,8 @@ public sealed class ThreadSplitTests
         Assert.That(kinds, Is.EquivalentTo(new[] { StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense }));
         var odd = built.Split[built.Names.ToList().IndexOf("Odd")];
         Assert.That(odd.Plans.SelectMany(p => p.Steps).Select(s => s.SplitUnits), Does.Contain(13).And.Contain(3), "odd row counts");
+        var longPlans = built.Split[built.Names.ToList().IndexOf("Long")].Plans;
+        Assert.That(longPlans.Select(p => p.Parts.Count), Is.All.GreaterThan(1), "a forward pass in parts");
     }
 
     [Test]
