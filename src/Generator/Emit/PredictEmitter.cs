@@ -194,9 +194,9 @@ internal static class PredictEmitter
                 return;
             }
 
+            w.Line($"{guard}.Threads(threads);");
             w.Line($"{guard}.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", \"input\");");
             w.Line($"{guard}.Length(output.Length, OutputSize, \"output\", \"{name}\", \"{outShape}\", \"output\");");
-            w.Line($"{guard}.Threads(threads);");
             if (model.Common.PacksInput)
             {
                 w.Line("// Packing the input (thread 0) checks it for NaN and infinity in the same pass, before any output is written.");

@@ -255,11 +255,13 @@ public sealed class ScaleTests
         string kernels = files.Single(f => f.Key.EndsWith(".Kernels256.g.cs", StringComparison.Ordinal)).Value;
         string shell = files.Single(f => f.Key == "Scale.Repeated.g.cs").Value;
 
-        // The three blocks' first convolutions: one method, its summary naming the layers, called three times.
-        Assert.That(Occurrences(kernels, "private static void Conv3x3_16To16_12x12(ref float x, ref float y, float[] weight, float[] bias)"), Is.EqualTo(1));
+        // The three blocks' first convolutions: one method, its summary naming the layers, called three times by Forward
+        // (all 12 rows) and three times by its overload for a thread (the thread's rows: the layer is split between threads).
+        Assert.That(Occurrences(kernels, "private static void Conv3x3_16To16_12x12(ref float x, ref float y, float[] weight, float[] bias, int rowStart, int rowEnd)"), Is.EqualTo(1));
         Assert.That(kernels, Does.Contain("/// <summary>Conv2D + Relu -&gt; 16x12x12, for 3 layers: b0.conv1, b1.conv1, b2.conv1.</summary>"));
-        Assert.That(Occurrences(kernels, "Conv3x3_16To16_12x12(ref "), Is.EqualTo(4), "defined once, called three times");
-        Assert.That(kernels, Does.Contain("Conv3x3_16To16_12x12(ref t").And.Contain("net._b1Conv1Weight, net._b1Conv1Bias);"));
+        Assert.That(Occurrences(kernels, "Conv3x3_16To16_12x12(ref "), Is.EqualTo(7), "defined once, called three times by each forward pass");
+        Assert.That(kernels, Does.Contain("Conv3x3_16To16_12x12(ref t").And.Contain("net._b1Conv1Weight, net._b1Conv1Bias, 0, 12);"));
+        Assert.That(kernels, Does.Contain("net._b1Conv1Weight, net._b1Conv1Bias, Slice(12, thread, threads), Slice(12, thread + 1, threads));"));
 
         // A kernel used by one layer keeps the layer's name; a fused Add's residual is the kernel's parameter r.
         Assert.That(kernels, Does.Contain("private static void Stem(ref float x, ref float y, float[] weight, float[] bias)"));

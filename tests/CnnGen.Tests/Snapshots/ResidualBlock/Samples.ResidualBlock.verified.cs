@@ -279,9 +279,9 @@ namespace Samples
         /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
         public void Predict(global::System.ReadOnlyMemory<float> input, global::System.Memory<float> output, int threads)
         {
+            global::CnnGen.Internal.Guard.Threads(threads);
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "ResidualBlock", "3x16x16, NCHW", "input");
             global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "ResidualBlock", "[10]", "output");
-            global::CnnGen.Internal.Guard.Threads(threads);
             // Packing the input (thread 0) checks it for NaN and infinity in the same pass, before any output is written.
             if (!RunShared(input, output, threads))
             {
