@@ -277,6 +277,7 @@ internal sealed class Options
         "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
         "                    (--models also takes the zoo's alexnet,vgg16,resnet18,resnet50,mobilenet_v2,efficientnet_b0,\n" +
         "                     or zoo for all six: weights from the zoo formula, batch 1 unless --batch is given)\n" +
+        "                    (--batch 1 --threads N: one image on N threads, the generated Predict(input, output, threads))\n" +
         "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
         "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
         "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +

@@ -84,6 +84,19 @@ internal sealed record MachineModel
     /// <summary>Winograd must save at least this share of the direct kernel's cycles to be chosen (the model's margin of error).</summary>
     public double WinogradMinSaving { get; init; } = 0.1;
 
+    /// <summary>
+    /// Cycles one barrier between the threads sharing an image costs, imbalance included (an atomic decrement, a cache
+    /// line's round trip between cores, the wait for the slowest thread's share of a step cut into whole rows).
+    /// </summary>
+    public double BarrierCycles { get; init; } = 2000;
+
+    /// <summary>
+    /// A step is split between the threads sharing an image only when one thread would take at least this many
+    /// barriers' time for it (at the FMA peak); smaller steps run on one thread, so a small network is not slowed by
+    /// barriers, and a network with no step this large runs on the calling thread alone whatever the thread count.
+    /// </summary>
+    public double SplitMinimumBarriers { get; init; } = 8;
+
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;
 

@@ -96,6 +96,9 @@ internal sealed class PlanStep
     /// </summary>
     public Passes.WinogradEstimate? Winograd;
 
+    /// <summary>Output rows (dense: output tiles) split between the threads sharing an image; 0: one thread runs the step.</summary>
+    public int SplitUnits;
+
     public PlanStep Clone()
     {
         var copy = (PlanStep)MemberwiseClone();

@@ -45,6 +45,12 @@ internal sealed record PlanOptions
     public bool Winograd { get; init; } = true;
 
     /// <summary>
+    /// Split large steps' output rows (dense layers' output tiles) between the threads of a prediction on several
+    /// threads (<see cref="Passes.Splitting"/>); their kernels then take the range of rows to compute.
+    /// </summary>
+    public bool SplitSteps { get; init; } = true;
+
+    /// <summary>
     /// Plan a trainer's forward pass: Dropout with p &gt; 0 is a step of its own (a mask in training, a copy in evaluation),
     /// and an activation whose derivative needs its input (SiLU, LeakyReLU with a negative slope) is a step of its own
     /// instead of being applied in its producer's store (the other activations' derivatives come from their output).
@@ -56,7 +62,7 @@ internal sealed record PlanOptions
 
     /// <summary>
     /// A trainer's plan: no batch-norm folding (batch norm runs with batch statistics), no first-layer pixel kernels, row
-    /// fusion, direct output, batch groups or Winograd convolutions (the backward kernels read direct convolutions' layouts), and every tensor in its own slot (the backward pass reads them). Activations
+    /// fusion, direct output, batch groups, Winograd convolutions (the backward kernels read direct convolutions' layouts) or split steps, and every tensor in its own slot (the backward pass reads them). Activations
     /// whose derivative comes from their output, and residual adds, stay fused. Each step keeps its own kernel (no sharing):
     /// the trainer's drivers call the forward kernels by their steps' names.
     /// </summary>
@@ -71,6 +77,7 @@ internal sealed record PlanOptions
         ReuseSlots = false,
         GroupBatches = false,
         Winograd = false,
+        SplitSteps = false,
         Training = true,
     };
 

@@ -18,14 +18,12 @@ internal static class DepthwiseEmitter
         var x = k.X;
         var y = k.Y;
         var tiles = k.Tiles;
-        string[] remarks =
-        {
+        string[] remarks = SplitRemarks(k, "output rows", "row",
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)}; vectors run over channels.",
             $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
-        };
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         if (k.RowFused)
         {
             // No method of its own, so plain comments: a documentation comment must precede a member (CS1587).
@@ -36,11 +34,11 @@ internal static class DepthwiseEmitter
         {
             kw.Doc(k.Title, remarks);
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k)}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");
-                using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+                using (w.Block(RowLoop(k, y.H)))
                 {
                     w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
                     w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");

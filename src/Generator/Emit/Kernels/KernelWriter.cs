@@ -96,6 +96,14 @@ internal sealed class KernelWriter
         W.Line($"{inline} private static {Vt} Sigmoid({Vt} x) => {Code.Simd}.Sigmoid(x);");
         W.Line($"{inline} private static {Vt} Tanh({Vt} x) => {Code.Simd}.Tanh(x);");
         W.Line($"{inline} private static {Vt} SiLU({Vt} x) => {Code.Simd}.SiLU(x);");
+        if (Plan.SplitsImage)
+        {
+            W.Line("// Threads sharing one image: where thread t's slice of n rows starts, and the barrier between dependent steps.");
+            W.Line($"{inline} private static int Slice(int rows, int thread, int threads) => (int)((long)rows * thread / threads);");
+            W.Line($"{inline} private static void Barrier() => {Code.Parallelism}.Barrier();");
+            W.Line($"{inline} private static bool Barrier(bool ok) => {Code.Parallelism}.Barrier(ok);");
+        }
+
         W.Line("#endregion");
     }
 
@@ -227,6 +235,20 @@ internal sealed class KernelWriter
             W.Line("// " + r);
         }
     }
+
+    /// <summary>
+    /// A kernel's remarks, and for a split kernel (<see cref="KernelSpec.Split"/>) the line saying it computes only the
+    /// range of <paramref name="units"/> ("output rows", "tiles") it is given.
+    /// </summary>
+    public static string[] SplitRemarks(KernelSpec k, string units, string first, params string[] remarks) => k.Split
+        ? remarks.Append($"Computes {units} {first}Start to {first}End - 1: the threads sharing an image each take a range (one thread takes them all).").ToArray()
+        : remarks;
+
+    /// <summary>The parameters a split kernel takes last: its range (<c>, int rowStart, int rowEnd</c>); nothing for a kernel computing every row.</summary>
+    public static string RangeParameters(KernelSpec k, string first = "row") => k.Split ? $", int {first}Start, int {first}End" : string.Empty;
+
+    /// <summary>The loop over a kernel's output rows <c>oh</c>: all of them, or the range a split kernel is given.</summary>
+    public static string RowLoop(KernelSpec k, int rows) => k.Split ? "for (int oh = rowStart; oh < rowEnd; oh++)" : $"for (int oh = 0; oh < {I(rows)}; oh++)";
 
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 

@@ -37,23 +37,45 @@ internal static class WinogradEmitter
         int final = lastRows > 0 ? lastRows : k.PartialRow ? rows : 0;
         int regular = lastRows > 0 || !k.PartialRow ? blocks : blocks - 1;
         string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-        using (kw.Method(k.Method, $"ref float x, {residual}ref float s, ref float y, float[] weight, float[] bias"))
+        using (kw.Method(k.Method, $"ref float x, {residual}ref float s, ref float y, float[] weight, float[] bias{RangeParameters(k, "block")}"))
         {
             kw.ArrayRef("u", "weight");
             kw.ArrayRef("b", "bias");
             w.Line(regular == 0 ? "// One block of every tile row."
                 : $"// {Count(regular, "block")} of {Count(rows, "tile row")} ({I(2 * rows)} output rows each)" + (final > 0 ? $", then the last block of {Count(final, "tile row")}{(k.PartialRow ? " (its last one half used)" : string.Empty)}." : "."));
-            if (regular > 0)
+            if (k.Split)
             {
-                using (w.BlockIf(regular > 1, $"for (int block = 0; block < {I(regular)}; block++)"))
+                // Threads sharing the image each compute blocks [blockStart, blockEnd) of the regular and last blocks.
+                if (regular > 0)
                 {
-                    BlockCall(kw, k, BlockMethod(k, rows, last: false), regular > 1 ? "block" : null, 0, rows);
+                    using (w.Block($"for (int block = blockStart; block < {(final > 0 ? $"global::System.Math.Min(blockEnd, {I(regular)})" : "blockEnd")}; block++)"))
+                    {
+                        BlockCall(kw, k, BlockMethod(k, rows, last: false), "block", 0, rows);
+                    }
+                }
+
+                if (final > 0)
+                {
+                    using (w.Block($"if (blockEnd > {I(regular)})"))
+                    {
+                        BlockCall(kw, k, BlockMethod(k, final, last: true), null, regular, rows);
+                    }
                 }
             }
-
-            if (final > 0)
+            else
             {
-                BlockCall(kw, k, BlockMethod(k, final, last: true), null, regular, rows);
+                if (regular > 0)
+                {
+                    using (w.BlockIf(regular > 1, $"for (int block = 0; block < {I(regular)}; block++)"))
+                    {
+                        BlockCall(kw, k, BlockMethod(k, rows, last: false), regular > 1 ? "block" : null, 0, rows);
+                    }
+                }
+
+                if (final > 0)
+                {
+                    BlockCall(kw, k, BlockMethod(k, final, last: true), null, regular, rows);
+                }
             }
         }
 

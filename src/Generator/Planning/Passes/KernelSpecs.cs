@@ -91,6 +91,7 @@ internal sealed partial class KernelSpecs
             WeightFields = fields.ToEquatableArray(),
             ClearsOutputBorder = s.Kind != StepKind.PackInput && !s.DirectOutput && output is { HasBorder: true, Layout: Layout.Hwc },
             ChecksFinite = s.Kind == StepKind.PackInput,
+            SplitUnits = s.SplitUnits,
             GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? NamesOf(s).Method + "Group" : null,
             Kernel = KernelOf(s),
         };
@@ -125,7 +126,10 @@ internal sealed partial class KernelSpecs
 
     private PlanStep RowFusedDepthwise(PlanStep pointwise) => _g.Steps.First(d => d.Layer == pointwise.FusedDepthwise && d.RowFused);
 
-    private KernelSpec Kernel(PlanStep s, KernelNames n) => s.Kind switch
+    /// <summary>A step's kernel spec built with the given names; a split step's kernel takes its range of rows (tiles).</summary>
+    private KernelSpec Kernel(PlanStep s, KernelNames n) => s.SplitUnits > 0 ? FamilyKernel(s, n) with { Split = true } : FamilyKernel(s, n);
+
+    private KernelSpec FamilyKernel(PlanStep s, KernelNames n) => s.Kind switch
     {
         StepKind.PackInput => PackInput(s, n),
         StepKind.Conv when s.Winograd is { } e => Winograd(s, n, e),

@@ -260,6 +260,48 @@ namespace Samples
             global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "LeNet5");
         }
 
+        /// <summary>
+        /// Runs LeNet5 on one image with up to <paramref name="threads"/> threads working together: each large layer's output rows
+        /// (a dense layer's output tiles) are cut into one contiguous range per thread, small layers run on the calling thread,
+        /// and the threads wait for each other between dependent layers. The output is the same, bit for bit, as the span
+        /// overload's. The other threads are a pool CnnGen keeps for the process, parked between calls; a call allocates nothing
+        /// after the first. A call made while another thread's call holds the pool, or with one thread, runs on the calling thread alone.
+        /// </summary>
+        /// <exception cref="global::System.ArgumentException">A buffer has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="threads"/> is 0 or negative.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
+        public void Predict(global::System.ReadOnlyMemory<float> input, global::System.Memory<float> output, int threads)
+        {
+            global::CnnGen.Internal.Guard.Threads(threads);
+            global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "LeNet5", "1x28x28, NCHW", "input");
+            global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "LeNet5", "[10]", "output");
+            // Packing the input (thread 0) checks it for NaN and infinity in the same pass, before any output is written.
+            if (!RunShared(input, output, threads))
+            {
+                global::CnnGen.Internal.Guard.ThrowNotFinite(input.Span, "input");
+            }
+
+            global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output.Span), OutputSize, OutputSize, "LeNet5");
+        }
+
+        /// <summary>Runs one checked image on up to <paramref name="threads"/> threads; false when packing the input found NaN or infinity.</summary>
+        private bool RunShared(global::System.ReadOnlyMemory<float> input, global::System.Memory<float> output, int threads)
+        {
+            var workspace = t_workspace ??= new float[WorkspaceFloats];
+            switch (_width)
+            {
+                case global::CnnGen.VectorWidth.V512:
+                    return Kernels512.Forward(this, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input.Span), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output.Span), workspace); // no step of this width is worth splitting
+                case global::CnnGen.VectorWidth.V256:
+                    return Kernels256.Forward(this, ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input.Span), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output.Span), workspace); // no step of this width is worth splitting
+                default:
+                    return global::CnnGen.Internal.Parallelism.Share(threads, this, input, output, workspace, s_share128);
+            }
+        }
+
+        /// <summary>Kernels128's forward pass for one of several threads sharing an image (static, so passing it allocates nothing).</summary>
+        private static readonly global::CnnGen.Internal.ImageShare<LeNet5> s_share128 = Kernels128.Forward;
+
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
         /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>

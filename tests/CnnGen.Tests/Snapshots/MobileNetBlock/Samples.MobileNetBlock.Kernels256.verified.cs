@@ -50,6 +50,10 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            // Threads sharing one image: where thread t's slice of n rows starts, and the barrier between dependent steps.
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static int Slice(int rows, int thread, int threads) => (int)((long)rows * thread / threads);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static void Barrier() => global::CnnGen.Internal.Parallelism.Barrier();
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static bool Barrier(bool ok) => global::CnnGen.Internal.Parallelism.Barrier(ok);
             #endregion
 
             /// <summary>
@@ -83,7 +87,7 @@ namespace Samples
                 Relu6_1(ref t1, ref t2);
 
                 // 4. pw: Conv2D + Relu6 -> 64x14x14
-                Pw(ref t2, ref t3, net._pwWeight, net._pwBias);
+                Pw(ref t2, ref t3, net._pwWeight, net._pwBias, 0, 14);
 
                 // 5. branch: Conv2D -> 16x14x14
                 Branch(ref t1, ref t8, ref t4, net._branchWeight, net._branchBias);
@@ -96,6 +100,68 @@ namespace Samples
 
                 // 8. copy 'avgpool1' to the output ([80, 8, 8], PyTorch order)
                 CopyOutput(ref t6, ref output);
+
+                return true;
+            }
+
+            /// <summary>
+            /// Thread <paramref name="thread"/>'s share of <see cref="Forward(MobileNetBlock, ref float, ref float, float[])"/> when <paramref name="threads"/> threads run one
+            /// image together on one workspace: a large step's output rows (a dense layer's tiles) are cut into one contiguous
+            /// range per thread, the small steps run on thread 0, and the threads wait for each other at a barrier before a step
+            /// that reads what others wrote. Every thread returns false, before anything is written to <paramref name="output"/>,
+            /// when packing the input finds NaN or infinity. Called with thread 0 of 1, it is the whole pass on one thread.
+            /// </summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
+            internal static bool Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace, int thread, int threads)
+            {
+                ref float ws = ref Data(workspace);
+                ref float t1 = ref At(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t2 = ref At(ref ws, 0); // relu6_1: HWC 14x14, 32 floats per pixel (32 channels)
+                ref float t3 = ref At(ref ws, 16384); // pw: HWC 14x14, 64 floats per pixel (64 channels)
+                ref float t4 = ref At(ref ws, 0); // branch: HWC 14x14, 16 floats per pixel (16 channels)
+                ref float t5 = ref At(ref ws, 28928); // concat1: HWC 14x14, 80 floats per pixel (80 channels)
+                ref float t6 = ref At(ref ws, 0); // avgpool1: HWC 8x8, 80 floats per pixel (80 channels)
+                ref float t7 = ref At(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t8 = ref At(ref ws, 28928); // branch (Winograd tiles): flat [37632]
+
+                // 1. pack the input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right), on thread 0
+                bool finite = thread != 0 || PackInput(ref input, ref t7);
+                if (!Barrier(finite))
+                {
+                    return false; // thread 0 found NaN or infinity: no thread goes on
+                }
+
+                if (thread == 0)
+                {
+                    // 2. dw: Conv2D -> 32x14x14
+                    global::CnnGen.Internal.Buffers.ClearBorder(ref t1, 16, 16, 32, 1, 1, 1, 1);
+                    Dw(ref t7, ref t1, net._dwWeight, net._dwBias);
+
+                    // 3. relu6_1: Relu6 -> 32x14x14
+                    Relu6_1(ref t1, ref t2);
+                }
+
+                Barrier(); // the next step reads what thread 0 wrote
+
+                // 4. pw: Conv2D + Relu6 -> 64x14x14, rows split between the threads
+                Pw(ref t2, ref t3, net._pwWeight, net._pwBias, Slice(14, thread, threads), Slice(14, thread + 1, threads));
+
+                Barrier(); // the next steps read rows every thread wrote
+
+                if (thread == 0)
+                {
+                    // 5. branch: Conv2D -> 16x14x14
+                    Branch(ref t1, ref t8, ref t4, net._branchWeight, net._branchBias);
+
+                    // 6. concat1: Concat -> 80x14x14
+                    Concat1(ref t3, ref t4, ref t5);
+
+                    // 7. avgpool1: AvgPool2D -> 80x8x8
+                    Avgpool1(ref t5, ref t6);
+
+                    // 8. copy 'avgpool1' to the output ([80, 8, 8], PyTorch order)
+                    CopyOutput(ref t6, ref output);
+                }
 
                 return true;
             }
@@ -288,13 +354,14 @@ namespace Samples
             /// Kernel 1x1, stride 1x1, dilation 1x1, padding 0/0/0/0 read from the input's zero border.<br/>
             /// Weights: [4 tiles][1 tap][32 channels][16 filters], bias [64].<br/>
             /// Register tile: 6 pixels x 2 vectors = 12 accumulators; 2 tiles per row and a last tile of 2 pixels x 4 vectors (2 weight tiles per pass).<br/>
+            /// Computes output rows rowStart to rowEnd - 1: the threads sharing an image each take a range (one thread takes them all).<br/>
             /// </remarks>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void Pw(ref float x, ref float y, float[] weight, float[] bias)
+            private static void Pw(ref float x, ref float y, float[] weight, float[] bias, int rowStart, int rowEnd)
             {
                 ref float w = ref Data(weight);
                 ref float b = ref Data(bias);
-                for (int oh = 0; oh < 14; oh++)
+                for (int oh = rowStart; oh < rowEnd; oh++)
                 {
                     ref float xr = ref At(ref x, oh * 448);
                     ref float yr = ref At(ref y, oh * 896);

@@ -267,6 +267,23 @@ namespace Samples
             global::CnnGen.Internal.Guard.OutputFinite(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, OutputSize, "ResidualBlock");
         }
 
+        /// <summary>
+        /// Runs ResidualBlock on one image with up to <paramref name="threads"/> threads working together: each large layer's output rows
+        /// (a dense layer's output tiles) are cut into one contiguous range per thread, small layers run on the calling thread,
+        /// and the threads wait for each other between dependent layers. The output is the same, bit for bit, as the span
+        /// overload's. The other threads are a pool CnnGen keeps for the process, parked between calls; a call allocates nothing
+        /// after the first. A call made while another thread's call holds the pool, or with one thread, runs on the calling thread alone.
+        /// No layer of ResidualBlock is large enough to gain from threads: it always runs on the calling thread.
+        /// </summary>
+        /// <exception cref="global::System.ArgumentException">A buffer has the wrong length, or the input holds NaN or infinity.</exception>
+        /// <exception cref="global::System.ArgumentOutOfRangeException"><paramref name="threads"/> is 0 or negative.</exception>
+        /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output; <paramref name="output"/> holds what was computed.</exception>
+        public void Predict(global::System.ReadOnlyMemory<float> input, global::System.Memory<float> output, int threads)
+        {
+            global::CnnGen.Internal.Guard.Threads(threads);
+            Predict(input.Span, output.Span);
+        }
+
         /// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>
         /// <exception cref="global::System.ArgumentException">The input has the wrong length or holds NaN or infinity.</exception>
         /// <exception cref="global::System.ArithmeticException">An output is NaN or infinity although the input is finite: an intermediate value overflowed float32 (an input or a weight too large in magnitude, e.g. <see cref="float.MaxValue"/> pixels). The message names the first such output.</exception>
