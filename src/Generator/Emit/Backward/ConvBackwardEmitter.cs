@@ -49,94 +49,162 @@ internal static class ConvBackwardEmitter
             $"Input: {x.Describe()}; dy: {k.OutputGradient.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border.",
             $"Gradient: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(c, "channel")}][{Count(tbv, "filter")}], the weights' packed layout.",
-            $"Register tile: {Count(k.ChannelBlock, "channel")} x {Count(k.TileVectors, "vector")} of filters, reduced over every output pixel, then added once.");
+            $"Register tile: {TapsText(k.TapRows, k.TapColumns)} x {Count(k.ChannelBlock, "channel")} x {Count(k.TileVectors, "vector")} of filters, reduced over every output pixel, then added once.");
         using (kw.Method(k.Method, "ref float x, ref float dy, float[] weightGradient"))
         {
             kw.ArrayRef("gw", "weightGradient");
-            using (w.BlockIf(k.TileGroups > 1, $"for (int t = 0; t < {I(k.TileGroups)}; t++)"))
-            using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
-            using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
+            bool tiled = k.TileGroups > 1;
+            using (w.BlockIf(tiled, $"for (int t = 0; t < {I(k.TileGroups)}; t++)"))
             {
-                bool tiled = k.TileGroups > 1;
-                w.Line($"ref float xt = ref {Code.Unsafe}.Add(ref x, {I(k.XOrigin)} + (kh * {I((long)win.DilationH * x.RowStride)}) + (kc * {I((long)win.DilationW * x.PixelStride)}));");
-                w.Line(tiled ? $"ref float dyt = ref {Code.Unsafe}.Add(ref dy, t * {I(tbv)});" : "ref float dyt = ref dy;");
-                string tap = tiled ? $"(t * {I(win.Taps)}) + (kh * {I(win.KernelW)}) + kc" : $"(kh * {I(win.KernelW)}) + kc";
-                w.Line($"ref float gt = ref {Code.Unsafe}.Add(ref gw, ({tap}) * {I((long)c * tbv)});");
-                if (k.FullBlocks > 0)
+                w.Line(tiled ? $"ref float dyt = ref At(ref dy, t * {I(tbv)});" : "ref float dyt = ref dy;");
+                Blocks(w, "kh", win.KernelH, k.TapRows, k.LastTapRows, (kh, rows) =>
+                Blocks(w, "kc", win.KernelW, k.TapColumns, k.LastTapColumns, (kc, columns) =>
                 {
-                    using (w.BlockIf(k.FullBlocks > 1, $"for (int c0 = 0; c0 < {I(k.FullBlocks * k.ChannelBlock)}; c0 += {I(k.ChannelBlock)})"))
+                    string xAt = Sum(I(k.XOrigin), Term(kh, (long)win.DilationH * x.RowStride), Term(kc, (long)win.DilationW * x.PixelStride));
+                    long tapFloats = (long)c * tbv;
+                    string gAt = Sum(tiled ? Term("t", win.Taps * tapFloats) : null, Term(kh, win.KernelW * tapFloats), Term(kc, tapFloats));
+                    w.Line($"ref float xt = {Ref("x", xAt)};");
+                    w.Line($"ref float gt = {Ref("gw", gAt)};");
+                    if (k.FullBlocks > 0)
                     {
-                        string xAt = k.FullBlocks > 1 ? Lin("c0", x.ChannelStride, 0) : "0", gAt = k.FullBlocks > 1 ? Lin("c0", tbv, 0) : "0";
-                        w.Line($"{WeightsTile(k, k.ChannelBlock)}({Ref("xt", xAt)}, ref dyt, {Ref("gt", gAt)});");
+                        using (w.BlockIf(k.FullBlocks > 1, $"for (int c0 = 0; c0 < {I(k.FullBlocks * k.ChannelBlock)}; c0 += {I(k.ChannelBlock)})"))
+                        {
+                            string xc = k.FullBlocks > 1 ? Lin("c0", x.ChannelStride, 0) : "0", gc = k.FullBlocks > 1 ? Lin("c0", tbv, 0) : "0";
+                            w.Line($"{WeightsTile(k, rows, columns, k.ChannelBlock)}({Ref("xt", xc)}, ref dyt, {Ref("gt", gc)});");
+                        }
                     }
-                }
 
-                if (k.LastChannelBlock > 0)
-                {
-                    long c0 = (long)k.FullBlocks * k.ChannelBlock;
-                    w.Line($"{WeightsTile(k, k.LastChannelBlock)}({Ref("xt", I(c0 * x.ChannelStride))}, ref dyt, {Ref("gt", I(c0 * tbv))});");
-                }
+                    if (k.LastChannelBlock > 0)
+                    {
+                        long c0 = (long)k.FullBlocks * k.ChannelBlock;
+                        w.Line($"{WeightsTile(k, rows, columns, k.LastChannelBlock)}({Ref("xt", I(c0 * x.ChannelStride))}, ref dyt, {Ref("gt", I(c0 * tbv))});");
+                    }
+                }));
             }
         }
 
-        if (k.FullBlocks > 0)
+        foreach (int rows in Sizes(k.TapRows, k.LastTapRows, win.KernelH))
         {
-            WeightsTile(kw, k, k.ChannelBlock);
-        }
-
-        if (k.LastChannelBlock > 0)
-        {
-            WeightsTile(kw, k, k.LastChannelBlock);
+            foreach (int columns in Sizes(k.TapColumns, k.LastTapColumns, win.KernelW))
+            {
+                foreach (int channels in Sizes(k.ChannelBlock, k.LastChannelBlock, c))
+                {
+                    WeightsTile(kw, k, rows, columns, channels);
+                }
+            }
         }
     }
 
-    private static string WeightsTile(ConvWeightsKernel k, int channels) => k.Method + "Tile" + I(channels);
+    private static string TapsText(int rows, int columns) => rows * columns == 1 ? "1 tap" : $"{I(rows)}x{I(columns)} taps";
 
-    private static void WeightsTile(KernelWriter kw, ConvWeightsKernel k, int channels)
+    /// <summary>The block sizes of a length cut into blocks of <paramref name="size"/> and a last one of <paramref name="last"/> (0: none).</summary>
+    private static int[] Sizes(int size, int last, int length) =>
+        length >= size ? (last > 0 ? new[] { size, last } : new[] { size }) : new[] { last };
+
+    /// <summary>
+    /// Blocks of <paramref name="size"/> over <paramref name="length"/> (a loop over <paramref name="name"/> when there
+    /// are several), then the last block of <paramref name="last"/>; the body gets the block's start (the variable or a
+    /// number) and its size.
+    /// </summary>
+    private static void Blocks(SourceWriter w, string name, int length, int size, int last, System.Action<string, int> body)
+    {
+        int full = length / size;
+        if (full == 1)
+        {
+            using (last > 0 ? w.Block() : default)
+            {
+                body("0", size);
+            }
+        }
+        else if (full > 1)
+        {
+            using (w.Block(size == 1 ? $"for (int {name} = 0; {name} < {I(full)}; {name}++)" : $"for (int {name} = 0; {name} < {I(full * size)}; {name} += {I(size)})"))
+            {
+                body(name, size);
+            }
+        }
+
+        if (last > 0)
+        {
+            using (w.Block())
+            {
+                body(I(length - last), last);
+            }
+        }
+    }
+
+    /// <summary><c>start * scale</c>: folded when the start is a number, <c>null</c> when it is zero.</summary>
+    private static string? Term(string start, long scale)
+    {
+        if (long.TryParse(start, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n))
+        {
+            return n * scale == 0 ? null : I(n * scale);
+        }
+
+        return scale == 1 ? start : $"{start} * {I(scale)}";
+    }
+
+    /// <summary>A sum of terms, numbers folded into one, "0" when nothing is left.</summary>
+    private static string Sum(params string?[] terms)
+    {
+        long constant = 0;
+        var parts = new System.Collections.Generic.List<string>();
+        foreach (var t in terms)
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            if (long.TryParse(t, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n))
+            {
+                constant += n;
+            }
+            else
+            {
+                parts.Add(t);
+            }
+        }
+
+        if (constant != 0 || parts.Count == 0)
+        {
+            parts.Add(I(constant));
+        }
+
+        return parts.Count == 1 ? parts[0] : string.Join(" + ", parts.Select(p => p.Contains(" ") ? $"({p})" : p));
+    }
+
+    private static string WeightsTile(ConvWeightsKernel k, int rows, int columns, int channels) =>
+        $"{k.Method}Taps{I(rows)}x{I(columns)}Channels{I(channels)}";
+
+    private static void WeightsTile(KernelWriter kw, ConvWeightsKernel k, int tapRows, int tapColumns, int channels)
     {
         var w = kw.W;
         var x = k.X;
         var dy = k.OutputGradient;
-        int tb = k.TileVectors, v = kw.V, tbv = k.TileFloats;
+        var win = k.Window;
+        int tbv = k.TileFloats, taps = tapRows * tapColumns;
         w.Line();
-        w.Line($"/// <summary>d weight of {Xml(k.LayerName)} at one tap for {Count(channels, "channel")} x {Count(tbv, "filter")}, summed over the output pixels.</summary>");
-        using (kw.Method(WeightsTile(k, channels), "ref float x, ref float dy, ref float gw"))
+        w.Line($"/// <summary>d weight of {Xml(k.LayerName)} at {TapsText(tapRows, tapColumns)} for {Count(channels, "channel")} x {Count(tbv, "filter")}, summed over the output pixels (one accumulator per tap, channel and vector).</summary>");
+        using (kw.Method(WeightsTile(k, tapRows, tapColumns, channels), "ref float x, ref float dy, ref float gw"))
         {
-            kw.Accumulators(Enumerable.Range(0, channels).Select(ch => $"a{I(ch)}_"), tb, _ => $"{kw.Vt}.Zero");
-            using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+            // Row r of the tile: tap r / channels (row-major in the block), channel r % channels.
+            long XAt(int r) => ((long)(r / channels / tapColumns) * win.DilationH * x.RowStride) + ((long)(r / channels % tapColumns) * win.DilationW * x.PixelStride) + ((long)(r % channels) * x.ChannelStride);
+            long GAt(int r, int j) => ((((long)(r / channels / tapColumns) * win.KernelW) + (r / channels % tapColumns)) * k.Channels * tbv) + ((long)(r % channels) * tbv) + ((long)j * kw.V);
+            kw.GradientTile(taps * channels, k.TileVectors, body =>
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, oh * {I(k.XRowStep)});");
-                w.Line($"ref float dyr = ref {Code.Unsafe}.Add(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
-                using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
+                using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
                 {
-                    w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref xr, ow * {I(k.XPixelStep)});");
-                    w.Line($"ref float dyp = ref {Code.Unsafe}.Add(ref dyr, ow * {I(dy.Cp)});");
-                    for (int j = 0; j < tb; j++)
+                    w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
+                    w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
+                    using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                     {
-                        w.Line($"var d{I(j)} = {kw.Load("dyp", Off(j * v))};");
-                    }
-
-                    for (int ch = 0; ch < channels; ch++)
-                    {
-                        string xv = ch == 0 ? "xp" : $"{Code.Unsafe}.Add(ref xp, {I(ch * x.ChannelStride)})";
-                        w.Line($"var x{I(ch)} = {kw.Vs}.Create({xv});");
-                        for (int j = 0; j < tb; j++)
-                        {
-                            w.Line($"a{I(ch)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(ch)}, d{I(j)}, a{I(ch)}_{I(j)});");
-                        }
+                        w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
+                        w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
+                        body();
                     }
                 }
-            }
-
-            w.Line();
-            for (int ch = 0; ch < channels; ch++)
-            {
-                for (int j = 0; j < tb; j++)
-                {
-                    long at = ((long)ch * tbv) + (j * v);
-                    w.Line(kw.Store($"{kw.Load("gw", Off(at))} + a{I(ch)}_{I(j)}", $"ref gw, {I(at)}"));
-                }
-            }
+            }, "dyp", r => Element("xp", XAt(r)), "gw", GAt);
         }
     }
 
