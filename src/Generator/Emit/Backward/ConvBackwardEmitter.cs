@@ -24,17 +24,17 @@ internal static class ConvBackwardEmitter
             kw.ArrayRef("gb", "biasGradient");
             using (w.Block($"for (int j = 0; j < {I(dy.Cp)}; j += {I(kw.V)})"))
             {
-                w.Line($"var sum = {kw.Vt}.Zero;");
+                w.Line($"var sum = Zero;");
                 using (w.Block($"for (int h = 0; h < {I(dy.H)}; h++)"))
                 {
-                    w.Line($"ref float row = ref {Code.Unsafe}.Add(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
+                    w.Line($"ref float row = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
                     using (w.Block($"for (int p = 0; p < {I(dy.W)}; p++)"))
                     {
-                        w.Line($"sum += {kw.Vs}.LoadUnsafe(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
+                        w.Line($"sum += Load(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
                     }
                 }
 
-                w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
             }
         }
     }
@@ -224,8 +224,8 @@ internal static class ConvBackwardEmitter
             kw.ArrayRef("wt", "transposed");
             using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
-                w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)});");
+                w.Line($"ref float xr = ref At(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
+                w.Line($"ref float yr = ref At(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)});");
                 if (tiles.Full == 1)
                 {
                     w.Line($"{tiles.Method}(ref xr, ref yr, ref wt);");
@@ -265,17 +265,17 @@ internal static class ConvBackwardEmitter
         using (w.BlockIf(k.ChannelGroups > 1, $"for (int g = 0; g < {I(k.ChannelGroups)}; g++)"))
         {
             bool grouped = k.ChannelGroups > 1;
-            w.Line(grouped ? $"ref float wg = ref {Code.Unsafe}.Add(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
-            w.Line(grouped ? $"ref float dxg = ref {Code.Unsafe}.Add(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
+            w.Line(grouped ? $"ref float wg = ref At(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
+            w.Line(grouped ? $"ref float dxg = ref At(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
             using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
             using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
             {
-                w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
-                w.Line($"ref float dxk = ref {Code.Unsafe}.Add(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
-                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"{kw.Vt}.Zero");
+                w.Line($"ref float wk = ref At(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
+                w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
+                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
                 using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
                 {
-                    w.Line($"ref float wo = ref {Code.Unsafe}.Add(ref wk, o * {I(dx.Cp)});");
+                    w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
                     for (int j = 0; j < cv; j++)
                     {
                         w.Line($"var w{I(j)} = {kw.Load("wo", Off(j * v))};");
@@ -284,10 +284,10 @@ internal static class ConvBackwardEmitter
                     for (int p = 0; p < pixels; p++)
                     {
                         string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
-                        w.Line($"var d{I(p)} = {kw.Vs}.Create({Code.Unsafe}.Add(ref dy, {dv}));");
+                        w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
                         for (int j = 0; j < cv; j++)
                         {
-                            w.Line($"a{I(p)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                            w.Line($"a{I(p)}_{I(j)} = Fma(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
                         }
                     }
                 }
@@ -333,21 +333,21 @@ internal static class ConvBackwardEmitter
                     using (w.Block())
                     {
                         w.Line($"// taps {I(first)}-{I(first + count - 1)}" + (withBias ? " and the bias" : string.Empty));
-                        kw.Accumulators(new[] { "a" }, count, _ => $"{kw.Vt}.Zero");
+                        kw.Accumulators(new[] { "a" }, count, _ => $"Zero");
                         if (withBias)
                         {
-                            w.Line($"var sum = {kw.Vt}.Zero;");
+                            w.Line($"var sum = Zero;");
                         }
 
                         using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
                         using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                         {
-                            w.Line($"var d = {kw.Vs}.LoadUnsafe(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
-                            w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)} + (ow * {I(k.XPixelStep)}) + c);");
+                            w.Line($"var d = Load(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
+                            w.Line($"ref float xp = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)} + (ow * {I(k.XPixelStep)}) + c);");
                             for (int t = first; t < first + count; t++)
                             {
                                 long off = ((long)(t / win.KernelW) * win.DilationH * x.RowStride) + ((long)(t % win.KernelW) * win.DilationW * x.PixelStride);
-                                w.Line($"a{I(t - first)} = {kw.Vs}.FusedMultiplyAdd({kw.Load("xp", Off(off))}, d, a{I(t - first)});");
+                                w.Line($"a{I(t - first)} = Fma({kw.Load("xp", Off(off))}, d, a{I(t - first)});");
                             }
 
                             if (withBias)
@@ -359,12 +359,12 @@ internal static class ConvBackwardEmitter
                         for (int t = first; t < first + count; t++)
                         {
                             string at = Lin("c", 1, (long)t * cp);
-                            w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gw, (nuint)({at})) + a{I(t - first)}", $"ref gw, (nuint)({at})"));
+                            w.Line(kw.Store($"Load(ref gw, (nuint)({at})) + a{I(t - first)}", $"ref gw, (nuint)({at})"));
                         }
 
                         if (withBias)
                         {
-                            w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gb, (nuint)c) + sum", "ref gb, (nuint)c"));
+                            w.Line(kw.Store($"Load(ref gb, (nuint)c) + sum", "ref gb, (nuint)c"));
                         }
                     }
                 }
@@ -385,12 +385,12 @@ internal static class ConvBackwardEmitter
             using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
             using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
             {
-                w.Line($"var d = {kw.Vs}.LoadUnsafe(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
-                w.Line($"ref float dxp = ref {Code.Unsafe}.Add(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)} + (ow * {I(k.DxPixelStep)}) + c);");
+                w.Line($"var d = Load(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
+                w.Line($"ref float dxp = ref At(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)} + (ow * {I(k.DxPixelStep)}) + c);");
                 for (int t = 0; t < win.Taps; t++)
                 {
                     long off = ((long)(t / win.KernelW) * win.DilationH * dx.RowStride) + ((long)(t % win.KernelW) * win.DilationW * dx.PixelStride);
-                    w.Line(kw.Store($"{kw.Vs}.FusedMultiplyAdd({kw.Vs}.LoadUnsafe(ref w, (nuint)({Lin("c", 1, (long)t * cp)})), d, {kw.Load("dxp", Off(off))})", $"ref dxp, {I(off)}"));
+                    w.Line(kw.Store($"Fma(Load(ref w, (nuint)({Lin("c", 1, (long)t * cp)})), d, {kw.Load("dxp", Off(off))})", $"ref dxp, {I(off)}"));
                 }
             }
         }
