@@ -152,12 +152,27 @@ internal sealed partial class BackwardBuilder
         return Call(method, Guard(to), GradientArg(from), GradientArg(to));
     }
 
-    private CallOp PoolBackward(StepPlan step)
+    /// <summary>
+    /// The pool's windows tile its input exactly (stride = kernel, no padding or dilation, the sizes divide, no border
+    /// on the gradient): every dx pixel is written by exactly one window, so its backward can overwrite dx.
+    /// </summary>
+    private bool PoolTiles(StepPlan step)
+    {
+        var win = ((PoolKernel)step.Kernel).Window;
+        var x = T(step.Inputs[0]);
+        var y = T(step.Output);
+        return !x.HasBorder && win.PadTop == 0 && win.PadLeft == 0 && win.PadBottom == 0 && win.PadRight == 0
+            && win.DilationH == 1 && win.DilationW == 1 && win.StrideH == win.KernelH && win.StrideW == win.KernelW
+            && x.H == y.H * win.StrideH && x.W == y.W * win.StrideW;
+    }
+
+    private CallOp PoolBackward(StepPlan step, bool accumulate)
     {
         int x = step.Inputs[0], y = step.Output;
         var f = (PoolKernel)step.Kernel;
         var k = new PoolBackwardKernel
         {
+            Accumulate = accumulate,
             Method = step.Method + "Backward",
             Title = $"{Name(step.Layer)}: " + (f.Max ? "each window's gradient to its first maximum (row-major)" : "each window's gradient spread by its divisor"),
             X = T(x),
