@@ -45,8 +45,23 @@ public static class TrainingNetworks
         public partial class SqueezeExcitationNet;
         """;
 
+    /// <summary>
+    /// A 2x2 max pool whose windows tile its 8x8 input (its backward may overwrite the input's gradient) while a strided
+    /// convolution reads the same input: in backward order the convolution's scatter writes d(a) first, so the pool must
+    /// add into it. Then a 2x2 average pool of a 7x7 map, whose windows miss the last row and column (its backward must
+    /// not overwrite: those pixels' gradients are zero).
+    /// </summary>
+    public const string PoolGradientNet = """
+        [Network(Trainable = true), Input(3, 8, 8)]
+        [Conv2D(6, 3, Padding = 1, Name = "a", Activation = Activation.Relu), MaxPool2D(2, Name = "p")]
+        [Conv2D(6, 2, Stride = 2, From = "a", Name = "b"), Add("p", "b", Name = "sum")]
+        [Conv2D(5, 2, Padding = 2, Name = "c", Activation = Activation.Relu), AvgPool2D(2, Name = "q")]
+        [Flatten, Dense(5, Name = "fc")]
+        public partial class PoolGradientNet;
+        """;
+
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>
