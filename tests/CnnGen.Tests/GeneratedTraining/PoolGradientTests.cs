@@ -1,9 +1,7 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
-using CnnGen.Tests.Runtime;
 using CnnGen.Training;
 using TrainingParameter = CnnGen.Training.Parameter;
 
@@ -52,16 +50,7 @@ public sealed class PoolGradientTests
             string context = $"{width}, {threads} thread(s), step {step + 1}";
             float[] input = TrainingNetworks.Random(Batch * trainer.InputSize, seed: 70 + step, scale: 2f);
             int[] labels = Enumerable.Range(0, Batch).Select(i => ((3 * i) + step) % Classes).ToArray();
-            StepResult result = trainer.Step(input, labels, Batch, generated);
-            expected.ZeroGradients();
-            (float loss, float[] _) = reference.ComputeGradients(input, labels, Batch);
-            Assert.That(result.Loss, Is.EqualTo(loss).Within(Tolerance * (1 + Math.Abs(loss))), context + ": loss");
-            foreach (TrainingParameter p in trainer.Parameters)
-            {
-                Parameter<float> r = reference.Parameters.Single(q => q.Name == p.Name);
-                ConformanceCase.AssertClose(r.Grad, p.ToTensor(p.Name, p.Gradient).Data, Tolerance, Tolerance, $"{context}: d {p.Name}");
-            }
-
+            TrainingNetworks.AssertStepMatches(trainer, generated, reference, expected, input, labels, Batch, Tolerance, context);
             expected.Step();
         }
     }

@@ -1,7 +1,9 @@
 using System;
 using System.Linq;
 using System.Reflection;
+using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
+using CnnGen.Tests.Runtime;
 using CnnGen.Training;
 
 namespace CnnGen.Tests.GeneratedTraining;
@@ -70,6 +72,24 @@ public static class TrainingNetworks
     /// <summary>A trainer of the named in-memory network loaded from <paramref name="weights"/>.</summary>
     public static NetworkTrainer Load(string name, TensorSet weights, TrainerOptions? options = null) =>
         (NetworkTrainer)Invoke(name, "Load", new[] { typeof(TensorSet), typeof(TrainerOptions) }, weights, options);
+
+    /// <summary>
+    /// One step of the generated trainer and the reference executor's gradients on the same batch (the reference's
+    /// optimizer <paramref name="expected"/> is zeroed first; the caller steps it): the loss and every parameter gradient
+    /// within <paramref name="tolerance"/> (abs + rel).
+    /// </summary>
+    public static void AssertStepMatches(NetworkTrainer trainer, Optimizer generated, ReferenceNetwork<float> reference, Optimizer expected, float[] input, int[] labels, int batch, double tolerance, string context)
+    {
+        StepResult result = trainer.Step(input, labels, batch, generated);
+        expected.ZeroGradients();
+        (float loss, float[] _) = reference.ComputeGradients(input, labels, batch);
+        Assert.That(result.Loss, Is.EqualTo(loss).Within(tolerance * (1 + Math.Abs(loss))), context + ": loss");
+        foreach (CnnGen.Training.Parameter p in trainer.Parameters)
+        {
+            Parameter<float> r = reference.Parameters.Single(q => q.Name == p.Name);
+            ConformanceCase.AssertClose(r.Grad, p.ToTensor(p.Name, p.Gradient).Data, tolerance, tolerance, $"{context}: d {p.Name}");
+        }
+    }
 
     /// <summary>Every float of a trainer's state (weights, running statistics) and of an optimizer's state, as bits.</summary>
     public static int[] Bits(NetworkTrainer trainer, Optimizer? optimizer = null)
