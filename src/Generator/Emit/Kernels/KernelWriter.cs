@@ -166,6 +166,47 @@ internal sealed class KernelWriter
     }
 
     /// <summary>
+    /// A gradient register tile (the weight gradients of convolutions and dense layers): <paramref name="rows"/> x
+    /// <paramref name="vectors"/> accumulators <c>a{row}_{vector}</c> from zero; <paramref name="loops"/> writes the loops
+    /// of the reduction around the body it is handed, which loads dy's vectors once (<c>d{vector}</c>, from
+    /// <paramref name="dy"/>), broadcasts each row's input (<c>x{row}</c>, the float <paramref name="x"/> names) and
+    /// multiplies it into the row's accumulators; after the loops each accumulator is added once into the gradient
+    /// <paramref name="gradient"/> at float <paramref name="offset"/>(row, vector).
+    /// </summary>
+    public void GradientTile(int rows, int vectors, Action<Action> loops, string dy, Func<int, string> x, string gradient, Func<int, int, long> offset)
+    {
+        Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), vectors, _ => "Zero");
+        loops(() =>
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                W.Line($"var d{I(j)} = {Load(dy, Off((long)j * V))};");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                W.Line($"var x{I(r)} = Broadcast({x(r)});");
+                for (int j = 0; j < vectors; j++)
+                {
+                    W.Line($"a{I(r)}_{I(j)} = Fma(x{I(r)}, d{I(j)}, a{I(r)}_{I(j)});");
+                }
+            }
+        });
+        W.Line();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                string at = Off(offset(r, j));
+                W.Line(Store($"{Load(gradient, at)} + a{I(r)}_{I(j)}", $"ref {gradient}, {at}"));
+            }
+        }
+    }
+
+    /// <summary>The float at a constant offset from a reference: <c>r</c> or <c>At(ref r, offset)</c>.</summary>
+    public static string Element(string reference, long offset) => offset == 0 ? reference : $"At(ref {reference}, {I(offset)})";
+
+    /// <summary>
     /// Writes a window's taps as the plan unrolls them (<see cref="Unroll"/>): every tap written out; a loop over kernel rows
     /// (<c>kh</c>, pointing <c>xk</c> and <c>wk</c> at the row) with the row's taps written out; or loops over rows and columns
     /// (<c>kw</c>, pointing <c>xc</c> and <c>wc</c> at the tap). <paramref name="tap"/> writes one tap from the reference and
