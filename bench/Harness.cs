@@ -189,6 +189,8 @@ internal static class FmaPeak
 /// slice. Uses a Barrier, so a run allocates nothing; each thread records the bytes it allocated.
 /// With <c>generated</c> set, a run instead calls the generated PredictBatch(ReadOnlyMemory, Memory, batchSize, threads)
 /// overload (Parallel.For over contiguous slices) from the calling thread.
+/// A batch of one image on several threads calls the generated Predict(ReadOnlyMemory, Memory, threads): the threads
+/// share the image (each large layer's rows split between them).
 /// </summary>
 internal sealed class BatchRunner : IDisposable
 {
@@ -202,6 +204,7 @@ internal sealed class BatchRunner : IDisposable
     private readonly Thread[] _workers;
     private readonly long[] _allocated;
     private readonly bool _generated;
+    private readonly bool _image;
     private volatile bool _stop;
 
     public BatchRunner(INetwork net, float[] inputs, float[] outputs, int batch, int threads, bool generated = false)
@@ -210,8 +213,9 @@ internal sealed class BatchRunner : IDisposable
         _inputs = inputs;
         _outputs = outputs;
         _batch = batch;
-        _threads = Math.Clamp(threads, 1, batch);
-        _generated = generated && batch > 1;
+        _image = batch == 1 && threads > 1;
+        _threads = _image ? threads : Math.Clamp(threads, 1, batch);
+        _generated = (generated && batch > 1) || _image;
         _allocated = new long[_threads];
         _start = new Barrier(_threads);
         _done = new Barrier(_threads);
@@ -224,7 +228,7 @@ internal sealed class BatchRunner : IDisposable
         }
     }
 
-    /// <summary>Threads actually used (at most the batch size).</summary>
+    /// <summary>Threads actually used (at most the batch size, or the threads sharing one image).</summary>
     public int Threads => _threads;
 
     /// <summary>Bytes allocated by all threads inside PredictBatch since the last <see cref="ResetAllocated"/>.</summary>
@@ -251,7 +255,15 @@ internal sealed class BatchRunner : IDisposable
         {
             // Counts the calling thread's allocations only (the pool threads' are not visible here).
             long before = GC.GetAllocatedBytesForCurrentThread();
-            _net.PredictBatch(_inputs, _outputs, _batch, _threads);
+            if (_image)
+            {
+                _net.Predict(_inputs, _outputs, _threads);
+            }
+            else
+            {
+                _net.PredictBatch(_inputs, _outputs, _batch, _threads);
+            }
+
             _allocated[0] += GC.GetAllocatedBytesForCurrentThread() - before;
             return;
         }

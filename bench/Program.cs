@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Runtime.Intrinsics;
+using CnnGen.Tests.Zoo;
 
 namespace CnnGen.Bench;
 
@@ -67,14 +68,14 @@ internal static class Program
 
         var results = new List<Result>();
         var failures = new List<string>();
-        foreach (var model in ModelInfo.All.Where(m => opt.Models is null || opt.Models.Contains(m.Name)))
+        foreach (var model in ModelInfo.All.Where(m => opt.Models is null ? !m.IsZoo : opt.Models.Contains(m.Name)))
         {
             foreach (var width in opt.Widths)
             {
                 INetwork net;
                 try
                 {
-                    net = model.Load(model.WeightsPath, new LoadOptions { VectorWidth = width, Strict = true });
+                    net = model.Load(new LoadOptions { VectorWidth = width, Strict = true });
                 }
                 catch (Exception e) when (e is WeightsException or ArgumentException or NotSupportedException)
                 {
@@ -89,14 +90,15 @@ internal static class Program
                     Console.WriteLine(Diagnostics.Alignment(net));
                 }
 
-                if (!Verify(model, net, vector, failures))
+                if (!(model.IsZoo ? VerifyZoo(model, net, vector, failures) : Verify(model, net, vector, failures)))
                 {
                     continue;
                 }
 
                 float[] golden = model.GoldenInput();
                 int goldenCount = golden.Length / net.InputSize;
-                foreach (int batch in opt.Batches)
+                // A zoo network runs batch 1 unless --batch says otherwise (batch 64 of VGG-16 is a teraflop per call).
+                foreach (int batch in model.IsZoo && !opt.BatchesGiven ? [1] : opt.Batches)
                 {
                     var inputs = new float[batch * net.InputSize];
                     for (int i = 0; i < batch; i++)
@@ -106,7 +108,7 @@ internal static class Program
 
                     var outputs = new float[batch * net.OutputSize];
                     using var runner = new BatchRunner(net, inputs, outputs, batch, opt.Threads, opt.GeneratedParallel);
-                    var t = Timer.Measure(runner.Run, opt.Seconds, batch == 1 ? 200 : 10);
+                    var t = Timer.Measure(runner.Run, opt.Seconds, model.IsZoo ? 5 : batch == 1 ? 200 : 10);
 
                     runner.ResetAllocated();
                     const int allocCalls = 20;
@@ -210,6 +212,53 @@ internal static class Program
         return ok;
     }
 
+    /// <summary>
+    /// Runs a zoo network on the zoo's two formula images and compares with PyTorch's float64 outputs: the zoo's
+    /// tolerance, max(2e-4, 10 x PyTorch's own float32 error), and PyTorch's class for each image.
+    /// </summary>
+    private static bool VerifyZoo(ModelInfo model, INetwork net, string vector, List<string> failures)
+    {
+        var zoo = ZooModel.Load(model.Name);
+        double[] expected = zoo.GoldenFloat64();
+        float[] input = model.GoldenInput();
+        var got = new float[expected.Length];
+        net.PredictBatch(input, got, ZooModel.Images);
+        double maxErr = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = Math.Abs(got[i] - expected[i]);
+            maxErr = double.IsNaN(e) ? double.PositiveInfinity : Math.Max(maxErr, e);
+        }
+
+        var classes = Enumerable.Range(0, ZooModel.Images).Select(i => ArgMax(got.AsSpan(i * net.OutputSize, net.OutputSize))).ToArray();
+        bool ok = maxErr <= zoo.Tolerance && classes.SequenceEqual(zoo.Argmax);
+        Console.WriteLine(string.Format(Inv,
+            "check {0,-16} {1,-5} {2} golden images: max|err| vs PyTorch float64 {3:E2} (tolerance {4:E2}); classes {5} (PyTorch {6})  {7}",
+            model.Name, vector, ZooModel.Images, maxErr, zoo.Tolerance, string.Join(",", classes), string.Join(",", zoo.Argmax), ok ? "ok" : "FAIL"));
+        if (!ok)
+        {
+            failures.Add(string.Format(Inv, "{0} ({1}): max|err| {2:E3} against golden_output_f64.bin (tolerance {3:E2}), classes {4} (PyTorch {5})",
+                model.Name, vector, maxErr, zoo.Tolerance, string.Join(",", classes), string.Join(",", zoo.Argmax)));
+            Console.Error.WriteLine("FAIL " + failures[^1]);
+        }
+
+        return ok;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
     private static string[] Files(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static string Name(VectorWidth w) => w switch
@@ -226,6 +275,9 @@ internal sealed class Options
 {
     public const string Usage =
         "usage: cnngen-bench [--models mlp,lenet5,cifar_resnet8,mobilenet_block,vgg_block] [--batch 1,64] [--threads N]\n" +
+        "                    (--models also takes the zoo's alexnet,vgg16,resnet18,resnet50,mobilenet_v2,efficientnet_b0,\n" +
+        "                     or zoo for all six: weights from the zoo formula, batch 1 unless --batch is given)\n" +
+        "                    (--batch 1 --threads N: one image on N threads, the generated Predict(input, output, threads))\n" +
         "                    [--width auto|128|256|512[,...]] [--seconds S] [--json PATH] [--compare ORT.json]\n" +
         "                    [--alignment]   (prints each weight array's and the workspace's address mod 64)\n" +
         "                    [--parallel bench|generated]   (with --threads N: the bench's own barrier split, or the\n" +
@@ -238,6 +290,9 @@ internal sealed class Options
 
     public HashSet<string>? Models { get; private set; }
     public int[] Batches { get; private set; } = [1, 64];
+
+    /// <summary>--batch was given (zoo networks otherwise run batch 1 only).</summary>
+    public bool BatchesGiven { get; private set; }
     public int Threads => ThreadCounts[0];
 
     /// <summary>--threads N[,M...]: inference runs the first; --train runs each.</summary>
@@ -264,9 +319,11 @@ internal sealed class Options
             switch (args[i])
             {
                 case "--models":
-                    o.Models = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    o.Models = new HashSet<string>(Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                        .SelectMany(m => m == "zoo" ? ModelInfo.Zoo.Select(z => z.Name) : [m]));
                     break;
                 case "--batch":
+                    o.BatchesGiven = true;
                     o.Batches = Value().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
                     if (o.Batches.Any(b => b < 1))
                     {

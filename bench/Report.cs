@@ -35,6 +35,9 @@ internal static class Report
 
     public const double Batch64Target = 1.0;
 
+    /// <summary>Issue 13: every zoo network at batch 1, one thread and two threads on one image, CnnGen / ORT.</summary>
+    public const double ZooTarget = 0.9;
+
     /// <summary>
     /// Issue 11's targets where the judged width is Vector256 (an AVX2 machine, or AVX-512 switched off): vgg_block and
     /// cifar_resnet8 <= 0.9 at batch 1 and 64, mobilenet_block <= 0.6 at batch 1, every model <= 1.0 at batch 64; the
@@ -42,6 +45,11 @@ internal static class Report
     /// </summary>
     public static double Target(string model, int batch, string vector)
     {
+        if (ModelInfo.Zoo.Any(z => z.Name == model))
+        {
+            return batch == 1 ? ZooTarget : double.NaN;
+        }
+
         bool avx2 = vector == "V256";
         if (avx2 && (model == "vgg_block" || model == "cifar_resnet8"))
         {
@@ -120,11 +128,20 @@ internal static class Report
     /// <summary>Reads a file written by <see cref="WriteJson"/>.</summary>
     public static (double Peak256, double Peak512, List<Result> Results) ReadCnnGen(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        // Several files of one round (e.g. one per thread count) may be joined with '+'; the first one's peaks count.
+        string[] files = path.Split('+');
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(files[0]));
         var root = doc.RootElement;
         var peak = root.GetProperty("peak_gflops");
         var list = new List<Result>();
-        foreach (var e in root.GetProperty("results").EnumerateArray())
+        var elements = root.GetProperty("results").EnumerateArray().Select(e => e.Clone()).ToList();
+        foreach (string more in files.Skip(1))
+        {
+            using var extra = JsonDocument.Parse(File.ReadAllBytes(more));
+            elements.AddRange(extra.RootElement.GetProperty("results").EnumerateArray().Select(e => e.Clone()));
+        }
+
+        foreach (var e in elements)
         {
             list.Add(new Result(
                 e.GetProperty("model").GetString()!, e.GetProperty("batch").GetInt32(), e.GetProperty("threads").GetInt32(),
@@ -136,14 +153,21 @@ internal static class Report
         return (Num(peak, "v256"), Num(peak, "v512"), list);
     }
 
-    /// <summary>ort_bench.js's JSON: (model, batch) -> (median_us, min_us).</summary>
-    public static Dictionary<(string, int), (double Median, double Min)> ReadOrt(string path)
+    /// <summary>
+    /// ort_bench.js's or ort_zoo.js's JSON: (model, batch, threads) -> (median_us, min_us); a result without
+    /// <c>threads</c> (ort_bench.js) ran one thread. Several files (one per thread count) may be joined with '+'.
+    /// </summary>
+    public static Dictionary<(string, int, int), (double Median, double Min)> ReadOrt(string path)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-        var map = new Dictionary<(string, int), (double, double)>();
-        foreach (var e in doc.RootElement.GetProperty("results").EnumerateArray())
+        var map = new Dictionary<(string, int, int), (double, double)>();
+        foreach (string file in path.Split('+'))
         {
-            map[(e.GetProperty("model").GetString()!, e.GetProperty("batch").GetInt32())] = (Num(e, "median_us"), Num(e, "min_us"));
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(file));
+            foreach (var e in doc.RootElement.GetProperty("results").EnumerateArray())
+            {
+                int threads = e.TryGetProperty("threads", out var t) ? t.GetInt32() : 1;
+                map[(e.GetProperty("model").GetString()!, e.GetProperty("batch").GetInt32(), threads)] = (Num(e, "median_us"), Num(e, "min_us"));
+            }
         }
 
         return map;
@@ -157,11 +181,20 @@ internal static class Report
     public static void MergeOrt(IReadOnlyList<string> paths, string output)
     {
         var rounds = paths.Select(ReadOrt).ToArray();
-        var root = JsonNode.Parse(File.ReadAllText(paths[0]))!.AsObject();
+        string[] first = paths[0].Split('+');
+        var root = JsonNode.Parse(File.ReadAllText(first[0]))!.AsObject();
+        foreach (string more in first.Skip(1))
+        {
+            foreach (var extra in JsonNode.Parse(File.ReadAllText(more))!["results"]!.AsArray().ToArray())
+            {
+                root["results"]!.AsArray().Add(extra!.DeepClone());
+            }
+        }
+
         foreach (var node in root["results"]!.AsArray())
         {
             var e = node!.AsObject();
-            var key = ((string)e["model"]!, (int)e["batch"]!);
+            var key = ((string)e["model"]!, (int)e["batch"]!, e["threads"] is JsonNode t ? (int)t : 1);
             double[] medians = rounds.Where(r => r.ContainsKey(key)).Select(r => r[key].Median).ToArray();
             double median = Median(medians);
             e["median_us"] = Math.Round(median, 3);
@@ -249,16 +282,18 @@ internal static class Report
             merged.Add(r);
             mergedRounds[r] = medians;
 
-            double[] ortMedians = orts.Where(m => m.ContainsKey((model, batch))).Select(m => m[(model, batch)].Median).ToArray();
+            var key = (model, batch, threads);
+            double[] ortMedians = orts.Where(m => m.ContainsKey(key)).Select(m => m[key].Median).ToArray();
             bool hasOrt = ortMedians.Length > 0;
             double ortMedian = Median(ortMedians);
             double ratio = hasOrt ? median / ortMedian : double.NaN;
             double[] ratios = Enumerable.Range(0, Math.Min(per.Length, orts.Length))
-                .Where(i => per[i] is not null && orts[i].ContainsKey((model, batch)))
-                .Select(i => per[i]!.MedianUs / orts[i][(model, batch)].Median).ToArray();
+                .Where(i => per[i] is not null && orts[i].ContainsKey(key))
+                .Select(i => per[i]!.MedianUs / orts[i][key].Median).ToArray();
             double target = Target(model, batch, vector);
             string targetText = "", met = "";
-            if (vector == primary && threads == 1 && double.IsFinite(target) && hasOrt)
+            bool judged = threads == 1 || (threads == 2 && batch == 1 && ModelInfo.Zoo.Any(z => z.Name == model));
+            if (vector == primary && judged && double.IsFinite(target) && hasOrt)
             {
                 targetText = "<= " + target.ToString("0.0#", Inv);
                 bool ok = ratio <= target && allocated == 0;
@@ -275,8 +310,8 @@ internal static class Report
 
         o.WriteLine();
         o.WriteLine(missed == 0
-            ? "All targets met (ratio targets on the default width, one thread, and 0 bytes allocated per call)."
-            : string.Format(Inv, "{0} target(s) missed (ratio targets on the default width {1}, one thread, and 0 bytes allocated per call).", missed, primary));
+            ? "All targets met (ratio targets on the default width, one thread (zoo networks: also two threads on one image), and 0 bytes allocated per call)."
+            : string.Format(Inv, "{0} target(s) missed (ratio targets on the default width {1}, one thread (zoo networks: also two threads on one image), and 0 bytes allocated per call).", missed, primary));
         if (mergedCnnGen is not null)
         {
             WriteJson(mergedCnnGen, p256, p512, merged, mergedRounds);

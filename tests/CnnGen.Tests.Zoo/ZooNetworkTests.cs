@@ -111,6 +111,39 @@ public sealed partial class ZooNetworkTests(ZooNetwork network)
         });
     }
 
+    /// <summary>
+    /// One image on two and three threads (<c>Predict(input, output, threads)</c>: the large layers' rows split between
+    /// the threads) gives the one-thread bits, so it matches PyTorch as the batch test does; on the widest width here.
+    /// </summary>
+    [Test]
+    public void Threads_on_one_image_give_the_one_thread_bits()
+    {
+        _weights ??= ZooWeights.Build(_model);
+        var net = network.Load(_weights, new LoadOptions { Strict = true });
+        var expected = _model.GoldenFloat64();
+        for (int image = 0; image < ZooModel.Images; image++)
+        {
+            var input = Inputs.Value.AsMemory(image * net.InputSize, net.InputSize);
+            var one = new float[ZooModel.Classes];
+            net.Predict(input.Span, one);
+            foreach (int threads in new[] { 2, 3 })
+            {
+                var shared = Enumerable.Repeat(float.NaN, ZooModel.Classes).ToArray();
+                net.Predict(input, shared, threads);
+                Assert.That(shared.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(one.Select(BitConverter.SingleToInt32Bits)), $"image {image}, {threads} threads");
+            }
+
+            double error = 0;
+            for (int i = 0; i < one.Length; i++)
+            {
+                error = Math.Max(error, Math.Abs(one[i] - expected[(image * ZooModel.Classes) + i]));
+            }
+
+            Assert.That(error, Is.LessThanOrEqualTo(_model.Tolerance), $"image {image}: max abs error against PyTorch float64");
+            Assert.That(ArgMax(one), Is.EqualTo(_model.Argmax[image]), $"image {image}: PyTorch's class");
+        }
+    }
+
     /// <summary>The layers of a generated summary: name, type without its fused activation, output shape.</summary>
     internal static List<(string Name, string Type, int[] Shape)> SummaryLayers(string summary)
     {

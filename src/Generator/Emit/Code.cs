@@ -46,6 +46,7 @@ internal static class Code
     public const string WeightReader = "global::CnnGen.Internal.WeightReader";
     public const string Parallelism = "global::CnnGen.Internal.Parallelism";
     public const string BatchSlice = "global::CnnGen.Internal.BatchSlice";
+    public const string ImageShare = "global::CnnGen.Internal.ImageShare";
 
     // Training (the generated trainer).
     public const string NetworkTrainer = "global::CnnGen.Training.NetworkTrainer";

@@ -30,6 +30,12 @@ internal static class ForwardEmitter
             kw.Vocabulary();
             w.Line();
             Forward(w, plan);
+            if (plan.SplitsImage)
+            {
+                w.Line();
+                ThreadForward.Emit(w, plan);
+            }
+
             if (plan.BatchGroup > 1)
             {
                 w.Line();
@@ -65,6 +71,7 @@ internal static class ForwardEmitter
             case PackInputKernel k: LayoutEmitter.Emit(kw, k); break;
             case CopyOutputKernel k: LayoutEmitter.Emit(kw, k); break;
             case ConvKernel k: ConvEmitter.Emit(kw, k); break;
+            case WinogradKernel k: WinogradEmitter.Emit(kw, k); break;
             case PixelConvKernel k: PixelConvEmitter.Emit(kw, k); break;
             case DepthwiseKernel k: DepthwiseEmitter.Emit(kw, k); break;
             case PoolKernel k: PoolEmitter.Emit(kw, k); break;
@@ -84,7 +91,7 @@ internal static class ForwardEmitter
     internal static string Kb(long floats) => (floats * 4 / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KB";
 
     /// <summary>Writes <c>ref float tN = ref Unsafe.Add(ref ws, offset);</c> for every tensor a part's steps use.</summary>
-    private static void Locals(SourceWriter w, NetworkPlan plan, ForwardPart part, Func<TensorPlan, string> comment)
+    internal static void Locals(SourceWriter w, NetworkPlan plan, ForwardPart part, Func<TensorPlan, string> comment)
     {
         w.Line($"ref float ws = ref Data(workspace);");
         foreach (int id in part.Locals)
@@ -94,7 +101,15 @@ internal static class ForwardEmitter
         }
     }
 
-    private static string Clear(TensorPlan o, string target) =>
+    /// <summary>The arguments of a step's kernel call: its tensors, its weights, and a split step's range (all of it: <c>0, rows</c>).</summary>
+    internal static IEnumerable<string> Arguments(NetworkPlan plan, StepPlan s, Func<int, string> tensor, string? range = null) =>
+        s.Arguments.Select(tensor).Concat(s.WeightFields.Select(f => "net." + f))
+            .Concat(s.SplitUnits > 0 ? new[] { range ?? $"0, {I(s.SplitUnits)}" } : Array.Empty<string>());
+
+    /// <summary>A step's tensor as <c>Forward</c> passes it: <c>ref t3</c>, or <c>ref output</c> for -1.</summary>
+    internal static string Ref(NetworkPlan plan, int id) => id < 0 ? "ref output" : "ref " + plan.Tensors[id].Variable;
+
+    internal static string Clear(TensorPlan o, string target) =>
         $"{Code.Buffers}.ClearBorder({target}, {I(o.Rows)}, {I(o.RowPixels)}, {I(o.Cp)}, {I(o.BorderTop)}, {I(o.BorderLeft)}, {I(o.BorderBottom)}, {I(o.BorderRight)});";
 
     private static void Forward(SourceWriter w, NetworkPlan plan)
@@ -142,13 +157,13 @@ internal static class ForwardEmitter
     }
 
     /// <summary>A long forward pass calls its parts in order (a part that packs the input returns false for NaN or infinity).</summary>
-    private static void PartCalls(SourceWriter w, NetworkPlan plan, string method, bool returns)
+    internal static void PartCalls(SourceWriter w, NetworkPlan plan, string method, bool returns, string arguments = "net, ref input, ref output, workspace")
     {
         int steps = plan.Parts.Sum(p => p.Count);
         w.Line($"// {Count(steps, "step")} in {Count(plan.Parts.Count, "part")} of at most {I(Planner.MaxStepsPerMethod)}, so that no method nears the JIT's limits.");
         foreach (var part in plan.Parts)
         {
-            string call = $"{method}{part.Suffix}(net, ref input, ref output, workspace)";
+            string call = $"{method}{part.Suffix}({arguments})";
             if (returns && part.ChecksFinite)
             {
                 using (w.Block($"if (!{call})"))
@@ -177,7 +192,7 @@ internal static class ForwardEmitter
                 w.Line(Clear(o, "ref " + o.Variable));
             }
 
-            var args = s.Arguments.Select(id => id < 0 ? "ref output" : "ref " + plan.Tensors[id].Variable).Concat(s.WeightFields.Select(f => "net." + f));
+            var args = Arguments(plan, s, id => Ref(plan, id));
             if (s.ChecksFinite)
             {
                 using (w.Block($"if (!{s.Method}({string.Join(", ", args)}))"))
@@ -237,11 +252,10 @@ internal static class ForwardEmitter
         Locals(w, plan, part, t => $"{t.Name}, image 0");
         EachStep(w, plan, part, s =>
         {
-            var fields = s.WeightFields.Select(f => "net." + f).ToList();
             if (s.GroupMethod is not null)
             {
                 var args = new List<string> { "ref " + plan.Tensors[s.Inputs[0]].Variable, "ref " + plan.Tensors[s.Output].Variable };
-                w.Line($"{s.GroupMethod}({string.Join(", ", args.Concat(fields))});");
+                w.Line($"{s.GroupMethod}({string.Join(", ", args.Concat(s.WeightFields.Select(f => "net." + f)))});");
                 return;
             }
 
@@ -256,13 +270,13 @@ internal static class ForwardEmitter
                 }
 
                 string note = s.ChecksFinite ? " // the batch was checked before it started" : string.Empty;
-                w.Line($"{s.Method}({string.Join(", ", s.Arguments.Select(Ref).Concat(fields))});{note}");
+                w.Line($"{s.Method}({string.Join(", ", Arguments(plan, s, Ref))});{note}");
             }
         });
     }
 
     /// <summary>Writes the steps of a part (a row-fused step runs inside the next), each after a blank line and its numbered title.</summary>
-    private static void EachStep(SourceWriter w, NetworkPlan plan, ForwardPart part, Action<StepPlan> call)
+    internal static void EachStep(SourceWriter w, NetworkPlan plan, ForwardPart part, Action<StepPlan> call)
     {
         int n = part.First;
         foreach (var s in plan.Steps.Where(s => !s.RowFused).Skip(part.First).Take(part.Count))

@@ -178,6 +178,8 @@ internal static class LoadEmitter
         {
             case PackKind.Conv:
                 return $"({Code.Packing}.Conv(weight, {I(spec.Units)}, {I(l.In.C)}, {I(spec.Groups)}, {I(spec.KernelH)}, {I(spec.KernelW)}, paddedFilters: {I(pack.PaddedUnits)}, tileFloats: {I(pack.TileFloats)}), {bias})";
+            case PackKind.Winograd:
+                return $"({Code.Packing}.Winograd(weight, {I(spec.Units)}, {I(l.In.C)}, paddedFilters: {I(pack.PaddedUnits)}, tileFloats: {I(pack.TileFloats)}), {bias})";
             case PackKind.ConvTaps:
                 return $"({Code.Packing}.ConvTaps(weight, {I(spec.Units)}, {I(l.In.C)}, {I(spec.KernelH)}, {I(spec.KernelW)}), {bias})";
             case PackKind.Depthwise:

@@ -50,6 +50,9 @@ internal static class PredictEmitter
         }
 
         w.Line();
+        PredictOnThreads(w, model, inputShape);
+
+        w.Line();
         w.Line("/// <summary>Runs the network on one image and returns a new array with the output (allocates; see the span overload).</summary>");
         w.Line($"/// <exception cref=\"{Code.ArgumentException}\">The input has the wrong length or holds NaN or infinity.</exception>");
         w.Line(Overflow("The message names the first such output."));
@@ -152,6 +155,98 @@ internal static class PredictEmitter
         {
             w.Line();
             Run(w, plans, "RunGroup", "ForwardGroup", returns: false);
+        }
+    }
+
+    /// <summary>
+    /// <c>Predict(input, output, threads)</c>: one image on several threads. A width whose plan splits steps runs its
+    /// <c>Forward</c> overload for a thread on the runtime's pool (<c>Parallelism.Share</c>, the delegate a static field);
+    /// another width, or a network none of whose steps is worth splitting, runs on the calling thread.
+    /// </summary>
+    private static void PredictOnThreads(SourceWriter w, NetworkModel model, string inputShape)
+    {
+        var net = model.Net;
+        string name = net.Spec.ClassName;
+        string outShape = net.Output.ToPyTorch();
+        string guard = Code.Guard, mm = Code.MemoryMarshal;
+        var split = model.Plans.Where(p => p.SplitsImage).OrderByDescending(p => p.Width).ToList();
+        w.Line("/// <summary>");
+        w.Line($"/// Runs {name} on one image with up to <paramref name=\"threads\"/> threads working together: each large layer's output rows");
+        w.Line("/// (a dense layer's output tiles) are cut into one contiguous range per thread, small layers run on the calling thread,");
+        w.Line("/// and the threads wait for each other between dependent layers. The output is the same, bit for bit, as the span");
+        w.Line("/// overload's. The other threads are a pool CnnGen keeps for the process, parked between calls; a call allocates nothing");
+        w.Line("/// after the first. A call made while another thread's call holds the pool, or with one thread, runs on the calling thread alone.");
+        if (split.Count == 0)
+        {
+            w.Line($"/// No layer of {name} is large enough to gain from threads: it always runs on the calling thread.");
+        }
+
+        w.Line("/// </summary>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentException}\">A buffer has the wrong length, or the input holds NaN or infinity.</exception>");
+        w.Line($"/// <exception cref=\"{Code.ArgumentOutOfRangeException}\"><paramref name=\"threads\"/> is 0 or negative.</exception>");
+        w.Line(Overflow("The message names the first such output; <paramref name=\"output\"/> holds what was computed."));
+        using (w.Block($"public void Predict({Code.ReadOnlyMemory}<float> input, {Code.Memory}<float> output, int threads)"))
+        {
+            if (split.Count == 0)
+            {
+                w.Line($"{guard}.Threads(threads);");
+                w.Line("Predict(input.Span, output.Span);");
+                return;
+            }
+
+            w.Line($"{guard}.Threads(threads);");
+            w.Line($"{guard}.Length(input.Length, InputSize, \"input\", \"{name}\", \"{inputShape}\", \"input\");");
+            w.Line($"{guard}.Length(output.Length, OutputSize, \"output\", \"{name}\", \"{outShape}\", \"output\");");
+            if (model.Common.PacksInput)
+            {
+                w.Line("// Packing the input (thread 0) checks it for NaN and infinity in the same pass, before any output is written.");
+                using (w.Block("if (!RunShared(input, output, threads))"))
+                {
+                    w.Line($"{guard}.ThrowNotFinite(input.Span, \"input\");");
+                }
+            }
+            else
+            {
+                w.Line($"{guard}.Finite(input.Span, \"input\");");
+                w.Line("RunShared(input, output, threads);");
+            }
+
+            w.Line();
+            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(output.Span), OutputSize, OutputSize, \"{name}\");");
+        }
+
+        if (split.Count == 0)
+        {
+            return;
+        }
+
+        w.Line();
+        w.Line("/// <summary>Runs one checked image on up to <paramref name=\"threads\"/> threads; false when packing the input found NaN or infinity.</summary>");
+        using (w.Block($"private bool RunShared({Code.ReadOnlyMemory}<float> input, {Code.Memory}<float> output, int threads)"))
+        {
+            w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
+            var plans = model.Plans.OrderByDescending(p => p.Width).ToList();
+            using (w.Block("switch (_width)"))
+            {
+                for (int i = 0; i < plans.Count; i++)
+                {
+                    var p = plans[i];
+                    w.Line(i == plans.Count - 1 ? "default:" : $"case {Code.VectorWidth}.V{I(p.Width * 32)}:");
+                    using (w.Indented())
+                    {
+                        w.Line(p.SplitsImage
+                            ? $"return {Code.Parallelism}.Share(threads, this, input, output, workspace, s_share{I(p.Width * 32)});"
+                            : $"return {p.KernelClass}.Forward(this, ref {mm}.GetReference(input.Span), ref {mm}.GetReference(output.Span), workspace); // no step of this width is worth splitting");
+                    }
+                }
+            }
+        }
+
+        foreach (var p in split)
+        {
+            w.Line();
+            w.Line($"/// <summary>{p.KernelClass}'s forward pass for one of several threads sharing an image (static, so passing it allocates nothing).</summary>");
+            w.Line($"private static readonly {Code.ImageShare}<{name}> s_share{I(p.Width * 32)} = {p.KernelClass}.Forward;");
         }
     }
 

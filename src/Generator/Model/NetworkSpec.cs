@@ -130,4 +130,7 @@ internal sealed record NetworkSpec
 
     /// <summary><c>[Network(Trainable = true)]</c>: a trainer is generated too.</summary>
     public bool Trainable { get; init; }
+
+    /// <summary><c>[Network(Winograd = false)]</c> turns Winograd convolutions off (every convolution is computed directly).</summary>
+    public bool Winograd { get; init; } = true;
 }

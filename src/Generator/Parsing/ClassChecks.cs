@@ -29,6 +29,7 @@ internal static class ClassChecks
         "InputChannels", "InputHeight", "InputWidth", "InputSize", "OutputSize", "ParameterCount", "Flops", "WorkspaceFloats", "Summary",
         "InputShape", "OutputShape", "VectorWidth", "Load", "Predict", "PredictBatch", "Classify", "Run", "RunBatch",
         "RunGroup", "ChooseWidth", "Kernels128", "Kernels256", "Kernels512", "t_workspace", "t_output", "s_runSlice", "_width",
+        "RunShared", "s_share128", "s_share256", "s_share512",
     };
 
     /// <summary>Generated methods a user may overload (a user method of the same name with other parameters is fine).</summary>

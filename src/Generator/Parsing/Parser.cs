@@ -83,6 +83,7 @@ internal static class Parser
 
         string? outputName = null;
         bool trainable = false;
+        bool winograd = true;
         foreach (var named in context.Attributes[0].NamedArguments)
         {
             if (named.Key == "Output" && named.Value.Value is string s)
@@ -92,6 +93,10 @@ internal static class Parser
             else if (named.Key == "Trainable" && named.Value.Value is bool t)
             {
                 trainable = t;
+            }
+            else if (named.Key == "Winograd" && named.Value.Value is bool wg)
+            {
+                winograd = wg;
             }
         }
 
@@ -197,6 +202,7 @@ internal static class Parser
             Layers = layers.ToEquatableArray(),
             OutputName = outputName,
             Trainable = trainable,
+            Winograd = winograd,
         };
         return new ParsedNetwork(spec, sources);
     }

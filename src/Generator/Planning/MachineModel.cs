@@ -63,6 +63,40 @@ internal sealed record MachineModel
     /// </summary>
     public int UnrollBudget { get; init; } = 600;
 
+    /// <summary>Vector additions and subtractions issued per cycle (Winograd's transforms).</summary>
+    public double AddsPerCycle { get; init; } = 2;
+
+    /// <summary>Vector stores issued per cycle.</summary>
+    public double StoresPerCycle { get; init; } = 1;
+
+    /// <summary>
+    /// Floats of the per-core L2 cache a Winograd convolution's block (its transformed input tiles and GEMM results) may
+    /// fill, leaving the rest for the transformed weights it streams and the output: half of 1 MiB (Zen 4) or 512 KiB (Zen 2/3).
+    /// </summary>
+    public required int WinogradBlockFloats { get; init; }
+
+    /// <summary>
+    /// Measured slowdown of Winograd's 16 GEMMs against the direct kernel's FMAs at the same tile (their broadcasts come from
+    /// the L2-resident transformed tiles instead of the L1-resident input rows): the cost model multiplies their cycles by it.
+    /// </summary>
+    public double WinogradGemmFactor { get; init; } = 1.15;
+
+    /// <summary>Winograd must save at least this share of the direct kernel's cycles to be chosen (the model's margin of error).</summary>
+    public double WinogradMinSaving { get; init; } = 0.1;
+
+    /// <summary>
+    /// Cycles one barrier between the threads sharing an image costs, imbalance included (an atomic decrement, a cache
+    /// line's round trip between cores, the wait for the slowest thread's share of a step cut into whole rows).
+    /// </summary>
+    public double BarrierCycles { get; init; } = 2000;
+
+    /// <summary>
+    /// A step is split between the threads sharing an image only when one thread would take at least this many
+    /// barriers' time for it (at the FMA peak); smaller steps run on one thread, so a small network is not slowed by
+    /// barriers, and a network with no step this large runs on the calling thread alone whatever the thread count.
+    /// </summary>
+    public double SplitMinimumBarriers { get; init; } = 8;
+
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;
 
@@ -82,6 +116,7 @@ internal sealed record MachineModel
         DenseTileVectors = 8,
         DenseGroupTileVectors = 2,
         BatchGroup = 6,
+        WinogradBlockFloats = 64 * 1024, // 256 KiB: half of a Zen 2/3 core's 512 KiB L2
     };
 
     /// <summary>AVX-512F: Vector512 with 32 registers.</summary>
@@ -95,6 +130,7 @@ internal sealed record MachineModel
         DenseTileVectors = 12,
         DenseGroupTileVectors = 3,
         BatchGroup = 8,
+        WinogradBlockFloats = 128 * 1024, // 512 KiB: half of a Zen 4 core's 1 MiB L2
     };
 
     /// <summary>Vector128, planned for ARM64 NEON's 32 registers: today with AVX-512's budgets and caps.</summary>

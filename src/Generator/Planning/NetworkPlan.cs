@@ -1,3 +1,4 @@
+using System.Linq;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Planning.Kernels;
 using CnnGen.Generator.Shapes;
@@ -190,6 +191,12 @@ internal sealed record StepPlan
     /// <summary>The kernel returns false when its input holds NaN or infinity (packing the input checks it in the same pass).</summary>
     public bool ChecksFinite { get; init; }
 
+    /// <summary>
+    /// Output rows (dense: register tiles) the threads sharing an image split between them, one contiguous range each;
+    /// 0: thread 0 runs the step alone. Forward passes the range after the weights (all of them on one thread).
+    /// </summary>
+    public int SplitUnits { get; init; }
+
     /// <summary>The kernel a batch group calls instead (all images at once), or null when it runs image by image.</summary>
     public string? GroupMethod { get; init; }
 
@@ -251,6 +258,9 @@ internal enum PackKind
 {
     /// <summary><c>Packing.Conv</c>: [tiles][taps][channels][tile filters].</summary>
     Conv,
+
+    /// <summary><c>Packing.Winograd</c>: U = G g G^T, [tiles][16 positions][channels][tile filters], for Winograd F(2x2, 3x3).</summary>
+    Winograd,
 
     /// <summary><c>Packing.ConvTaps</c>: [channels][taps][filters], for pixel-vectorized convolutions.</summary>
     ConvTaps,
@@ -348,6 +358,9 @@ internal sealed record NetworkPlan
     /// images, so a dense layer's weights stream once for the whole group (a small GEMM instead of GEMVs).
     /// </summary>
     public required int BatchGroup { get; init; }
+
+    /// <summary>Several threads can share one image: some step is split between them (a <c>Forward</c> overload per thread).</summary>
+    public bool SplitsImage => Steps.Any(s => s.SplitUnits > 0);
 
     /// <summary>Floats per vector.</summary>
     public int Width => Machine.Width;

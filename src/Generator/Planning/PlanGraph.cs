@@ -96,6 +96,15 @@ internal sealed class PlanStep
     public int LastTileB;
     public int GroupTileB;
 
+    /// <summary>
+    /// A 3x3 convolution computed with Winograd F(2x2, 3x3): the cost model's choice (GEMM tile, cache block, cycles), or
+    /// null for the direct kernel (<see cref="Passes.Winograd"/>). TileP x TileB is then its GEMM tile.
+    /// </summary>
+    public Passes.WinogradEstimate? Winograd;
+
+    /// <summary>Output rows (dense: output tiles) split between the threads sharing an image; 0: one thread runs the step.</summary>
+    public int SplitUnits;
+
     public PlanStep Clone()
     {
         var copy = (PlanStep)MemberwiseClone();

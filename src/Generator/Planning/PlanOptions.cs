@@ -44,6 +44,19 @@ internal sealed record PlanOptions
     public bool ShareKernels { get; init; } = true;
 
     /// <summary>
+    /// Compute 3x3 stride-1 convolutions with Winograd F(2x2, 3x3) where the cost model says it is faster (fewer
+    /// multiplies, results within float32 rounding of the direct kernel's but not bit-identical to them).
+    /// <c>[Network(Winograd = false)]</c> turns it off for a network.
+    /// </summary>
+    public bool Winograd { get; init; } = true;
+
+    /// <summary>
+    /// Split large steps' output rows (dense layers' output tiles) between the threads of a prediction on several
+    /// threads (<see cref="Passes.Splitting"/>); their kernels then take the range of rows to compute.
+    /// </summary>
+    public bool SplitSteps { get; init; } = true;
+
+    /// <summary>
     /// Plan a trainer's forward pass: Dropout with p &gt; 0 is a step of its own (a mask in training, a copy in evaluation),
     /// and an activation whose derivative needs its input (SiLU, LeakyReLU with a negative slope) is a step of its own
     /// instead of being applied in its producer's store (the other activations' derivatives come from their output).
@@ -55,7 +68,7 @@ internal sealed record PlanOptions
 
     /// <summary>
     /// A trainer's plan: no batch-norm folding (batch norm runs with batch statistics), no first-layer pixel kernels, row
-    /// fusion, direct output or batch groups, and every tensor in its own slot (the backward pass reads them). Activations
+    /// fusion, direct output, batch groups, Winograd convolutions (the backward kernels read direct convolutions' layouts) or split steps, and every tensor in its own slot (the backward pass reads them). Activations
     /// whose derivative comes from their output, and residual adds, stay fused. Each step keeps its own kernel (no sharing):
     /// the trainer's drivers call the forward kernels by their steps' names.
     /// </summary>
@@ -70,6 +83,8 @@ internal sealed record PlanOptions
         FusePixelPool = false,
         ReuseSlots = false,
         GroupBatches = false,
+        Winograd = false,
+        SplitSteps = false,
         Training = true,
     };
 

@@ -67,6 +67,8 @@ internal static class Planner
         FirstLayer.Run(g, m);
         PlanarPairs.Run(g, m);
         Tiling.Run(g, m);
+        Winograd.Run(g, m);
+        Splitting.Run(g, m);
         int workspace = Workspace.Run(g, m);
         int batchGroup = common.GroupsBatches ? m.BatchGroup : 1;
         if ((long)Math.Max(workspace, Math.Max(g.Net.Input.Size, g.Net.Output.Size)) * batchGroup > Limits.MaxWorkspaceFloats)

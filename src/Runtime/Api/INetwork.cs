@@ -17,6 +17,13 @@ public interface INetwork
     /// <summary>Runs the network on one NCHW image. Allocates nothing after the first call on a thread; thread-safe.</summary>
     void Predict(ReadOnlySpan<float> input, Span<float> output);
 
+    /// <summary>
+    /// Runs the network on one NCHW image with up to <paramref name="threads"/> threads working together: its large layers
+    /// split their output rows (dense layers their output tiles) between the threads; the output is the same, bit for bit,
+    /// as <see cref="Predict(ReadOnlySpan{float}, Span{float})"/>'s. Allocates nothing after the first call.
+    /// </summary>
+    void Predict(ReadOnlyMemory<float> input, Memory<float> output, int threads);
+
     /// <summary>Runs the network on <paramref name="batchSize"/> images stored one after another.</summary>
     void PredictBatch(ReadOnlySpan<float> inputs, Span<float> outputs, int batchSize);
 

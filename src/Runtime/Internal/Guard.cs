@@ -93,6 +93,16 @@ public static class Guard
             network, value, where));
     }
 
+    /// <summary>Checks a thread count: at least 1.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is 0 or negative.</exception>
+    public static void Threads(int threads)
+    {
+        if (threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
+        }
+    }
+
     /// <summary>Checks a batch size against the spans it must fit.</summary>
     public static void Batch(int inputs, int outputs, int batchSize, int inputSize, int outputSize, string network)
     {

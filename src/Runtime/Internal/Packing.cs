@@ -36,6 +36,52 @@ public static class Packing
     }
 
     /// <summary>
+    /// 3x3 convolution weights, OIHW <c>[filters, channels, 3, 3]</c>, transformed for Winograd F(2x2, 3x3): each filter
+    /// and channel's 3x3 kernel g becomes the 4x4 U = G g G^T (G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
+    /// computed in double and rounded once), laid out <c>[filterTile][16 positions][channel][tileFloats]</c> so each
+    /// position's GEMM streams one weight tile's vectors per channel; zero for padded filters.
+    /// </summary>
+    public static float[] Winograd(ReadOnlySpan<float> oihw, int filters, int channels, int paddedFilters, int tileFloats)
+    {
+        const int Positions = 16;
+        int tiles = paddedFilters / tileFloats;
+        var packed = new float[checked(tiles * Positions * channels * tileFloats)];
+        Span<double> gg = stackalloc double[12];
+        for (int o = 0; o < filters; o++)
+        {
+            int tile = o / tileFloats, lane = o % tileFloats;
+            for (int c = 0; c < channels; c++)
+            {
+                var g = oihw.Slice(((o * channels) + c) * 9, 9);
+
+                // G g: the 4 x 3 rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
+                for (int j = 0; j < 3; j++)
+                {
+                    double g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                    gg[j] = g0;
+                    gg[3 + j] = (g0 + g1 + g2) / 2;
+                    gg[6 + j] = (g0 - g1 + g2) / 2;
+                    gg[9 + j] = g2;
+                }
+
+                // (G g) G^T: the same combination of each row's three columns.
+                for (int i = 0; i < 4; i++)
+                {
+                    double a0 = gg[(3 * i) + 0], a1 = gg[(3 * i) + 1], a2 = gg[(3 * i) + 2];
+                    double u0 = a0, u1 = (a0 + a1 + a2) / 2, u2 = (a0 - a1 + a2) / 2, u3 = a2;
+                    int at = ((((tile * Positions) + (4 * i)) * channels) + c) * tileFloats + lane, step = channels * tileFloats;
+                    packed[at] = (float)u0;
+                    packed[at + step] = (float)u1;
+                    packed[at + (2 * step)] = (float)u2;
+                    packed[at + (3 * step)] = (float)u3;
+                }
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>
     /// Convolution weights, OIHW <c>[filters, channels, kh, kw]</c>, to <c>[channel][kh][kw][filter]</c>: for kernels that
     /// vectorize over output pixels and broadcast one weight per filter.
     /// </summary>

@@ -1,6 +1,7 @@
 using System;
 using System.ComponentModel;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -13,6 +14,16 @@ namespace CnnGen.Internal;
 /// <typeparam name="TNetwork">The generated network class.</typeparam>
 [EditorBrowsable(EditorBrowsableState.Never)]
 public delegate void BatchSlice<in TNetwork>(TNetwork network, ReadOnlyMemory<float> inputs, Memory<float> outputs, int start, int count)
+    where TNetwork : class;
+
+/// <summary>
+/// Thread <paramref name="thread"/>'s share of one image's forward pass run by <paramref name="threads"/> threads together
+/// (the generated kernel class's <c>Forward</c> overload for a thread); returns false when packing the input found NaN or
+/// infinity. Generated networks keep one per width in a static field. Not for direct use.
+/// </summary>
+/// <typeparam name="TNetwork">The generated network class.</typeparam>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public delegate bool ImageShare<in TNetwork>(TNetwork network, ref float input, ref float output, float[] workspace, int thread, int threads)
     where TNetwork : class;
 
 /// <summary>
@@ -49,6 +60,15 @@ public static class Parallelism
     private static Memory<float> s_outputs;
     private static int s_batchSize;
     private static int s_slices;
+
+    // One image on several threads: the caller's workspace, the result of thread 0 and whether a thread stopped the call.
+    private static float[]? s_workspace;
+    private static bool s_finite;
+    private static volatile bool s_stopped;
+
+    /// <summary>The thread takes part in <see cref="Share"/> on the pool (its barriers wait for the others).</summary>
+    [ThreadStatic]
+    private static bool t_sharing;
 
     /// <summary>
     /// Calls <paramref name="slice"/>(network, inputs, outputs, start, count) for <paramref name="threads"/> contiguous
@@ -100,6 +120,112 @@ public static class Parallelism
         }
     }
 
+    /// <summary>
+    /// Runs one image on <paramref name="threads"/> threads of the pool: each calls <paramref name="share"/>(network, input,
+    /// output, workspace, thread, threads), the calling thread as thread 0, all on the caller's
+    /// <paramref name="workspace"/>; the generated code splits its large steps between them and waits at
+    /// <see cref="Barrier()"/> between dependent steps. Returns thread 0's result (false: the input holds NaN or infinity).
+    /// With one thread, or while another call holds the pool, the calling thread runs the whole pass alone
+    /// (<c>share(..., 0, 1)</c>: the same steps, the same bits, and its barriers return at once).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is less than 1.</exception>
+    public static bool Share<TNetwork>(int threads, TNetwork network, ReadOnlyMemory<float> input, Memory<float> output, float[] workspace, ImageShare<TNetwork> share)
+        where TNetwork : class
+    {
+        if (threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be at least 1");
+        }
+
+        if (threads == 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            return share(network, ref MemoryMarshal.GetReference(input.Span), ref MemoryMarshal.GetReference(output.Span), workspace, 0, 1);
+        }
+
+        try
+        {
+            WorkerPool pool = s_pool ??= new WorkerPool(threads, "CnnGen batch thread");
+            pool.Grow(threads);
+            s_network = network;
+            s_slice = share;
+            s_inputs = input;
+            s_outputs = output;
+            s_workspace = workspace;
+            s_slices = threads;
+            s_finite = false;
+            s_stopped = false;
+            pool.Run(threads, Shares<TNetwork>.Run);
+            return s_finite;
+        }
+        finally
+        {
+            s_network = null;
+            s_slice = null;
+            s_inputs = default;
+            s_outputs = default;
+            s_workspace = null;
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>A thread's own scratch for the steps it shares (<see cref="Scratch"/>), grown once to the largest asked for.</summary>
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    /// <summary>
+    /// Scratch floats for a step that threads sharing an image split (a Winograd convolution's transformed tiles): thread 0
+    /// uses the workspace's own, <paramref name="shared"/>; any other thread an array of its own, allocated the first time
+    /// a thread needs it (or more of it) and kept for the thread's life, so later calls allocate nothing.
+    /// </summary>
+    public static ref float Scratch(int thread, ref float shared, int floats)
+    {
+        if (thread == 0)
+        {
+            return ref shared;
+        }
+
+        float[]? own = t_scratch;
+        if (own is null || own.Length < floats)
+        {
+            t_scratch = own = GC.AllocateUninitializedArray<float>(floats);
+        }
+
+        return ref MemoryMarshal.GetArrayDataReference(own);
+    }
+
+    /// <summary>
+    /// Inside <see cref="Share"/>: waits until every thread of the image has reached it (what one step wrote is then
+    /// visible to all). Returns at once on a thread running a pass alone.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Another thread of the image failed; this one unwinds.</exception>
+    public static void Barrier()
+    {
+        if (t_sharing)
+        {
+            s_pool!.Barrier();
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Barrier()"/>, and whether every thread passed true: thread 0 passes whether the input it packed was
+    /// finite, so that every thread stops before anything is written to the output when it was not.
+    /// </summary>
+    public static bool Barrier(bool ok)
+    {
+        if (!t_sharing)
+        {
+            return ok;
+        }
+
+        if (!ok)
+        {
+            s_stopped = true;
+        }
+
+        s_pool!.Barrier();
+        return !s_stopped;
+    }
+
     /// <summary>The threads of the process's pool (the calling thread included); 0 before the first parallel call.</summary>
     internal static int PoolThreads => s_pool?.Count ?? 0;
 
@@ -129,6 +255,29 @@ public static class Parallelism
         {
             ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
+    }
+
+    /// <summary>The pool's job of one image on several threads, for one network class (a static delegate reading the call from the fields).</summary>
+    private static class Shares<TNetwork>
+        where TNetwork : class
+    {
+        public static readonly Action<int> Run = t =>
+        {
+            t_sharing = true;
+            try
+            {
+                bool finite = ((ImageShare<TNetwork>)s_slice!)(
+                    (TNetwork)s_network!, ref MemoryMarshal.GetReference(s_inputs.Span), ref MemoryMarshal.GetReference(s_outputs.Span), s_workspace!, t, s_slices);
+                if (t == 0)
+                {
+                    s_finite = finite;
+                }
+            }
+            finally
+            {
+                t_sharing = false;
+            }
+        };
     }
 
     /// <summary>The pool's job for one network class: a static delegate reading the call from the fields.</summary>

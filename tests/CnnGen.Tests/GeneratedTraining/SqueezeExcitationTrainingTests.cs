@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Tests.Backward;
@@ -47,16 +46,7 @@ public sealed class SqueezeExcitationTrainingTests
             float[] input = TrainingNetworks.Random(Batch * trainer.InputSize, seed: 40 + step, scale: 2f);
             int[] labels = Enumerable.Range(0, Batch).Select(i => ((7 * i) + step) % Classes).ToArray();
 
-            StepResult result = trainer.Step(input, labels, Batch, generated);
-            expected.ZeroGradients();
-            (float loss, float[] _) = reference.ComputeGradients(input, labels, Batch);
-            Assert.That(result.Loss, Is.EqualTo(loss).Within(Tolerance * (1 + Math.Abs(loss))), context + ": loss");
-            foreach (TrainingParameter p in trainer.Parameters)
-            {
-                Parameter<float> r = reference.Parameters.Single(q => q.Name == p.Name);
-                ConformanceCase.AssertClose(r.Grad, p.ToTensor(p.Name, p.Gradient).Data, Tolerance, Tolerance, $"{context}: d {p.Name}");
-            }
-
+            TrainingNetworks.AssertStepMatches(trainer, generated, reference, expected, input, labels, Batch, Tolerance, context);
             expected.Step();
             TensorSet weights = trainer.ToTensorSet();
             foreach (Parameter<float> r in reference.Parameters)

@@ -1,7 +1,9 @@
 using System;
 using System.Linq;
 using System.Reflection;
+using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
+using CnnGen.Tests.Runtime;
 using CnnGen.Training;
 
 namespace CnnGen.Tests.GeneratedTraining;
@@ -45,8 +47,23 @@ public static class TrainingNetworks
         public partial class SqueezeExcitationNet;
         """;
 
+    /// <summary>
+    /// A 2x2 max pool whose windows tile its 8x8 input (its backward may overwrite the input's gradient) while a strided
+    /// convolution reads the same input: in backward order the convolution's scatter writes d(a) first, so the pool must
+    /// add into it. Then a 2x2 average pool of a 7x7 map, whose windows miss the last row and column (its backward must
+    /// not overwrite: those pixels' gradients are zero).
+    /// </summary>
+    public const string PoolGradientNet = """
+        [Network(Trainable = true), Input(3, 8, 8)]
+        [Conv2D(6, 3, Padding = 1, Name = "a", Activation = Activation.Relu), MaxPool2D(2, Name = "p")]
+        [Conv2D(6, 2, Stride = 2, From = "a", Name = "b"), Add("p", "b", Name = "sum")]
+        [Conv2D(5, 2, Padding = 2, Name = "c", Activation = Activation.Relu), AvgPool2D(2, Name = "q")]
+        [Flatten, Dense(5, Name = "fc")]
+        public partial class PoolGradientNet;
+        """;
+
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>
@@ -55,6 +72,24 @@ public static class TrainingNetworks
     /// <summary>A trainer of the named in-memory network loaded from <paramref name="weights"/>.</summary>
     public static NetworkTrainer Load(string name, TensorSet weights, TrainerOptions? options = null) =>
         (NetworkTrainer)Invoke(name, "Load", new[] { typeof(TensorSet), typeof(TrainerOptions) }, weights, options);
+
+    /// <summary>
+    /// One step of the generated trainer and the reference executor's gradients on the same batch (the reference's
+    /// optimizer <paramref name="expected"/> is zeroed first; the caller steps it): the loss and every parameter gradient
+    /// within <paramref name="tolerance"/> (abs + rel).
+    /// </summary>
+    public static void AssertStepMatches(NetworkTrainer trainer, Optimizer generated, ReferenceNetwork<float> reference, Optimizer expected, float[] input, int[] labels, int batch, double tolerance, string context)
+    {
+        StepResult result = trainer.Step(input, labels, batch, generated);
+        expected.ZeroGradients();
+        (float loss, float[] _) = reference.ComputeGradients(input, labels, batch);
+        Assert.That(result.Loss, Is.EqualTo(loss).Within(tolerance * (1 + Math.Abs(loss))), context + ": loss");
+        foreach (CnnGen.Training.Parameter p in trainer.Parameters)
+        {
+            Parameter<float> r = reference.Parameters.Single(q => q.Name == p.Name);
+            ConformanceCase.AssertClose(r.Grad, p.ToTensor(p.Name, p.Gradient).Data, tolerance, tolerance, $"{context}: d {p.Name}");
+        }
+    }
 
     /// <summary>Every float of a trainer's state (weights, running statistics) and of an optimizer's state, as bits.</summary>
     public static int[] Bits(NetworkTrainer trainer, Optimizer? optimizer = null)

@@ -105,7 +105,7 @@ public sealed class PlanOptionsTests
         a.Plans.SequenceEqual(b.Plans) && a.Common with { Options = PlanOptions.Inference } == b.Common with { Options = PlanOptions.Inference };
 
     /// <summary>Random weights in PyTorch's names and shapes for every layer that has weights (running variances positive).</summary>
-    private static TensorSet Weights(ShapedNetwork net, int seed)
+    internal static TensorSet Weights(ShapedNetwork net, int seed)
     {
         var rng = new Random(seed);
         float[] Values(int n, float lo, float hi) => Enumerable.Range(0, n).Select(_ => (float)(lo + (rng.NextDouble() * (hi - lo)))).ToArray();

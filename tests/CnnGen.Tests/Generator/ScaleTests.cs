@@ -62,7 +62,7 @@ public sealed class ScaleTests
         Assert.That(model.Common.Loaders.Distinct().Count(), Is.EqualTo(4), "loaders: three convolutions and the dense layer");
         foreach (var plan in model.Plans)
         {
-            var convs = plan.Steps.Where(s => s.Kernel is ConvKernel or PixelConvKernel).ToList();
+            var convs = plan.Steps.Where(s => s.Kernel is ConvKernel or PixelConvKernel or WinogradKernel).ToList();
             Assert.That(convs, Has.Count.EqualTo(500));
             Assert.That(convs.Select(s => s.Kernel.Method).Distinct().Count(), Is.EqualTo(4), plan.VectorType + " kernels");
             Assert.That(plan.Parts.Select(p => p.Count), Is.All.LessThanOrEqualTo(Planner.MaxStepsPerMethod), plan.VectorType);
@@ -255,10 +255,12 @@ public sealed class ScaleTests
         string kernels = files.Single(f => f.Key.EndsWith(".Kernels256.g.cs", StringComparison.Ordinal)).Value;
         string shell = files.Single(f => f.Key == "Scale.Repeated.g.cs").Value;
 
-        // The three blocks' first convolutions: one method, its summary naming the layers, called three times.
-        Assert.That(Occurrences(kernels, "private static void Conv3x3_16To16_12x12(ref float x, ref float y, float[] weight, float[] bias)"), Is.EqualTo(1));
+        // The three blocks' first convolutions: one method (Winograd's: its tiles' scratch is s), its summary naming the layers, called three times.
+        Assert.That(Occurrences(kernels, "private static void Conv3x3_16To16_12x12(ref float x, ref float s, ref float y, float[] weight, float[] bias)"), Is.EqualTo(1));
         Assert.That(kernels, Does.Contain("/// <summary>Conv2D + Relu -&gt; 16x12x12, for 3 layers: b0.conv1, b1.conv1, b2.conv1.</summary>"));
-        Assert.That(Occurrences(kernels, "Conv3x3_16To16_12x12(ref "), Is.EqualTo(4), "defined once, called three times");
+        // Its six tile rows are one Winograd block, so no step of this network is worth splitting between threads: one
+        // forward pass (ThreadSplitTests covers split Winograd blocks).
+        Assert.That(Occurrences(kernels, "Conv3x3_16To16_12x12(ref "), Is.EqualTo(4), "defined once, called three times by Forward");
         Assert.That(kernels, Does.Contain("Conv3x3_16To16_12x12(ref t").And.Contain("net._b1Conv1Weight, net._b1Conv1Bias);"));
 
         // A kernel used by one layer keeps the layer's name; a fused Add's residual is the kernel's parameter r.

@@ -203,6 +203,42 @@ public sealed class RuntimeHelperTests
     }
 
     [Test]
+    public void Exp_is_within_two_ulp_on_every_width_and_overflows_like_float32()
+    {
+        // Every 1/64 from -87.25 to 88 plus points around the reduction's boundaries (n changes every ln 2 / 2).
+        var xs = Enumerable.Range(-87 * 64 - 16, (175 * 64) + 17).Select(i => i / 64f)
+            .Concat(Enumerable.Range(-126, 254).SelectMany(n => new[] { (float)((n + 0.5) * Math.Log(2)), (float)(n * Math.Log(2)) }))
+            .Where(x => x is >= -87.3f and <= 88f).ToArray();
+        double worst = 0;
+        float worstX = 0;
+        foreach (float x in xs)
+        {
+            double expected = Math.Exp(x);
+            double ulp = MathF.BitIncrement((float)expected) - (float)expected;
+            float[] got =
+            [
+                Activations<Vector128Ops, Vector128<float>>.Exp(Vector128.Create(x)).GetElement(1),
+                Activations<Vector256Ops, Vector256<float>>.Exp(Vector256.Create(x)).GetElement(5),
+                Activations<Vector512Ops, Vector512<float>>.Exp(Vector512.Create(x)).GetElement(15),
+            ];
+            foreach (float g in got)
+            {
+                double error = Math.Abs(g - expected) / ulp;
+                if (error > worst)
+                {
+                    worst = error;
+                    worstX = x;
+                }
+            }
+        }
+
+        Assert.That(worst, Is.LessThanOrEqualTo(2.0), $"worst error {worst:F2} ulp at exp({worstX})");
+        Assert.That(Activations<Vector256Ops, Vector256<float>>.Exp(Vector256.Create(88.8f)), Is.EqualTo(Vector256.Create(float.PositiveInfinity)));
+        Assert.That(Activations<Vector512Ops, Vector512<float>>.Exp(Vector512.Create(-1000f)).GetElement(0), Is.LessThan(1.3e-38f).And.GreaterThanOrEqualTo(0f));
+        Assert.That(float.IsNaN(Activations<Vector128Ops, Vector128<float>>.Exp(Vector128.Create(float.NaN)).GetElement(0)), Is.True, "NaN stays NaN");
+    }
+
+    [Test]
     public void Softmax_subtracts_the_maximum_so_large_logits_do_not_overflow()
     {
         float[][] cases = { new[] { 1000f, 0f, -5f }, new[] { 90f, 89f }, new[] { -1000f, -1001f }, Ramp(11), new[] { 3f } };

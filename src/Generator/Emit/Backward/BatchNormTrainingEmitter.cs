@@ -45,7 +45,7 @@ internal static class BatchNormTrainingEmitter
                 if (k.Kind == StatisticsKind.Gradients)
                 {
                     w.Line($"{vd} dotLo = {vd}.Zero, dotHi = {vd}.Zero;");
-                    w.Line($"var mc = {vs}.LoadUnsafe(ref m, (nuint)c);");
+                    w.Line($"var mc = Load(ref m, (nuint)c);");
                 }
                 else if (k.Kind == StatisticsKind.Squares)
                 {
@@ -55,17 +55,17 @@ internal static class BatchNormTrainingEmitter
 
                 using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))
                 {
-                    w.Line($"ref float row = ref {Code.Unsafe}.Add(ref x, {Lin("h", x.RowStride, x.Origin)});");
+                    w.Line($"ref float row = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
                     if (k.Kind == StatisticsKind.Gradients)
                     {
                         var dy = k.OutputGradient!;
-                        w.Line($"ref float grow = ref {Code.Unsafe}.Add(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
-                        w.Line($"{kw.Vt} sum = {kw.Vt}.Zero, dot = {kw.Vt}.Zero;");
+                        w.Line($"ref float grow = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
+                        w.Line($"{kw.Vt} sum = Zero, dot = Zero;");
                         using (w.Block($"for (int p = 0; p < {I(x.W)}; p++)"))
                         {
-                            w.Line($"var g = {vs}.LoadUnsafe(ref grow, (nuint)((p * {I(dy.Cp)}) + c));");
+                            w.Line($"var g = Load(ref grow, (nuint)((p * {I(dy.Cp)}) + c));");
                             w.Line("sum += g;");
-                            w.Line($"dot = {vs}.FusedMultiplyAdd(g, {vs}.LoadUnsafe(ref row, (nuint)((p * {I(x.Cp)}) + c)) - mc, dot);");
+                            w.Line($"dot = Fma(g, Load(ref row, (nuint)((p * {I(x.Cp)}) + c)) - mc, dot);");
                         }
 
                         w.Line($"lo += {vs}.WidenLower(sum);");
@@ -75,10 +75,10 @@ internal static class BatchNormTrainingEmitter
                     }
                     else if (k.Kind == StatisticsKind.Sums)
                     {
-                        w.Line($"var sum = {kw.Vt}.Zero;");
+                        w.Line($"var sum = Zero;");
                         using (w.Block($"for (int p = 0; p < {I(x.W)}; p++)"))
                         {
-                            w.Line($"sum += {vs}.LoadUnsafe(ref row, (nuint)((p * {I(x.Cp)}) + c));");
+                            w.Line($"sum += Load(ref row, (nuint)((p * {I(x.Cp)}) + c));");
                         }
 
                         w.Line($"lo += {vs}.WidenLower(sum);");
@@ -88,7 +88,7 @@ internal static class BatchNormTrainingEmitter
                     {
                         using (w.Block($"for (int p = 0; p < {I(x.W)}; p++)"))
                         {
-                            w.Line($"var value = {vs}.LoadUnsafe(ref row, (nuint)((p * {I(x.Cp)}) + c));");
+                            w.Line($"var value = Load(ref row, (nuint)((p * {I(x.Cp)}) + c));");
                             w.Line($"var dl = {vs}.WidenLower(value) - meanLo;");
                             w.Line($"var dh = {vs}.WidenUpper(value) - meanHi;");
                             w.Line($"lo = {vs}.FusedMultiplyAdd(dl, dl, lo);");
@@ -132,10 +132,10 @@ internal static class BatchNormTrainingEmitter
                 w.Line($"int dp = {Lin("h", dx.RowStride, dx.Origin)} + (p * {I(dx.Cp)});");
                 using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
                 {
-                    w.Line($"var centered = {vs}.LoadUnsafe(ref x, (nuint)(xp + c)) - {vs}.LoadUnsafe(ref m, (nuint)c);");
-                    w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)(gp + c)) - {vs}.LoadUnsafe(ref mg, (nuint)c) - (centered * {vs}.LoadUnsafe(ref pr, (nuint)c));");
-                    string value = $"g * {vs}.LoadUnsafe(ref s, (nuint)c)";
-                    w.Line(kw.Store(k.Accumulate ? $"{vs}.LoadUnsafe(ref dx, (nuint)(dp + c)) + {value}" : value, "ref dx, (nuint)(dp + c)"));
+                    w.Line($"var centered = Load(ref x, (nuint)(xp + c)) - Load(ref m, (nuint)c);");
+                    w.Line($"var g = Load(ref dy, (nuint)(gp + c)) - Load(ref mg, (nuint)c) - (centered * Load(ref pr, (nuint)c));");
+                    string value = $"g * Load(ref s, (nuint)c)";
+                    w.Line(kw.Store(k.Accumulate ? $"Load(ref dx, (nuint)(dp + c)) + {value}" : value, "ref dx, (nuint)(dp + c)"));
                 }
             }
         }

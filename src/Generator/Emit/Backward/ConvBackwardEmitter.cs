@@ -24,17 +24,17 @@ internal static class ConvBackwardEmitter
             kw.ArrayRef("gb", "biasGradient");
             using (w.Block($"for (int j = 0; j < {I(dy.Cp)}; j += {I(kw.V)})"))
             {
-                w.Line($"var sum = {kw.Vt}.Zero;");
+                w.Line($"var sum = Zero;");
                 using (w.Block($"for (int h = 0; h < {I(dy.H)}; h++)"))
                 {
-                    w.Line($"ref float row = ref {Code.Unsafe}.Add(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
+                    w.Line($"ref float row = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
                     using (w.Block($"for (int p = 0; p < {I(dy.W)}; p++)"))
                     {
-                        w.Line($"sum += {kw.Vs}.LoadUnsafe(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
+                        w.Line($"sum += Load(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
                     }
                 }
 
-                w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
             }
         }
     }
@@ -49,94 +49,162 @@ internal static class ConvBackwardEmitter
             $"Input: {x.Describe()}; dy: {k.OutputGradient.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border.",
             $"Gradient: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(c, "channel")}][{Count(tbv, "filter")}], the weights' packed layout.",
-            $"Register tile: {Count(k.ChannelBlock, "channel")} x {Count(k.TileVectors, "vector")} of filters, reduced over every output pixel, then added once.");
+            $"Register tile: {TapsText(k.TapRows, k.TapColumns)} x {Count(k.ChannelBlock, "channel")} x {Count(k.TileVectors, "vector")} of filters, reduced over every output pixel, then added once.");
         using (kw.Method(k.Method, "ref float x, ref float dy, float[] weightGradient"))
         {
             kw.ArrayRef("gw", "weightGradient");
-            using (w.BlockIf(k.TileGroups > 1, $"for (int t = 0; t < {I(k.TileGroups)}; t++)"))
-            using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
-            using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
+            bool tiled = k.TileGroups > 1;
+            using (w.BlockIf(tiled, $"for (int t = 0; t < {I(k.TileGroups)}; t++)"))
             {
-                bool tiled = k.TileGroups > 1;
-                w.Line($"ref float xt = ref {Code.Unsafe}.Add(ref x, {I(k.XOrigin)} + (kh * {I((long)win.DilationH * x.RowStride)}) + (kc * {I((long)win.DilationW * x.PixelStride)}));");
-                w.Line(tiled ? $"ref float dyt = ref {Code.Unsafe}.Add(ref dy, t * {I(tbv)});" : "ref float dyt = ref dy;");
-                string tap = tiled ? $"(t * {I(win.Taps)}) + (kh * {I(win.KernelW)}) + kc" : $"(kh * {I(win.KernelW)}) + kc";
-                w.Line($"ref float gt = ref {Code.Unsafe}.Add(ref gw, ({tap}) * {I((long)c * tbv)});");
-                if (k.FullBlocks > 0)
+                w.Line(tiled ? $"ref float dyt = ref At(ref dy, t * {I(tbv)});" : "ref float dyt = ref dy;");
+                Blocks(w, "kh", win.KernelH, k.TapRows, k.LastTapRows, (kh, rows) =>
+                Blocks(w, "kc", win.KernelW, k.TapColumns, k.LastTapColumns, (kc, columns) =>
                 {
-                    using (w.BlockIf(k.FullBlocks > 1, $"for (int c0 = 0; c0 < {I(k.FullBlocks * k.ChannelBlock)}; c0 += {I(k.ChannelBlock)})"))
+                    string xAt = Sum(I(k.XOrigin), Term(kh, (long)win.DilationH * x.RowStride), Term(kc, (long)win.DilationW * x.PixelStride));
+                    long tapFloats = (long)c * tbv;
+                    string gAt = Sum(tiled ? Term("t", win.Taps * tapFloats) : null, Term(kh, win.KernelW * tapFloats), Term(kc, tapFloats));
+                    w.Line($"ref float xt = {Ref("x", xAt)};");
+                    w.Line($"ref float gt = {Ref("gw", gAt)};");
+                    if (k.FullBlocks > 0)
                     {
-                        string xAt = k.FullBlocks > 1 ? Lin("c0", x.ChannelStride, 0) : "0", gAt = k.FullBlocks > 1 ? Lin("c0", tbv, 0) : "0";
-                        w.Line($"{WeightsTile(k, k.ChannelBlock)}({Ref("xt", xAt)}, ref dyt, {Ref("gt", gAt)});");
+                        using (w.BlockIf(k.FullBlocks > 1, $"for (int c0 = 0; c0 < {I(k.FullBlocks * k.ChannelBlock)}; c0 += {I(k.ChannelBlock)})"))
+                        {
+                            string xc = k.FullBlocks > 1 ? Lin("c0", x.ChannelStride, 0) : "0", gc = k.FullBlocks > 1 ? Lin("c0", tbv, 0) : "0";
+                            w.Line($"{WeightsTile(k, rows, columns, k.ChannelBlock)}({Ref("xt", xc)}, ref dyt, {Ref("gt", gc)});");
+                        }
                     }
-                }
 
-                if (k.LastChannelBlock > 0)
-                {
-                    long c0 = (long)k.FullBlocks * k.ChannelBlock;
-                    w.Line($"{WeightsTile(k, k.LastChannelBlock)}({Ref("xt", I(c0 * x.ChannelStride))}, ref dyt, {Ref("gt", I(c0 * tbv))});");
-                }
+                    if (k.LastChannelBlock > 0)
+                    {
+                        long c0 = (long)k.FullBlocks * k.ChannelBlock;
+                        w.Line($"{WeightsTile(k, rows, columns, k.LastChannelBlock)}({Ref("xt", I(c0 * x.ChannelStride))}, ref dyt, {Ref("gt", I(c0 * tbv))});");
+                    }
+                }));
             }
         }
 
-        if (k.FullBlocks > 0)
+        foreach (int rows in Sizes(k.TapRows, k.LastTapRows, win.KernelH))
         {
-            WeightsTile(kw, k, k.ChannelBlock);
-        }
-
-        if (k.LastChannelBlock > 0)
-        {
-            WeightsTile(kw, k, k.LastChannelBlock);
+            foreach (int columns in Sizes(k.TapColumns, k.LastTapColumns, win.KernelW))
+            {
+                foreach (int channels in Sizes(k.ChannelBlock, k.LastChannelBlock, c))
+                {
+                    WeightsTile(kw, k, rows, columns, channels);
+                }
+            }
         }
     }
 
-    private static string WeightsTile(ConvWeightsKernel k, int channels) => k.Method + "Tile" + I(channels);
+    private static string TapsText(int rows, int columns) => rows * columns == 1 ? "1 tap" : $"{I(rows)}x{I(columns)} taps";
 
-    private static void WeightsTile(KernelWriter kw, ConvWeightsKernel k, int channels)
+    /// <summary>The block sizes of a length cut into blocks of <paramref name="size"/> and a last one of <paramref name="last"/> (0: none).</summary>
+    private static int[] Sizes(int size, int last, int length) =>
+        length >= size ? (last > 0 ? new[] { size, last } : new[] { size }) : new[] { last };
+
+    /// <summary>
+    /// Blocks of <paramref name="size"/> over <paramref name="length"/> (a loop over <paramref name="name"/> when there
+    /// are several), then the last block of <paramref name="last"/>; the body gets the block's start (the variable or a
+    /// number) and its size.
+    /// </summary>
+    private static void Blocks(SourceWriter w, string name, int length, int size, int last, System.Action<string, int> body)
+    {
+        int full = length / size;
+        if (full == 1)
+        {
+            using (last > 0 ? w.Block() : default)
+            {
+                body("0", size);
+            }
+        }
+        else if (full > 1)
+        {
+            using (w.Block(size == 1 ? $"for (int {name} = 0; {name} < {I(full)}; {name}++)" : $"for (int {name} = 0; {name} < {I(full * size)}; {name} += {I(size)})"))
+            {
+                body(name, size);
+            }
+        }
+
+        if (last > 0)
+        {
+            using (w.Block())
+            {
+                body(I(length - last), last);
+            }
+        }
+    }
+
+    /// <summary><c>start * scale</c>: folded when the start is a number, <c>null</c> when it is zero.</summary>
+    private static string? Term(string start, long scale)
+    {
+        if (long.TryParse(start, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n))
+        {
+            return n * scale == 0 ? null : I(n * scale);
+        }
+
+        return scale == 1 ? start : $"{start} * {I(scale)}";
+    }
+
+    /// <summary>A sum of terms, numbers folded into one, "0" when nothing is left.</summary>
+    private static string Sum(params string?[] terms)
+    {
+        long constant = 0;
+        var parts = new System.Collections.Generic.List<string>();
+        foreach (var t in terms)
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            if (long.TryParse(t, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long n))
+            {
+                constant += n;
+            }
+            else
+            {
+                parts.Add(t);
+            }
+        }
+
+        if (constant != 0 || parts.Count == 0)
+        {
+            parts.Add(I(constant));
+        }
+
+        return parts.Count == 1 ? parts[0] : string.Join(" + ", parts.Select(p => p.Contains(" ") ? $"({p})" : p));
+    }
+
+    private static string WeightsTile(ConvWeightsKernel k, int rows, int columns, int channels) =>
+        $"{k.Method}Taps{I(rows)}x{I(columns)}Channels{I(channels)}";
+
+    private static void WeightsTile(KernelWriter kw, ConvWeightsKernel k, int tapRows, int tapColumns, int channels)
     {
         var w = kw.W;
         var x = k.X;
         var dy = k.OutputGradient;
-        int tb = k.TileVectors, v = kw.V, tbv = k.TileFloats;
+        var win = k.Window;
+        int tbv = k.TileFloats, taps = tapRows * tapColumns;
         w.Line();
-        w.Line($"/// <summary>d weight of {Xml(k.LayerName)} at one tap for {Count(channels, "channel")} x {Count(tbv, "filter")}, summed over the output pixels.</summary>");
-        using (kw.Method(WeightsTile(k, channels), "ref float x, ref float dy, ref float gw"))
+        w.Line($"/// <summary>d weight of {Xml(k.LayerName)} at {TapsText(tapRows, tapColumns)} for {Count(channels, "channel")} x {Count(tbv, "filter")}, summed over the output pixels (one accumulator per tap, channel and vector).</summary>");
+        using (kw.Method(WeightsTile(k, tapRows, tapColumns, channels), "ref float x, ref float dy, ref float gw"))
         {
-            kw.Accumulators(Enumerable.Range(0, channels).Select(ch => $"a{I(ch)}_"), tb, _ => $"{kw.Vt}.Zero");
-            using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+            // Row r of the tile: tap r / channels (row-major in the block), channel r % channels.
+            long XAt(int r) => ((long)(r / channels / tapColumns) * win.DilationH * x.RowStride) + ((long)(r / channels % tapColumns) * win.DilationW * x.PixelStride) + ((long)(r % channels) * x.ChannelStride);
+            long GAt(int r, int j) => ((((long)(r / channels / tapColumns) * win.KernelW) + (r / channels % tapColumns)) * k.Channels * tbv) + ((long)(r % channels) * tbv) + ((long)j * kw.V);
+            kw.GradientTile(taps * channels, k.TileVectors, body =>
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref x, oh * {I(k.XRowStep)});");
-                w.Line($"ref float dyr = ref {Code.Unsafe}.Add(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
-                using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
+                using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
                 {
-                    w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref xr, ow * {I(k.XPixelStep)});");
-                    w.Line($"ref float dyp = ref {Code.Unsafe}.Add(ref dyr, ow * {I(dy.Cp)});");
-                    for (int j = 0; j < tb; j++)
+                    w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
+                    w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
+                    using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                     {
-                        w.Line($"var d{I(j)} = {kw.Load("dyp", Off(j * v))};");
-                    }
-
-                    for (int ch = 0; ch < channels; ch++)
-                    {
-                        string xv = ch == 0 ? "xp" : $"{Code.Unsafe}.Add(ref xp, {I(ch * x.ChannelStride)})";
-                        w.Line($"var x{I(ch)} = {kw.Vs}.Create({xv});");
-                        for (int j = 0; j < tb; j++)
-                        {
-                            w.Line($"a{I(ch)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(ch)}, d{I(j)}, a{I(ch)}_{I(j)});");
-                        }
+                        w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
+                        w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
+                        body();
                     }
                 }
-            }
-
-            w.Line();
-            for (int ch = 0; ch < channels; ch++)
-            {
-                for (int j = 0; j < tb; j++)
-                {
-                    long at = ((long)ch * tbv) + (j * v);
-                    w.Line(kw.Store($"{kw.Load("gw", Off(at))} + a{I(ch)}_{I(j)}", $"ref gw, {I(at)}"));
-                }
-            }
+            }, "dyp", r => Element("xp", XAt(r)), "gw", GAt);
         }
     }
 
@@ -156,8 +224,8 @@ internal static class ConvBackwardEmitter
             kw.ArrayRef("wt", "transposed");
             using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
             {
-                w.Line($"ref float xr = ref {Code.Unsafe}.Add(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
-                w.Line($"ref float yr = ref {Code.Unsafe}.Add(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)});");
+                w.Line($"ref float xr = ref At(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
+                w.Line($"ref float yr = ref At(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)});");
                 if (tiles.Full == 1)
                 {
                     w.Line($"{tiles.Method}(ref xr, ref yr, ref wt);");
@@ -197,17 +265,17 @@ internal static class ConvBackwardEmitter
         using (w.BlockIf(k.ChannelGroups > 1, $"for (int g = 0; g < {I(k.ChannelGroups)}; g++)"))
         {
             bool grouped = k.ChannelGroups > 1;
-            w.Line(grouped ? $"ref float wg = ref {Code.Unsafe}.Add(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
-            w.Line(grouped ? $"ref float dxg = ref {Code.Unsafe}.Add(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
+            w.Line(grouped ? $"ref float wg = ref At(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
+            w.Line(grouped ? $"ref float dxg = ref At(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
             using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
             using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
             {
-                w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
-                w.Line($"ref float dxk = ref {Code.Unsafe}.Add(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
-                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"{kw.Vt}.Zero");
+                w.Line($"ref float wk = ref At(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
+                w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
+                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
                 using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
                 {
-                    w.Line($"ref float wo = ref {Code.Unsafe}.Add(ref wk, o * {I(dx.Cp)});");
+                    w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
                     for (int j = 0; j < cv; j++)
                     {
                         w.Line($"var w{I(j)} = {kw.Load("wo", Off(j * v))};");
@@ -216,10 +284,10 @@ internal static class ConvBackwardEmitter
                     for (int p = 0; p < pixels; p++)
                     {
                         string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
-                        w.Line($"var d{I(p)} = {kw.Vs}.Create({Code.Unsafe}.Add(ref dy, {dv}));");
+                        w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
                         for (int j = 0; j < cv; j++)
                         {
-                            w.Line($"a{I(p)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                            w.Line($"a{I(p)}_{I(j)} = Fma(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
                         }
                     }
                 }
@@ -265,21 +333,21 @@ internal static class ConvBackwardEmitter
                     using (w.Block())
                     {
                         w.Line($"// taps {I(first)}-{I(first + count - 1)}" + (withBias ? " and the bias" : string.Empty));
-                        kw.Accumulators(new[] { "a" }, count, _ => $"{kw.Vt}.Zero");
+                        kw.Accumulators(new[] { "a" }, count, _ => $"Zero");
                         if (withBias)
                         {
-                            w.Line($"var sum = {kw.Vt}.Zero;");
+                            w.Line($"var sum = Zero;");
                         }
 
                         using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
                         using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                         {
-                            w.Line($"var d = {kw.Vs}.LoadUnsafe(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
-                            w.Line($"ref float xp = ref {Code.Unsafe}.Add(ref x, {Lin("oh", k.XRowStep, k.XOrigin)} + (ow * {I(k.XPixelStep)}) + c);");
+                            w.Line($"var d = Load(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
+                            w.Line($"ref float xp = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)} + (ow * {I(k.XPixelStep)}) + c);");
                             for (int t = first; t < first + count; t++)
                             {
                                 long off = ((long)(t / win.KernelW) * win.DilationH * x.RowStride) + ((long)(t % win.KernelW) * win.DilationW * x.PixelStride);
-                                w.Line($"a{I(t - first)} = {kw.Vs}.FusedMultiplyAdd({kw.Load("xp", Off(off))}, d, a{I(t - first)});");
+                                w.Line($"a{I(t - first)} = Fma({kw.Load("xp", Off(off))}, d, a{I(t - first)});");
                             }
 
                             if (withBias)
@@ -291,12 +359,12 @@ internal static class ConvBackwardEmitter
                         for (int t = first; t < first + count; t++)
                         {
                             string at = Lin("c", 1, (long)t * cp);
-                            w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gw, (nuint)({at})) + a{I(t - first)}", $"ref gw, (nuint)({at})"));
+                            w.Line(kw.Store($"Load(ref gw, (nuint)({at})) + a{I(t - first)}", $"ref gw, (nuint)({at})"));
                         }
 
                         if (withBias)
                         {
-                            w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gb, (nuint)c) + sum", "ref gb, (nuint)c"));
+                            w.Line(kw.Store($"Load(ref gb, (nuint)c) + sum", "ref gb, (nuint)c"));
                         }
                     }
                 }
@@ -317,12 +385,12 @@ internal static class ConvBackwardEmitter
             using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
             using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
             {
-                w.Line($"var d = {kw.Vs}.LoadUnsafe(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
-                w.Line($"ref float dxp = ref {Code.Unsafe}.Add(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)} + (ow * {I(k.DxPixelStep)}) + c);");
+                w.Line($"var d = Load(ref dy, (nuint)({Lin("oh", dy.RowStride, dy.Origin)} + (ow * {I(cp)}) + c));");
+                w.Line($"ref float dxp = ref At(ref dx, {Lin("oh", k.DxRowStep, k.DxOrigin)} + (ow * {I(k.DxPixelStep)}) + c);");
                 for (int t = 0; t < win.Taps; t++)
                 {
                     long off = ((long)(t / win.KernelW) * win.DilationH * dx.RowStride) + ((long)(t % win.KernelW) * win.DilationW * dx.PixelStride);
-                    w.Line(kw.Store($"{kw.Vs}.FusedMultiplyAdd({kw.Vs}.LoadUnsafe(ref w, (nuint)({Lin("c", 1, (long)t * cp)})), d, {kw.Load("dxp", Off(off))})", $"ref dxp, {I(off)}"));
+                    w.Line(kw.Store($"Fma(Load(ref w, (nuint)({Lin("c", 1, (long)t * cp)})), d, {kw.Load("dxp", Off(off))})", $"ref dxp, {I(off)}"));
                 }
             }
         }

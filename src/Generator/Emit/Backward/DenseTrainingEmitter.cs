@@ -35,8 +35,8 @@ internal static class DenseTrainingEmitter
             {
                 using (w.Block(images > 1 ? $"for (; i + {I(images)} <= count; i += {I(images)})" : "for (; i < count; i++)"))
                 {
-                    w.Line($"ref float xi = ref {Code.Unsafe}.Add(ref x, i * {I(k.XImageStride)});");
-                    w.Line($"ref float yi = ref {Code.Unsafe}.Add(ref y, i * {I(k.YImageStride)});");
+                    w.Line($"ref float xi = ref At(ref x, i * {I(k.XImageStride)});");
+                    w.Line($"ref float yi = ref At(ref y, i * {I(k.YImageStride)});");
                     OutputTiles(kw, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
                         $"{Tile(k.Method, images, vectors)}(ref xi, {Ref("w", offset)}, {Ref("b", offset)}, {Ref("yi", offset)});");
                 }
@@ -124,7 +124,7 @@ internal static class DenseTrainingEmitter
             kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), vectors, j => $"bias{I(j)}");
             Features(kw, k.X, k.Hwc, k.Features, (xOffset, row) =>
             {
-                w.Line($"ref float wk = ref {Code.Unsafe}.Add(ref w, {row} * {I(cp)});");
+                w.Line($"ref float wk = ref At(ref w, {row} * {I(cp)});");
                 for (int j = 0; j < vectors; j++)
                 {
                     w.Line($"var w{I(j)} = {kw.Load("wk", Off(j * v))};");
@@ -133,10 +133,10 @@ internal static class DenseTrainingEmitter
                 for (int r = 0; r < rows; r++)
                 {
                     string at = r == 0 ? xOffset : $"{xOffset} + {I(r * k.XImageStride)}";
-                    w.Line($"var x{I(r)} = {kw.Vs}.Create({Code.Unsafe}.Add(ref x, {at}));");
+                    w.Line($"var x{I(r)} = Broadcast(At(ref x, {at}));");
                     for (int j = 0; j < vectors; j++)
                     {
-                        w.Line($"a{I(r)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(r)}, w{I(j)}, a{I(r)}_{I(j)});");
+                        w.Line($"a{I(r)}_{I(j)} = Fma(x{I(r)}, w{I(j)}, a{I(r)}_{I(j)});");
                     }
                 }
             });
@@ -173,13 +173,13 @@ internal static class DenseTrainingEmitter
                 w.Line("// d bias: the sum of dy over the images");
                 using (w.Block($"for (int j = 0; j < {I(cp)}; j += {I(v)})"))
                 {
-                    w.Line($"var sum = {kw.Vt}.Zero;");
+                    w.Line($"var sum = Zero;");
                     using (w.Block("for (int i = 0; i < count; i++)"))
                     {
-                        w.Line($"sum += {kw.Vs}.LoadUnsafe(ref dy, (nuint)((i * {I(k.YImageStride)}) + j));");
+                        w.Line($"sum += Load(ref dy, (nuint)((i * {I(k.YImageStride)}) + j));");
                     }
 
-                    w.Line(kw.Store($"{kw.Vs}.LoadUnsafe(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                    w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
                 }
 
                 w.Line();
@@ -193,7 +193,7 @@ internal static class DenseTrainingEmitter
                     string xAt = c0 == "0" ? xBase : $"{xBase} + {c0}";
                     string rowAt = c0 == "0" ? rowBase : $"({rowBase} + {c0})";
                     OutputTiles(kw, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
-                        $"{Tile(k.Method, block, vectors)}(ref {Code.Unsafe}.Add(ref x, {xAt}), {Ref("dy", offset)}, ref {Code.Unsafe}.Add(ref gw, ({rowAt} * {I(cp)}){(offset == "0" ? string.Empty : " + " + offset)}), count);");
+                        $"{Tile(k.Method, block, vectors)}(ref At(ref x, {xAt}), {Ref("dy", offset)}, ref At(ref gw, ({rowAt} * {I(cp)}){(offset == "0" ? string.Empty : " + " + offset)}), count);");
                 }
 
                 if (channels / fb > 0)
@@ -250,35 +250,15 @@ internal static class DenseTrainingEmitter
         w.Line($"/// <summary>d weight of {Xml(k.LayerName)} for {Count(features, "feature")} x {Count(vectors * v, "output")}, summed over the images.</summary>");
         using (kw.Method(Tile(k.Method, features, vectors), "ref float x, ref float dy, ref float gw, int count"))
         {
-            kw.Accumulators(Enumerable.Range(0, features).Select(f => $"a{I(f)}_"), vectors, _ => $"{kw.Vt}.Zero");
-            using (w.Block("for (int i = 0; i < count; i++)"))
+            kw.GradientTile(features, vectors, body =>
             {
-                w.Line($"ref float xi = ref {Code.Unsafe}.Add(ref x, i * {I(k.XImageStride)});");
-                w.Line($"ref float dyi = ref {Code.Unsafe}.Add(ref dy, i * {I(k.YImageStride)});");
-                for (int j = 0; j < vectors; j++)
+                using (w.Block("for (int i = 0; i < count; i++)"))
                 {
-                    w.Line($"var d{I(j)} = {kw.Load("dyi", Off(j * v))};");
+                    w.Line($"ref float xi = {Ref("x", $"i * {I(k.XImageStride)}")};");
+                    w.Line($"ref float dyi = {Ref("dy", $"i * {I(k.YImageStride)}")};");
+                    body();
                 }
-
-                for (int f = 0; f < features; f++)
-                {
-                    w.Line($"var x{I(f)} = {kw.Vs}.Create({(f == 0 ? "xi" : $"{Code.Unsafe}.Add(ref xi, {I(f)})")});");
-                    for (int j = 0; j < vectors; j++)
-                    {
-                        w.Line($"a{I(f)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(x{I(f)}, d{I(j)}, a{I(f)}_{I(j)});");
-                    }
-                }
-            }
-
-            w.Line();
-            for (int f = 0; f < features; f++)
-            {
-                for (int j = 0; j < vectors; j++)
-                {
-                    long at = ((long)f * cp) + (j * v);
-                    w.Line(kw.Store($"{kw.Load("gw", Off(at))} + a{I(f)}_{I(j)}", $"ref gw, {I(at)}"));
-                }
-            }
+            }, "dyi", f => Element("xi", f), "gw", (f, j) => ((long)f * cp) + ((long)j * v));
         }
     }
 
@@ -302,13 +282,13 @@ internal static class DenseTrainingEmitter
             {
                 using (w.Block(images > 1 ? $"for (; i + {I(images)} <= count; i += {I(images)})" : "for (; i < count; i++)"))
                 {
-                    w.Line($"ref float dyi = ref {Code.Unsafe}.Add(ref dy, i * {I(k.YImageStride)});");
+                    w.Line($"ref float dyi = ref At(ref dy, i * {I(k.YImageStride)});");
                     using (w.BlockIf(rows, $"for (int h = 0; h < {I(dx.H)}; h++)"))
                     {
                         w.Line(rows
-                            ? $"ref float dxr = ref {Code.Unsafe}.Add(ref dx, (i * {I(k.XImageStride)}) + {Lin("h", dx.RowStride, dx.Origin)});"
-                            : $"ref float dxr = ref {Code.Unsafe}.Add(ref dx, i * {I(k.XImageStride)});");
-                        w.Line(rows ? $"ref float wtr = ref {Code.Unsafe}.Add(ref wt, h * {I(rowFloats)});" : "ref float wtr = ref wt;");
+                            ? $"ref float dxr = ref At(ref dx, (i * {I(k.XImageStride)}) + {Lin("h", dx.RowStride, dx.Origin)});"
+                            : $"ref float dxr = ref At(ref dx, i * {I(k.XImageStride)});");
+                        w.Line(rows ? $"ref float wtr = ref At(ref wt, h * {I(rowFloats)});" : "ref float wtr = ref wt;");
                         OutputTiles(kw, full, k.Vectors, last, (vectors, offset) =>
                             $"{Tile(k.Method, images, vectors)}(ref dyi, {Ref("dxr", offset)}, {Ref("wtr", offset)});");
                     }
@@ -330,10 +310,10 @@ internal static class DenseTrainingEmitter
         w.Line($"/// <summary>{Count(vectors * v, "float")} of d input of {Xml(k.LayerName)} for {Count(images, "image")}.</summary>");
         using (kw.Method(Tile(k.Method, images, vectors), "ref float dy, ref float dx, ref float wt"))
         {
-            kw.Accumulators(Enumerable.Range(0, images).Select(r => $"a{I(r)}_"), vectors, _ => $"{kw.Vt}.Zero");
+            kw.Accumulators(Enumerable.Range(0, images).Select(r => $"a{I(r)}_"), vectors, _ => $"Zero");
             using (w.Block($"for (int o = 0; o < {I(k.Units)}; o++)"))
             {
-                w.Line($"ref float wo = ref {Code.Unsafe}.Add(ref wt, o * {I(k.GradientFloats)});");
+                w.Line($"ref float wo = ref At(ref wt, o * {I(k.GradientFloats)});");
                 for (int j = 0; j < vectors; j++)
                 {
                     w.Line($"var w{I(j)} = {kw.Load("wo", Off(j * v))};");
@@ -341,10 +321,10 @@ internal static class DenseTrainingEmitter
 
                 for (int r = 0; r < images; r++)
                 {
-                    w.Line($"var d{I(r)} = {kw.Vs}.Create({Code.Unsafe}.Add(ref dy, {(r == 0 ? "o" : $"o + {I(r * k.YImageStride)}")}));");
+                    w.Line($"var d{I(r)} = Broadcast(At(ref dy, {(r == 0 ? "o" : $"o + {I(r * k.YImageStride)}")}));");
                     for (int j = 0; j < vectors; j++)
                     {
-                        w.Line($"a{I(r)}_{I(j)} = {kw.Vs}.FusedMultiplyAdd(d{I(r)}, w{I(j)}, a{I(r)}_{I(j)});");
+                        w.Line($"a{I(r)}_{I(j)} = Fma(d{I(r)}, w{I(j)}, a{I(r)}_{I(j)});");
                     }
                 }
             }

@@ -37,7 +37,7 @@ internal static class ElementwiseBackwardEmitter
         {
             foreach (var (name, t) in tensors)
             {
-                w.Line($"ref float {name}r = ref {Code.Unsafe}.Add(ref {name}, {Lin("h", t.RowStride, t.Origin)});");
+                w.Line($"ref float {name}r = ref At(ref {name}, {Lin("h", t.RowStride, t.Origin)});");
             }
 
             using (w.Block($"for (int i = 0; i < {I((long)shape.W * shape.Cp)}; i += {I(kw.V)})"))
@@ -47,7 +47,7 @@ internal static class ElementwiseBackwardEmitter
         }
     }
 
-    private static string Load(KernelWriter kw, string target) => $"{kw.Vs}.LoadUnsafe({target})";
+    private static string Load(KernelWriter kw, string target) => $"Load({target})";
 
     /// <summary>Stores <paramref name="value"/>, or adds it to what is there.</summary>
     private static string Write(KernelWriter kw, string target, string value, bool accumulate) =>
@@ -96,17 +96,17 @@ internal static class ElementwiseBackwardEmitter
         var w = kw.W;
         if (act.Kind is Activation.Relu or Activation.Relu6 or Activation.LeakyRelu)
         {
-            w.Line($"var zero = {kw.Vt}.Zero;");
+            w.Line($"var zero = Zero;");
         }
 
         if (act.Kind == Activation.Relu6)
         {
-            w.Line($"var six = {kw.Vs}.Create(6f);");
+            w.Line($"var six = Broadcast(6f);");
         }
 
         if (act.Kind == Activation.LeakyRelu)
         {
-            w.Line($"var alpha = {kw.Vs}.Create({SourceWriter.Float(act.Alpha)});");
+            w.Line($"var alpha = Broadcast({SourceWriter.Float(act.Alpha)});");
         }
 
         if (act.Kind is Activation.Sigmoid or Activation.Tanh or Activation.SiLU)
@@ -246,8 +246,8 @@ internal static class ElementwiseBackwardEmitter
             using (w.BlockIf(to.Layout != Layout.Flat, $"for (int p = 0; p < {I(to.W)}; p++)"))
             {
                 bool map = to.Layout != Layout.Flat;
-                w.Line(map ? $"ref float source = ref {Code.Unsafe}.Add(ref dy, {Lin("h", from.RowStride, from.Origin + k.ChannelOffset)} + (p * {I(from.Cp)}));" : $"ref float source = ref {Code.Unsafe}.Add(ref dy, {I(k.ChannelOffset)});");
-                w.Line(map ? $"ref float target = ref {Code.Unsafe}.Add(ref dx, {Lin("h", to.RowStride, to.Origin)} + (p * {I(to.Cp)}));" : "ref float target = ref dx;");
+                w.Line(map ? $"ref float source = ref At(ref dy, {Lin("h", from.RowStride, from.Origin + k.ChannelOffset)} + (p * {I(from.Cp)}));" : $"ref float source = ref At(ref dy, {I(k.ChannelOffset)});");
+                w.Line(map ? $"ref float target = ref At(ref dx, {Lin("h", to.RowStride, to.Origin)} + (p * {I(to.Cp)}));" : "ref float target = ref dx;");
                 if (k.Vectorized)
                 {
                     using (w.Block($"for (int c = 0; c < {I(to.Cp)}; c += {I(kw.V)})"))
@@ -281,7 +281,7 @@ internal static class ElementwiseBackwardEmitter
             w.Line("// Each row of every plane: a channels x width matrix, transposed into the row's pixels.");
             using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
             {
-                w.Line($"{Code.Transpose}.Run(ref {Code.Unsafe}.Add(ref source, h * {I(y.W)}), {I(y.C)}, {I(y.W)}, {I((long)y.H * y.W)}, ref {Code.Unsafe}.Add(ref y, {Lin("h", y.RowStride, y.Origin)}), {I(y.Cp)});");
+                w.Line($"{Code.Transpose}.Run(ref At(ref source, h * {I(y.W)}), {I(y.C)}, {I(y.W)}, {I((long)y.H * y.W)}, ref At(ref y, {Lin("h", y.RowStride, y.Origin)}), {I(y.Cp)});");
             }
         }
     }
@@ -305,7 +305,7 @@ internal static class ElementwiseBackwardEmitter
             using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
             using (w.Block($"for (int p = 0; p < {I(y.W)}; p++)"))
             {
-                string At(string name, TensorPlan t) => $"ref {Code.Unsafe}.Add(ref {name}, {Lin("h", t.RowStride, t.Origin)} + (p * {I(t.PixelStride)}))";
+                string At(string name, TensorPlan t) => $"ref At(ref {name}, {Lin("h", t.RowStride, t.Origin)} + (p * {I(t.PixelStride)}))";
                 w.Line($"{Code.TrainingBuffers}.SoftmaxBackward({At("y", y)}, {At("dy", dy)}, {At("dx", dx)}, {I(y.C)}, {acc});");
             }
         }
@@ -323,9 +323,9 @@ internal static class ElementwiseBackwardEmitter
             $"Element e of image n is kept when Reference.DropoutKeeps(seed, n * {I(k.Features)} + e, p), e in PyTorch's C, H, W order; kept elements are scaled by 1 / (1 - p).");
         using (kw.Method(k.Method, "ref float x, ref float y, ref float mask, uint seed, int image"))
         {
-            w.Line($"var p = {vs}.Create({SourceWriter.Float(k.P)});");
-            w.Line($"var scale = {vs}.Create({SourceWriter.Float(k.Scale)});");
-            w.Line($"var zero = {kw.Vt}.Zero;");
+            w.Line($"var p = Broadcast({SourceWriter.Float(k.P)});");
+            w.Line($"var scale = Broadcast({SourceWriter.Float(k.Scale)});");
+            w.Line($"var zero = Zero;");
             w.Line($"var seeds = {vs}.Create(seed);");
             w.Line($"var lanes = {vs}.Create({string.Join(", ", Enumerable.Range(0, kw.V).Select(i => I(i) + "u"))});");
             w.Line($"uint first = unchecked((uint)image * {I(k.Features)}u);");
@@ -347,7 +347,7 @@ internal static class ElementwiseBackwardEmitter
                 w.Line($"var real = {vs}.AsSingle({vs}.LessThan({vs}.Create({channel}) + lanes, {vs}.Create({I(map ? x.C : y.C)}u)));");
                 w.Line($"var m = {vs}.ConditionalSelect({vs}.GreaterThanOrEqual(uniform, p) & real, scale, zero);");
                 w.Line(kw.Store("m", $"ref mask, {target}"));
-                w.Line(kw.Store($"{vs}.LoadUnsafe(ref x, {load}) * m", $"ref y, {target}"));
+                w.Line(kw.Store($"Load(ref x, {load}) * m", $"ref y, {target}"));
             }
 
             if (!map)

@@ -25,13 +25,13 @@ internal static class PoolBackwardEmitter
         string vs = kw.Vs;
         kw.Doc(k.Title,
             $"Input: {x.Describe()}; output: {y.Describe()}.",
-            $"dy: {dy.Describe()}; dx: {dx.Describe()} (added into: windows may overlap).",
+            $"dy: {dy.Describe()}; dx: {dx.Describe()}" + (k.Accumulate ? " (added into: windows may overlap)." : " (overwritten: the windows tile it, each pixel written once)."),
             $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, windows clipped at the edges as in the forward pass.");
         using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
         {
             if (k.Max)
             {
-                w.Line($"var zero = {kw.Vt}.Zero;");
+                w.Line($"var zero = Zero;");
             }
 
             using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
@@ -46,7 +46,7 @@ internal static class PoolBackwardEmitter
                         w.Line(k.CountIncludePad
                             ? "int divisor = (hEnd - h0) * (wEnd - w0); // padding counts, the ceil-mode overhang does not"
                             : $"int divisor = ({Code.Math}.Min(hEnd, {I(x.H)}) - {Code.Math}.Max(h0, 0)) * ({Code.Math}.Min(wEnd, {I(x.W)}) - {Code.Math}.Max(w0, 0)); // in-bounds cells");
-                        w.Line($"var scale = {vs}.Create(1f / divisor);");
+                        w.Line($"var scale = Broadcast(1f / divisor);");
                     }
 
                     w.Line($"int yp = {I(y.Origin)} + (oh * {I(y.RowStride)}) + (ow * {I(y.Cp)});");
@@ -55,13 +55,13 @@ internal static class PoolBackwardEmitter
                     {
                         if (k.Max)
                         {
-                            w.Line($"var m = {vs}.LoadUnsafe(ref y, (nuint)(yp + c));");
-                            w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)(dyp + c));");
+                            w.Line($"var m = Load(ref y, (nuint)(yp + c));");
+                            w.Line($"var g = Load(ref dy, (nuint)(dyp + c));");
                             w.Line("var taken = zero;");
                         }
                         else
                         {
-                            w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)(dyp + c)) * scale;");
+                            w.Line($"var g = Load(ref dy, (nuint)(dyp + c)) * scale;");
                         }
 
                         using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
@@ -81,13 +81,14 @@ internal static class PoolBackwardEmitter
                                     w.Line($"int dxp = {I(dx.Origin)} + (ih * {I(dx.RowStride)}) + (iw * {I(dx.PixelStride)}) + c;");
                                     if (k.Max)
                                     {
-                                        w.Line($"var first = {vs}.AndNot({vs}.Equals({vs}.LoadUnsafe(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)), m), taken);");
-                                        w.Line(kw.Store($"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + {vs}.ConditionalSelect(first, g, zero)", "ref dx, (nuint)dxp"));
+                                        w.Line($"var first = {vs}.AndNot({vs}.Equals(Load(ref x, (nuint)({I(x.Origin)} + (ih * {I(x.RowStride)}) + (iw * {I(x.PixelStride)}) + c)), m), taken);");
+                                        string share = $"{vs}.ConditionalSelect(first, g, zero)";
+                                        w.Line(kw.Store(k.Accumulate ? $"Load(ref dx, (nuint)dxp) + {share}" : share, "ref dx, (nuint)dxp"));
                                         w.Line("taken |= first;");
                                     }
                                     else
                                     {
-                                        w.Line(kw.Store($"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + g", "ref dx, (nuint)dxp"));
+                                        w.Line(kw.Store(k.Accumulate ? "Load(ref dx, (nuint)dxp) + g" : "g", "ref dx, (nuint)dxp"));
                                     }
                                 }
                             }
@@ -122,20 +123,20 @@ internal static class PoolBackwardEmitter
         {
             if (k.Max)
             {
-                w.Line($"var zero = {kw.Vt}.Zero;");
+                w.Line($"var zero = Zero;");
             }
 
             using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
             {
                 if (k.Max)
                 {
-                    w.Line($"var m = {vs}.LoadUnsafe(ref y, (nuint)({I(k.Y.Origin)} + c));");
-                    w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c));");
+                    w.Line($"var m = Load(ref y, (nuint)({I(k.Y.Origin)} + c));");
+                    w.Line($"var g = Load(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c));");
                     w.Line("var taken = zero;");
                 }
                 else
                 {
-                    w.Line($"var g = {vs}.LoadUnsafe(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c)) * {vs}.Create({SourceWriter.Float(k.Scale)});");
+                    w.Line($"var g = Load(ref dy, (nuint)({I(k.OutputGradient.Origin)} + c)) * Broadcast({SourceWriter.Float(k.Scale)});");
                 }
 
                 using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))
@@ -145,12 +146,12 @@ internal static class PoolBackwardEmitter
                     string value = "g";
                     if (k.Max)
                     {
-                        w.Line($"var first = {vs}.AndNot({vs}.Equals({vs}.LoadUnsafe(ref x, (nuint)({Lin("h", x.RowStride, x.Origin)} + (p * {I(x.Cp)}) + c)), m), taken);");
+                        w.Line($"var first = {vs}.AndNot({vs}.Equals(Load(ref x, (nuint)({Lin("h", x.RowStride, x.Origin)} + (p * {I(x.Cp)}) + c)), m), taken);");
                         w.Line("taken |= first;");
                         value = $"{vs}.ConditionalSelect(first, g, zero)";
                     }
 
-                    w.Line(kw.Store(k.Accumulate ? $"{vs}.LoadUnsafe(ref dx, (nuint)dxp) + {value}" : value, "ref dx, (nuint)dxp"));
+                    w.Line(kw.Store(k.Accumulate ? $"Load(ref dx, (nuint)dxp) + {value}" : value, "ref dx, (nuint)dxp"));
                 }
             }
         }

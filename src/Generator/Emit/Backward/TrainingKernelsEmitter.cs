@@ -131,7 +131,7 @@ internal static class TrainingDriverEmitter
         Ref(ArgKind.Input, "input", "t.Inputs");
         if (kinds.Contains(ArgKind.Tensor) || kinds.Contains(ArgKind.Gradient))
         {
-            w.Line($"ref float workspace = ref {Code.MemoryMarshal}.GetArrayDataReference(t.Workspace);");
+            w.Line($"ref float workspace = ref Data(t.Workspace);");
         }
 
         Ref(ArgKind.Statistics, "statistics", "t.Statistics", "double");
@@ -247,7 +247,7 @@ internal static class TrainingDriverEmitter
         {
             if (image)
             {
-                w.Line($"ref float image = ref {Code.Unsafe}.Add(ref workspace, i * {I(plan.ImageFloats)});");
+                w.Line($"ref float image = ref At(ref workspace, i * {I(plan.ImageFloats)});");
             }
 
             foreach (var op in ops)
@@ -269,7 +269,8 @@ internal static class TrainingDriverEmitter
     private static string Render(KernelWriter kw, TrainingPlan plan, CallArg a, string index)
     {
         var net = plan.Forward.Net;
-        string At(string reference, long stride, long offset) => $"ref {Code.Unsafe}.Add(ref {reference}, {Lin(index, stride, offset)})";
+        string At(string reference, long stride, long offset) => $"ref At(ref {reference}, {Lin(index, stride, offset)})";
+        string AtDouble(string reference, long stride, long offset) => $"ref {Code.Unsafe}.Add(ref {reference}, {Lin(index, stride, offset)})"; // the vocabulary's At is for floats
         bool loop = index == "i";
         return a.Kind switch
         {
@@ -278,7 +279,7 @@ internal static class TrainingDriverEmitter
             ArgKind.Output => At("outputs", net.Output.Size, 0),
             ArgKind.OutputGradient => At("outputGradients", net.Output.Size, 0),
             ArgKind.InputGradient => At("inputGradientBuffer", net.Input.Size, 0),
-            ArgKind.Statistics => At("statistics", plan.StatisticsDoubles, a.Offset),
+            ArgKind.Statistics => AtDouble("statistics", plan.StatisticsDoubles, a.Offset),
             ArgKind.Field => "t." + a.Name,
             ArgKind.ParameterGradient => a.Name,
             ArgKind.DropoutSeed => $"t.DropoutSeed({SourceWriter.Str(a.Name)})",

@@ -25,12 +25,12 @@ internal static class ConvEmitter
         var y = k.Y;
         var tiles = k.Tiles;
         string groups = k.Groups > 1 ? $", {I(k.Groups)} groups (block-diagonal weights)" : string.Empty;
-        kw.Doc(k.Title,
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row",
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border{groups}.",
             $"Weights: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(x.C, "channel")}][{Count(k.TileFloats, "filter")}], bias [{I(y.Cp)}].",
-            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last == 0 ? "." : k.LastTileVectors == k.TileVectors ? $" and a last tile of {Count(tiles.Last, "pixel")}." : $" and a last tile of {Count(tiles.Last, "pixel")} x {Count(k.LastTileVectors, "vector")} ({Count(k.LastTileVectors / k.TileVectors, "weight tile")} per pass)."));
+            $"Register tile: {Count(k.TilePixels, "pixel")} x {Count(k.TileVectors, "vector")} = {Count(k.TilePixels * k.TileVectors, "accumulator")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last == 0 ? "." : k.LastTileVectors == k.TileVectors ? $" and a last tile of {Count(tiles.Last, "pixel")}." : $" and a last tile of {Count(tiles.Last, "pixel")} x {Count(k.LastTileVectors, "vector")} ({Count(k.LastTileVectors / k.TileVectors, "weight tile")} per pass).")));
         if (k.RowSource is { } depthwise)
         {
             DepthwiseEmitter.EmitRowPair(kw, depthwise, k);
@@ -39,12 +39,12 @@ internal static class ConvEmitter
         {
             var w = kw.W;
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k)}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");
                 DeclareStage(kw, k);
-                using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+                using (w.Block(RowLoop(k, y.H)))
                 {
                     w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
                     OutputRow(kw, k);

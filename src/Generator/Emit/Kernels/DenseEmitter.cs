@@ -20,17 +20,34 @@ internal static class DenseEmitter
         int v = kw.V, tb = k.TileVectors;
         long features = k.Features;
         var last = k.Tiles.Count > 1 ? k.Tiles[1] : null;
-        kw.Doc(k.Title,
+        kw.Doc(k.Title, SplitRemarks(k, "register tiles", "tile",
             $"Input: {k.X.Describe()}" + (k.Hwc ? ", read in H, W, C order; the weights were permuted at load to PyTorch's C, H, W flatten order." : "."),
             $"Output: {k.Y.Describe()}.",
             $"Weights: packed at load in tiles of [{Count(features, "feature")}][{Count(k.PackVectors * v, "output")}]; a tile of {Count(tb, "vector")} streams {I(k.Tiles[0].Streams.Count)} of them" + (last is not null ? $", and a last tile of {Count(last.Vectors, "vector")}." : "."),
-            $"Each feature is broadcast once and multiplied into {Count(tb, "accumulator vector")}; the weights stream contiguously.");
-        using (kw.Method(k.Method, Parameters(1, "weight", "bias")))
+            $"Each feature is broadcast once and multiplied into {Count(tb, "accumulator vector")}; the weights stream contiguously."));
+        using (kw.Method(k.Method, Parameters(1, "weight", "bias") + RangeParameters(k, "tile")))
         {
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");
             long tile = features * tb * v;
-            if (k.FullTiles == 1)
+            if (k.Split)
+            {
+                // Tiles 0 to FullTiles - 1 are full, tile FullTiles the narrower last one (when the outputs do not divide evenly).
+                using (w.Block($"for (int t = tileStart; t < {Code.Math}.Min(tileEnd, {I(k.FullTiles)}); t++)"))
+                {
+                    w.Line($"{k.Tiles[0].Method}(ref x, ref At(ref w, t * {I(tile)}), ref At(ref b, t * {I(tb * v)}), ref At(ref y, t * {I(tb * v)}));");
+                }
+
+                if (last is not null)
+                {
+                    w.Line();
+                    using (w.Block($"if (tileEnd > {I(k.FullTiles)})"))
+                    {
+                        w.Line($"{last.Method}(ref x, ref At(ref w, {I(k.FullTiles * tile)}), ref At(ref b, {I(k.FullTiles * tb * v)}), ref At(ref y, {I(k.FullTiles * tb * v)}));");
+                    }
+                }
+            }
+            else if (k.FullTiles == 1)
             {
                 w.Line($"{k.Tiles[0].Method}(ref x, ref w, ref b, ref y);");
             }
@@ -42,7 +59,7 @@ internal static class DenseEmitter
                 }
             }
 
-            if (last is not null)
+            if (last is not null && !k.Split)
             {
                 w.Line($"{last.Method}(ref x, ref At(ref w, {I(k.FullTiles * tile)}), ref At(ref b, {I(k.FullTiles * tb * v)}), ref At(ref y, {I(k.FullTiles * tb * v)}));");
             }

@@ -32,14 +32,12 @@ internal static class DepthwiseEmitter
             return;
         }
 
-        string[] remarks =
-        {
+        string[] remarks = SplitRemarks(k, "output rows", "row",
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             window,
             $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : ".")
-        };
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x 1 vector of {Count(kw.V, "channel")}; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         if (k.RowFused)
         {
             // No method of its own, so plain comments: a documentation comment must precede a member (CS1587).
@@ -50,11 +48,11 @@ internal static class DepthwiseEmitter
         {
             kw.Doc(k.Title, remarks);
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias"))
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k)}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");
-                using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+                using (w.Block(RowLoop(k, y.H)))
                 {
                     w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
                     w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");

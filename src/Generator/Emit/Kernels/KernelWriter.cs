@@ -96,6 +96,14 @@ internal sealed class KernelWriter
         W.Line($"{inline} private static {Vt} Sigmoid({Vt} x) => {Code.Simd}.Sigmoid(x);");
         W.Line($"{inline} private static {Vt} Tanh({Vt} x) => {Code.Simd}.Tanh(x);");
         W.Line($"{inline} private static {Vt} SiLU({Vt} x) => {Code.Simd}.SiLU(x);");
+        if (Plan.SplitsImage)
+        {
+            W.Line("// Threads sharing one image: where thread t's slice of n rows starts, and the barrier between dependent steps.");
+            W.Line($"{inline} private static int Slice(int rows, int thread, int threads) => (int)((long)rows * thread / threads);");
+            W.Line($"{inline} private static void Barrier() => {Code.Parallelism}.Barrier();");
+            W.Line($"{inline} private static bool Barrier(bool ok) => {Code.Parallelism}.Barrier(ok);");
+        }
+
         W.Line("#endregion");
     }
 
@@ -156,6 +164,47 @@ internal sealed class KernelWriter
             W.Line(string.Join(" ", Enumerable.Range(0, columns).Select(j => $"var {row}{I(j)} = {initial(j)};")));
         }
     }
+
+    /// <summary>
+    /// A gradient register tile (the weight gradients of convolutions and dense layers): <paramref name="rows"/> x
+    /// <paramref name="vectors"/> accumulators <c>a{row}_{vector}</c> from zero; <paramref name="loops"/> writes the loops
+    /// of the reduction around the body it is handed, which loads dy's vectors once (<c>d{vector}</c>, from
+    /// <paramref name="dy"/>), broadcasts each row's input (<c>x{row}</c>, the float <paramref name="x"/> names) and
+    /// multiplies it into the row's accumulators; after the loops each accumulator is added once into the gradient
+    /// <paramref name="gradient"/> at float <paramref name="offset"/>(row, vector).
+    /// </summary>
+    public void GradientTile(int rows, int vectors, Action<Action> loops, string dy, Func<int, string> x, string gradient, Func<int, int, long> offset)
+    {
+        Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), vectors, _ => "Zero");
+        loops(() =>
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                W.Line($"var d{I(j)} = {Load(dy, Off((long)j * V))};");
+            }
+
+            for (int r = 0; r < rows; r++)
+            {
+                W.Line($"var x{I(r)} = Broadcast({x(r)});");
+                for (int j = 0; j < vectors; j++)
+                {
+                    W.Line($"a{I(r)}_{I(j)} = Fma(x{I(r)}, d{I(j)}, a{I(r)}_{I(j)});");
+                }
+            }
+        });
+        W.Line();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < vectors; j++)
+            {
+                string at = Off(offset(r, j));
+                W.Line(Store($"{Load(gradient, at)} + a{I(r)}_{I(j)}", $"ref {gradient}, {at}"));
+            }
+        }
+    }
+
+    /// <summary>The float at a constant offset from a reference: <c>r</c> or <c>At(ref r, offset)</c>.</summary>
+    public static string Element(string reference, long offset) => offset == 0 ? reference : $"At(ref {reference}, {I(offset)})";
 
     /// <summary>
     /// Writes a window's taps as the plan unrolls them (<see cref="Unroll"/>): every tap written out; a loop over kernel rows
@@ -227,6 +276,20 @@ internal sealed class KernelWriter
             W.Line("// " + r);
         }
     }
+
+    /// <summary>
+    /// A kernel's remarks, and for a split kernel (<see cref="KernelSpec.Split"/>) the line saying it computes only the
+    /// range of <paramref name="units"/> ("output rows", "tiles") it is given.
+    /// </summary>
+    public static string[] SplitRemarks(KernelSpec k, string units, string first, params string[] remarks) => k.Split
+        ? remarks.Append($"Computes {units} {first}Start to {first}End - 1: the threads sharing an image each take a range (one thread takes them all).").ToArray()
+        : remarks;
+
+    /// <summary>The parameters a split kernel takes last: its range (<c>, int rowStart, int rowEnd</c>); nothing for a kernel computing every row.</summary>
+    public static string RangeParameters(KernelSpec k, string first = "row") => k.Split ? $", int {first}Start, int {first}End" : string.Empty;
+
+    /// <summary>The loop over a kernel's output rows <c>oh</c>: all of them, or the range a split kernel is given.</summary>
+    public static string RowLoop(KernelSpec k, int rows) => k.Split ? "for (int oh = rowStart; oh < rowEnd; oh++)" : $"for (int oh = 0; oh < {I(rows)}; oh++)";
 
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 

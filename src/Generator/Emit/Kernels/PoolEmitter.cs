@@ -18,12 +18,12 @@ internal static class PoolEmitter
     {
         var win = k.Window;
         string rule = k.Max ? "max (padding counts as -infinity)" : k.CountIncludePad ? "mean (padding counts in the divisor)" : "mean over in-bounds cells";
-        kw.Doc(k.Title,
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row",
             $"Input: {k.X.Describe()}.",
             $"Output: {k.Y.Describe()}.",
             $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}" + (k.CeilMode ? ", ceil mode" : string.Empty) + $": {rule}.",
-            k.Exact ? "Every window lies inside the input: the window is unrolled." : "Windows at the edges are clipped at run time, as PyTorch does.");
-        using (kw.Method(k.Method, Parameters(1)))
+            k.Exact ? "Every window lies inside the input: the window is unrolled." : "Windows at the edges are clipped at run time, as PyTorch does."));
+        using (kw.Method(k.Method, Parameters(1) + RangeParameters(k)))
         {
             if (k.Exact)
             {
@@ -50,7 +50,7 @@ internal static class PoolEmitter
             w.Line($"var scale = Broadcast({SourceWriter.Float(k.ExactScale)});");
         }
 
-        using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+        using (w.Block(RowLoop(k, y.H)))
         {
             w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, x.Origin)});");
             w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
@@ -82,7 +82,7 @@ internal static class PoolEmitter
         var win = k.Window;
         var x = k.X;
         var y = k.Y;
-        using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+        using (w.Block(RowLoop(k, y.H)))
         {
             w.Line($"int h0 = oh * {I(win.StrideH)} - {I(win.PadTop)};");
             using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))

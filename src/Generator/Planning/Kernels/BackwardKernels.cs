@@ -81,10 +81,14 @@ internal sealed record SoftmaxBackwardKernel : KernelSpec
 /// <summary>
 /// Max or average pooling's backward, vectors over channels, windows clipped at the edges as in the forward pass: max
 /// sends each window's gradient to its first maximum in row-major window order (recomputed from the stored input and
-/// output with a "taken" mask); average spreads it with the forward's divisor. Accumulates (windows may overlap).
+/// output with a "taken" mask); average spreads it with the forward's divisor. Accumulates (windows may overlap), or,
+/// when the windows tile the input exactly and it is the gradient's first writer, overwrites (no clear needed).
 /// </summary>
 internal sealed record PoolBackwardKernel : KernelSpec
 {
+    /// <summary>Add into dx (false only when the windows tile the input and nothing wrote dx before).</summary>
+    public required bool Accumulate { get; init; }
+
     public required TensorPlan X { get; init; }
 
     public required TensorPlan Y { get; init; }

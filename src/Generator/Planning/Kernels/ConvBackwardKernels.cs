@@ -13,8 +13,12 @@ internal sealed record ConvBiasKernel : KernelSpec
 
 /// <summary>
 /// A convolution's weight gradient for one image, in the forward's packed layout: per tile of output-channel vectors,
-/// tap and block of input channels, a register tile of <see cref="ChannelBlock"/> channels x <see cref="TileVectors"/>
-/// vectors reduced over every output pixel (broadcast x, load dy, FMA), then added once into the thread's buffer.
+/// block of taps and block of input channels, a register tile of (<see cref="TapRows"/> x <see cref="TapColumns"/> taps
+/// x <see cref="ChannelBlock"/> channels) rows x <see cref="TileVectors"/> vectors reduced over every output pixel
+/// (load dy once, broadcast x at each tap and channel, FMA), then added once into the thread's buffer. Each accumulator
+/// holds one (tap, channel, vector) and sums the pixels in row-major order, so the blocking never changes the result.
+/// Blocking taps keeps enough independent FMA chains in flight when there are few channels (LeNet's conv1: one
+/// channel, one vector of filters, 25 taps).
 /// </summary>
 internal sealed record ConvWeightsKernel : KernelSpec
 {
@@ -42,6 +46,19 @@ internal sealed record ConvWeightsKernel : KernelSpec
     public required int FullBlocks { get; init; }
 
     public required int LastChannelBlock { get; init; }
+
+    /// <summary>
+    /// Kernel rows per block of taps (whole rows: <see cref="TapColumns"/> is the kernel width), or 1 with blocks of
+    /// <see cref="TapColumns"/> within a row; <see cref="LastTapRows"/> and <see cref="LastTapColumns"/> are the last
+    /// block's (0: the blocks divide the kernel).
+    /// </summary>
+    public required int TapRows { get; init; }
+
+    public required int TapColumns { get; init; }
+
+    public required int LastTapRows { get; init; }
+
+    public required int LastTapColumns { get; init; }
 
     /// <summary>Offset of output pixel (0, 0)'s top-left tap in X (inside the zero border when padded).</summary>
     public required long XOrigin { get; init; }

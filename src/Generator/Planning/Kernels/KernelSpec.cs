@@ -14,6 +14,12 @@ internal abstract record KernelSpec
 
     /// <summary>What the kernel computes, one line (its XML summary).</summary>
     public required string Title { get; init; }
+
+    /// <summary>
+    /// The kernel computes the range of output rows (dense: of register tiles) its caller gives it, so that the threads
+    /// sharing an image can split the step (<see cref="Passes.Splitting"/>); false: it computes them all.
+    /// </summary>
+    public bool Split { get; init; }
 }
 
 /// <summary>An activation applied in a kernel's store.</summary>

@@ -152,12 +152,27 @@ internal sealed partial class BackwardBuilder
         return Call(method, Guard(to), GradientArg(from), GradientArg(to));
     }
 
-    private CallOp PoolBackward(StepPlan step)
+    /// <summary>
+    /// The pool's windows tile its input exactly (stride = kernel, no padding or dilation, the sizes divide, no border
+    /// on the gradient): every dx pixel is written by exactly one window, so its backward can overwrite dx.
+    /// </summary>
+    private bool PoolTiles(StepPlan step)
+    {
+        var win = ((PoolKernel)step.Kernel).Window;
+        var x = T(step.Inputs[0]);
+        var y = T(step.Output);
+        return !x.HasBorder && win.PadTop == 0 && win.PadLeft == 0 && win.PadBottom == 0 && win.PadRight == 0
+            && win.DilationH == 1 && win.DilationW == 1 && win.StrideH == win.KernelH && win.StrideW == win.KernelW
+            && x.H == y.H * win.StrideH && x.W == y.W * win.StrideW;
+    }
+
+    private CallOp PoolBackward(StepPlan step, bool accumulate)
     {
         int x = step.Inputs[0], y = step.Output;
         var f = (PoolKernel)step.Kernel;
         var k = new PoolBackwardKernel
         {
+            Accumulate = accumulate,
             Method = step.Method + "Backward",
             Title = $"{Name(step.Layer)}: " + (f.Max ? "each window's gradient to its first maximum (row-major)" : "each window's gradient spread by its divisor"),
             X = T(x),
@@ -249,6 +264,8 @@ internal sealed partial class BackwardBuilder
             block--;
         }
 
+        var win = f.Window;
+        var (tapRows, tapColumns) = TapBlock(win, block * f.TileVectors, f.TileVectors);
         var k = new ConvWeightsKernel
         {
             Method = step.Method + "BackwardWeights",
@@ -264,12 +281,41 @@ internal sealed partial class BackwardBuilder
             ChannelBlock = block,
             FullBlocks = f.X.C / block,
             LastChannelBlock = f.X.C % block,
+            TapRows = tapRows,
+            TapColumns = tapColumns,
+            LastTapRows = win.KernelH % tapRows,
+            LastTapColumns = win.KernelW % tapColumns,
             XOrigin = f.XOrigin,
             XRowStep = f.XRowStep,
             XPixelStep = f.XPixelStep,
         };
         Kernel(k);
         return Call(k.Method, When.Always, Arg(x), GradientArg(step.Output), Param(l.WeightGradient));
+    }
+
+    /// <summary>
+    /// The block of taps a weight-gradient tile covers when a channel block holds only <paramref name="chains"/>
+    /// accumulators: as many taps as the accumulator budget and the registers allow (each tap adds
+    /// <paramref name="chains"/> accumulators and shares the tile's dy loads), whole kernel rows when a row fits, else
+    /// part of a row; blocks of even size (5 rows in blocks of 3 and 2, not 4 and 1).
+    /// </summary>
+    private (int Rows, int Columns) TapBlock(Window win, int chains, int vectors)
+    {
+        int taps = Math.Max(1, Math.Min(_m.AccumulatorBudget / chains, (_m.VectorRegisters - vectors - 1) / chains));
+        if (taps >= win.KernelW)
+        {
+            int rows = Math.Min(win.KernelH, taps / win.KernelW);
+            return (Even(win.KernelH, rows), win.KernelW);
+        }
+
+        return (1, Even(win.KernelW, taps));
+    }
+
+    /// <summary>The block size covering <paramref name="length"/> in as few blocks of at most <paramref name="most"/> as possible, as even as possible.</summary>
+    private static int Even(int length, int most)
+    {
+        int blocks = (length + most - 1) / most;
+        return (length + blocks - 1) / blocks;
     }
 
     private CallOp ConvData(StepPlan step, TrainableLayer l)

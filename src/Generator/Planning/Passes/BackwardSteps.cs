@@ -207,7 +207,7 @@ internal sealed partial class BackwardBuilder
                 BatchNormNodes(s, step);
                 break;
             case StepKind.Pool:
-                Add(Guard(x), x, false, new[] { y }, node => new TrainingOp[] { PoolBackward(step) });
+                Add(Guard(x), x, PoolTiles(step), new[] { y }, node => new TrainingOp[] { PoolBackward(step, node.Accumulate) });
                 break;
             case StepKind.AdaptivePool:
                 Add(Guard(x), x, false, new[] { y }, _ => new TrainingOp[] { AdaptivePoolBackward(step) });

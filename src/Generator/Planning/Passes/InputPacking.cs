@@ -5,7 +5,8 @@ namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
 /// The network input is read in place when every reader is a convolution or dense layer taking planar CHW without a
-/// border; otherwise one step packs it once (CHW with a zero border for a padded first convolution, HWC otherwise),
+/// border; otherwise one step packs it once (CHW with a zero border for a padded first convolution, HWC otherwise or for
+/// a first convolution Winograd may compute),
 /// checking it for NaN and infinity in the same pass.
 /// </summary>
 internal static class InputPacking
@@ -14,7 +15,8 @@ internal static class InputPacking
     {
         var steps = g.Steps;
         var inputReaders = steps.Where(s => s.Inputs.Contains(0)).ToList();
-        bool planarOk = inputReaders.All(s => s.Kind is StepKind.Conv or StepKind.Dense);
+        // A Winograd convolution reads channel vectors of HWC pixels: its input is packed HWC (VGG's 64-channel input of a block).
+        bool planarOk = inputReaders.All(s => s.Kind is StepKind.Conv or StepKind.Dense) && !inputReaders.Any(s => Winograd.WantsHwcInput(g, s));
         if (planarOk && !inputReaders.Any(s => s.Kind == StepKind.Conv && NeedsBorder(g.Layers[s.Layer].Spec)))
         {
             return;

@@ -91,6 +91,7 @@ internal sealed partial class KernelSpecs
             WeightFields = fields.ToEquatableArray(),
             ClearsOutputBorder = s.Kind != StepKind.PackInput && !s.DirectOutput && output is { HasBorder: true, Layout: Layout.Hwc },
             ChecksFinite = s.Kind == StepKind.PackInput,
+            SplitUnits = s.SplitUnits,
             GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? NamesOf(s).Method + "Group" : null,
             Kernel = KernelOf(s),
         };
@@ -105,7 +106,7 @@ internal sealed partial class KernelSpecs
         return s.Kind switch
         {
             StepKind.Conv when s.Planar => new WeightPack { Weights = weights, Kind = PackKind.ConvTaps, PaddedUnits = y.Cp },
-            StepKind.Conv => new WeightPack { Weights = weights, Kind = PackKind.Conv, PaddedUnits = y.Cp, TileFloats = s.TileB * _m.Width },
+            StepKind.Conv => new WeightPack { Weights = weights, Kind = s.Winograd is null ? PackKind.Conv : PackKind.Winograd, PaddedUnits = y.Cp, TileFloats = s.TileB * _m.Width },
             StepKind.ConvPixels => new WeightPack { Weights = weights, Kind = PackKind.ConvTaps, PaddedUnits = y.Cp },
             StepKind.DepthwiseConv => new WeightPack { Weights = weights, Kind = PackKind.Depthwise, PaddedUnits = y.Cp },
             StepKind.Dense => new WeightPack
@@ -126,9 +127,13 @@ internal sealed partial class KernelSpecs
 
     private PlanStep RowFusedDepthwise(PlanStep pointwise) => _g.Steps.First(d => d.Layer == pointwise.FusedDepthwise && d.RowFused);
 
-    private KernelSpec Kernel(PlanStep s, KernelNames n) => s.Kind switch
+    /// <summary>A step's kernel spec built with the given names; a split step's kernel takes its range of rows (tiles).</summary>
+    private KernelSpec Kernel(PlanStep s, KernelNames n) => s.SplitUnits > 0 ? FamilyKernel(s, n) with { Split = true } : FamilyKernel(s, n);
+
+    private KernelSpec FamilyKernel(PlanStep s, KernelNames n) => s.Kind switch
     {
         StepKind.PackInput => PackInput(s, n),
+        StepKind.Conv when s.Winograd is { } e => Winograd(s, n, e),
         StepKind.Conv => Conv(s, n),
         StepKind.ConvPixels => PixelConv(s, n),
         StepKind.DepthwiseConv => Depthwise(s, n),

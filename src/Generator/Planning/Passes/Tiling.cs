@@ -137,7 +137,7 @@ internal static class Tiling
     }
 
     /// <summary>A tile's accumulators, its weight vectors and one broadcast fit the vector registers.</summary>
-    private static bool Fits(int tp, int tb, MachineModel m) => (tp * tb) + tb + 1 <= m.VectorRegisters;
+    internal static bool Fits(int tp, int tb, MachineModel m) => (tp * tb) + tb + 1 <= m.VectorRegisters;
 
     /// <summary>
     /// The last tile's vectors per pass (a multiple of the full tile's <paramref name="tb"/> dividing the <paramref name="nb"/>
@@ -165,7 +165,7 @@ internal static class Tiling
     }
 
     /// <summary>Cycles of one tile: K steps each bound by FMA throughput, latency or loads; then stores (one per accumulator, two per vector of bias and output) and set-up.</summary>
-    private static double TileCost(int tp, int tb, long k, MachineModel m)
+    internal static double TileCost(int tp, int tb, long k, MachineModel m)
     {
         double fma = tp * tb / m.FmaPerCycle;
         double latency = m.FmaLatencyCycles;

@@ -33,6 +33,8 @@ internal static class Workspace
             var s = steps[si];
             foreach (int t in s.Inputs)
             {
+                // A tensor no step writes (a kernel's scratch, Winograd's tiles) lives while its reader runs.
+                first[t] = Math.Min(first[t], si);
                 last[t] = Math.Max(last[t], si);
             }
 

@@ -1,0 +1,60 @@
+using CnnGen.Generator.Model;
+
+namespace CnnGen.Generator.Planning.Passes;
+
+/// <summary>
+/// Decides which steps the threads of a prediction on several threads share (one image, intra-op parallelism), as ONNX
+/// Runtime does: a convolution, depthwise convolution or pool splits its output rows, a dense layer its output tiles,
+/// into one contiguous range per thread (a Winograd convolution its blocks of tile rows; every thread but thread 0 then
+/// uses scratch of its own, <c>Parallelism.Scratch</c>). Splitting rows changes no sum, so every thread count computes the same bits.
+/// A step stays on one thread when it is too small to pay for the barrier after it (<see cref="MachineModel.BarrierCycles"/>,
+/// <see cref="MachineModel.SplitMinimumBarriers"/>), has fewer than two rows or tiles, or shares a buffer between its
+/// rows (a depthwise convolution run row by row inside a 1x1 convolution through one row buffer); so are the global
+/// pools, softmax, element-wise steps, packing and copying. A width pass: the cost is in cycles at the target's width.
+/// </summary>
+internal static class Splitting
+{
+    public static void Run(PlanGraph g, MachineModel m)
+    {
+        foreach (var s in g.Steps)
+        {
+            s.SplitUnits = 0;
+            if (!g.Options.SplitSteps || s.RowFused)
+            {
+                continue;
+            }
+
+            int units = Units(g, s, m);
+            if (units >= 2 && Cycles(g.Layers[s.Layer], s, m) >= m.SplitMinimumBarriers * m.BarrierCycles)
+            {
+                s.SplitUnits = units;
+            }
+        }
+    }
+
+    /// <summary>The rows (dense: register tiles) a step can be split into, or 0 when it runs on one thread.</summary>
+    private static int Units(PlanGraph g, PlanStep s, MachineModel m)
+    {
+        switch (s.Kind)
+        {
+            case StepKind.Conv when s.Winograd is { } e:
+                // Winograd computes blocks of tile rows (two output rows each) through its scratch: it splits whole blocks.
+                int tileRows = (g.Layers[s.Layer].Out.H + 1) / 2;
+                return (tileRows + e.BlockRows - 1) / e.BlockRows;
+            case StepKind.Conv when s.FusedDepthwise < 0:
+            case StepKind.DepthwiseConv:
+            case StepKind.Pool:
+                return g.Layers[s.Layer].Out.H;
+            case StepKind.Dense:
+                int vectors = (g.Layers[s.Layer].Out.C + m.Width - 1) / m.Width;
+                return (vectors / s.TileB) + (vectors % s.TileB > 0 ? 1 : 0);
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>One thread's cycles for the whole step at the target's peak: multiply-adds at the FMA rate, a pool's window loads at the load rate.</summary>
+    private static double Cycles(Shapes.ShapedLayer l, PlanStep s, MachineModel m) => s.Kind == StepKind.Pool
+        ? (double)l.Out.Size * l.Spec.KernelH * l.Spec.KernelW / (m.LoadsPerCycle * m.Width)
+        : l.Macs / (m.FmaPerCycle * m.Width);
+}
