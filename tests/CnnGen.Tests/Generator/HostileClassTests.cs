@@ -19,6 +19,8 @@ public sealed class HostileClassTests
         SnapshotTests.LeNet5, SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable,
         "using CnnGen;\nnamespace Samples;\n[Network, Input(1, 28, 28), Flatten, Dense(64, Activation = Activation.Relu), Dense(10, Activation = Activation.Softmax)]\npublic partial class Mlp;",
         "using CnnGen;\nnamespace Samples;\n[Network, Input(3, 12, 12), Conv2D(4, 3, Padding = 1), BatchNorm2D, Sigmoid, LeakyReLU(0.2f), Tanh, AvgPool2D(2), Conv2D(6, 1, Activation = Activation.SiLU), GlobalMaxPool2D, Flatten, Dense(5, Bias = false)]\npublic partial class Mixed;",
+        // Large enough that every width splits a step between threads sharing an image (the shell's s_share128/256/512).
+        "using CnnGen;\nnamespace Samples;\n[Network, Input(16, 64, 64), Conv2D(32, 5, Padding = 2, Activation = Activation.Relu), GlobalAvgPool2D, Flatten, Dense(10)]\npublic partial class Wide;",
     };
 
     private static readonly Lazy<(Compilation Output, List<INamedTypeSymbol> Classes)> Compiled = new(() =>
