@@ -37,20 +37,11 @@ else
   widths=${WIDTHS:-auto,256}
 fi
 
-flag() { if grep -qw "$1" /proc/cpuinfo; then echo "$1 yes"; else echo "$1 no"; fi; }
-cache() { lscpu -C 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
-{
-  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (dirty)')"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores; pinned to core $core"
-  echo "flags: $(flag avx2), $(flag fma), $(flag avx512f)"
-  echo "caches per core: L1d $(cache L1d), L2 $(cache L2); L3 $(cache L3)"
-  echo "AVX-512: $avx512_note"
-  echo "rounds: $rounds interleaved (CnnGen, ORT, ...); CnnGen widths: $widths"
-  echo "dotnet: $(dotnet --version) (runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.NETCore.App \([^ ]*\).*/\1/p' | tail -1))"
-  echo "node: $(node --version)"
-  echo "kernel: $(uname -r)"
-} | tee "$out/machine.txt"
+# shellcheck source=machine.sh
+. "$here/machine.sh"
+machine_header "$repo" "; pinned to core $core" \
+  "AVX-512: $avx512_note" \
+  "rounds: $rounds interleaved (CnnGen, ORT, ...); CnnGen widths: $widths" | tee "$out/machine.txt"
 
 # Build outside the timed, pinned part.
 dotnet build -c Release "$proj" -nologo -v q /clp:ErrorsOnly

@@ -33,19 +33,12 @@ if [ "${AVX512:-on}" = off ]; then
 fi
 
 cpus() { if [ "$1" = 1 ]; then echo "$core"; else echo "0-$(($1 - 1))"; fi; }
-flag() { if grep -qw "$1" /proc/cpuinfo; then echo "$1 yes"; else echo "$1 no"; fi; }
-cache() { lscpu -C 2>/dev/null | awk -v n="$1" '$1 == n { print $2 }'; }
-{
-  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-  echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (dirty)')"
-  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p'), model $(lscpu | sed -n 's/^Model: *//p')), $(nproc) cores"
-  echo "flags: $(flag avx2), $(flag fma), $(flag avx512f)"
-  echo "caches per core: L1d $(cache L1d), L2 $(cache L2); L3 $(cache L3)"
-  echo "AVX-512: $note"
-  echo "batch 1; threads: $threads (1 thread pinned to core $core; N threads to cores 0..N-1, one image split across them)"
-  echo "rounds: $rounds interleaved (CnnGen, ORT, ...)"
-  echo "dotnet: $(dotnet --version); node: $(node --version); kernel: $(uname -r)"
-} | tee "$out/machine.txt"
+# shellcheck source=machine.sh
+. "$here/machine.sh"
+machine_header "$repo" "" \
+  "AVX-512: $note" \
+  "batch 1; threads: $threads (1 thread pinned to core $core; N threads to cores 0..N-1, one image split across them)" \
+  "rounds: $rounds interleaved (CnnGen, ORT, ...)" | tee "$out/machine.txt"
 
 dotnet build -c Release "$proj" -nologo -v q /clp:ErrorsOnly
 
