@@ -77,15 +77,22 @@ internal sealed class ModelInfo
             () => ReadFloats(Path.Combine(folder, "golden_input.bin")));
     }
 
+    /// <summary>The last zoo network's state_dict, reused by its other widths and dropped when the next network loads.</summary>
+    private static (string Name, TensorSet Weights)? s_zooWeights;
+
     private static ModelInfo ZooModelInfo(string name, long flops)
     {
-        // The state_dict (553 MB for VGG-16) is built once per process and shared by every width; Load copies what it
-        // keeps into its packed arrays.
-        TensorSet? built = null;
+        // The state_dict (553 MB for VGG-16) is built once per network and shared by every width (the bench measures one
+        // network's widths in a row); Load copies what it keeps into its packed arrays, so only one state_dict is alive.
         return new ModelInfo(name, flops, zoo: true, o =>
         {
-            built ??= ZooWeights.Build(ZooModel.Load(name));
-            return ZooNetworks.Load(name, built, o);
+            if (s_zooWeights?.Name != name)
+            {
+                s_zooWeights = null;
+                s_zooWeights = (name, ZooWeights.Build(ZooModel.Load(name)));
+            }
+
+            return ZooNetworks.Load(name, s_zooWeights.Value.Weights, o);
         }, ZooWeights.Inputs);
     }
 
