@@ -80,38 +80,17 @@ public sealed class BatchThreadsTests
             nets[c % 2].PredictBatch(images.AsSpan(c * 100 * 784, n * 784), expected[c], n);
         }
 
-        var failures = new string?[callers];
-        var threads = Enumerable.Range(0, callers).Select(c => new Thread(() =>
+        var failures = Callers.RunAtOnce(calls, Enumerable.Range(0, callers).Select(c =>
         {
-            try
+            int n = 5 + c;
+            var output = new float[n * 10];
+            return ($"caller {c}", (Func<int, string?>)(i =>
             {
-                int n = 5 + c;
-                var output = new float[n * 10];
-                for (int i = 0; i < calls && failures[c] is null; i++)
-                {
-                    Array.Fill(output, float.NaN);
-                    nets[c % 2].PredictBatch(images.AsMemory(c * 100 * 784, n * 784), output, n, 2 + (i + c) % 2);
-                    if (!output.AsSpan().SequenceEqual(expected[c]))
-                    {
-                        failures[c] = $"caller {c}, call {i}: wrong outputs";
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                failures[c] = $"caller {c}: {ex}";
-            }
-        })).ToArray();
-        foreach (var t in threads)
-        {
-            t.Start();
-        }
-
-        foreach (var t in threads)
-        {
-            t.Join();
-        }
-
+                Array.Fill(output, float.NaN);
+                nets[c % 2].PredictBatch(images.AsMemory(c * 100 * 784, n * 784), output, n, 2 + (i + c) % 2);
+                return output.AsSpan().SequenceEqual(expected[c]) ? null : "wrong outputs";
+            }));
+        }).ToArray());
         Assert.That(failures, Is.All.Null);
     }
 

@@ -86,56 +86,23 @@ public sealed class ImageThreadsTests
         const int callers = 4, calls = 60;
         var inputs = Enumerable.Range(0, callers).Select(c => Input(net, 10 + c)).ToArray();
         var expected = inputs.Select(i => One(net, i)).ToArray();
-        var failures = new string?[callers + 1];
-        var threads = Enumerable.Range(0, callers).Select(c => new Thread(() =>
+        var batch = inputs.SelectMany(i => i).ToArray();
+        var batchExpected = expected.SelectMany(e => e).ToArray();
+        var batchOutput = new float[callers * net.OutputSize];
+        var failures = Callers.RunAtOnce(calls, Enumerable.Range(0, callers).Select(c =>
         {
-            try
+            var output = new float[net.OutputSize];
+            return ($"caller {c}", (Func<int, string?>)(i =>
             {
-                var output = new float[net.OutputSize];
-                for (int i = 0; i < calls && failures[c] is null; i++)
-                {
-                    Array.Fill(output, float.NaN);
-                    net.Predict(inputs[c], output, 2 + ((i + c) % 2));
-                    if (!output.AsSpan().SequenceEqual(expected[c]))
-                    {
-                        failures[c] = $"caller {c}, call {i}: wrong outputs";
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                failures[c] = $"caller {c}: {ex}";
-            }
-        })).Append(new Thread(() =>
+                Array.Fill(output, float.NaN);
+                net.Predict(inputs[c], output, 2 + ((i + c) % 2));
+                return output.AsSpan().SequenceEqual(expected[c]) ? null : "wrong outputs";
+            }));
+        }).Append(("batch caller", i =>
         {
-            try
-            {
-                var batch = inputs.SelectMany(i => i).ToArray();
-                var output = new float[callers * net.OutputSize];
-                for (int i = 0; i < calls && failures[callers] is null; i++)
-                {
-                    net.PredictBatch(batch, output, callers, 2);
-                    if (!output.AsSpan().SequenceEqual(expected.SelectMany(e => e).ToArray()))
-                    {
-                        failures[callers] = $"batch call {i}: wrong outputs";
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                failures[callers] = $"batch caller: {ex}";
-            }
-        })).ToArray();
-        foreach (var t in threads)
-        {
-            t.Start();
-        }
-
-        foreach (var t in threads)
-        {
-            t.Join();
-        }
-
+            net.PredictBatch(batch, batchOutput, callers, 2);
+            return batchOutput.AsSpan().SequenceEqual(batchExpected) ? null : "wrong outputs";
+        })).ToArray());
         Assert.That(failures, Is.All.Null);
     }
 
