@@ -62,8 +62,21 @@ public static class TrainingNetworks
         public partial class PoolGradientNet;
         """;
 
+    /// <summary>
+    /// A convolution whose input gradient is gathered over its filters (<c>ConvDataGatherKernel</c>) on every width: 2
+    /// input channels (a vector's padding at every width) into 32 filters, 5x5 with padding 1, so its 12x12 input has
+    /// border columns (one pixel at a time, each with its own kernel-column range) and interior columns (tiles).
+    /// </summary>
+    public const string GatherDataNet = """
+        [Network(Trainable = true), Input(3, 12, 12)]
+        [Conv2D(2, 3, Padding = 1, Name = "a", Activation = Activation.Relu)]
+        [Conv2D(32, 5, Padding = 1, Name = "b", Activation = Activation.Relu), MaxPool2D(2, Name = "p")]
+        [Flatten, Dense(5, Name = "fc")]
+        public partial class GatherDataNet;
+        """;
+
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n" + GatherDataNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>

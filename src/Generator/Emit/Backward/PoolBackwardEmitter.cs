@@ -23,10 +23,20 @@ internal static class PoolBackwardEmitter
         var dy = k.OutputGradient;
         var dx = k.InputGradient;
         string vs = kw.Vs;
+        bool inside = win.PadTop == 0 && win.PadLeft == 0
+            && ((y.H - 1) * win.StrideH) + ((win.KernelH - 1) * win.DilationH) < x.H
+            && ((y.W - 1) * win.StrideW) + ((win.KernelW - 1) * win.DilationW) < x.W;
         kw.Doc(k.Title,
             $"Input: {x.Describe()}; output: {y.Describe()}.",
             $"dy: {dy.Describe()}; dx: {dx.Describe()}" + (k.Accumulate ? " (added into: windows may overlap)." : " (overwritten: the windows tile it, each pixel written once)."),
-            $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, windows clipped at the edges as in the forward pass.");
+            $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, "
+                + (inside && k.Max ? "every window inside the input: its taps are unrolled." : "windows clipped at the edges as in the forward pass."));
+        if (inside && k.Max)
+        {
+            EmitInside(kw, k);
+            return;
+        }
+
         using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
         {
             if (k.Max)
@@ -90,6 +100,64 @@ internal static class PoolBackwardEmitter
                                     {
                                         w.Line(kw.Store(k.Accumulate ? "Load(ref dx, (nuint)dxp) + g" : "g", "ref dx, (nuint)dxp"));
                                     }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling's backward when every window lies inside the input (no padding): the window's taps unrolled at
+    /// constant offsets from the window's corner, without bounds checks.
+    /// </summary>
+    private static void EmitInside(KernelWriter kw, PoolBackwardKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var y = k.Y;
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        string vs = kw.Vs;
+        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
+        {
+            w.Line("var zero = Zero;");
+            using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
+            {
+                w.Line($"ref float xr = ref At(ref x, {Lin("oh", (long)win.StrideH * x.RowStride, x.Origin)});");
+                w.Line($"ref float dxr = ref At(ref dx, {Lin("oh", (long)win.StrideH * dx.RowStride, dx.Origin)});");
+                w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
+                w.Line($"ref float dyr = ref At(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
+                using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
+                {
+                    w.Line($"ref float xw = ref At(ref xr, {Lin("ow", (long)win.StrideW * x.PixelStride, 0)});");
+                    w.Line($"ref float dxw = ref At(ref dxr, {Lin("ow", (long)win.StrideW * dx.PixelStride, 0)});");
+                    using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
+                    {
+                        w.Line($"var m = Load(ref yr, (nuint)({Lin("ow", y.Cp, 0)} + c));");
+                        w.Line($"var g = Load(ref dyr, (nuint)({Lin("ow", dy.Cp, 0)} + c));");
+                        w.Line("var taken = zero;");
+                        for (int kh = 0; kh < win.KernelH; kh++)
+                        {
+                            for (int kc = 0; kc < win.KernelW; kc++)
+                            {
+                                long xo = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                                long dxo = ((long)kh * win.DilationH * dx.RowStride) + ((long)kc * win.DilationW * dx.PixelStride);
+                                bool last = kh == win.KernelH - 1 && kc == win.KernelW - 1;
+                                string first = $"{vs}.AndNot({vs}.Equals({kw.Load("xw", Off("c", xo))}, m), taken)";
+                                string share = last ? $"{vs}.ConditionalSelect({first}, g, zero)" : $"{vs}.ConditionalSelect(first, g, zero)";
+                                if (!last)
+                                {
+                                    w.Line($"{(kh + kc == 0 ? "var " : string.Empty)}first = {first};");
+                                }
+
+                                w.Line(kw.Store(k.Accumulate ? $"{kw.Load("dxw", Off("c", dxo))} + {share}" : share, $"ref dxw, {Off("c", dxo)}"));
+                                if (!last)
+                                {
+                                    w.Line("taken |= first;");
                                 }
                             }
                         }

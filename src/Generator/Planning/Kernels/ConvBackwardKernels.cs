@@ -102,6 +102,46 @@ internal sealed record ConvDataKernel : KernelSpec
 }
 
 /// <summary>
+/// A convolution's input gradient for one image as a gather with vectors over the filters, for a stride-1 layer whose
+/// input channels fill little of a vector (LeNet's conv2: 6 channels padded to 16 lanes, 16 filters): per input pixel
+/// and channel one accumulator sums <c>dy x W</c> over the taps that reach an output pixel (dy's filter vectors times the
+/// forward's packed weights <c>[tile][tap][channel][filters]</c>), then its lanes are summed into dx. Every multiply is a
+/// real one (the scatter multiplies the channels' padding lanes too), at the price of one horizontal sum per pixel and
+/// channel. Only the input's real pixels are written; the taps that reach no output pixel are skipped by the loop bounds.
+/// </summary>
+internal sealed record ConvDataGatherKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan OutputGradient { get; init; }
+
+    public required TensorPlan InputGradient { get; init; }
+
+    public required Window Window { get; init; }
+
+    /// <summary>Input channels: the accumulators of one input pixel.</summary>
+    public required int Channels { get; init; }
+
+    /// <summary>Vectors of filters in dy's pixel (and in the packed weights' tiles together).</summary>
+    public required int FilterVectors { get; init; }
+
+    public required int TileVectors { get; init; }
+
+    public required int TileFloats { get; init; }
+
+    /// <summary>
+    /// The first input column every kernel column reaches (an output pixel at each tap), where <see cref="InteriorTiles"/>
+    /// tiles of <see cref="TilePixels"/> columns gather all taps of a row with shared weight loads; the other columns
+    /// go one pixel at a time with their own kernel-column range.
+    /// </summary>
+    public required int InteriorFirst { get; init; }
+
+    public required int InteriorTiles { get; init; }
+
+    public required int TilePixels { get; init; }
+}
+
+/// <summary>
 /// A depthwise convolution's backward for one image, vectors over channels: the weight (and bias) gradient with one
 /// accumulator per tap (in blocks of <see cref="TapBlock"/>), reduced over the pixels; the input gradient as a scatter.
 /// </summary>
