@@ -10,9 +10,9 @@ namespace CnnGen.Tests.GeneratedTraining;
 /// <summary>
 /// A convolution's input gradient gathered over the filters (<see cref="TrainingNetworks.GatherDataNet"/>: 2 channels
 /// into 32 filters, 5x5, padding 1), which the planner picks on every width: the generated code holds the gather's
-/// one-pixel path and its interior tiles at each width, and two steps of SGD from PyTorch's initialisation match the
-/// reference executor (the loss and every parameter gradient within 1e-4; conv "a"'s gradients only come out right
-/// when conv "b"'s input gradient is right), on one and two threads.
+/// border chunks (fixed columns, taps unrolled) and its interior tiles at each width, and two steps of SGD from
+/// PyTorch's initialisation match the reference executor (the loss and every parameter gradient within 1e-4; conv
+/// "a"'s gradients only come out right when conv "b"'s input gradient is right), on one and two threads.
 /// </summary>
 [TestFixture]
 public sealed class ConvDataGradientTests
@@ -27,7 +27,7 @@ public sealed class ConvDataGradientTests
         select new TestCaseData(w, threads).SetArgDisplayNames(w.ToString(), threads == 1 ? "1 thread" : "2 threads");
 
     [Test]
-    public void The_gather_with_its_pixel_path_and_tiles_is_generated_at_every_width()
+    public void The_gather_with_its_border_chunks_and_tiles_is_generated_at_every_width()
     {
         var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.GatherDataNet).Files;
         foreach (VectorWidth width in GeneratorHarness.Widths)
@@ -35,7 +35,8 @@ public sealed class ConvDataGradientTests
             int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
             string backward = files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
             Assert.That(backward, Does.Contain("gathered per input pixel with vectors over the filters"), $"{width}: conv b's input gradient is gathered");
-            Assert.That(backward, Does.Contain("private static void BBackwardDataPixel("), $"{width}: the one-pixel path");
+            Assert.That(backward, Does.Match(@"private static void BBackwardData(Column0|Columns0To\d+)\("), $"{width}: the left border columns");
+            Assert.That(backward, Does.Match(@"private static void BBackwardData(Column11|Columns\d+To11)\("), $"{width}: the right border columns");
             Assert.That(backward, Does.Match(@"private static void BBackwardDataTile\d+\("), $"{width}: the interior tiles");
         }
     }

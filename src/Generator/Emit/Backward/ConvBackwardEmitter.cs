@@ -10,7 +10,8 @@ namespace CnnGen.Generator.Emit.Backward;
 /// <summary>
 /// Writes a convolution's backward kernels: the bias gradient (<see cref="ConvBiasKernel"/>), the weight gradient as a
 /// register-tiled reduction over the output pixels (<see cref="ConvWeightsKernel"/>), the input gradient as a tap-wise
-/// scatter (<see cref="ConvDataKernel"/>), and a depthwise convolution's (<see cref="DepthwiseBackwardKernel"/>).
+/// scatter (<see cref="ConvDataKernel"/>; the gather is <see cref="ConvGatherEmitter"/>), and a depthwise convolution's
+/// (<see cref="DepthwiseBackwardKernel"/>).
 /// </summary>
 internal static class ConvBackwardEmitter
 {
@@ -145,7 +146,7 @@ internal static class ConvBackwardEmitter
     }
 
     /// <summary>A sum of terms, numbers folded into one, "0" when nothing is left.</summary>
-    private static string Sum(params string?[] terms)
+    internal static string Sum(params string?[] terms)
     {
         long constant = 0;
         var parts = new System.Collections.Generic.List<string>();
@@ -175,7 +176,7 @@ internal static class ConvBackwardEmitter
     }
 
     /// <summary><c>name + constant</c> with the constant's sign written as an operator (<c>ih - 9</c>, <c>ih</c>).</summary>
-    private static string Shift(string name, long constant) => constant switch
+    internal static string Shift(string name, long constant) => constant switch
     {
         0 => name,
         < 0 => $"{name} - {I(-constant)}",
@@ -308,136 +309,6 @@ internal static class ConvBackwardEmitter
                         w.Line(kw.Store($"{kw.Load("dxk", Off(at))} + a{I(p)}_{I(j)}", $"ref dxk, {I(at)}"));
                     }
                 }
-            }
-        }
-    }
-
-    public static void Emit(KernelWriter kw, ConvDataGatherKernel k)
-    {
-        var w = kw.W;
-        var win = k.Window;
-        var dy = k.OutputGradient;
-        var dx = k.InputGradient;
-        int c = k.Channels, fv = k.FilterVectors;
-        int first = k.InteriorFirst, tiles = k.InteriorTiles, p = k.TilePixels;
-        kw.Doc(k.Title,
-            $"dy: {dy.Describe()}; dx: {dx.Describe()}, its real pixels only.",
-            $"Weights: the forward's [{Count(fv / k.TileVectors, "tile")}][{Count(win.Taps, "tap")}][{Count(c, "channel")}][{Count(k.TileFloats, "filter")}].",
-            $"Per input pixel {Count(c, "accumulator")} (one per channel) over the taps that reach an output pixel, {Count(fv, "vector")} of filters each, then each accumulator's lanes summed into dx.",
-            tiles > 0
-                ? $"Columns {I(first)}-{I(first + (tiles * p) - 1)} see every kernel column: tiles of {Count(p, "pixel")} share the weight loads ({I(p * c)} accumulators); the others one pixel at a time."
-                : "One pixel at a time.");
-        using (kw.Method(k.Method, "ref float dy, ref float dx, float[] weight"))
-        {
-            kw.ArrayRef("w", "weight");
-            using (w.Block($"for (int ih = 0; ih < {I(dx.H)}; ih++)"))
-            {
-                // Output row oh = ih + padTop - kh must lie in [0, dy.H).
-                w.Line($"int khFirst = {Code.Math}.Max(0, {Shift("ih", win.PadTop - dy.H + 1)}), khEnd = {Code.Math}.Min({I(win.KernelH)}, {Shift("ih", win.PadTop + 1)});");
-                string pixel = $"{k.Method}Pixel(ref dy, ref dx, ref w, ih, iw, khFirst, khEnd);";
-                if (tiles == 0)
-                {
-                    using (w.Block($"for (int iw = 0; iw < {I(dx.W)}; iw++)"))
-                    {
-                        w.Line(pixel);
-                    }
-                }
-                else
-                {
-                    int end = first + (tiles * p);
-                    if (first > 0)
-                    {
-                        using (w.Block($"for (int iw = 0; iw < {I(first)}; iw++)"))
-                        {
-                            w.Line(pixel);
-                        }
-                    }
-
-                    using (w.Block($"for (int iw = {I(first)}; iw < {I(end)}; iw += {I(p)})"))
-                    {
-                        w.Line($"{k.Method}Tile{I(p)}(ref dy, ref dx, ref w, ih, iw, khFirst, khEnd);");
-                    }
-
-                    if (end < dx.W)
-                    {
-                        using (w.Block($"for (int iw = {I(end)}; iw < {I(dx.W)}; iw++)"))
-                        {
-                            w.Line(pixel);
-                        }
-                    }
-                }
-            }
-        }
-
-        w.Line();
-        w.Line($"/// <summary>dx of {Xml(k.LayerName)} at input pixel (ih, iw): the taps in [khFirst, khEnd) x the kernel columns that reach an output pixel.</summary>");
-        using (kw.Method(k.Method + "Pixel", "ref float dy, ref float dx, ref float w, int ih, int iw, int khFirst, int khEnd"))
-        {
-            w.Line($"int kwFirst = {Code.Math}.Max(0, {Shift("iw", win.PadLeft - dy.W + 1)}), kwEnd = {Code.Math}.Min({I(win.KernelW)}, {Shift("iw", win.PadLeft + 1)});");
-            GatherTaps(kw, k, 1, "kwFirst", "kwEnd");
-        }
-
-        if (tiles > 0)
-        {
-            w.Line();
-            w.Line($"/// <summary>dx of {Xml(k.LayerName)} at input pixels (ih, iw) to (ih, iw + {I(p - 1)}), which every kernel column reaches: the taps in [khFirst, khEnd) x all columns.</summary>");
-            using (kw.Method($"{k.Method}Tile{I(p)}", "ref float dy, ref float dx, ref float w, int ih, int iw, int khFirst, int khEnd"))
-            {
-                GatherTaps(kw, k, p, "0", I(win.KernelW));
-            }
-        }
-    }
-
-    /// <summary>The body of a gather: accumulators for <paramref name="pixels"/> x channels, the taps' FMAs, the lanes summed into dx.</summary>
-    private static void GatherTaps(KernelWriter kw, ConvDataGatherKernel k, int pixels, string kwFirst, string kwEnd)
-    {
-        var w = kw.W;
-        var win = k.Window;
-        var dy = k.OutputGradient;
-        var dx = k.InputGradient;
-        int c = k.Channels, v = kw.V;
-        long tapFloats = (long)c * k.TileFloats, groupFloats = win.Taps * tapFloats;
-        string A(int px, int ch) => pixels == 1 ? $"a{I(ch)}" : $"a{I(px)}_{I(ch)}";
-        for (int px = 0; px < pixels; px++)
-        {
-            w.Line(string.Join(" ", Enumerable.Range(0, c).Select(ch => $"var {A(px, ch)} = Zero;")));
-        }
-
-        using (w.Block("for (int kh = khFirst; kh < khEnd; kh++)"))
-        {
-            w.Line($"ref float dyr = ref At(ref dy, {Sum($"(ih - kh) * {I(dy.RowStride)}", $"iw * {I(dy.Cp)}", I(dy.Origin + ((long)win.PadTop * dy.RowStride) + ((long)win.PadLeft * dy.Cp)))});");
-            w.Line($"ref float wr = ref At(ref w, kh * {I(win.KernelW * tapFloats)});");
-            using (w.Block($"for (int kw = {kwFirst}; kw < {kwEnd}; kw++)"))
-            {
-                w.Line($"ref float dyp = ref At(ref dyr, -kw * {I(dy.Cp)});");
-                w.Line($"ref float wk = ref At(ref wr, kw * {I(tapFloats)});");
-                for (int j = 0; j < k.FilterVectors; j++)
-                {
-                    using var vector = k.FilterVectors > 1 ? w.Block() : default; // each vector of filters in its own scope
-                    long tile = ((long)(j / k.TileVectors) * groupFloats) + ((long)(j % k.TileVectors) * v);
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        w.Line($"var w{I(ch)} = {kw.Load("wk", Off(tile + ((long)ch * k.TileFloats)))};");
-                    }
-
-                    for (int px = 0; px < pixels; px++)
-                    {
-                        w.Line($"var d{I(px)} = {kw.Load("dyp", Off((px * dy.Cp) + (j * v)))};");
-                        for (int ch = 0; ch < c; ch++)
-                        {
-                            w.Line($"{A(px, ch)} = Fma(d{I(px)}, w{I(ch)}, {A(px, ch)});");
-                        }
-                    }
-                }
-            }
-        }
-
-        w.Line($"ref float dxp = ref At(ref dx, {Sum($"ih * {I(dx.RowStride)}", $"iw * {I(dx.PixelStride)}", I(dx.Origin))});");
-        for (int px = 0; px < pixels; px++)
-        {
-            for (int ch = 0; ch < c; ch++)
-            {
-                w.Line($"{Element("dxp", (px * dx.PixelStride) + ((long)ch * dx.ChannelStride))} += {Code.Simd}.Sum({A(px, ch)});");
             }
         }
     }

@@ -59,7 +59,7 @@ internal static class TrainingKernelsEmitter
             case ConvBiasKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case ConvWeightsKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case ConvDataKernel k: ConvBackwardEmitter.Emit(kw, k); break;
-            case ConvDataGatherKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case ConvDataGatherKernel k: ConvGatherEmitter.Emit(kw, k); break;
             case DepthwiseBackwardKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case PoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;
             case GlobalPoolBackwardKernel k: PoolBackwardEmitter.Emit(kw, k); break;

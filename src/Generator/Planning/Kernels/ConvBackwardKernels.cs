@@ -132,13 +132,16 @@ internal sealed record ConvDataGatherKernel : KernelSpec
     /// <summary>
     /// The first input column every kernel column reaches (an output pixel at each tap), where <see cref="InteriorTiles"/>
     /// tiles of <see cref="TilePixels"/> columns gather all taps of a row with shared weight loads; the other columns
-    /// go one pixel at a time with their own kernel-column range.
+    /// go in chunks at fixed columns (<see cref="ChunkPixels"/>), only the taps that reach an output pixel written out.
     /// </summary>
     public required int InteriorFirst { get; init; }
 
     public required int InteriorTiles { get; init; }
 
     public required int TilePixels { get; init; }
+
+    /// <summary>The most pixels of a chunk of border columns (fixed columns, taps unrolled): one accumulator per pixel and channel.</summary>
+    public required int ChunkPixels { get; init; }
 }
 
 /// <summary>

@@ -362,6 +362,7 @@ internal sealed partial class BackwardBuilder
                 InteriorFirst = 0,
                 InteriorTiles = 0,
                 TilePixels = 1,
+                ChunkPixels = 1,
             };
             g = GatherTiles(g);
             Kernel(g);
@@ -422,7 +423,8 @@ internal sealed partial class BackwardBuilder
     /// <summary>
     /// The gather's interior columns (every kernel column reaches an output pixel) in tiles of as many pixels as the
     /// accumulators and registers allow (pixels x channels accumulators, the channels' weights and one dy vector),
-    /// preferring the size that leaves the fewest columns to the one-pixel path, then the larger.
+    /// preferring the size that leaves the fewest columns to the border chunks, then the larger; the border chunks
+    /// (fixed columns, taps unrolled) hold as many pixels.
     /// </summary>
     private ConvDataGatherKernel GatherTiles(ConvDataGatherKernel g)
     {
@@ -440,6 +442,7 @@ internal sealed partial class BackwardBuilder
             }
         }
 
+        g = g with { ChunkPixels = Math.Max(1, most) };
         return best == 0 ? g : g with { InteriorFirst = first, InteriorTiles = columns / best, TilePixels = best };
     }
 
