@@ -9,8 +9,9 @@ namespace CnnGen.Tests.GeneratedTraining;
 
 /// <summary>
 /// A convolution's input gradient gathered over the filters (<see cref="TrainingNetworks.GatherDataNet"/>: 2 channels
-/// into 32 filters, 5x5, padding 1), which the planner picks on every width: the generated code holds the gather's
-/// border chunks (fixed columns, taps unrolled) and its interior tiles at each width, and two steps of SGD from
+/// into 32 filters, 5x5, padding 1), which the planner picks on every width, and its ReLU folded into the max pool's
+/// backward (the pool is its output's only reader): the generated code holds the gather's border chunks (fixed columns,
+/// taps unrolled), its interior tiles and the folded ReLU at each width, and two steps of SGD from
 /// PyTorch's initialisation match the reference executor (the loss and every parameter gradient within 1e-4; conv
 /// "a"'s gradients only come out right when conv "b"'s input gradient is right), on one and two threads.
 /// </summary>
@@ -27,7 +28,7 @@ public sealed class ConvDataGradientTests
         select new TestCaseData(w, threads).SetArgDisplayNames(w.ToString(), threads == 1 ? "1 thread" : "2 threads");
 
     [Test]
-    public void The_gather_with_its_border_chunks_and_tiles_is_generated_at_every_width()
+    public void The_gather_and_the_relu_folded_into_the_pool_are_generated_at_every_width()
     {
         var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.GatherDataNet).Files;
         foreach (VectorWidth width in GeneratorHarness.Widths)
@@ -38,6 +39,9 @@ public sealed class ConvDataGradientTests
             Assert.That(backward, Does.Match(@"private static void BBackwardData(Column0|Columns0To\d+)\("), $"{width}: the left border columns");
             Assert.That(backward, Does.Match(@"private static void BBackwardData(Column11|Columns\d+To11)\("), $"{width}: the right border columns");
             Assert.That(backward, Does.Match(@"private static void BBackwardDataTile\d+\("), $"{width}: the interior tiles");
+            Assert.That(backward, Does.Contain("b's ReLU folded in"), $"{width}: the max pool passes dy where its maximum is > 0");
+            Assert.That(backward, Does.Not.Contain("BActivationBackward("), $"{width}: conv b has no activation pass of its own");
+            Assert.That(backward, Does.Contain("AActivationBackward("), $"{width}: conv a (read by a convolution, not a max pool) keeps its own");
         }
     }
 

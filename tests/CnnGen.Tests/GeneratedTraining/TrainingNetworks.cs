@@ -65,7 +65,7 @@ public static class TrainingNetworks
     /// <summary>
     /// A convolution whose input gradient is gathered over its filters (<c>ConvDataGatherKernel</c>) on every width: 2
     /// input channels (a vector's padding at every width) into 32 filters, 5x5 with padding 1, so its 12x12 input has
-    /// border columns (one pixel at a time, each with its own kernel-column range) and interior columns (tiles).
+    /// border columns (chunks at fixed columns) and interior columns (tiles); its ReLU folds into the max pool's backward.
     /// </summary>
     public const string GatherDataNet = """
         [Network(Trainable = true), Input(3, 12, 12)]

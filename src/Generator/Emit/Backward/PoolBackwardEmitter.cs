@@ -26,11 +26,19 @@ internal static class PoolBackwardEmitter
         bool inside = win.PadTop == 0 && win.PadLeft == 0
             && ((y.H - 1) * win.StrideH) + ((win.KernelH - 1) * win.DilationH) < x.H
             && ((y.W - 1) * win.StrideW) + ((win.KernelW - 1) * win.DilationW) < x.W;
-        kw.Doc(k.Title,
+        var remarks = new System.Collections.Generic.List<string>
+        {
             $"Input: {x.Describe()}; output: {y.Describe()}.",
             $"dy: {dy.Describe()}; dx: {dx.Describe()}" + (k.Accumulate ? " (added into: windows may overlap)." : " (overwritten: the windows tile it, each pixel written once)."),
             $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, "
-                + (inside && k.Max ? "every window inside the input: its taps are unrolled." : "windows clipped at the edges as in the forward pass."));
+                + (inside && k.Max ? "every window inside the input: its taps are unrolled." : "windows clipped at the edges as in the forward pass."),
+        };
+        if (k.Relu is { } relu)
+        {
+            remarks.Add($"{relu}'s ReLU folded in: dy passes where the window's maximum (the ReLU's output at that pixel) is > 0; {relu} has no activation pass of its own.");
+        }
+
+        kw.Doc(k.Title, remarks.ToArray());
         if (inside && k.Max)
         {
             EmitInside(kw, k);
@@ -66,7 +74,7 @@ internal static class PoolBackwardEmitter
                         if (k.Max)
                         {
                             w.Line($"var m = Load(ref y, (nuint)(yp + c));");
-                            w.Line($"var g = Load(ref dy, (nuint)(dyp + c));");
+                            w.Line(k.Relu is null ? $"var g = Load(ref dy, (nuint)(dyp + c));" : $"var g = {vs}.ConditionalSelect({vs}.GreaterThan(m, zero), Load(ref dy, (nuint)(dyp + c)), zero); // {Xml(k.Relu)}'s ReLU");
                             w.Line("var taken = zero;");
                         }
                         else
@@ -138,7 +146,8 @@ internal static class PoolBackwardEmitter
                     using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                     {
                         w.Line($"var m = Load(ref yr, (nuint)({Lin("ow", y.Cp, 0)} + c));");
-                        w.Line($"var g = Load(ref dyr, (nuint)({Lin("ow", dy.Cp, 0)} + c));");
+                        string load = $"Load(ref dyr, (nuint)({Lin("ow", dy.Cp, 0)} + c))";
+                        w.Line(k.Relu is null ? $"var g = {load};" : $"var g = {vs}.ConditionalSelect({vs}.GreaterThan(m, zero), {load}, zero); // {Xml(k.Relu)}'s ReLU");
                         w.Line("var taken = zero;");
                         for (int kh = 0; kh < win.KernelH; kh++)
                         {

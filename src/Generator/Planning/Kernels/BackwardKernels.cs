@@ -106,6 +106,12 @@ internal sealed record PoolBackwardKernel : KernelSpec
     public required int PaddedHeight { get; init; }
 
     public required int PaddedWidth { get; init; }
+
+    /// <summary>
+    /// The layer whose fused ReLU is folded in (max pooling only): dy passes where the window's maximum is &gt; 0, and
+    /// that layer has no activation pass of its own; null when nothing is folded.
+    /// </summary>
+    public string? Relu { get; init; }
 }
 
 /// <summary>Global pooling's backward: the mean's gradient to every pixel, the max's to each channel's first maximum.</summary>

@@ -187,6 +187,20 @@ internal sealed partial class BackwardBuilder
             && x.H == y.H * win.StrideH && x.W == y.W * win.StrideW;
     }
 
+    /// <summary>
+    /// Whether the ReLU fused into the convolution that writes <paramref name="tensor"/> is folded into the backward of a
+    /// max pool, the tensor's only reader: dx is non-zero only at a window's maximum, where the ReLU's input is positive
+    /// exactly when the window's maximum (the pool's output) is, so the pool passes dy where that maximum is &gt; 0 and
+    /// the convolution's own in-place activation pass (a read and a write of its whole output gradient) is not emitted.
+    /// </summary>
+    private bool ReluFoldsIntoPool(int tensor)
+    {
+        var producer = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
+        var readers = _plan.Steps.Where(s => s.Inputs.Contains(tensor)).ToList();
+        return producer is { Kind: StepKind.Conv, FusedAdd: < 0, FusedPool: < 0, FusedDepthwise: < 0 } && producer.Activation.Kind == Activation.Relu
+            && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
+    }
+
     private CallOp PoolBackward(StepPlan step, bool accumulate)
     {
         int x = step.Inputs[0], y = step.Output;
@@ -205,6 +219,7 @@ internal sealed partial class BackwardBuilder
             CountIncludePad = f.CountIncludePad,
             PaddedHeight = f.PaddedHeight,
             PaddedWidth = f.PaddedWidth,
+            Relu = f.Max && ReluFoldsIntoPool(x) ? Name(_plan.Steps.First(s => s.Output == x).Layer) : null,
         };
         Kernel(k);
         return Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x));

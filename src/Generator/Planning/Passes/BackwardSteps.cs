@@ -184,7 +184,7 @@ internal sealed partial class BackwardBuilder
         int y = step.Output, x = step.Inputs.Count > 0 ? step.Inputs[0] : -1;
         Add(When.Always, -1, false, new int[0], _ => new TrainingOp[] { new StepOp("backward of " + step.Title) });
         bool fused = step.Activation.Kind is not (Activation.None or Activation.Softmax) && step.Kind is not (StepKind.Activation or StepKind.Softmax);
-        if (fused)
+        if (fused && !ReluFoldsIntoPool(y))
         {
             Add(Guard(y), -1, false, new[] { y }, _ => new TrainingOp[] { InPlaceActivation(step) });
         }
