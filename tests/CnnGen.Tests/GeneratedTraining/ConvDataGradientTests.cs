@@ -3,7 +3,6 @@ using System.Linq;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
 using CnnGen.Training;
-using TrainingParameter = CnnGen.Training.Parameter;
 
 namespace CnnGen.Tests.GeneratedTraining;
 
@@ -55,18 +54,6 @@ public sealed class ConvDataGradientTests
             .MaxPool2D(2, "p")
             .Flatten()
             .Dense("fc", Classes));
-        reference.Load(trainer.ToTensorSet());
-        List<TrainingParameter> referenceParameters = reference.Parameters.Select(p => new TrainingParameter(p.Name, p.Shape, p.Value, p.Grad)).ToList();
-        Optimizer generated = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 0.1 });
-        Optimizer expected = new Sgd(referenceParameters, new SgdOptions { LearningRate = 0.1 });
-
-        for (int step = 0; step < 2; step++)
-        {
-            string context = $"{width}, {threads} thread(s), step {step + 1}";
-            float[] input = TrainingNetworks.Random(Batch * trainer.InputSize, seed: 90 + step, scale: 2f);
-            int[] labels = Enumerable.Range(0, Batch).Select(i => ((2 * i) + step) % Classes).ToArray();
-            TrainingNetworks.AssertStepMatches(trainer, generated, reference, expected, input, labels, Batch, Tolerance, context);
-            expected.Step();
-        }
+        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 90, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
     }
 }

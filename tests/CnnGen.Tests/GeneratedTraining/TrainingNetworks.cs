@@ -87,6 +87,27 @@ public static class TrainingNetworks
         (NetworkTrainer)Invoke(name, "Load", new[] { typeof(TensorSet), typeof(TrainerOptions) }, weights, options);
 
     /// <summary>
+    /// <paramref name="steps"/> steps of SGD (learning rate 0.1) of <paramref name="trainer"/> and of
+    /// <paramref name="reference"/> loaded with the trainer's weights, each on the same random batch (seed
+    /// <paramref name="inputSeed"/> + step, labels <c>(labelStride * i + step) % classes</c>), checked as
+    /// <see cref="AssertStepMatches"/> checks one.
+    /// </summary>
+    public static void AssertSgdStepsMatch(NetworkTrainer trainer, ReferenceNetwork<float> reference, int steps, int batch, int classes, int inputSeed, int labelStride, double tolerance, string context)
+    {
+        reference.Load(trainer.ToTensorSet());
+        var referenceParameters = reference.Parameters.Select(p => new CnnGen.Training.Parameter(p.Name, p.Shape, p.Value, p.Grad)).ToList();
+        Optimizer generated = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 0.1 });
+        Optimizer expected = new Sgd(referenceParameters, new SgdOptions { LearningRate = 0.1 });
+        for (int step = 0; step < steps; step++)
+        {
+            float[] input = Random(batch * trainer.InputSize, seed: inputSeed + step, scale: 2f);
+            int[] labels = Enumerable.Range(0, batch).Select(i => ((labelStride * i) + step) % classes).ToArray();
+            AssertStepMatches(trainer, generated, reference, expected, input, labels, batch, tolerance, $"{context}, step {step + 1}");
+            expected.Step();
+        }
+    }
+
+    /// <summary>
     /// One step of the generated trainer and the reference executor's gradients on the same batch (the reference's
     /// optimizer <paramref name="expected"/> is zeroed first; the caller steps it): the loss and every parameter gradient
     /// within <paramref name="tolerance"/> (abs + rel).
