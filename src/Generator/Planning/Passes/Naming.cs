@@ -104,6 +104,7 @@ internal static class Naming
     /// <summary>The kernel method a step's forward call names.</summary>
     public static string Method(PlanStep s, EquatableArray<ShapedLayer> layers, IReadOnlyList<string> ids) => s.Kind switch
     {
+        StepKind.PackInput when s.Output == 0 => "CheckInput", // the input read in place (a planar pair)
         StepKind.PackInput => "PackInput",
         StepKind.CopyOutput => "CopyOutput",
         StepKind.Softmax when layers[s.Layer].Spec.Kind == LayerKind.Activation => ids[s.Layer], // a [Softmax] layer
@@ -131,6 +132,11 @@ internal static class Naming
     /// <summary>What a step computes, one line: the layer, what was fused into it, and the output shape.</summary>
     public static string Title(PlanStep s, PlanGraph g, Func<int, TensorPlan> tensor)
     {
+        if (s.Kind == StepKind.PackInput && s.Output == 0)
+        {
+            return "check the input for NaN and infinity (the next step reads it in place)";
+        }
+
         if (s.Kind == StepKind.PackInput)
         {
             return $"pack the input into {tensor(s.Output).Describe()}";

@@ -12,7 +12,7 @@
 // =======================================================================
 // Total params: 704
 // FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 3,520 floats (13.8 KB) per thread
+// Workspace: 3,328 floats (13 KB) per thread
 
 #nullable enable
 
@@ -33,7 +33,7 @@ namespace Samples
     /// =======================================================================
     /// Total params: 704
     /// FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
-    /// Workspace: 3,520 floats (13.8 KB) per thread
+    /// Workspace: 3,328 floats (13 KB) per thread
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
@@ -54,9 +54,9 @@ namespace Samples
         /// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>
         public const long Flops = 188928;
         /// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>
-        public const int WorkspaceFloats = 3520;
+        public const int WorkspaceFloats = 3328;
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
-        public const string Summary = "Model: DepthwiseSeparable (input 16x12x12)\n=======================================================================\nLayer (type)         Output shape    Params        FLOPs  Reads\n-----------------------------------------------------------------------\ndw (Conv2D + Relu6)  16x12x12           160       41,472  input\npw (Conv2D + Relu6)  32x12x12           544      147,456  dw\n=======================================================================\nTotal params: 704\nFLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 3,520 floats (13.8 KB) per thread";
+        public const string Summary = "Model: DepthwiseSeparable (input 16x12x12)\n=======================================================================\nLayer (type)         Output shape    Params        FLOPs  Reads\n-----------------------------------------------------------------------\ndw (Conv2D + Relu6)  16x12x12           160       41,472  input\npw (Conv2D + Relu6)  32x12x12           544      147,456  dw\n=======================================================================\nTotal params: 704\nFLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 3,328 floats (13 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
         public static global::System.ReadOnlySpan<int> InputShape => [16, 12, 12];
         /// <summary>The output shape without the batch axis.</summary>
