@@ -172,4 +172,41 @@ public sealed class PlanarPairTests
             Assert.That(output, Is.All.EqualTo(7f), $"{width}: nothing written");
         }
     }
+
+    /// <summary>
+    /// The pointwise tiles check what they store (no scan of the output after a single-image prediction): a NaN output (a
+    /// finite input whose depthwise sums overflow to +inf in one channel and -inf in the next) throws from every entry point
+    /// and names the output; outputs that are finite but whose sum overflows (a false alarm of the tiles' check) are
+    /// rescanned and returned. OddRows: input 4x7x16, depthwise 5x5 without bias or activation, pointwise without activation.
+    /// </summary>
+    [Test]
+    public void A_planar_pair_checks_its_outputs_as_it_stores_them()
+    {
+        var assembly = GeneratorHarness.CompileAndLoad(Shapes);
+        var reference = ReferenceNetwork<double>.Create(new Shape(4, 7, 16), b => b
+            .Conv2D("dw", 4, (5, 5), (2, 1), (2, 2, 2, 2), (1, 1), 4, bias: false).Conv2D("pw", 7, 1));
+        var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape,
+            Enumerable.Repeat(p.Name == "pw.bias" ? 0f : p.Name == "pw.weight" ? 0.25f : 1f, p.Value.Length).ToArray())));
+        const int plane = 7 * 16;
+        var overflow = Enumerable.Range(0, 4 * plane).Select(i => i / plane % 2 == 0 ? 3e38f : -3e38f).ToArray(); // +inf, -inf, ...: NaN
+        var large = Enumerable.Repeat(1e37f, 4 * plane).ToArray(); // depthwise sums up to 2.5e38 and outputs as large: finite
+        foreach (var width in GeneratorHarness.Widths)
+        {
+            var net = GeneratorHarness.Load(assembly, "Planar.OddRows", weights, new LoadOptions { VectorWidth = width });
+            var output = new float[net.OutputSize];
+            var e = Assert.Throws<ArithmeticException>(() => net.Predict(overflow, output), $"{width}")!;
+            Assert.That(e.Message, Does.Contain("output[0]").And.Contain("OddRows"), $"{width}");
+            Assert.That(float.IsNaN(output[0]), $"{width}: the output holds what was computed");
+            Assert.Throws<ArithmeticException>(() => net.Predict(overflow, output, threads: 2), $"{width} (threads)");
+            var two = new float[2 * net.OutputSize];
+            Assert.Throws<ArithmeticException>(() => net.PredictBatch(overflow.Concat(overflow).ToArray(), two, 2), $"{width} (batch)");
+
+            Array.Fill(output, float.NaN);
+            net.Predict(large, output);
+            Assert.That(output.All(v => float.IsFinite(v) && v > 1e37f), $"{width}: finite outputs whose sum overflows pass");
+            Assert.That(output.Max(), Is.GreaterThan(2e38f), $"{width}: the tiles' sums did overflow");
+            net.Predict(large, output, threads: 2);
+            Assert.That(output.All(float.IsFinite), $"{width} (threads)");
+        }
+    }
 }

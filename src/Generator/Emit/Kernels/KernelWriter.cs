@@ -102,6 +102,8 @@ internal sealed class KernelWriter
             string lanes = string.Join(", ", Enumerable.Range(0, V).Select(l => "l" + I(l)));
             W.Line($"{inline} private static {Vt} Shuffle({Vt} v, {Vs}<int> lanes) => {Vs}.Shuffle(v, lanes); // lane i = v[lanes[i]], 0 where out of range");
             W.Line($"{inline} private static {Vs}<int> Lanes(int {string.Join(", int ", Enumerable.Range(0, V).Select(l => "l" + I(l)))}) => {Vs}.Create({lanes});");
+            W.Line("// Its pointwise half checks what it stores: a sum of finite vectors minus itself is zero, else NaN.");
+            W.Line($"{inline} private static bool AllFinite({Vt} sum) => {Vs}.EqualsAll(sum - sum, {Vt}.Zero);");
         }
 
         if (Plan.SplitsImage)

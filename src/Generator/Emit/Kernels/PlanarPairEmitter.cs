@@ -28,8 +28,9 @@ internal static class PlanarPairEmitter
             $"Row buffer: {p.X.Describe()}: {Xml(d.LayerName)}'s output {(d.PlanarRows == 1 ? "row" : Count(d.PlanarRows, "row"))} per step, channel by channel.",
             $"Output: NCHW [{I(p.Filters)}, {I(y.H)}, {I(y.W)}], each filter's row stored straight into its plane.",
             $"Pointwise weights: [{Count(p.X.C, "channel")}][{Count(p.Filters, "filter")}] (each broadcast), bias [{I(y.Cp)}].",
-            $"Register tiles: {tiles}.");
-        using (kw.Method(p.Method, "ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias"))
+            $"Register tiles: {tiles}.",
+            "Returns false when an output may be NaN or infinity: each tile checks the sum of the vectors it stores.");
+        using (kw.Method(p.Method, "ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias", returns: "bool"))
         {
             kw.ArrayRef("dw", "depthwiseWeight");
             kw.ArrayRef("db", "depthwiseBias");
@@ -37,6 +38,7 @@ internal static class PlanarPairEmitter
             kw.ArrayRef("b", "bias");
             int rows = d.PlanarRows;
             var borders = d.PlanarBorderSteps().ToList();
+            w.Line("bool finite = true;");
             using (w.Block(rows == 1 ? $"for (int oh = 0; oh < {I(y.H)}; oh++)" : $"for (int oh = 0; oh < {I(y.H)}; oh += {I(rows)})"))
             {
                 w.Line((rows == 1
@@ -52,10 +54,13 @@ internal static class PlanarPairEmitter
                 foreach (var (tile, start) in p.PixelTiles.SelectMany(t => t.Starts.Select(s => (t, s))).OrderBy(c => c.s))
                 {
                     w.Line(start == 0
-                        ? $"{tile.Method}(ref row, ref w, ref b, ref yr);"
-                        : $"{tile.Method}(ref At(ref row, {I(start)}), ref w, ref b, ref At(ref yr, {I(start)}));");
+                        ? $"finite &= {tile.Method}(ref row, ref w, ref b, ref yr);"
+                        : $"finite &= {tile.Method}(ref At(ref row, {I(start)}), ref w, ref b, ref At(ref yr, {I(start)}));");
                 }
             }
+
+            w.Line();
+            w.Line("return finite;");
         }
 
         foreach (var tile in p.PixelTiles)
@@ -66,7 +71,9 @@ internal static class PlanarPairEmitter
 
     /// <summary>
     /// One tile shape: for each group of filters, accumulators start at the filters' biases; per input channel the pixel
-    /// vectors are loaded once and each filter's weight broadcast once; then the activation and one store per vector.
+    /// vectors are loaded once and each filter's weight broadcast once; then the activation, one store per vector, and the
+    /// output check: NaN or infinity in any stored vector makes their sum NaN or infinity (so does a finite overflow of the
+    /// sum: a false alarm the caller's rescan clears), and the tile returns false.
     /// </summary>
     private static void Tile(KernelWriter kw, ConvKernel p, PixelTile t)
     {
@@ -75,9 +82,10 @@ internal static class PlanarPairEmitter
         long plane = (long)p.Y.H * p.Y.W;
         w.Line();
         w.Line($"/// <summary>{Count(t.Pixels(kw.V), "output pixel")} of {Xml(p.LayerName)} ({Count(nv, "vector")}), all {Count(filters, "filter")}, {I(nf)} at a time.</summary>");
-        using (kw.Method(t.Method, "ref float x, ref float w, ref float b, ref float y"))
+        using (kw.Method(t.Method, "ref float x, ref float w, ref float b, ref float y", returns: "bool"))
         {
             kw.ActConstants(p.Activation);
+            w.Line("bool finite = true;");
             using (w.Block($"for (int f = 0; f < {I(filters)}; f += {I(nf)})"))
             {
                 for (int j = 0; j < nf; j++)
@@ -110,15 +118,29 @@ internal static class PlanarPairEmitter
 
                 w.Line();
                 w.Line($"ref float yf = ref At(ref y, f * {I(plane)}); // filter f's plane");
+                var stored = new List<string>();
                 for (int j = 0; j < nf; j++)
                 {
                     for (int q = 0; q < nv; q++)
                     {
                         long offset = (j * plane) + t.Vectors[q];
-                        w.Line(kw.Store(kw.Act(p.Activation, $"a{I(j)}_{I(q)}"), offset == 0 ? "ref yf" : $"ref yf, {I(offset)}"));
+                        string a = $"a{I(j)}_{I(q)}";
+                        if (p.Activation.Kind != Model.Activation.None)
+                        {
+                            w.Line($"{a} = {kw.Act(p.Activation, a)};");
+                        }
+
+                        w.Line(kw.Store(a, offset == 0 ? "ref yf" : $"ref yf, {I(offset)}"));
+                        stored.Add(a);
                     }
                 }
+
+                w.Line("// NaN or infinity among the stored vectors makes their sum NaN or infinity (a finite sum's overflow: a false alarm Predict rescans).");
+                w.Line($"finite &= AllFinite({Sum(stored)});");
             }
+
+            w.Line();
+            w.Line("return finite;");
         }
     }
 
@@ -169,6 +191,20 @@ internal static class PlanarPairEmitter
     /// <summary>The row method of a step missing <paramref name="top"/> input rows above the input and <paramref name="bottom"/> below it.</summary>
     private static string BorderMethod(DepthwiseKernel d, int top, int bottom) =>
         d.Tiles.Method + (top > 0 ? "Top" + I(top) : string.Empty) + (bottom > 0 ? "Bottom" + I(bottom) : string.Empty);
+
+    /// <summary>The sum of <paramref name="terms"/> as a balanced tree of additions (short dependency chains).</summary>
+    private static string Sum(IReadOnlyList<string> terms)
+    {
+        var level = terms.ToList();
+        while (level.Count > 1)
+        {
+            level = Enumerable.Range(0, (level.Count + 1) / 2)
+                .Select(i => 2 * i + 1 < level.Count ? (level.Count == 2 && terms.Count == 2 ? $"{level[2 * i]} + {level[(2 * i) + 1]}" : $"({level[2 * i]} + {level[(2 * i) + 1]})") : level[2 * i]).ToList();
+        }
+
+        string sum = level[0];
+        return sum.StartsWith("(", System.StringComparison.Ordinal) && sum.EndsWith(")", System.StringComparison.Ordinal) && terms.Count > 1 ? sum.Substring(1, sum.Length - 2) : sum;
+    }
 
     /// <summary>
     /// One vector of pixels of every output row of the step: an accumulator per row (<c>a0</c>, <c>a1</c>), each input

@@ -90,7 +90,7 @@ internal sealed partial class KernelSpecs
             Arguments = (s.Kind == StepKind.PackInput && s.Output == 0 ? inputs : inputs.Append(s.Output < 0 || s.DirectOutput ? -1 : s.Output)).ToEquatableArray(),
             WeightFields = fields.ToEquatableArray(),
             ClearsOutputBorder = s.Kind != StepKind.PackInput && !s.DirectOutput && output is { HasBorder: true, Layout: Layout.Hwc },
-            ChecksFinite = s.Kind == StepKind.PackInput,
+            ChecksFinite = s.Kind == StepKind.PackInput || (s.Planar && s.DirectOutput), // a planar pair checks its stores
             SplitUnits = s.SplitUnits,
             GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? NamesOf(s).Method + "Group" : null,
             Kernel = KernelOf(s),

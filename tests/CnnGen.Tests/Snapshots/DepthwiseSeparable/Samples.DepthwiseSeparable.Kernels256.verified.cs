@@ -47,11 +47,14 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Shuffle(global::System.Runtime.Intrinsics.Vector256<float> v, global::System.Runtime.Intrinsics.Vector256<int> lanes) => global::System.Runtime.Intrinsics.Vector256.Shuffle(v, lanes); // lane i = v[lanes[i]], 0 where out of range
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<int> Lanes(int l0, int l1, int l2, int l3, int l4, int l5, int l6, int l7) => global::System.Runtime.Intrinsics.Vector256.Create(l0, l1, l2, l3, l4, l5, l6, l7);
+            // Its pointwise half checks what it stores: a sum of finite vectors minus itself is zero, else NaN.
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static bool AllFinite(global::System.Runtime.Intrinsics.Vector256<float> sum) => global::System.Runtime.Intrinsics.Vector256.EqualsAll(sum - sum, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
             #endregion
 
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
-            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
+            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity; and, after
+            /// writing it, when the last step finds that an output may be NaN or infinity (it checks what it stores).
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(DepthwiseSeparable net, ref float input, ref float output, float[] workspace)
@@ -66,7 +69,10 @@ namespace Samples
                 }
 
                 // 2. dw (depthwise, row by row) + pw: Conv2D + Relu6 -> 32x12x12
-                Pw(ref input, ref t1, ref output, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias);
+                if (!Pw(ref input, ref t1, ref output, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias))
+                {
+                    return false;
+                }
 
                 return true;
             }
@@ -332,14 +338,16 @@ namespace Samples
             /// Output: NCHW [32, 12, 12], each filter's row stored straight into its plane.<br/>
             /// Pointwise weights: [16 channels][32 filters] (each broadcast), bias [32].<br/>
             /// Register tiles: 3 vectors of 8 pixels x 4 filters = 12 accumulators (1 tile per step).<br/>
+            /// Returns false when an output may be NaN or infinity: each tile checks the sum of the vectors it stores.<br/>
             /// </remarks>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
+            private static bool Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
             {
                 ref float dw = ref Data(depthwiseWeight);
                 ref float db = ref Data(depthwiseBias);
                 ref float w = ref Data(weight);
                 ref float b = ref Data(bias);
+                bool finite = true;
                 for (int oh = 0; oh < 12; oh += 2)
                 {
                     // dw: output rows oh to oh + 1 into the row buffer, channel by channel (a step whose window reaches into the zero border leaves out those rows' taps)
@@ -358,16 +366,19 @@ namespace Samples
 
                     // pw: the row buffer (its rows one run of pixels per channel) into rows oh to oh + 1 of every output plane
                     ref float yr = ref At(ref y, oh * 12);
-                    PwTile24(ref row, ref w, ref b, ref yr);
+                    finite &= PwTile24(ref row, ref w, ref b, ref yr);
                 }
+
+                return finite;
             }
 
             /// <summary>24 output pixels of pw (3 vectors), all 32 filters, 4 at a time.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile24(ref float x, ref float w, ref float b, ref float y)
+            private static bool PwTile24(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
+                bool finite = true;
                 for (int f = 0; f < 32; f += 4)
                 {
                     var a0_0 = Broadcast(At(ref b, f)); var a0_1 = a0_0; var a0_2 = a0_0;
@@ -402,19 +413,35 @@ namespace Samples
                     }
 
                     ref float yf = ref At(ref y, f * 144); // filter f's plane
-                    Store(Min(six, Max(zero, a0_0)), ref yf);
-                    Store(Min(six, Max(zero, a0_1)), ref yf, 8);
-                    Store(Min(six, Max(zero, a0_2)), ref yf, 16);
-                    Store(Min(six, Max(zero, a1_0)), ref yf, 144);
-                    Store(Min(six, Max(zero, a1_1)), ref yf, 152);
-                    Store(Min(six, Max(zero, a1_2)), ref yf, 160);
-                    Store(Min(six, Max(zero, a2_0)), ref yf, 288);
-                    Store(Min(six, Max(zero, a2_1)), ref yf, 296);
-                    Store(Min(six, Max(zero, a2_2)), ref yf, 304);
-                    Store(Min(six, Max(zero, a3_0)), ref yf, 432);
-                    Store(Min(six, Max(zero, a3_1)), ref yf, 440);
-                    Store(Min(six, Max(zero, a3_2)), ref yf, 448);
+                    a0_0 = Min(six, Max(zero, a0_0));
+                    Store(a0_0, ref yf);
+                    a0_1 = Min(six, Max(zero, a0_1));
+                    Store(a0_1, ref yf, 8);
+                    a0_2 = Min(six, Max(zero, a0_2));
+                    Store(a0_2, ref yf, 16);
+                    a1_0 = Min(six, Max(zero, a1_0));
+                    Store(a1_0, ref yf, 144);
+                    a1_1 = Min(six, Max(zero, a1_1));
+                    Store(a1_1, ref yf, 152);
+                    a1_2 = Min(six, Max(zero, a1_2));
+                    Store(a1_2, ref yf, 160);
+                    a2_0 = Min(six, Max(zero, a2_0));
+                    Store(a2_0, ref yf, 288);
+                    a2_1 = Min(six, Max(zero, a2_1));
+                    Store(a2_1, ref yf, 296);
+                    a2_2 = Min(six, Max(zero, a2_2));
+                    Store(a2_2, ref yf, 304);
+                    a3_0 = Min(six, Max(zero, a3_0));
+                    Store(a3_0, ref yf, 432);
+                    a3_1 = Min(six, Max(zero, a3_1));
+                    Store(a3_1, ref yf, 440);
+                    a3_2 = Min(six, Max(zero, a3_2));
+                    Store(a3_2, ref yf, 448);
+                    // NaN or infinity among the stored vectors makes their sum NaN or infinity (a finite sum's overflow: a false alarm Predict rescans).
+                    finite &= AllFinite((((a0_0 + a0_1) + (a0_2 + a1_0)) + ((a1_1 + a1_2) + (a2_0 + a2_1))) + ((a2_2 + a3_0) + (a3_1 + a3_2)));
                 }
+
+                return finite;
             }
         }
     }

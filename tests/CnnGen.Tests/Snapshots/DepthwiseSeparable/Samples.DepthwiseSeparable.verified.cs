@@ -173,9 +173,10 @@ namespace Samples
             global::CnnGen.Internal.Guard.Length(input.Length, InputSize, "input", "DepthwiseSeparable", "16x12x12, NCHW", "input");
             global::CnnGen.Internal.Guard.Length(output.Length, OutputSize, "output", "DepthwiseSeparable", "[32, 12, 12]", "output");
             // Packing the input checks it for NaN and infinity in the same pass, before any output is written.
+            // At some widths the last step checks the outputs it stores: false is then either, and NotFinite names which.
             if (!Run(ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(input), ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output)))
             {
-                global::CnnGen.Internal.Guard.ThrowNotFinite(input, "input");
+                global::CnnGen.Internal.Guard.NotFinite(input, "input", ref global::System.Runtime.InteropServices.MemoryMarshal.GetReference(output), OutputSize, "DepthwiseSeparable");
             }
 
             // A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.
