@@ -117,7 +117,12 @@ internal static class ForwardEmitter
         string parameters = $"{plan.Net.Spec.ClassName} net, ref float input, ref float output, float[] workspace";
         w.Line("/// <summary>");
         w.Line("/// Runs every step in order; <paramref name=\"workspace\"/> holds the intermediate tensors. Returns false, before");
-        w.Line("/// anything is written to <paramref name=\"output\"/>, when packing the input finds NaN or infinity.");
+        w.Line("/// anything is written to <paramref name=\"output\"/>, when packing the input finds NaN or infinity" + (plan.ChecksOutput ? "; and, after" : "."));
+        if (plan.ChecksOutput)
+        {
+            w.Line("/// writing it, when the last step finds that an output may be NaN or infinity (it checks what it stores).");
+        }
+
         w.Line("/// </summary>");
         w.Line(Code.Hot);
         if (plan.Parts.Count == 1)

@@ -33,9 +33,14 @@ internal static class PredictEmitter
             if (model.Common.PacksInput)
             {
                 w.Line("// Packing the input checks it for NaN and infinity in the same pass, before any output is written.");
+                if (ChecksOutput(model) != Checks.None)
+                {
+                    w.Line((ChecksOutput(model) == Checks.All ? "// The last step" : "// At some widths the last step") + " checks the outputs it stores: false is then either, and NotFinite names which.");
+                }
+
                 using (w.Block($"if (!Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output)))"))
                 {
-                    w.Line($"{guard}.ThrowNotFinite(input, \"input\");");
+                    w.Line(NotFinite(model, "input", $"ref {mm}.GetReference(output)"));
                 }
             }
             else
@@ -44,9 +49,7 @@ internal static class PredictEmitter
                 w.Line($"Run(ref {mm}.GetReference(input), ref {mm}.GetReference(output));");
             }
 
-            w.Line();
-            w.Line("// A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.");
-            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(output), OutputSize, OutputSize, \"{name}\");");
+            OutputCheck(w, model, $"ref {mm}.GetReference(output)");
         }
 
         w.Line();
@@ -202,7 +205,7 @@ internal static class PredictEmitter
                 w.Line("// Packing the input (thread 0) checks it for NaN and infinity in the same pass, before any output is written.");
                 using (w.Block("if (!RunShared(input, output, threads))"))
                 {
-                    w.Line($"{guard}.ThrowNotFinite(input.Span, \"input\");");
+                    w.Line(NotFinite(model, "input.Span", $"ref {mm}.GetReference(output.Span)"));
                 }
             }
             else
@@ -211,8 +214,7 @@ internal static class PredictEmitter
                 w.Line("RunShared(input, output, threads);");
             }
 
-            w.Line();
-            w.Line($"{guard}.OutputFinite(ref {mm}.GetReference(output.Span), OutputSize, OutputSize, \"{name}\");");
+            OutputCheck(w, model, $"ref {mm}.GetReference(output.Span)", comment: false);
         }
 
         if (split.Count == 0)
@@ -248,6 +250,40 @@ internal static class PredictEmitter
             w.Line($"/// <summary>{p.KernelClass}'s forward pass for one of several threads sharing an image (static, so passing it allocates nothing).</summary>");
             w.Line($"private static readonly {Code.ImageShare}<{name}> s_share{I(p.Width * 32)} = {p.KernelClass}.Forward;");
         }
+    }
+
+    /// <summary>Which widths' kernels check the outputs they store (<see cref="NetworkPlan.ChecksOutput"/>).</summary>
+    private enum Checks
+    {
+        None,
+        Some,
+        All,
+    }
+
+    private static Checks ChecksOutput(NetworkModel model) =>
+        model.Plans.All(p => p.ChecksOutput) ? Checks.All : model.Plans.Any(p => p.ChecksOutput) ? Checks.Some : Checks.None;
+
+    /// <summary>What a single-image prediction does when its forward pass returns false: name the bad input or, where kernels check their stores, the bad output.</summary>
+    private static string NotFinite(NetworkModel model, string input, string output) => ChecksOutput(model) == Checks.None
+        ? $"{Code.Guard}.ThrowNotFinite({input}, \"input\");"
+        : $"{Code.Guard}.NotFinite({input}, \"input\", {output}, OutputSize, \"{model.Net.Spec.ClassName}\");";
+
+    /// <summary>The scan of a single image's output after its forward pass, unless every width's kernels checked what they stored.</summary>
+    private static void OutputCheck(SourceWriter w, NetworkModel model, string output, bool comment = true)
+    {
+        w.Line();
+        if (ChecksOutput(model) == Checks.All)
+        {
+            w.Line("// The kernels checked every output as they stored it (a false return above): no scan of the output.");
+            return;
+        }
+
+        if (comment)
+        {
+            w.Line("// A finite input can still overflow float32 inside the network: report it instead of returning NaN scores.");
+        }
+
+        w.Line($"{Code.Guard}.OutputFinite({output}, OutputSize, OutputSize, \"{model.Net.Spec.ClassName}\");");
     }
 
     /// <summary>The <c>ArithmeticException</c> every prediction documents: a finite input whose result overflowed float32.</summary>

@@ -188,7 +188,10 @@ internal sealed record StepPlan
     /// <summary>Forward clears the output's zero border before the step (workspace slots are reused).</summary>
     public bool ClearsOutputBorder { get; init; }
 
-    /// <summary>The kernel returns false when its input holds NaN or infinity (packing the input checks it in the same pass).</summary>
+    /// <summary>
+    /// The kernel returns false when its input holds NaN or infinity (packing the input checks it in the same pass), or,
+    /// for a step that checks the network output as it stores it (<see cref="NetworkPlan.ChecksOutput"/>), when an output may be NaN or infinity.
+    /// </summary>
     public bool ChecksFinite { get; init; }
 
     /// <summary>
@@ -361,6 +364,13 @@ internal sealed record NetworkPlan
 
     /// <summary>Several threads can share one image: some step is split between them (a <c>Forward</c> overload per thread).</summary>
     public bool SplitsImage => Steps.Any(s => s.SplitUnits > 0);
+
+    /// <summary>
+    /// The step writing the network output checks what it stores (a planar pair: the sum of each tile's stored vectors
+    /// must be finite), so <c>Forward</c> returns false when an output may be NaN or infinity and <c>Predict</c> needs no
+    /// scan of the output after it (a false alarm, a finite sum's overflow, is rescanned and passes).
+    /// </summary>
+    public bool ChecksOutput => Steps.Any(s => s.ChecksFinite && s.Kind != StepKind.PackInput);
 
     /// <summary>Floats per vector.</summary>
     public int Width => Machine.Width;

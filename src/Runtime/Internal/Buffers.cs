@@ -37,6 +37,10 @@ public static class Buffers
     public static void Copy(ref float source, ref float destination, int count) =>
         MemoryMarshal.CreateReadOnlySpan(ref source, count).CopyTo(MemoryMarshal.CreateSpan(ref destination, count));
 
+    /// <summary>Whether all <paramref name="count"/> floats are finite (at the widest accelerated width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Finite(ref float values, int count) => FiniteScan.All(ref values, count);
+
     /// <summary>Copies <paramref name="count"/> floats; returns false when any is NaN or infinity (at the widest accelerated width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool CopyFinite(ref float source, ref float destination, int count) => FiniteScan.Copy(ref source, ref destination, count);

@@ -42,6 +42,24 @@ public static class Guard
         ThrowInputNotFinite(input, FiniteScan.FirstBad(ref MemoryMarshal.GetReference(input), input.Length), paramName);
 
     /// <summary>
+    /// After a forward pass that returned false, whose kernels check both the input (before writing any output) and the
+    /// outputs they store (a sum per tile, so a finite overflow of the sum is a false alarm): throws for a non-finite input,
+    /// else for a non-finite output; returns when every output is finite after all.
+    /// </summary>
+    /// <exception cref="ArgumentException">The input holds NaN or infinity (nothing was written).</exception>
+    /// <exception cref="ArithmeticException">An output is NaN or infinity although the input is finite.</exception>
+    public static void NotFinite(ReadOnlySpan<float> input, string paramName, ref float output, int outputSize, string network)
+    {
+        int bad = FiniteScan.FirstBad(ref MemoryMarshal.GetReference(input), input.Length);
+        if (bad >= 0)
+        {
+            ThrowInputNotFinite(input, bad, paramName);
+        }
+
+        OutputFinite(ref output, outputSize, outputSize, network);
+    }
+
+    /// <summary>
     /// Checks a network's output after a prediction from a finite input with finite weights: NaN or infinity there means an
     /// intermediate value overflowed float32 (an input or weight too large in magnitude, e.g. float.MaxValue pixels).
     /// <paramref name="length"/> may span a batch of outputs of <paramref name="outputSize"/> floats each.

@@ -23,7 +23,11 @@ public sealed class PlanarPairTests
         public partial class Block;
         """;
 
-    /// <summary>Planar plans of several shapes: two rows per step or one, overlapping last vectors, dilation, strides, odd filter counts.</summary>
+    /// <summary>
+    /// Planar plans of several shapes: two rows per step or one, overlapping last vectors, dilation, strides, odd filter
+    /// counts; a step that is both the first and the last (its window past both the top and the bottom of the input read in
+    /// place); padding wider than the window's reach, so the output row is wider than the input's (lanes shifted by two).
+    /// </summary>
     private const string Shapes = """
         using CnnGen;
         namespace Planar;
@@ -39,6 +43,14 @@ public sealed class PlanarPairTests
         [Conv2D(3, 3, Groups = 3, Padding = 2, Dilation = 2, Activation = Activation.Relu, Name = "dw")]
         [Conv2D(5, 1, Activation = Activation.LeakyRelu, Name = "pw")]
         public partial class Overlap;
+        [Network, Input(4, 2, 16)]
+        [Conv2D(4, 3, Groups = 4, Padding = 1, Name = "dw")]
+        [Conv2D(3, 1, Name = "pw")]
+        public partial class Short;
+        [Network, Input(2, 4, 14)]
+        [Conv2D(2, 3, Groups = 2, PaddingHeight = 1, PaddingWidth = 2, Activation = Activation.Relu, Name = "dw")]
+        [Conv2D(3, 1, Name = "pw")]
+        public partial class Wide;
         """;
 
     private static StepPlan[] Steps(string source, int width, PlanOptions? options = null)
@@ -60,7 +72,9 @@ public sealed class PlanarPairTests
         var pw = (ConvKernel)steps.Single(s => s.DirectOutput).Kernel;
         Assert.Multiple(() =>
         {
-            Assert.That(pack.Planar, Is.True, "the input is copied CHW with its border, not transposed");
+            Assert.That(pack.InPlace, Is.True, "the depthwise reads the input in place: the packing step only checks it");
+            Assert.That(steps[0].Method, Is.EqualTo("CheckInput"));
+            Assert.That(steps.Single(s => s.RowFused).Inputs.Single(), Is.EqualTo(0), "the depthwise reads the network input");
             // A row of 56 pixels: whole vectors of 4 and 8; at 16 the last one overlaps the one before it.
             Assert.That(dw.PlanarVectors.ToArray(), Is.EqualTo(width == 16 ? new[] { 0, 16, 32, 40 } : Enumerable.Range(0, 56 / width).Select(i => i * width).ToArray()));
             Assert.That(dw.PlanarRows, Is.EqualTo(2));
@@ -110,6 +124,10 @@ public sealed class PlanarPairTests
                 .Conv2D("dw", 4, (5, 5), (2, 1), (2, 2, 2, 2), (1, 1), 4, bias: false).Conv2D("pw", 7, 1)), new[] { 4, 8, 16 }),
             ("Planar.Overlap", ReferenceNetwork<double>.Create(new Shape(3, 8, 62), b => b
                 .Conv2D("dw", 3, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2), 3, bias: true, activation: Activation.Relu).Conv2D("pw", 5, 1, activation: Activation.LeakyRelu)), new[] { 4, 8, 16 }),
+            ("Planar.Short", ReferenceNetwork<double>.Create(new Shape(4, 2, 16), b => b
+                .Conv2D("dw", 4, 3, padding: 1, groups: 4).Conv2D("pw", 3, 1)), new[] { 4, 8, 16 }),
+            ("Planar.Wide", ReferenceNetwork<double>.Create(new Shape(2, 4, 14), b => b
+                .Conv2D("dw", 2, (3, 3), (1, 1), (1, 2, 1, 2), (1, 1), 2, bias: true, activation: Activation.Relu).Conv2D("pw", 3, 1)), new[] { 4, 8 }),
         };
 
         var models = GeneratorHarness.Models(Shapes);
@@ -152,6 +170,43 @@ public sealed class PlanarPairTests
             var output = Enumerable.Repeat(7f, net.OutputSize).ToArray();
             Assert.Throws<ArgumentException>(() => net.Predict(input, output));
             Assert.That(output, Is.All.EqualTo(7f), $"{width}: nothing written");
+        }
+    }
+
+    /// <summary>
+    /// The pointwise tiles check what they store (no scan of the output after a single-image prediction): a NaN output (a
+    /// finite input whose depthwise sums overflow to +inf in one channel and -inf in the next) throws from every entry point
+    /// and names the output; outputs that are finite but whose sum overflows (a false alarm of the tiles' check) are
+    /// rescanned and returned. OddRows: input 4x7x16, depthwise 5x5 without bias or activation, pointwise without activation.
+    /// </summary>
+    [Test]
+    public void A_planar_pair_checks_its_outputs_as_it_stores_them()
+    {
+        var assembly = GeneratorHarness.CompileAndLoad(Shapes);
+        var reference = ReferenceNetwork<double>.Create(new Shape(4, 7, 16), b => b
+            .Conv2D("dw", 4, (5, 5), (2, 1), (2, 2, 2, 2), (1, 1), 4, bias: false).Conv2D("pw", 7, 1));
+        var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape,
+            Enumerable.Repeat(p.Name == "pw.bias" ? 0f : p.Name == "pw.weight" ? 0.25f : 1f, p.Value.Length).ToArray())));
+        const int plane = 7 * 16;
+        var overflow = Enumerable.Range(0, 4 * plane).Select(i => i / plane % 2 == 0 ? 3e38f : -3e38f).ToArray(); // +inf, -inf, ...: NaN
+        var large = Enumerable.Repeat(1e37f, 4 * plane).ToArray(); // depthwise sums up to 2.5e38 and outputs as large: finite
+        foreach (var width in GeneratorHarness.Widths)
+        {
+            var net = GeneratorHarness.Load(assembly, "Planar.OddRows", weights, new LoadOptions { VectorWidth = width });
+            var output = new float[net.OutputSize];
+            var e = Assert.Throws<ArithmeticException>(() => net.Predict(overflow, output), $"{width}")!;
+            Assert.That(e.Message, Does.Contain("output[0]").And.Contain("OddRows"), $"{width}");
+            Assert.That(float.IsNaN(output[0]), $"{width}: the output holds what was computed");
+            Assert.Throws<ArithmeticException>(() => net.Predict(overflow, output, threads: 2), $"{width} (threads)");
+            var two = new float[2 * net.OutputSize];
+            Assert.Throws<ArithmeticException>(() => net.PredictBatch(overflow.Concat(overflow).ToArray(), two, 2), $"{width} (batch)");
+
+            Array.Fill(output, float.NaN);
+            net.Predict(large, output);
+            Assert.That(output.All(v => float.IsFinite(v) && v > 1e37f), $"{width}: finite outputs whose sum overflows pass");
+            Assert.That(output.Max(), Is.GreaterThan(2e38f), $"{width}: the tiles' sums did overflow");
+            net.Predict(large, output, threads: 2);
+            Assert.That(output.All(float.IsFinite), $"{width} (threads)");
         }
     }
 }

@@ -217,7 +217,7 @@ public sealed class WinogradTests
     /// <summary>
     /// Which layers pick Winograd and why (the cost model's cycles, printed): the bench's 3x3 stride-1 layers with 16 or
     /// more channels do at every width; strided, 1x1 and 3-channel first layers stay direct; a 64-channel first layer
-    /// has its input packed HWC so that it can.
+    /// has its input packed HWC so that it can. Each transformed tile's positions are an odd number of cache lines apart.
     /// </summary>
     [Test]
     public void The_planner_picks_Winograd_where_its_cost_model_wins()
@@ -247,6 +247,11 @@ public sealed class WinogradTests
                     {
                         picked.Add(spec.Name);
                         Assert.That(w.WinogradCycles, Is.LessThanOrEqualTo(w.DirectCycles * (1 - plan.Machine.WinogradMinSaving)), spec.Name);
+
+                        // The 16 positions of a tile land in 16 different L1 sets: an odd number of cache lines apart.
+                        int line = plan.Machine.CacheLineFloats;
+                        Assert.That(w.PositionPitch % (2 * line), Is.EqualTo(line), $"{spec.Name}: position pitch {w.PositionPitch}");
+                        Assert.That(w.PositionPitch, Is.InRange((long)w.BlockRows * w.TileCols * w.X.Cp, ((long)w.BlockRows * w.TileCols * w.X.Cp) + (2 * line)), spec.Name);
                     }
                 }
 

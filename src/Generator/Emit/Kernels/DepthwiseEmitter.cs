@@ -23,7 +23,7 @@ internal static class DepthwiseEmitter
         if (planar)
         {
             kw.Comment(k.Title,
-                $"Input: {x.Describe()}.",
+                $"Input: {x.Describe()}, the network input read in place (its zero border is never stored).",
                 $"Output: {y.Describe()}: the output rows of a step, one run of pixels per channel.",
                 window,
                 $"Weights: [{Count(win.Taps, "tap")}][{Count(y.Cp, "channel")}], each broadcast.");

@@ -96,6 +96,16 @@ internal sealed class KernelWriter
         W.Line($"{inline} private static {Vt} Sigmoid({Vt} x) => {Code.Simd}.Sigmoid(x);");
         W.Line($"{inline} private static {Vt} Tanh({Vt} x) => {Code.Simd}.Tanh(x);");
         W.Line($"{inline} private static {Vt} SiLU({Vt} x) => {Code.Simd}.SiLU(x);");
+        if (Plan.Steps.Any(s => s.Kernel is DepthwiseKernel { PlanarVectors.Count: > 0 }))
+        {
+            // A planar depthwise reads its input in place: the first and last vectors of a row shift lanes in, zeros for the border.
+            string lanes = string.Join(", ", Enumerable.Range(0, V).Select(l => "l" + I(l)));
+            W.Line($"{inline} private static {Vt} Shuffle({Vt} v, {Vs}<int> lanes) => {Vs}.Shuffle(v, lanes); // lane i = v[lanes[i]], 0 where out of range");
+            W.Line($"{inline} private static {Vs}<int> Lanes(int {string.Join(", int ", Enumerable.Range(0, V).Select(l => "l" + I(l)))}) => {Vs}.Create({lanes});");
+            W.Line("// Its pointwise half checks what it stores: a sum of finite vectors minus itself is zero, else NaN.");
+            W.Line($"{inline} private static bool AllFinite({Vt} sum) => {Vs}.EqualsAll(sum - sum, {Vt}.Zero);");
+        }
+
         if (Plan.SplitsImage)
         {
             W.Line("// Threads sharing one image: where thread t's slice of n rows starts, and the barrier between dependent steps.");

@@ -1,5 +1,6 @@
 using CnnGen.Generator.Planning.Kernels;
 using static CnnGen.Generator.Emit.Kernels.KernelWriter;
+using static CnnGen.Generator.Model.Words;
 
 namespace CnnGen.Generator.Emit.Kernels;
 
@@ -10,6 +11,17 @@ internal static class LayoutEmitter
     {
         var w = kw.W;
         var y = k.Y;
+        if (k.InPlace)
+        {
+            w.Line($"/// <summary>Checks the NCHW input ({Count((long)k.C * k.H * k.W, "float")}) for NaN and infinity; the next step reads it in place. False when it holds any.</summary>");
+            using (kw.Method(k.Method, "ref float x", returns: "bool"))
+            {
+                w.Line($"return {Code.Buffers}.Finite(ref x, {I((long)k.C * k.H * k.W)});");
+            }
+
+            return;
+        }
+
         w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
         using (kw.Method(k.Method, "ref float x, ref float y", returns: "bool"))
         {

@@ -165,7 +165,7 @@ internal static class WinogradEmitter
         w.Line($"/// <summary>{Count(rows, "tile row")} of {Xml(k.LayerName)} ({I(2 * rows)} output rows from the first): transform, multiply, transform back.</summary>");
         using (kw.Method(BlockMethod(k, rows, last), $"ref float x, {residual}ref float s, ref float y, ref float u, ref float b"))
         {
-            w.Line($"ref float v = ref s; // B^T d B of each tile: [16 positions][{Count(k.BlockRows * tc, "tile")}][{Count(xcp, "float")}]");
+            w.Line($"ref float v = ref s; // B^T d B of each tile: [16 positions, {I(k.PositionPitch)} floats apart][{Count(k.BlockRows * tc, "tile")}][{Count(xcp, "float")}]");
             w.Line($"ref float m = ref At(ref s, {I(k.ResultsOffset)}); // the GEMMs' results: [{Count(tiles, "tile")}][16 positions][{Count(tbv, "filter")}]");
             w.Line();
             w.Line("// Input transform: the 4x4 patch under each tile (tiles 2 pixels apart), every channel vector.");

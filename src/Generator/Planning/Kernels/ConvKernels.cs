@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Planning.Kernels;
@@ -136,6 +138,30 @@ internal sealed record DepthwiseKernel : KernelSpec
 
     /// <summary>Output rows one call of the planar row method computes (they share their input loads); 1 otherwise.</summary>
     public int PlanarRows { get; init; } = 1;
+
+    /// <summary>The layer's output height (over planar rows, <see cref="Y"/> is the row buffer: <see cref="PlanarRows"/> high).</summary>
+    public required int OutputHeight { get; init; }
+
+    /// <summary>Input rows one planar step reads: its output rows' windows.</summary>
+    public int PlanarInputRows => ((PlanarRows - 1) * Window.StrideH) + ((Window.KernelH - 1) * Window.DilationH) + 1;
+
+    /// <summary>
+    /// The planar steps whose window reaches into the zero border above or below the input (read in place, so those rows
+    /// do not exist): each step's first output row and how many of its <see cref="PlanarInputRows"/> are missing at the
+    /// top and at the bottom. Every other step reads whole rows.
+    /// </summary>
+    public IEnumerable<(int Row, int MissingTop, int MissingBottom)> PlanarBorderSteps()
+    {
+        for (int oh = 0; oh < OutputHeight; oh += PlanarRows)
+        {
+            int first = (oh * Window.StrideH) - Window.PadTop;
+            int top = Math.Max(0, -first), bottom = Math.Max(0, first + PlanarInputRows - X.H);
+            if (top > 0 || bottom > 0)
+            {
+                yield return (oh, top, bottom);
+            }
+        }
+    }
 }
 
 /// <summary>

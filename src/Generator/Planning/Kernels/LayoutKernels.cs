@@ -14,6 +14,9 @@ internal sealed record PackInputKernel : KernelSpec
 
     /// <summary>Planar CHW with a zero border (row copies); otherwise HWC (a transpose per row).</summary>
     public required bool Planar { get; init; }
+
+    /// <summary>The next step reads the input in place (<see cref="Y"/> is the input): only the check is left.</summary>
+    public bool InPlace { get; init; }
 }
 
 /// <summary>How the output copy reads its tensor.</summary>

@@ -65,11 +65,14 @@ internal sealed record WinogradKernel : KernelSpec
 
     public required long WinogradCycles { get; init; }
 
-    /// <summary>Floats between two positions of the transformed tiles: a whole block's tiles.</summary>
-    public long PositionPitch => (long)BlockRows * TileCols * X.Cp;
+    /// <summary>
+    /// Floats between two positions of the transformed tiles: a whole block's tiles, padded to an odd number of cache
+    /// lines (<see cref="Passes.Winograd.Pitch"/>).
+    /// </summary>
+    public required int PositionPitch { get; init; }
 
     /// <summary>The GEMM results' offset in the scratch: after the block's transformed tiles.</summary>
-    public int ResultsOffset => BlockRows * TileCols * Passes.Winograd.Positions * X.Cp;
+    public int ResultsOffset => Passes.Winograd.Positions * PositionPitch;
 
     /// <summary>The last output row (column) is alone in its tile.</summary>
     public bool PartialRow => Y.H % 2 == 1;

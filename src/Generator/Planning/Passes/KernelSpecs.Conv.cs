@@ -112,6 +112,7 @@ internal sealed partial class KernelSpecs
             RowFused = s.RowFused,
             PlanarVectors = s.Planar ? FirstLayer.Blocks(y.W, _m.Width).ToEquatableArray() : EquatableArray<int>.Empty,
             PlanarRows = s.PlanarRows,
+            OutputHeight = Layer(s).Out.H,
         };
     }
 

@@ -12,6 +12,7 @@ internal sealed partial class KernelSpecs
         var x = X(s, n);
         var y = Y(s, n);
         int v = _m.Width;
+        int tileCols = (y.W + 1) / Passes.Winograd.TileSide;
         return new WinogradKernel
         {
             Method = n.Method,
@@ -26,8 +27,9 @@ internal sealed partial class KernelSpecs
             Channels = l.In.C,
             Filters = l.Out.C,
             TileRows = (y.H + 1) / Passes.Winograd.TileSide,
-            TileCols = (y.W + 1) / Passes.Winograd.TileSide,
+            TileCols = tileCols,
             BlockRows = e.BlockRows,
+            PositionPitch = Passes.Winograd.Pitch((long)e.BlockRows * tileCols, x.Cp, _m),
             TilePixels = s.TileP,
             TileVectors = s.TileB,
             TileGroups = y.Cp / v / s.TileB,

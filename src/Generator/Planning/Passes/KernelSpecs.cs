@@ -87,10 +87,10 @@ internal sealed partial class KernelSpecs
             FusedPool = s.FusedPool,
             Method = NamesOf(s).Method,
             Title = Title(s),
-            Arguments = inputs.Append(s.Output < 0 || s.DirectOutput ? -1 : s.Output).ToEquatableArray(),
+            Arguments = (s.Kind == StepKind.PackInput && s.Output == 0 ? inputs : inputs.Append(s.Output < 0 || s.DirectOutput ? -1 : s.Output)).ToEquatableArray(),
             WeightFields = fields.ToEquatableArray(),
             ClearsOutputBorder = s.Kind != StepKind.PackInput && !s.DirectOutput && output is { HasBorder: true, Layout: Layout.Hwc },
-            ChecksFinite = s.Kind == StepKind.PackInput,
+            ChecksFinite = s.Kind == StepKind.PackInput || (s.Planar && s.DirectOutput), // a planar pair checks its stores
             SplitUnits = s.SplitUnits,
             GroupMethod = s.Kind == StepKind.Dense && _batchGroup > 1 ? NamesOf(s).Method + "Group" : null,
             Kernel = KernelOf(s),
@@ -262,7 +262,7 @@ internal sealed partial class KernelSpecs
     {
         var y = Y(s, n);
         var input = _g.Net.Input;
-        return new PackInputKernel { Method = n.Method, Title = n.Title, Y = y, C = input.C, H = input.H, W = input.W, Planar = y.Layout == Layout.Chw };
+        return new PackInputKernel { Method = n.Method, Title = n.Title, Y = y, C = input.C, H = input.H, W = input.W, Planar = y.Layout == Layout.Chw, InPlace = s.Output == 0 };
     }
 
     private CopyOutputKernel CopyOutput(PlanStep s, KernelNames n)

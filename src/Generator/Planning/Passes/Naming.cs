@@ -20,19 +20,19 @@ internal static class Naming
     /// </summary>
     internal static readonly string[] Reserved =
     {
-        "Forward", "ForwardGroup", "PackInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
+        "Forward", "ForwardGroup", "PackInput", "CheckInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
         "Backward", "CopyLogits", "OutputGradients", "LogitsGradients", "InputGradients",
         "Hot", "Inline", "Zero", "At", "Data", "Load", "Store", "Broadcast", "Fma", "Max", "Min", "Sigmoid", "Tanh", "SiLU",
-        "Barrier", "Slice",
+        "Barrier", "Slice", "Shuffle", "Lanes", "AllFinite",
     };
 
     /// <summary>
     /// Suffixes of the methods derived from a layer's identifier (<c>Conv1Tile4</c>, <c>Fc1GroupTile2</c>,
-    /// <c>Conv1Pixels</c>, <c>Fc1Softmax</c>, <c>Conv2WinogradGemm6</c>): an identifier ending like one gets its index appended, so it cannot be
+    /// <c>Conv1Pixels</c>, <c>Fc1Softmax</c>, <c>Conv2WinogradGemm6</c>, a planar depthwise's <c>DwTile112Top1</c>): an identifier ending like one gets its index appended, so it cannot be
     /// another layer's derived name.
     /// </summary>
     private static readonly System.Text.RegularExpressions.Regex DerivedSuffix =
-        new("(Tile[0-9]+|Group|Pixels|Softmax|Winograd[A-Za-z0-9]*)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        new("(Tile[0-9]+(Top[0-9]+)?(Bottom[0-9]+)?|Group|Pixels|Softmax|Winograd[A-Za-z0-9]*)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>Longest identifier made from a layer name (C# allows 512 characters; shorter names read better).</summary>
     private const int MaxIdentifier = 64;
@@ -104,6 +104,7 @@ internal static class Naming
     /// <summary>The kernel method a step's forward call names.</summary>
     public static string Method(PlanStep s, EquatableArray<ShapedLayer> layers, IReadOnlyList<string> ids) => s.Kind switch
     {
+        StepKind.PackInput when s.Output == 0 => "CheckInput", // the input read in place (a planar pair)
         StepKind.PackInput => "PackInput",
         StepKind.CopyOutput => "CopyOutput",
         StepKind.Softmax when layers[s.Layer].Spec.Kind == LayerKind.Activation => ids[s.Layer], // a [Softmax] layer
@@ -131,6 +132,11 @@ internal static class Naming
     /// <summary>What a step computes, one line: the layer, what was fused into it, and the output shape.</summary>
     public static string Title(PlanStep s, PlanGraph g, Func<int, TensorPlan> tensor)
     {
+        if (s.Kind == StepKind.PackInput && s.Output == 0)
+        {
+            return "check the input for NaN and infinity (the next step reads it in place)";
+        }
+
         if (s.Kind == StepKind.PackInput)
         {
             return $"pack the input into {tensor(s.Output).Describe()}";

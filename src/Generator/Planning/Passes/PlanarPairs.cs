@@ -5,9 +5,12 @@ namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
 /// A row-fused depthwise + pointwise pair that reads the network input and writes the network output (a separable block
-/// at both edges, as in the mobilenet_block benchmark) runs over planar rows instead of channels-last ones: the input is
-/// packed CHW with its zero border (a copy per row, no transpose); per step the depthwise computes one or two output rows,
-/// one channel at a time in vectors of pixels (two rows share their input loads), into a CHW row buffer; the pointwise
+/// at both edges, as in the mobilenet_block benchmark) runs over planar rows instead of channels-last ones: the depthwise
+/// reads the NCHW input in place (the packing step only checks it for NaN and infinity; the zero border is never stored:
+/// a step at the top or bottom leaves out the taps of missing rows, and a row's first and last vectors shift their lanes
+/// in from the neighbouring load with zeros for the border); per step the depthwise computes one or two output rows,
+/// one channel at a time in vectors of pixels (two rows share their input loads; the input's rows, like the output's, at
+/// least a vector wide), into a CHW row buffer; the pointwise
 /// reads the buffer's rows as one run of pixels per channel and computes tiles of pixel vectors x filters, broadcasting
 /// one weight per filter, storing NCHW straight into each filter's plane (no staging, no transpose). Only where the
 /// vectors waste at most an eighth of the pointwise's lanes and half the depthwise's (a row's last vector overlaps the one
@@ -38,7 +41,7 @@ internal static class PlanarPairs
             long rowVectors = Tiling.PixelVectors(shape.W, m.Width), flatVectors = Tiling.PixelVectors(rows * shape.W, m.Width);
             long taps = (long)spec.KernelH * spec.KernelW;
             bool onlyPair = g.Steps.All(s => !s.Inputs.Contains(packed) || s == d || s == p);
-            if (pack is not { Kind: StepKind.PackInput } || !onlyPair || spec.StrideW != 1 || shape.W < m.Width
+            if (pack is not { Kind: StepKind.PackInput } || !onlyPair || spec.StrideW != 1 || shape.W < m.Width || g.Layers[d.Layer].In.W < m.Width
                 || ((flatVectors * m.Width) - (rows * shape.W)) * 8 > rows * shape.W || ((rowVectors * m.Width) - shape.W) * 2 > shape.W
                 || taps > m.MaxUnrolledTaps || taps * rows * rowVectors > m.UnrollBudget)
             {
@@ -47,7 +50,14 @@ internal static class PlanarPairs
 
             p.Planar = d.Planar = true;
             p.PlanarRows = d.PlanarRows = rows;
-            g.Tensors[packed].Layout = Layout.Chw;
+
+            // The input is read in place, NCHW without a border: the packing step only checks it, before any output is written.
+            pack.Output = 0;
+            foreach (var s in new[] { d, p })
+            {
+                s.Inputs = s.Inputs.Select(t => t == packed ? 0 : t).ToList();
+            }
+
             g.Tensors[d.Output].Layout = Layout.Chw;
             g.Tensors[d.Output].H = rows;
             if (rows > 1)

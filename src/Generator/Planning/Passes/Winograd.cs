@@ -152,12 +152,26 @@ internal static class Winograd
         bool residual = direct.FusedAdd >= 0;
         double output = tiles * nb * (Math.Max((16 + (residual ? 4 : 0)) / m.LoadsPerCycle, (28 + (residual ? 4 : 0)) / m.AddsPerCycle) + (4 / m.StoresPerCycle));
         double winograd = best.Cycles + input + output;
-        int scratch = Scratch(best.Rows * tileCols, xcp, best.Vectors * v);
+        int scratch = Scratch(best.Rows * tileCols, xcp, best.Vectors * v, m);
         return new WinogradEstimate(directCycles, winograd, best.Pixels, best.Vectors, best.Rows, scratch, winograd <= directCycles * (1 - m.WinogradMinSaving));
     }
 
-    /// <summary>The floats of a block's transformed tiles (16 x input vectors each) and its GEMM results (16 x one weight tile each).</summary>
-    public static int Scratch(long blockTiles, int inputFloats, int tileFloats) => (int)Math.Min(int.MaxValue, blockTiles * Positions * (inputFloats + (long)tileFloats));
+    /// <summary>The floats of a block's transformed tiles (16 positions a <see cref="Pitch"/> apart) and its GEMM results (16 x one weight tile each).</summary>
+    public static int Scratch(long blockTiles, int inputFloats, int tileFloats, MachineModel m) =>
+        (int)Math.Min(int.MaxValue, (Positions * (long)Pitch(blockTiles, inputFloats, m)) + (blockTiles * Positions * tileFloats));
+
+    /// <summary>
+    /// Floats between two positions of a block's transformed tiles: the block's tiles rounded up to whole cache lines, plus
+    /// one line where that count is even. The input transform stores each tile's 16 positions a pitch apart; at a pitch of
+    /// a multiple of 4 KB (layer1 of cifar_resnet8: 128 tiles x 16 floats = 8 KB) all 16 stores fall in one L1 set and
+    /// alias 4 KB apart with the loads (measured: the transform took as long as the GEMMs at Vector256); an odd number
+    /// of lines puts the 16 positions in 16 different sets.
+    /// </summary>
+    public static int Pitch(long blockTiles, int inputFloats, MachineModel m)
+    {
+        long line = m.CacheLineFloats, lines = ((blockTiles * inputFloats) + line - 1) / line;
+        return (int)Math.Min(int.MaxValue / Positions, (lines | 1) * line);
+    }
 
     /// <summary>Most tile rows whose transformed tiles and GEMM results fit <see cref="MachineModel.WinogradBlockFloats"/> (at least one).</summary>
     private static int BlockRows(int tileRows, int tileCols, int inputFloats, int tileFloats, MachineModel m)

@@ -12,7 +12,7 @@
 // =======================================================================
 // Total params: 704
 // FLOPs: 188,928 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 3,520 floats (13.8 KB) per thread
+// Workspace: 3,328 floats (13 KB) per thread
 
 #nullable enable
 
@@ -22,7 +22,7 @@ namespace Samples
     {
         /// <summary>
         /// DepthwiseSeparable with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 3,520 floats (13.8 KB) per thread.
+        /// Workspace: 384 floats (1.5 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -45,51 +45,47 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Shuffle(global::System.Runtime.Intrinsics.Vector256<float> v, global::System.Runtime.Intrinsics.Vector256<int> lanes) => global::System.Runtime.Intrinsics.Vector256.Shuffle(v, lanes); // lane i = v[lanes[i]], 0 where out of range
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<int> Lanes(int l0, int l1, int l2, int l3, int l4, int l5, int l6, int l7) => global::System.Runtime.Intrinsics.Vector256.Create(l0, l1, l2, l3, l4, l5, l6, l7);
+            // Its pointwise half checks what it stores: a sum of finite vectors minus itself is zero, else NaN.
+            [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static bool AllFinite(global::System.Runtime.Intrinsics.Vector256<float> sum) => global::System.Runtime.Intrinsics.Vector256.EqualsAll(sum - sum, global::System.Runtime.Intrinsics.Vector256<float>.Zero);
             #endregion
 
             /// <summary>
             /// Runs every step in order; <paramref name="workspace"/> holds the intermediate tensors. Returns false, before
-            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity.
+            /// anything is written to <paramref name="output"/>, when packing the input finds NaN or infinity; and, after
+            /// writing it, when the last step finds that an output may be NaN or infinity (it checks what it stores).
             /// </summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(DepthwiseSeparable net, ref float input, ref float output, float[] workspace)
             {
                 ref float ws = ref Data(workspace);
-                ref float t1 = ref At(ref ws, 3136); // dw (two rows at a time): CHW 16x2x12
-                ref float t3 = ref At(ref ws, 0); // input (packed): CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right)
+                ref float t1 = ref At(ref ws, 0); // dw (two rows at a time): CHW 16x2x12
 
-                // 1. pack the input into CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right)
-                if (!PackInput(ref input, ref t3))
+                // 1. check the input for NaN and infinity (the next step reads it in place)
+                if (!CheckInput(ref input))
                 {
                     return false;
                 }
 
                 // 2. dw (depthwise, row by row) + pw: Conv2D + Relu6 -> 32x12x12
-                Pw(ref t3, ref t1, ref output, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias);
+                if (!Pw(ref input, ref t1, ref output, net._dwWeight, net._dwBias, net._pwWeight, net._pwBias))
+                {
+                    return false;
+                }
 
                 return true;
             }
 
-            /// <summary>Copies the NCHW input into CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right); returns false when the input holds NaN or infinity (checked in the same pass).</summary>
+            /// <summary>Checks the NCHW input (2304 floats) for NaN and infinity; the next step reads it in place. False when it holds any.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static bool PackInput(ref float x, ref float y)
+            private static bool CheckInput(ref float x)
             {
-                bool finite = true;
-                for (int c = 0; c < 16; c++)
-                {
-                    ref float plane = ref At(ref y, c * 196);
-                    global::CnnGen.Internal.Buffers.ClearBorder(ref plane, 14, 14, 1, 1, 1, 1, 1);
-                    for (int h = 0; h < 12; h++)
-                    {
-                        finite &= global::CnnGen.Internal.Buffers.CopyFinite(ref At(ref x, (c * 144) + (h * 12)), ref At(ref plane, h * 14 + 15), 12);
-                    }
-                }
-
-                return finite;
+                return global::CnnGen.Internal.Buffers.Finite(ref x, 2304);
             }
 
             // dw: Conv2D + Relu6 -> 16x12x12.
-            // Input: CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right).
+            // Input: CHW 16x12x12, the network input read in place (its zero border is never stored).
             // Output: CHW 16x2x12: the output rows of a step, one run of pixels per channel.
             // Depthwise 3x3, stride 1x1, dilation 1x1, padding 1/1/1/1; vectors run over pixels.
             // Weights: [9 taps][16 channels], each broadcast.
@@ -103,7 +99,7 @@ namespace Samples
                 var six = Broadcast(6f);
                 for (int c = 0; c < 16; c++)
                 {
-                    ref float xc = ref At(ref x, c * 196);
+                    ref float xc = ref At(ref x, c * 144);
                     ref float wc = ref At(ref w, c);
                     ref float yc = ref At(ref y, c * 24);
                     var bias = Broadcast(At(ref b, c));
@@ -119,60 +115,216 @@ namespace Samples
                     // pixels 0-7 of each row
                     {
                         var a0 = bias; var a1 = bias;
-                        a0 = Fma(Load(ref xc), w0, a0);
-                        a0 = Fma(Load(ref xc, 1), w1, a0);
-                        a0 = Fma(Load(ref xc, 2), w2, a0);
-                        var x0 = Load(ref xc, 14);
+                        a0 = Fma(Shuffle(Load(ref xc), Lanes(-1, 0, 1, 2, 3, 4, 5, 6)), w0, a0);
+                        a0 = Fma(Load(ref xc), w1, a0);
+                        a0 = Fma(Load(ref xc, 1), w2, a0);
+                        var x0 = Shuffle(Load(ref xc, 12), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
                         a0 = Fma(x0, w3, a0);
                         a1 = Fma(x0, w0, a1);
-                        var x1 = Load(ref xc, 15);
+                        var x1 = Load(ref xc, 12);
                         a0 = Fma(x1, w4, a0);
                         a1 = Fma(x1, w1, a1);
-                        var x2 = Load(ref xc, 16);
+                        var x2 = Load(ref xc, 13);
                         a0 = Fma(x2, w5, a0);
                         a1 = Fma(x2, w2, a1);
-                        var x3 = Load(ref xc, 28);
+                        var x3 = Shuffle(Load(ref xc, 24), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
                         a0 = Fma(x3, w6, a0);
                         a1 = Fma(x3, w3, a1);
-                        var x4 = Load(ref xc, 29);
+                        var x4 = Load(ref xc, 24);
                         a0 = Fma(x4, w7, a0);
                         a1 = Fma(x4, w4, a1);
-                        var x5 = Load(ref xc, 30);
+                        var x5 = Load(ref xc, 25);
                         a0 = Fma(x5, w8, a0);
                         a1 = Fma(x5, w5, a1);
-                        a1 = Fma(Load(ref xc, 42), w6, a1);
-                        a1 = Fma(Load(ref xc, 43), w7, a1);
-                        a1 = Fma(Load(ref xc, 44), w8, a1);
+                        a1 = Fma(Shuffle(Load(ref xc, 36), Lanes(-1, 0, 1, 2, 3, 4, 5, 6)), w6, a1);
+                        a1 = Fma(Load(ref xc, 36), w7, a1);
+                        a1 = Fma(Load(ref xc, 37), w8, a1);
                         Store(Min(six, Max(zero, a0)), ref yc);
                         Store(Min(six, Max(zero, a1)), ref yc, 12);
                     }
                     // pixels 4-11 of each row
                     {
                         var a0 = bias; var a1 = bias;
-                        a0 = Fma(Load(ref xc, 4), w0, a0);
-                        a0 = Fma(Load(ref xc, 5), w1, a0);
-                        a0 = Fma(Load(ref xc, 6), w2, a0);
-                        var x0 = Load(ref xc, 18);
+                        a0 = Fma(Load(ref xc, 3), w0, a0);
+                        a0 = Fma(Load(ref xc, 4), w1, a0);
+                        a0 = Fma(Shuffle(Load(ref xc, 4), Lanes(1, 2, 3, 4, 5, 6, 7, -1)), w2, a0);
+                        var x0 = Load(ref xc, 15);
                         a0 = Fma(x0, w3, a0);
                         a1 = Fma(x0, w0, a1);
-                        var x1 = Load(ref xc, 19);
+                        var x1 = Load(ref xc, 16);
                         a0 = Fma(x1, w4, a0);
                         a1 = Fma(x1, w1, a1);
-                        var x2 = Load(ref xc, 20);
+                        var x2 = Shuffle(Load(ref xc, 16), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
                         a0 = Fma(x2, w5, a0);
                         a1 = Fma(x2, w2, a1);
-                        var x3 = Load(ref xc, 32);
+                        var x3 = Load(ref xc, 27);
                         a0 = Fma(x3, w6, a0);
                         a1 = Fma(x3, w3, a1);
-                        var x4 = Load(ref xc, 33);
+                        var x4 = Load(ref xc, 28);
                         a0 = Fma(x4, w7, a0);
                         a1 = Fma(x4, w4, a1);
-                        var x5 = Load(ref xc, 34);
+                        var x5 = Shuffle(Load(ref xc, 28), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
                         a0 = Fma(x5, w8, a0);
                         a1 = Fma(x5, w5, a1);
-                        a1 = Fma(Load(ref xc, 46), w6, a1);
-                        a1 = Fma(Load(ref xc, 47), w7, a1);
-                        a1 = Fma(Load(ref xc, 48), w8, a1);
+                        a1 = Fma(Load(ref xc, 39), w6, a1);
+                        a1 = Fma(Load(ref xc, 40), w7, a1);
+                        a1 = Fma(Shuffle(Load(ref xc, 40), Lanes(1, 2, 3, 4, 5, 6, 7, -1)), w8, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc, 4);
+                        Store(Min(six, Max(zero, a1)), ref yc, 16);
+                    }
+                }
+            }
+
+            /// <summary>24 output pixels of dw (2 whole rows), one channel at a time in vectors of 8 pixels; the input row above the input is the zero border, its taps left out.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
+            private static void DwTile24Top1(ref float x, ref float w, ref float b, ref float y)
+            {
+                var zero = Zero;
+                var six = Broadcast(6f);
+                for (int c = 0; c < 16; c++)
+                {
+                    ref float xc = ref At(ref x, c * 144);
+                    ref float wc = ref At(ref w, c);
+                    ref float yc = ref At(ref y, c * 24);
+                    var bias = Broadcast(At(ref b, c));
+                    var w0 = Broadcast(wc); // tap (0, 0)
+                    var w1 = Broadcast(At(ref wc, 16)); // tap (0, 1)
+                    var w2 = Broadcast(At(ref wc, 32)); // tap (0, 2)
+                    var w3 = Broadcast(At(ref wc, 48)); // tap (1, 0)
+                    var w4 = Broadcast(At(ref wc, 64)); // tap (1, 1)
+                    var w5 = Broadcast(At(ref wc, 80)); // tap (1, 2)
+                    var w6 = Broadcast(At(ref wc, 96)); // tap (2, 0)
+                    var w7 = Broadcast(At(ref wc, 112)); // tap (2, 1)
+                    var w8 = Broadcast(At(ref wc, 128)); // tap (2, 2)
+                    // pixels 0-7 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        var x0 = Shuffle(Load(ref xc), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Load(ref xc, 1);
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Shuffle(Load(ref xc, 12), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 12);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Load(ref xc, 13);
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
+                        a1 = Fma(Shuffle(Load(ref xc, 24), Lanes(-1, 0, 1, 2, 3, 4, 5, 6)), w6, a1);
+                        a1 = Fma(Load(ref xc, 24), w7, a1);
+                        a1 = Fma(Load(ref xc, 25), w8, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc);
+                        Store(Min(six, Max(zero, a1)), ref yc, 12);
+                    }
+                    // pixels 4-11 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        var x0 = Load(ref xc, 3);
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc, 4);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Shuffle(Load(ref xc, 4), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Load(ref xc, 15);
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 16);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Shuffle(Load(ref xc, 16), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
+                        a1 = Fma(Load(ref xc, 27), w6, a1);
+                        a1 = Fma(Load(ref xc, 28), w7, a1);
+                        a1 = Fma(Shuffle(Load(ref xc, 28), Lanes(1, 2, 3, 4, 5, 6, 7, -1)), w8, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc, 4);
+                        Store(Min(six, Max(zero, a1)), ref yc, 16);
+                    }
+                }
+            }
+
+            /// <summary>24 output pixels of dw (2 whole rows), one channel at a time in vectors of 8 pixels; the input row below the input is the zero border, its taps left out.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
+            private static void DwTile24Bottom1(ref float x, ref float w, ref float b, ref float y)
+            {
+                var zero = Zero;
+                var six = Broadcast(6f);
+                for (int c = 0; c < 16; c++)
+                {
+                    ref float xc = ref At(ref x, c * 144);
+                    ref float wc = ref At(ref w, c);
+                    ref float yc = ref At(ref y, c * 24);
+                    var bias = Broadcast(At(ref b, c));
+                    var w0 = Broadcast(wc); // tap (0, 0)
+                    var w1 = Broadcast(At(ref wc, 16)); // tap (0, 1)
+                    var w2 = Broadcast(At(ref wc, 32)); // tap (0, 2)
+                    var w3 = Broadcast(At(ref wc, 48)); // tap (1, 0)
+                    var w4 = Broadcast(At(ref wc, 64)); // tap (1, 1)
+                    var w5 = Broadcast(At(ref wc, 80)); // tap (1, 2)
+                    var w6 = Broadcast(At(ref wc, 96)); // tap (2, 0)
+                    var w7 = Broadcast(At(ref wc, 112)); // tap (2, 1)
+                    var w8 = Broadcast(At(ref wc, 128)); // tap (2, 2)
+                    // pixels 0-7 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        a0 = Fma(Shuffle(Load(ref xc), Lanes(-1, 0, 1, 2, 3, 4, 5, 6)), w0, a0);
+                        a0 = Fma(Load(ref xc), w1, a0);
+                        a0 = Fma(Load(ref xc, 1), w2, a0);
+                        var x0 = Shuffle(Load(ref xc, 12), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc, 12);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Load(ref xc, 13);
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Shuffle(Load(ref xc, 24), Lanes(-1, 0, 1, 2, 3, 4, 5, 6));
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 24);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Load(ref xc, 25);
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
+                        Store(Min(six, Max(zero, a0)), ref yc);
+                        Store(Min(six, Max(zero, a1)), ref yc, 12);
+                    }
+                    // pixels 4-11 of each row
+                    {
+                        var a0 = bias; var a1 = bias;
+                        a0 = Fma(Load(ref xc, 3), w0, a0);
+                        a0 = Fma(Load(ref xc, 4), w1, a0);
+                        a0 = Fma(Shuffle(Load(ref xc, 4), Lanes(1, 2, 3, 4, 5, 6, 7, -1)), w2, a0);
+                        var x0 = Load(ref xc, 15);
+                        a0 = Fma(x0, w3, a0);
+                        a1 = Fma(x0, w0, a1);
+                        var x1 = Load(ref xc, 16);
+                        a0 = Fma(x1, w4, a0);
+                        a1 = Fma(x1, w1, a1);
+                        var x2 = Shuffle(Load(ref xc, 16), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
+                        a0 = Fma(x2, w5, a0);
+                        a1 = Fma(x2, w2, a1);
+                        var x3 = Load(ref xc, 27);
+                        a0 = Fma(x3, w6, a0);
+                        a1 = Fma(x3, w3, a1);
+                        var x4 = Load(ref xc, 28);
+                        a0 = Fma(x4, w7, a0);
+                        a1 = Fma(x4, w4, a1);
+                        var x5 = Shuffle(Load(ref xc, 28), Lanes(1, 2, 3, 4, 5, 6, 7, -1));
+                        a0 = Fma(x5, w8, a0);
+                        a1 = Fma(x5, w5, a1);
                         Store(Min(six, Max(zero, a0)), ref yc, 4);
                         Store(Min(six, Max(zero, a1)), ref yc, 16);
                     }
@@ -181,36 +333,52 @@ namespace Samples
 
             /// <summary>dw (depthwise, row by row) + pw: Conv2D + Relu6 -&gt; 32x12x12.</summary>
             /// <remarks>
-            /// Input: CHW 16x12x12, zero border 1/1/1/1 (top/left/bottom/right).<br/>
+            /// Input: CHW 16x12x12.<br/>
             /// Row buffer: CHW 16x2x12: dw's output 2 rows per step, channel by channel.<br/>
             /// Output: NCHW [32, 12, 12], each filter's row stored straight into its plane.<br/>
             /// Pointwise weights: [16 channels][32 filters] (each broadcast), bias [32].<br/>
             /// Register tiles: 3 vectors of 8 pixels x 4 filters = 12 accumulators (1 tile per step).<br/>
+            /// Returns false when an output may be NaN or infinity: each tile checks the sum of the vectors it stores.<br/>
             /// </remarks>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
+            private static bool Pw(ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias)
             {
                 ref float dw = ref Data(depthwiseWeight);
                 ref float db = ref Data(depthwiseBias);
                 ref float w = ref Data(weight);
                 ref float b = ref Data(bias);
+                bool finite = true;
                 for (int oh = 0; oh < 12; oh += 2)
                 {
-                    // dw: output rows oh to oh + 1 into the row buffer, channel by channel
-                    DwTile24(ref At(ref x, oh * 14), ref dw, ref db, ref row);
+                    // dw: output rows oh to oh + 1 into the row buffer, channel by channel (a step whose window reaches into the zero border leaves out those rows' taps)
+                    if (oh == 0)
+                    {
+                        DwTile24Top1(ref x, ref dw, ref db, ref row);
+                    }
+                    else if (oh == 10)
+                    {
+                        DwTile24Bottom1(ref At(ref x, 108), ref dw, ref db, ref row);
+                    }
+                    else
+                    {
+                        DwTile24(ref At(ref x, oh * 12 - 12), ref dw, ref db, ref row);
+                    }
 
                     // pw: the row buffer (its rows one run of pixels per channel) into rows oh to oh + 1 of every output plane
                     ref float yr = ref At(ref y, oh * 12);
-                    PwTile24(ref row, ref w, ref b, ref yr);
+                    finite &= PwTile24(ref row, ref w, ref b, ref yr);
                 }
+
+                return finite;
             }
 
             /// <summary>24 output pixels of pw (3 vectors), all 32 filters, 4 at a time.</summary>
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
-            private static void PwTile24(ref float x, ref float w, ref float b, ref float y)
+            private static bool PwTile24(ref float x, ref float w, ref float b, ref float y)
             {
                 var zero = Zero;
                 var six = Broadcast(6f);
+                bool finite = true;
                 for (int f = 0; f < 32; f += 4)
                 {
                     var a0_0 = Broadcast(At(ref b, f)); var a0_1 = a0_0; var a0_2 = a0_0;
@@ -245,19 +413,35 @@ namespace Samples
                     }
 
                     ref float yf = ref At(ref y, f * 144); // filter f's plane
-                    Store(Min(six, Max(zero, a0_0)), ref yf);
-                    Store(Min(six, Max(zero, a0_1)), ref yf, 8);
-                    Store(Min(six, Max(zero, a0_2)), ref yf, 16);
-                    Store(Min(six, Max(zero, a1_0)), ref yf, 144);
-                    Store(Min(six, Max(zero, a1_1)), ref yf, 152);
-                    Store(Min(six, Max(zero, a1_2)), ref yf, 160);
-                    Store(Min(six, Max(zero, a2_0)), ref yf, 288);
-                    Store(Min(six, Max(zero, a2_1)), ref yf, 296);
-                    Store(Min(six, Max(zero, a2_2)), ref yf, 304);
-                    Store(Min(six, Max(zero, a3_0)), ref yf, 432);
-                    Store(Min(six, Max(zero, a3_1)), ref yf, 440);
-                    Store(Min(six, Max(zero, a3_2)), ref yf, 448);
+                    a0_0 = Min(six, Max(zero, a0_0));
+                    Store(a0_0, ref yf);
+                    a0_1 = Min(six, Max(zero, a0_1));
+                    Store(a0_1, ref yf, 8);
+                    a0_2 = Min(six, Max(zero, a0_2));
+                    Store(a0_2, ref yf, 16);
+                    a1_0 = Min(six, Max(zero, a1_0));
+                    Store(a1_0, ref yf, 144);
+                    a1_1 = Min(six, Max(zero, a1_1));
+                    Store(a1_1, ref yf, 152);
+                    a1_2 = Min(six, Max(zero, a1_2));
+                    Store(a1_2, ref yf, 160);
+                    a2_0 = Min(six, Max(zero, a2_0));
+                    Store(a2_0, ref yf, 288);
+                    a2_1 = Min(six, Max(zero, a2_1));
+                    Store(a2_1, ref yf, 296);
+                    a2_2 = Min(six, Max(zero, a2_2));
+                    Store(a2_2, ref yf, 304);
+                    a3_0 = Min(six, Max(zero, a3_0));
+                    Store(a3_0, ref yf, 432);
+                    a3_1 = Min(six, Max(zero, a3_1));
+                    Store(a3_1, ref yf, 440);
+                    a3_2 = Min(six, Max(zero, a3_2));
+                    Store(a3_2, ref yf, 448);
+                    // NaN or infinity among the stored vectors makes their sum NaN or infinity (a finite sum's overflow: a false alarm Predict rescans).
+                    finite &= AllFinite((((a0_0 + a0_1) + (a0_2 + a1_0)) + ((a1_1 + a1_2) + (a2_0 + a2_1))) + ((a2_2 + a3_0) + (a3_1 + a3_2)));
                 }
+
+                return finite;
             }
         }
     }

@@ -17,7 +17,7 @@
 // ========================================================================
 // Total params: 7,056
 // FLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 66,560 floats (260 KB) per thread
+// Workspace: 66,816 floats (261 KB) per thread
 
 #nullable enable
 
@@ -27,7 +27,7 @@ namespace Samples
     {
         /// <summary>
         /// MobileNetBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 66,560 floats (260 KB) per thread.
+        /// Workspace: 66,816 floats (261 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -71,7 +71,7 @@ namespace Samples
                 ref float t5 = ref At(ref ws, 28928); // concat1: HWC 14x14, 80 floats per pixel (80 channels)
                 ref float t6 = ref At(ref ws, 0); // avgpool1: HWC 8x8, 80 floats per pixel (80 channels)
                 ref float t7 = ref At(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t8 = ref At(ref ws, 28928); // branch (Winograd tiles): flat [37632]
+                ref float t8 = ref At(ref ws, 28928); // branch (Winograd tiles): flat [37888]
 
                 // 1. pack the input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t7))
@@ -122,7 +122,7 @@ namespace Samples
                 ref float t5 = ref At(ref ws, 28928); // concat1: HWC 14x14, 80 floats per pixel (80 channels)
                 ref float t6 = ref At(ref ws, 0); // avgpool1: HWC 8x8, 80 floats per pixel (80 channels)
                 ref float t7 = ref At(ref ws, 0); // input (packed): HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t8 = ref At(ref ws, 28928); // branch (Winograd tiles): flat [37632]
+                ref float t8 = ref At(ref ws, 28928); // branch (Winograd tiles): flat [37888]
 
                 // 1. pack the input into HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right), on thread 0
                 bool finite = thread != 0 || PackInput(ref input, ref t7);
@@ -495,7 +495,7 @@ namespace Samples
             /// Output: HWC 14x14, 16 floats per pixel (16 channels).<br/>
             /// Kernel 3x3, stride 1, padding 1/1/1/1 read from the input's zero border, computed with Winograd F(2x2, 3x3): each 2x2 output tile is A^T [U ⊙ (B^T d B)] A of its 4x4 input patch d, 16 multiply-adds per channel pair instead of 36.<br/>
             /// Weights: U = G g G^T, transformed at load: [1 tile][16 positions][32 channels][16 filters], bias [16].<br/>
-            /// Tiles: 7 x 7 of 2x2 pixels, in blocks of 7 tile rows (147 KB of transformed tiles and GEMM results, to stay in L2).<br/>
+            /// Tiles: 7 x 7 of 2x2 pixels, in blocks of 7 tile rows (148 KB of transformed tiles and GEMM results, to stay in L2).<br/>
             /// GEMM register tile: 5 tiles x 2 vectors = 10 accumulators, over 32 input channels.<br/>
             /// Cost model: 42,532 cycles per image against 61,376 cycles for the direct kernel.<br/>
             /// </remarks>
@@ -512,8 +512,8 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void BranchWinogradBlock7(ref float x, ref float s, ref float y, ref float u, ref float b)
             {
-                ref float v = ref s; // B^T d B of each tile: [16 positions][49 tiles][32 floats]
-                ref float m = ref At(ref s, 25088); // the GEMMs' results: [49 tiles][16 positions][16 filters]
+                ref float v = ref s; // B^T d B of each tile: [16 positions, 1584 floats apart][49 tiles][32 floats]
+                ref float m = ref At(ref s, 25344); // the GEMMs' results: [49 tiles][16 positions][16 filters]
 
                 // Input transform: the 4x4 patch under each tile (tiles 2 pixels apart), every channel vector.
                 for (int tr = 0; tr < 7; tr++)
@@ -533,7 +533,7 @@ namespace Samples
                 {
                     // Position e of every transformed tile: one GEMM over the input channels, tiles x filters.
                     ref float ue = ref At(ref ut, e * 512);
-                    ref float ve = ref At(ref v, e * 1568);
+                    ref float ve = ref At(ref v, e * 1584);
                     ref float me = ref At(ref m, e * 16);
                     for (int g = 0; g < 9; g++)
                     {
@@ -569,9 +569,9 @@ namespace Samples
                         var t2 = Load(ref xc, 64) - Load(ref xc, 1088);
                         var t3 = Load(ref xc, 96) - Load(ref xc, 1120);
                         Store(t0 - t2, ref vc, 0);
-                        Store(t1 + t2, ref vc, 1568);
-                        Store(t2 - t1, ref vc, 3136);
-                        Store(t1 - t3, ref vc, 4704);
+                        Store(t1 + t2, ref vc, 1584);
+                        Store(t2 - t1, ref vc, 3168);
+                        Store(t1 - t3, ref vc, 4752);
                     }
                     // Row 1 of B^T d (d1 + d2), then its columns.
                     {
@@ -579,10 +579,10 @@ namespace Samples
                         var t1 = Load(ref xc, 544) + Load(ref xc, 1056);
                         var t2 = Load(ref xc, 576) + Load(ref xc, 1088);
                         var t3 = Load(ref xc, 608) + Load(ref xc, 1120);
-                        Store(t0 - t2, ref vc, 6272);
-                        Store(t1 + t2, ref vc, 7840);
-                        Store(t2 - t1, ref vc, 9408);
-                        Store(t1 - t3, ref vc, 10976);
+                        Store(t0 - t2, ref vc, 6336);
+                        Store(t1 + t2, ref vc, 7920);
+                        Store(t2 - t1, ref vc, 9504);
+                        Store(t1 - t3, ref vc, 11088);
                     }
                     // Row 2 of B^T d (d2 - d1), then its columns.
                     {
@@ -590,10 +590,10 @@ namespace Samples
                         var t1 = Load(ref xc, 1056) - Load(ref xc, 544);
                         var t2 = Load(ref xc, 1088) - Load(ref xc, 576);
                         var t3 = Load(ref xc, 1120) - Load(ref xc, 608);
-                        Store(t0 - t2, ref vc, 12544);
-                        Store(t1 + t2, ref vc, 14112);
-                        Store(t2 - t1, ref vc, 15680);
-                        Store(t1 - t3, ref vc, 17248);
+                        Store(t0 - t2, ref vc, 12672);
+                        Store(t1 + t2, ref vc, 14256);
+                        Store(t2 - t1, ref vc, 15840);
+                        Store(t1 - t3, ref vc, 17424);
                     }
                     // Row 3 of B^T d (d1 - d3), then its columns.
                     {
@@ -601,10 +601,10 @@ namespace Samples
                         var t1 = Load(ref xc, 544) - Load(ref xc, 1568);
                         var t2 = Load(ref xc, 576) - Load(ref xc, 1600);
                         var t3 = Load(ref xc, 608) - Load(ref xc, 1632);
-                        Store(t0 - t2, ref vc, 18816);
-                        Store(t1 + t2, ref vc, 20384);
-                        Store(t2 - t1, ref vc, 21952);
-                        Store(t1 - t3, ref vc, 23520);
+                        Store(t0 - t2, ref vc, 19008);
+                        Store(t1 + t2, ref vc, 20592);
+                        Store(t2 - t1, ref vc, 22176);
+                        Store(t1 - t3, ref vc, 23760);
                     }
                 }
             }

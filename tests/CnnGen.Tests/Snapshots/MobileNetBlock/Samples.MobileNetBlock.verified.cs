@@ -17,7 +17,7 @@
 // ========================================================================
 // Total params: 7,056
 // FLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 66,560 floats (260 KB) per thread
+// Workspace: 66,816 floats (261 KB) per thread
 
 #nullable enable
 
@@ -43,7 +43,7 @@ namespace Samples
     /// ========================================================================
     /// Total params: 7,056
     /// FLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)
-    /// Workspace: 66,560 floats (260 KB) per thread
+    /// Workspace: 66,816 floats (261 KB) per thread
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
@@ -64,9 +64,9 @@ namespace Samples
         /// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>
         public const long Flops = 2722048;
         /// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>
-        public const int WorkspaceFloats = 66560;
+        public const int WorkspaceFloats = 66816;
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
-        public const string Summary = "Model: MobileNetBlock (input 32x14x14)\n========================================================================\nLayer (type)          Output shape    Params        FLOPs  Reads\n------------------------------------------------------------------------\ndw (Conv2D)           32x14x14           320      112,896  input\nrelu6_1 (ReLU6)       32x14x14             0            0  dw\npw (Conv2D)           64x14x14         2,112      802,816  relu6_1\npw_relu (ReLU6)       64x14x14             0            0  pw\nbranch (Conv2D)       16x14x14         4,624    1,806,336  dw\nconcat1 (Concat)      80x14x14             0            0  pw_relu, branch\navgpool1 (AvgPool2D)  80x8x8               0            0  concat1\n========================================================================\nTotal params: 7,056\nFLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 66,560 floats (260 KB) per thread";
+        public const string Summary = "Model: MobileNetBlock (input 32x14x14)\n========================================================================\nLayer (type)          Output shape    Params        FLOPs  Reads\n------------------------------------------------------------------------\ndw (Conv2D)           32x14x14           320      112,896  input\nrelu6_1 (ReLU6)       32x14x14             0            0  dw\npw (Conv2D)           64x14x14         2,112      802,816  relu6_1\npw_relu (ReLU6)       64x14x14             0            0  pw\nbranch (Conv2D)       16x14x14         4,624    1,806,336  dw\nconcat1 (Concat)      80x14x14             0            0  pw_relu, branch\navgpool1 (AvgPool2D)  80x8x8               0            0  concat1\n========================================================================\nTotal params: 7,056\nFLOPs: 2,722,048 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 66,816 floats (261 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
         public static global::System.ReadOnlySpan<int> InputShape => [32, 14, 14];
         /// <summary>The output shape without the batch axis.</summary>

@@ -20,7 +20,7 @@
 // ===========================================================================
 // Total params: 4,034
 // FLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 16,000 floats (62.5 KB) per thread
+// Workspace: 16,256 floats (63.5 KB) per thread
 
 #nullable enable
 
@@ -30,7 +30,7 @@ namespace Samples
     {
         /// <summary>
         /// ResidualBlock with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 13,408 floats (52.4 KB) per thread.
+        /// Workspace: 13,664 floats (53.4 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -71,7 +71,7 @@ namespace Samples
                 ref float t7 = ref At(ref ws, 0); // fc: flat [10] padded to 16
                 ref float t8 = ref At(ref ws, 4192); // softmax1: flat [10] padded to 16
                 ref float t9 = ref At(ref ws, 0); // input (packed): CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
-                ref float t10 = ref At(ref ws, 5216); // c2 (Winograd tiles): flat [8192]
+                ref float t10 = ref At(ref ws, 5216); // c2 (Winograd tiles): flat [8448]
 
                 // 1. pack the input into CHW 3x16x16, zero border 1/1/1/1 (top/left/bottom/right)
                 if (!PackInput(ref input, ref t9))
@@ -694,7 +694,7 @@ namespace Samples
             /// Output: HWC 8x8, 16 floats per pixel (16 channels).<br/>
             /// Kernel 3x3, stride 1, padding 1/1/1/1 read from the input's zero border, computed with Winograd F(2x2, 3x3): each 2x2 output tile is A^T [U ⊙ (B^T d B)] A of its 4x4 input patch d, 16 multiply-adds per channel pair instead of 36.<br/>
             /// Weights: U = G g G^T, transformed at load: [1 tile][16 positions][16 channels][16 filters], bias [16].<br/>
-            /// Tiles: 4 x 4 of 2x2 pixels, in blocks of 4 tile rows (32 KB of transformed tiles and GEMM results, to stay in L2).<br/>
+            /// Tiles: 4 x 4 of 2x2 pixels, in blocks of 4 tile rows (33 KB of transformed tiles and GEMM results, to stay in L2).<br/>
             /// GEMM register tile: 6 tiles x 2 vectors = 12 accumulators, over 16 input channels.<br/>
             /// Cost model: 8,026 cycles per image against 11,840 cycles for the direct kernel.<br/>
             /// </remarks>
@@ -711,8 +711,8 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             private static void C2WinogradBlock4(ref float x, ref float s, ref float y, ref float u, ref float b)
             {
-                ref float v = ref s; // B^T d B of each tile: [16 positions][16 tiles][16 floats]
-                ref float m = ref At(ref s, 4096); // the GEMMs' results: [16 tiles][16 positions][16 filters]
+                ref float v = ref s; // B^T d B of each tile: [16 positions, 272 floats apart][16 tiles][16 floats]
+                ref float m = ref At(ref s, 4352); // the GEMMs' results: [16 tiles][16 positions][16 filters]
 
                 // Input transform: the 4x4 patch under each tile (tiles 2 pixels apart), every channel vector.
                 for (int tr = 0; tr < 4; tr++)
@@ -732,7 +732,7 @@ namespace Samples
                 {
                     // Position e of every transformed tile: one GEMM over the input channels, tiles x filters.
                     ref float ue = ref At(ref ut, e * 256);
-                    ref float ve = ref At(ref v, e * 256);
+                    ref float ve = ref At(ref v, e * 272);
                     ref float me = ref At(ref m, e * 16);
                     for (int g = 0; g < 2; g++)
                     {
@@ -768,9 +768,9 @@ namespace Samples
                         var t2 = Load(ref xc, 32) - Load(ref xc, 352);
                         var t3 = Load(ref xc, 48) - Load(ref xc, 368);
                         Store(t0 - t2, ref vc, 0);
-                        Store(t1 + t2, ref vc, 256);
-                        Store(t2 - t1, ref vc, 512);
-                        Store(t1 - t3, ref vc, 768);
+                        Store(t1 + t2, ref vc, 272);
+                        Store(t2 - t1, ref vc, 544);
+                        Store(t1 - t3, ref vc, 816);
                     }
                     // Row 1 of B^T d (d1 + d2), then its columns.
                     {
@@ -778,10 +778,10 @@ namespace Samples
                         var t1 = Load(ref xc, 176) + Load(ref xc, 336);
                         var t2 = Load(ref xc, 192) + Load(ref xc, 352);
                         var t3 = Load(ref xc, 208) + Load(ref xc, 368);
-                        Store(t0 - t2, ref vc, 1024);
-                        Store(t1 + t2, ref vc, 1280);
-                        Store(t2 - t1, ref vc, 1536);
-                        Store(t1 - t3, ref vc, 1792);
+                        Store(t0 - t2, ref vc, 1088);
+                        Store(t1 + t2, ref vc, 1360);
+                        Store(t2 - t1, ref vc, 1632);
+                        Store(t1 - t3, ref vc, 1904);
                     }
                     // Row 2 of B^T d (d2 - d1), then its columns.
                     {
@@ -789,10 +789,10 @@ namespace Samples
                         var t1 = Load(ref xc, 336) - Load(ref xc, 176);
                         var t2 = Load(ref xc, 352) - Load(ref xc, 192);
                         var t3 = Load(ref xc, 368) - Load(ref xc, 208);
-                        Store(t0 - t2, ref vc, 2048);
-                        Store(t1 + t2, ref vc, 2304);
-                        Store(t2 - t1, ref vc, 2560);
-                        Store(t1 - t3, ref vc, 2816);
+                        Store(t0 - t2, ref vc, 2176);
+                        Store(t1 + t2, ref vc, 2448);
+                        Store(t2 - t1, ref vc, 2720);
+                        Store(t1 - t3, ref vc, 2992);
                     }
                     // Row 3 of B^T d (d1 - d3), then its columns.
                     {
@@ -800,10 +800,10 @@ namespace Samples
                         var t1 = Load(ref xc, 176) - Load(ref xc, 496);
                         var t2 = Load(ref xc, 192) - Load(ref xc, 512);
                         var t3 = Load(ref xc, 208) - Load(ref xc, 528);
-                        Store(t0 - t2, ref vc, 3072);
-                        Store(t1 + t2, ref vc, 3328);
-                        Store(t2 - t1, ref vc, 3584);
-                        Store(t1 - t3, ref vc, 3840);
+                        Store(t0 - t2, ref vc, 3264);
+                        Store(t1 + t2, ref vc, 3536);
+                        Store(t2 - t1, ref vc, 3808);
+                        Store(t1 - t3, ref vc, 4080);
                     }
                 }
             }

@@ -20,7 +20,7 @@
 // ===========================================================================
 // Total params: 4,034
 // FLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 16,000 floats (62.5 KB) per thread
+// Workspace: 16,256 floats (63.5 KB) per thread
 
 #nullable enable
 
@@ -49,7 +49,7 @@ namespace Samples
     /// ===========================================================================
     /// Total params: 4,034
     /// FLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)
-    /// Workspace: 16,000 floats (62.5 KB) per thread
+    /// Workspace: 16,256 floats (63.5 KB) per thread
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
@@ -70,9 +70,9 @@ namespace Samples
         /// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>
         public const long Flops = 569664;
         /// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>
-        public const int WorkspaceFloats = 16000;
+        public const int WorkspaceFloats = 16256;
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
-        public const string Summary = "Model: ResidualBlock (input 3x16x16)\n===========================================================================\nLayer (type)             Output shape    Params        FLOPs  Reads\n---------------------------------------------------------------------------\nstem (Conv2D)            8x16x16            216      110,592  input\nbn (BatchNorm2D + Relu)  8x16x16             16            0  stem\nc1 (Conv2D + Relu)       16x8x8           1,168      147,456  bn\nc2 (Conv2D)              16x8x8           2,320      294,912  c1\nproj (Conv2D)            16x8x8             144       16,384  bn\nsum (Add + Relu)         16x8x8               0            0  c2, proj\ngap1 (GlobalAvgPool2D)   16x1x1               0            0  sum\nflatten1 (Flatten)       [16]                 0            0  gap1\nfc (Dense)               [10]               170          320  flatten1\nsoftmax1 (Softmax)       [10]                 0            0  fc\n===========================================================================\nTotal params: 4,034\nFLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 16,000 floats (62.5 KB) per thread";
+        public const string Summary = "Model: ResidualBlock (input 3x16x16)\n===========================================================================\nLayer (type)             Output shape    Params        FLOPs  Reads\n---------------------------------------------------------------------------\nstem (Conv2D)            8x16x16            216      110,592  input\nbn (BatchNorm2D + Relu)  8x16x16             16            0  stem\nc1 (Conv2D + Relu)       16x8x8           1,168      147,456  bn\nc2 (Conv2D)              16x8x8           2,320      294,912  c1\nproj (Conv2D)            16x8x8             144       16,384  bn\nsum (Add + Relu)         16x8x8               0            0  c2, proj\ngap1 (GlobalAvgPool2D)   16x1x1               0            0  sum\nflatten1 (Flatten)       [16]                 0            0  gap1\nfc (Dense)               [10]               170          320  flatten1\nsoftmax1 (Softmax)       [10]                 0            0  fc\n===========================================================================\nTotal params: 4,034\nFLOPs: 569,664 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 16,256 floats (63.5 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
         public static global::System.ReadOnlySpan<int> InputShape => [3, 16, 16];
         /// <summary>The output shape without the batch axis.</summary>
