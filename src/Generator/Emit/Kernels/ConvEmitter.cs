@@ -196,7 +196,7 @@ internal static class ConvEmitter
             w.Line($"// {Xml(k.ResidualLayer!)}: add the residual '{residual.Name}' before the activation");
         }
 
-        bool inPlace = ActivatesInPlace(k.Activation);
+        bool inPlace = ActivatesInPlace(k.Activation) && tp > 1; // one pixel: its few vectors inline as they are
         var act = inPlace ? ActivationSpec.None : k.Activation;
         for (int p = 0; p < tp; p++)
         {

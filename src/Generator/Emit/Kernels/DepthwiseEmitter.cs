@@ -119,7 +119,7 @@ internal static class DepthwiseEmitter
                 w.Line($"var bias = Load(ref b, (nuint)c);");
                 kw.Accumulators(new[] { "a" }, tp, _ => "bias");
                 Taps(kw, k, tp);
-                bool inPlace = ActivatesInPlace(k.Activation);
+                bool inPlace = ActivatesInPlace(k.Activation) && tp > 1; // one pixel: its few vectors inline as they are
                 for (int p = 0; p < tp; p++)
                 {
                     if (res)

@@ -163,16 +163,23 @@ namespace Samples
                             wi = ref At(ref wi, 16);
                         }
                     }
-                    Store(SiLU(a0_0), ref yt, 0);
-                    Store(SiLU(a0_1), ref yt, 8);
-                    Store(SiLU(a1_0), ref yt, 32);
-                    Store(SiLU(a1_1), ref yt, 40);
-                    Store(SiLU(a2_0), ref yt, 64);
-                    Store(SiLU(a2_1), ref yt, 72);
-                    Store(SiLU(a3_0), ref yt, 96);
-                    Store(SiLU(a3_1), ref yt, 104);
-                    Store(SiLU(a4_0), ref yt, 128);
-                    Store(SiLU(a4_1), ref yt, 136);
+                    Store(a0_0, ref yt, 0);
+                    Store(a0_1, ref yt, 8);
+                    Store(a1_0, ref yt, 32);
+                    Store(a1_1, ref yt, 40);
+                    Store(a2_0, ref yt, 64);
+                    Store(a2_1, ref yt, 72);
+                    Store(a3_0, ref yt, 96);
+                    Store(a3_1, ref yt, 104);
+                    Store(a4_0, ref yt, 128);
+                    Store(a4_1, ref yt, 136);
+                    // SiLU in place, a pixel at a time (one inlined copy per vector, not one per accumulator)
+                    for (int p = 0; p < 5; p++)
+                    {
+                        ref float yp = ref At(ref yt, p * 32);
+                        Store(SiLU(Load(ref yp)), ref yp);
+                        Store(SiLU(Load(ref yp, 8)), ref yp, 8);
+                    }
                 }
             }
 
