@@ -216,7 +216,7 @@ internal static class ConvEmitter
 
         if (inPlace)
         {
-            kw.ActivateInPlace(k.Activation, k.DirectOutput ? "stage" : "yt", "0", tp, k.DirectOutput ? tbv : ocp, tb);
+            kw.ActivateInPlace(k.Activation, k.DirectOutput ? "ref stage" : "ref yt", tp, k.DirectOutput ? tbv : ocp, tb);
         }
 
         if (k.DirectOutput)

@@ -132,7 +132,7 @@ internal static class DepthwiseEmitter
 
                 if (inPlace)
                 {
-                    kw.ActivateInPlace(k.Activation, "y", "c", tp, cp, 1);
+                    kw.ActivateInPlace(k.Activation, "ref At(ref y, c)", tp, cp, 1);
                 }
             }
         }

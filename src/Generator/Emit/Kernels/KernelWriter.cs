@@ -96,6 +96,12 @@ internal sealed class KernelWriter
         W.Line($"{inline} private static {Vt} Sigmoid({Vt} x) => {Code.Simd}.Sigmoid(x);");
         W.Line($"{inline} private static {Vt} Tanh({Vt} x) => {Code.Simd}.Tanh(x);");
         W.Line($"{inline} private static {Vt} SiLU({Vt} x) => {Code.Simd}.SiLU(x);");
+        InPlaceHelpers(Plan.Steps.Select(s => s.Kernel switch
+        {
+            ConvKernel { PixelTiles.Count: 0 } c when ActivatesInPlace(c.Activation) && SeveralPixels(c.Tiles) => c.Activation.Kind,
+            DepthwiseKernel { PlanarVectors.Count: 0 } d when ActivatesInPlace(d.Activation) && SeveralPixels(d.Tiles) => d.Activation.Kind,
+            _ => Activation.None,
+        }).Where(a => a != Activation.None).Distinct().OrderBy(a => a));
         if (Plan.SplitsImage)
         {
             W.Line("// Threads sharing one image: where thread t's slice of n rows starts, and the barrier between dependent steps.");
@@ -155,22 +161,34 @@ internal sealed class KernelWriter
 
     /// <summary>
     /// Applies <paramref name="act"/> in place to a stored tile of <paramref name="pixels"/> pixels x <paramref name="vectors"/>
-    /// vectors, a pixel per iteration of a loop: the method holds <paramref name="vectors"/> inlined copies instead of one
-    /// per accumulator. Pixel <c>p</c>'s vector <c>j</c> is at <paramref name="target"/> + <paramref name="offset"/> +
-    /// <c>p</c> x <paramref name="pixelStep"/> + <c>j</c> x width (<paramref name="offset"/>: a variable or "0"). The
-    /// values are re-read from L1, where the tile was just written.
+    /// vectors: a call to the vocabulary's <c>SiLUInPlace</c> (<see cref="InPlaceHelpers"/>), which re-reads the tile from
+    /// L1, a pixel at a time. A call, not a loop in the tile: the JIT hoists the exp's 13 constants out of every loop of a
+    /// method, and in the tile they held 13 of the 32 registers through the channel loop (spilled accumulators). Pixel
+    /// <c>p</c>'s vector <c>j</c> is at <paramref name="target"/> + <c>p</c> x <paramref name="pixelStep"/> + <c>j</c> x width.
     /// </summary>
-    public void ActivateInPlace(ActivationSpec act, string target, string offset, int pixels, long pixelStep, int vectors)
+    public void ActivateInPlace(ActivationSpec act, string target, int pixels, long pixelStep, int vectors) =>
+        W.Line($"{act.Kind}InPlace({target}, {I(pixels)}, {I(pixelStep)}, {I(vectors)}); // {act.Kind} in place, a pixel at a time");
+
+    /// <summary>Whether a row of tiles has a tile method of several pixels (those apply an expensive activation in place).</summary>
+    private static bool SeveralPixels(TileRow tiles) => tiles.Pixels > 1 || tiles.Last > 1;
+
+    /// <summary>
+    /// The vocabulary's in-place activations (<see cref="ActivateInPlace"/>), one per activation <paramref name="kinds"/>
+    /// holds: not inlined, so that their constants stay out of the calling tile's registers.
+    /// </summary>
+    private void InPlaceHelpers(IEnumerable<Activation> kinds)
     {
-        W.Line($"// {act.Kind} in place, a pixel at a time (one inlined copy per vector, not one per accumulator)");
-        using (W.BlockIf(pixels > 1, $"for (int p = 0; p < {I(pixels)}; p++)"))
+        foreach (var kind in kinds)
         {
-            string at = pixels > 1 ? Lin("p", pixelStep, 0) : "0";
-            at = offset == "0" ? at : at == "0" ? offset : $"{offset} + {at}";
-            W.Line(at == "0" ? $"ref float yp = ref {target};" : $"ref float yp = ref At(ref {target}, {at});");
-            for (int j = 0; j < vectors; j++)
+            W.Line($"[global::System.Runtime.CompilerServices.MethodImpl(Hot | global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // its constants stay out of the caller's registers");
+            using (W.Block($"private static void {kind}InPlace(ref float y, int pixels, int pixelStep, int vectors)"))
+            using (W.Block("for (int p = 0; p < pixels; p++)"))
             {
-                W.Line(Store(Act(act, Load("yp", Off((long)j * V))), j == 0 ? "ref yp" : $"ref yp, {I((long)j * V)}"));
+                W.Line("ref float yp = ref At(ref y, p * pixelStep);");
+                using (W.Block($"for (int i = 0; i < vectors * {I(V)}; i += {I(V)})"))
+                {
+                    W.Line(Store(Act(new ActivationSpec(kind, 0f), "Load(ref yp, (nuint)i)"), "ref yp, (nuint)i"));
+                }
             }
         }
     }

@@ -51,6 +51,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot | global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // its constants stay out of the caller's registers
+            private static void SiLUInPlace(ref float y, int pixels, int pixelStep, int vectors)
+            {
+                for (int p = 0; p < pixels; p++)
+                {
+                    ref float yp = ref At(ref y, p * pixelStep);
+                    for (int i = 0; i < vectors * 8; i += 8)
+                    {
+                        Store(SiLU(Load(ref yp, (nuint)i)), ref yp, (nuint)i);
+                    }
+                }
+            }
             #endregion
 
             /// <summary>
@@ -173,13 +185,7 @@ namespace Samples
                     Store(a3_1, ref yt, 104);
                     Store(a4_0, ref yt, 128);
                     Store(a4_1, ref yt, 136);
-                    // SiLU in place, a pixel at a time (one inlined copy per vector, not one per accumulator)
-                    for (int p = 0; p < 5; p++)
-                    {
-                        ref float yp = ref At(ref yt, p * 32);
-                        Store(SiLU(Load(ref yp)), ref yp);
-                        Store(SiLU(Load(ref yp, 8)), ref yp, 8);
-                    }
+                    SiLUInPlace(ref yt, 5, 32, 2); // SiLU in place, a pixel at a time
                 }
             }
 
