@@ -45,7 +45,7 @@ internal static class Activations<TOps, TVector>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Exp(TVector x)
     {
-        TVector c = TOps.Max(TOps.Min(x, TOps.Create(ExpClampHigh)), TOps.Create(ExpLow));
+        TVector c = TOps.Max(TOps.Create(ExpLow), TOps.Min(TOps.Create(ExpClampHigh), x)); // x second: a NaN survives
         TVector n = TOps.Round(TOps.Multiply(c, TOps.Create(Log2E)));
         TVector r = TOps.MultiplyAdd(n, TOps.Create(-Ln2High), c);
         r = TOps.MultiplyAdd(n, TOps.Create(-Ln2Low), r);
@@ -67,7 +67,7 @@ internal static class Activations<TOps, TVector>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVector Tanh(TVector x)
     {
-        TVector a = TOps.Min(TOps.Abs(x), TOps.Create(ExpClamp / 2));
+        TVector a = TOps.Min(TOps.Create(ExpClamp / 2), TOps.Abs(x));
         TVector e = Exp(TOps.Add(a, a));
         TVector t = TOps.Subtract(TOps.One, TOps.Divide(TOps.Create(2f), TOps.Add(e, TOps.One)));
         return TOps.CopySign(t, x);

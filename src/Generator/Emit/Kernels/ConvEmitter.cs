@@ -196,6 +196,8 @@ internal static class ConvEmitter
             w.Line($"// {Xml(k.ResidualLayer!)}: add the residual '{residual.Name}' before the activation");
         }
 
+        bool inPlace = ActivatesInPlace(k.Activation) && tp > 1; // one pixel: its few vectors inline as they are
+        var act = inPlace ? ActivationSpec.None : k.Activation;
         for (int p = 0; p < tp; p++)
         {
             for (int j = 0; j < tb; j++)
@@ -207,9 +209,14 @@ internal static class ConvEmitter
                 }
 
                 w.Line(k.DirectOutput
-                    ? kw.Store(kw.Act(k.Activation, acc), $"ref stage, {I(((long)p * tbv) + (j * v))}")
-                    : kw.Store(kw.Act(k.Activation, acc), $"ref yt, {I(((long)p * ocp) + (j * v))}"));
+                    ? kw.Store(kw.Act(act, acc), $"ref stage, {I(((long)p * tbv) + (j * v))}")
+                    : kw.Store(kw.Act(act, acc), $"ref yt, {I(((long)p * ocp) + (j * v))}"));
             }
+        }
+
+        if (inPlace)
+        {
+            kw.ActivateInPlace(k.Activation, k.DirectOutput ? "ref stage" : "ref yt", tp, k.DirectOutput ? tbv : ocp, tb);
         }
 
         if (k.DirectOutput)

@@ -119,6 +119,7 @@ internal static class DepthwiseEmitter
                 w.Line($"var bias = Load(ref b, (nuint)c);");
                 kw.Accumulators(new[] { "a" }, tp, _ => "bias");
                 Taps(kw, k, tp);
+                bool inPlace = ActivatesInPlace(k.Activation) && tp > 1; // one pixel: its few vectors inline as they are
                 for (int p = 0; p < tp; p++)
                 {
                     if (res)
@@ -126,7 +127,12 @@ internal static class DepthwiseEmitter
                         w.Line($"a{I(p)} += Load(ref r, {Off("c", (long)p * cp)});");
                     }
 
-                    w.Line(kw.Store(kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));
+                    w.Line(kw.Store(inPlace ? $"a{I(p)}" : kw.Act(k.Activation, $"a{I(p)}"), $"ref y, {Off("c", (long)p * cp)}"));
+                }
+
+                if (inPlace)
+                {
+                    kw.ActivateInPlace(k.Activation, "ref At(ref y, c)", tp, cp, 1);
                 }
             }
         }

@@ -23,6 +23,7 @@ internal static class Naming
         "Forward", "ForwardGroup", "PackInput", "CheckInput", "CopyOutput", "Kernels128", "Kernels256", "Kernels512",
         "Backward", "CopyLogits", "OutputGradients", "LogitsGradients", "InputGradients",
         "Hot", "Inline", "Zero", "At", "Data", "Load", "Store", "Broadcast", "Fma", "Max", "Min", "Sigmoid", "Tanh", "SiLU",
+        "SigmoidInPlace", "TanhInPlace", "SiLUInPlace",
         "Barrier", "Slice", "Shuffle", "Lanes", "AllFinite",
     };
 

@@ -51,6 +51,18 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Sigmoid(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Sigmoid(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> Tanh(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.Tanh(x);
             [global::System.Runtime.CompilerServices.MethodImpl(Inline)] private static global::System.Runtime.Intrinsics.Vector256<float> SiLU(global::System.Runtime.Intrinsics.Vector256<float> x) => global::CnnGen.Internal.Simd.SiLU(x);
+            [global::System.Runtime.CompilerServices.MethodImpl(Hot | global::System.Runtime.CompilerServices.MethodImplOptions.NoInlining)] // its constants stay out of the caller's registers
+            private static void SiLUInPlace(ref float y, int pixels, int pixelStep, int vectors)
+            {
+                for (int p = 0; p < pixels; p++)
+                {
+                    ref float yp = ref At(ref y, p * pixelStep);
+                    for (int i = 0; i < vectors * 8; i += 8)
+                    {
+                        Store(SiLU(Load(ref yp, (nuint)i)), ref yp, (nuint)i);
+                    }
+                }
+            }
             #endregion
 
             /// <summary>
@@ -163,16 +175,17 @@ namespace Samples
                             wi = ref At(ref wi, 16);
                         }
                     }
-                    Store(SiLU(a0_0), ref yt, 0);
-                    Store(SiLU(a0_1), ref yt, 8);
-                    Store(SiLU(a1_0), ref yt, 32);
-                    Store(SiLU(a1_1), ref yt, 40);
-                    Store(SiLU(a2_0), ref yt, 64);
-                    Store(SiLU(a2_1), ref yt, 72);
-                    Store(SiLU(a3_0), ref yt, 96);
-                    Store(SiLU(a3_1), ref yt, 104);
-                    Store(SiLU(a4_0), ref yt, 128);
-                    Store(SiLU(a4_1), ref yt, 136);
+                    Store(a0_0, ref yt, 0);
+                    Store(a0_1, ref yt, 8);
+                    Store(a1_0, ref yt, 32);
+                    Store(a1_1, ref yt, 40);
+                    Store(a2_0, ref yt, 64);
+                    Store(a2_1, ref yt, 72);
+                    Store(a3_0, ref yt, 96);
+                    Store(a3_1, ref yt, 104);
+                    Store(a4_0, ref yt, 128);
+                    Store(a4_1, ref yt, 136);
+                    SiLUInPlace(ref yt, 5, 32, 2); // SiLU in place, a pixel at a time
                 }
             }
 
