@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
@@ -21,11 +20,6 @@ public sealed class ConvDataGradientTests
     private const int Batch = 3;
     private const int Classes = 5;
 
-    public static IEnumerable<TestCaseData> Cases() =>
-        from w in GeneratorHarness.Widths
-        from threads in new[] { 1, 2 }
-        select new TestCaseData(w, threads).SetArgDisplayNames(w.ToString(), threads == 1 ? "1 thread" : "2 threads");
-
     [Test]
     public void The_gather_and_the_relu_folded_into_the_pool_are_generated_at_every_width()
     {
@@ -44,7 +38,7 @@ public sealed class ConvDataGradientTests
         }
     }
 
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
     public void Gradients_match_the_reference(VectorWidth width, int threads)
     {
         using NetworkTrainer trainer = TrainingNetworks.Create("GatherDataNet", seed: 9, new TrainerOptions { VectorWidth = width, Threads = threads });

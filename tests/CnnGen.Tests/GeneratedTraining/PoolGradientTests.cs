@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
 using CnnGen.Training;
@@ -21,12 +19,7 @@ public sealed class PoolGradientTests
     private const int Batch = 3;
     private const int Classes = 5;
 
-    public static IEnumerable<TestCaseData> Cases() =>
-        from w in GeneratorHarness.Widths
-        from threads in new[] { 1, 2 }
-        select new TestCaseData(w, threads).SetArgDisplayNames(w.ToString(), threads == 1 ? "1 thread" : "2 threads");
-
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
     public void Gradients_match_the_reference(VectorWidth width, int threads)
     {
         using NetworkTrainer trainer = TrainingNetworks.Create("PoolGradientNet", seed: 5, new TrainerOptions { VectorWidth = width, Threads = threads });

@@ -86,6 +86,12 @@ public static class TrainingNetworks
     public static NetworkTrainer Load(string name, TensorSet weights, TrainerOptions? options = null) =>
         (NetworkTrainer)Invoke(name, "Load", new[] { typeof(TensorSet), typeof(TrainerOptions) }, weights, options);
 
+    /// <summary>Every width the generator tests run, on one and on two threads: the cases of the two-step SGD comparisons.</summary>
+    public static System.Collections.Generic.IEnumerable<TestCaseData> WidthsAndThreads() =>
+        from w in GeneratorHarness.Widths
+        from threads in new[] { 1, 2 }
+        select new TestCaseData(w, threads).SetArgDisplayNames(w.ToString(), threads == 1 ? "1 thread" : "2 threads");
+
     /// <summary>
     /// <paramref name="steps"/> steps of SGD (learning rate 0.1) of <paramref name="trainer"/> and of
     /// <paramref name="reference"/> loaded with the trainer's weights, each on the same random batch (seed
