@@ -93,7 +93,7 @@ internal static class ForwardEmitter
     /// <summary>Writes <c>ref float tN = ref Unsafe.Add(ref ws, offset);</c> for every tensor a part's steps use.</summary>
     internal static void Locals(SourceWriter w, NetworkPlan plan, ForwardPart part, Func<TensorPlan, string> comment)
     {
-        w.Line($"ref float ws = ref Data(workspace);");
+        w.Line($"ref float ws = ref {Code.Buffers}.Aligned(workspace); // 64-byte aligned");
         foreach (int id in part.Locals)
         {
             var t = plan.Tensors[id];

@@ -226,7 +226,7 @@ internal static class PredictEmitter
         w.Line("/// <summary>Runs one checked image on up to <paramref name=\"threads\"/> threads; false when packing the input found NaN or infinity.</summary>");
         using (w.Block($"private bool RunShared({Code.ReadOnlyMemory}<float> input, {Code.Memory}<float> output, int threads)"))
         {
-            w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
+            w.Line($"var workspace = t_workspace ??= {Code.Buffers}.Workspace(WorkspaceFloats);");
             var plans = model.Plans.OrderByDescending(p => p.Width).ToList();
             using (w.Block("switch (_width)"))
             {
@@ -295,7 +295,7 @@ internal static class PredictEmitter
     {
         using (w.Block($"private {(returns ? "bool" : "void")} {name}(ref float input, ref float output)"))
         {
-            w.Line("var workspace = t_workspace ??= new float[WorkspaceFloats];");
+            w.Line($"var workspace = t_workspace ??= {Code.Buffers}.Workspace(WorkspaceFloats);");
             using (w.Block("switch (_width)"))
             {
                 for (int i = 0; i < plans.Count; i++)

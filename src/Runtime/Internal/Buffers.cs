@@ -32,6 +32,22 @@ public static class Buffers
         }
     }
 
+    /// <summary>
+    /// A prediction's workspace of <paramref name="floats"/> floats, pinned (it never moves) with 16 floats to spare, so
+    /// that <see cref="Aligned"/> finds the same 64-byte boundary on every call: vector loads and stores then never split
+    /// a cache line (unaligned workspaces made in-place passes up to twice as slow, depending on where the array fell).
+    /// </summary>
+    public static float[] Workspace(int floats) => GC.AllocateArray<float>(floats + 16, pinned: true);
+
+    /// <summary>The first element of <paramref name="workspace"/> (from <see cref="Workspace"/>) on a 64-byte boundary.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ref float Aligned(float[] workspace)
+    {
+        ref float first = ref MemoryMarshal.GetArrayDataReference(workspace);
+        int misaligned = (int)(Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), ref first) & 63);
+        return ref Unsafe.Add(ref first, ((64 - misaligned) & 63) / sizeof(float));
+    }
+
     /// <summary>Copies <paramref name="count"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(ref float source, ref float destination, int count) =>

@@ -15,6 +15,28 @@ public sealed class RuntimeHelperTests
 
     private static float[] Ramp(int n) => Enumerable.Range(0, n).Select(i => (i * 0.37f) - 5f).ToArray();
 
+    // ---------------------------------------------------------------- workspace
+
+    [Test]
+    public void A_workspace_is_pinned_and_Aligned_gives_a_64_byte_boundary_with_the_floats_asked_for_after_it()
+    {
+        foreach (int n in Lengths.Append(100_000))
+        {
+            float[] workspace = Buffers.Workspace(n);
+            ref float first = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace);
+            ref float aligned = ref Buffers.Aligned(workspace);
+            long address = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref aligned);
+            long skipped = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref first, ref aligned) / sizeof(float);
+            Assert.That(address % 64, Is.Zero, $"length {n}");
+            Assert.That(skipped, Is.InRange(0, 15), $"length {n}");
+            Assert.That(workspace.Length - skipped, Is.GreaterThanOrEqualTo(n), $"length {n}");
+            long before = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref first);
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            long after = System.Runtime.CompilerServices.Unsafe.ByteOffset(ref System.Runtime.CompilerServices.Unsafe.NullRef<float>(), ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(workspace));
+            Assert.That(after, Is.EqualTo(before), $"length {n}: pinned, a compacting collection does not move it");
+        }
+    }
+
     // ---------------------------------------------------------------- output check
 
     [Test]

@@ -59,7 +59,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(DepthwiseSeparable net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t1 = ref At(ref ws, 0); // dw (two rows at a time): CHW 16x2x12
 
                 // 1. check the input for NaN and infinity (the next step reads it in place)

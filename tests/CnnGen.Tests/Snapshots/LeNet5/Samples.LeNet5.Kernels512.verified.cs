@@ -60,7 +60,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(LeNet5 net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t2 = ref At(ref ws, 1600); // maxpool1: HWC 14x14, 16 floats per pixel (6 channels)
                 ref float t3 = ref At(ref ws, 0); // conv2: HWC 10x10, 16 floats per pixel (16 channels)
                 ref float t4 = ref At(ref ws, 1600); // maxpool2: HWC 5x5, 16 floats per pixel (16 channels)

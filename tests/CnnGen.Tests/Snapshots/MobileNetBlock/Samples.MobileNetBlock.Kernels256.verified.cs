@@ -63,7 +63,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t1 = ref At(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 ref float t2 = ref At(ref ws, 0); // relu6_1: HWC 14x14, 32 floats per pixel (32 channels)
                 ref float t3 = ref At(ref ws, 16384); // pw: HWC 14x14, 64 floats per pixel (64 channels)
@@ -114,7 +114,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(MobileNetBlock net, ref float input, ref float output, float[] workspace, int thread, int threads)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t1 = ref At(ref ws, 8192); // dw: HWC 14x14, 32 floats per pixel (32 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 ref float t2 = ref At(ref ws, 0); // relu6_1: HWC 14x14, 32 floats per pixel (32 channels)
                 ref float t3 = ref At(ref ws, 16384); // pw: HWC 14x14, 64 floats per pixel (64 channels)

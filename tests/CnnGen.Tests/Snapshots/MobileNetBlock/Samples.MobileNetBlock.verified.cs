@@ -239,7 +239,7 @@ namespace Samples
         /// <summary>Runs one checked image on up to <paramref name="threads"/> threads; false when packing the input found NaN or infinity.</summary>
         private bool RunShared(global::System.ReadOnlyMemory<float> input, global::System.Memory<float> output, int threads)
         {
-            var workspace = t_workspace ??= new float[WorkspaceFloats];
+            var workspace = t_workspace ??= global::CnnGen.Internal.Buffers.Workspace(WorkspaceFloats);
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
@@ -319,7 +319,7 @@ namespace Samples
 
         private bool Run(ref float input, ref float output)
         {
-            var workspace = t_workspace ??= new float[WorkspaceFloats];
+            var workspace = t_workspace ??= global::CnnGen.Internal.Buffers.Workspace(WorkspaceFloats);
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:

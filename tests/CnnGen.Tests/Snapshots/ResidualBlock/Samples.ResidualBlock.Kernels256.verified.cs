@@ -62,7 +62,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(ResidualBlock net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t1 = ref At(ref ws, 1600); // stem: HWC 16x16, 8 floats per pixel (8 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 ref float t2 = ref At(ref ws, 0); // c1: HWC 8x8, 16 floats per pixel (16 channels), zero border 1/1/1/1 (top/left/bottom/right)
                 ref float t3 = ref At(ref ws, 4192); // c2: HWC 8x8, 16 floats per pixel (16 channels)

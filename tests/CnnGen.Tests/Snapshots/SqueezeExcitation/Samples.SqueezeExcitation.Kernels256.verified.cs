@@ -72,7 +72,7 @@ namespace Samples
             [global::System.Runtime.CompilerServices.MethodImpl(Hot)]
             internal static bool Forward(SqueezeExcitation net, ref float input, ref float output, float[] workspace)
             {
-                ref float ws = ref Data(workspace);
+                ref float ws = ref global::CnnGen.Internal.Buffers.Aligned(workspace); // 64-byte aligned
                 ref float t1 = ref At(ref ws, 0); // expand: HWC 10x10, 32 floats per pixel (32 channels)
                 ref float t2 = ref At(ref ws, 3200); // squeeze: HWC 1x1, 32 floats per pixel (32 channels)
                 ref float t3 = ref At(ref ws, 3488); // fc1: HWC 1x1, 8 floats per pixel (8 channels)

@@ -316,7 +316,7 @@ namespace Samples
 
         private bool Run(ref float input, ref float output)
         {
-            var workspace = t_workspace ??= new float[WorkspaceFloats];
+            var workspace = t_workspace ??= global::CnnGen.Internal.Buffers.Workspace(WorkspaceFloats);
             switch (_width)
             {
                 case global::CnnGen.VectorWidth.V512:
