@@ -59,13 +59,5 @@ for r in $(seq 1 "$rounds"); do
 done
 
 echo
-list() { local IFS=,; echo "$*"; }
-{
-  echo '```'
-  cat "$out/machine.txt"
-  echo '```'
-  echo
-  dotnet run -c Release --no-build --project "$proj" -- --report "$(list "${cnngen[@]}")" --compare "$(list "${ort[@]}")" \
-    --json "$out/cnngen.json" --ort-json "$out/ort.json"
-} | tee "$out/table.md"
+report_table "$out" "$proj" "$(list "${cnngen[@]}")" "$(list "${ort[@]}")"
 exit $rc
