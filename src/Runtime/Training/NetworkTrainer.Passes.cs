@@ -267,7 +267,7 @@ public abstract partial class NetworkTrainer
                 GradientClipping.ClipByNorm(_parameters, maxNorm, StepCount + 1);
             }
 
-            optimizer.Step();
+            optimizer.StepChecked(); // the gradients were checked after the backward pass (clipping keeps them finite)
         }
         catch
         {

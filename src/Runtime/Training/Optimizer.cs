@@ -134,8 +134,17 @@ public abstract partial class Optimizer
     /// <exception cref="NonFiniteGradientException">A gradient holds NaN or infinity; nothing was changed.</exception>
     public void Step()
     {
+        CheckGradients(StepCount + 1);
+        StepChecked();
+    }
+
+    /// <summary>
+    /// <see cref="Step"/> for a caller that has just checked every gradient for NaN and infinity itself (the trainer,
+    /// which names the layer): the update without a second scan.
+    /// </summary>
+    internal void StepChecked()
+    {
         long step = StepCount + 1;
-        CheckGradients(step);
         for (int p = 0; p < _parameters.Length; p++)
         {
             Update(p, step);
