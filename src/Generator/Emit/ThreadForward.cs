@@ -93,9 +93,11 @@ internal static class ThreadForward
                 }
 
                 string n = I(s.SplitUnits);
-                int scratch = s.Kernel is Planning.Kernels.WinogradKernel ? s.Inputs[s.Inputs.Count - 1] : -2;
+                // What each thread but thread 0 keeps of its own: a Winograd convolution's tiles, a row pair's row buffer.
+                var (scratch, what) = s.Kernel is Planning.Kernels.WinogradKernel ? (s.Inputs[s.Inputs.Count - 1], "tiles")
+                    : s.FusedDepthwise >= 0 ? (s.Inputs[0], "row buffer") : (-2, string.Empty);
                 var args = ForwardEmitter.Arguments(plan, s, id => id == scratch
-                    ? $"ref {Code.Parallelism}.Scratch(thread, {ForwardEmitter.Ref(plan, id)}, {I(plan.Tensors[id].Cp)}) /* threads but thread 0: their own tiles */"
+                    ? $"ref {Code.Parallelism}.Scratch(thread, {ForwardEmitter.Ref(plan, id)}, {I(plan.Tensors[id].Floats)}) /* threads but thread 0: their own {what} */"
                     : ForwardEmitter.Ref(plan, id), $"Slice({n}, thread, threads), Slice({n}, thread + 1, threads)");
                 w.Line($"{s.Method}({string.Join(", ", args)});");
                 i++;

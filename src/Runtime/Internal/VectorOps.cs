@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CnnGen.Internal;
 
@@ -36,8 +37,6 @@ internal interface IVectorOps<TVector>
 
     static abstract TVector Divide(TVector left, TVector right);
 
-    static abstract TVector Negate(TVector value);
-
     /// <summary>
     /// The smaller, by the CPU's own instruction (<c>MinNative</c>: no fix-ups for NaN and signed zeros). When either is
     /// NaN, x86's <c>minps</c> returns <paramref name="right"/> and Arm's <c>fmin</c> NaN: a value that may be NaN goes
@@ -55,14 +54,21 @@ internal interface IVectorOps<TVector>
     /// <summary>The larger, by the CPU's own instruction (<c>MaxNative</c>); a value that may be NaN goes second, as for <see cref="Min"/>.</summary>
     static abstract TVector Max(TVector left, TVector right);
 
-    /// <summary>Rounds to the nearest integer, ties to even.</summary>
-    static abstract TVector Round(TVector value);
+    /// <summary>
+    /// Whether <see cref="FloorFraction"/> and <see cref="ScaleByFloorPowerOfTwo"/> take any argument, the infinities
+    /// included (AVX-512's <c>vreduceps</c> and <c>vscalefps</c>, a JIT-time constant); where false, the caller keeps
+    /// the argument within [-127, 128.5].
+    /// </summary>
+    static abstract bool ScalesAnyExponent { get; }
 
-    /// <summary><c>value * 2^n</c> for integral <paramref name="n"/> in [-126, 127] (built in the exponent bits).</summary>
-    static abstract TVector ScaleByPowerOfTwo(TVector value, TVector n);
+    /// <summary><c>s - floor(s)</c>, in [0, 1); NaN stays NaN.</summary>
+    static abstract TVector FloorFraction(TVector s);
 
-    /// <summary><paramref name="whenGreater"/> where <c>value &gt; limit</c>, else <paramref name="otherwise"/>.</summary>
-    static abstract TVector SelectGreater(TVector value, TVector limit, TVector whenGreater, TVector otherwise);
+    /// <summary>
+    /// <c>value * 2^floor(s)</c> for a <paramref name="value"/> in [0.5, 2): 0 for <c>floor(s) &lt;= -127</c> (the
+    /// built exponent's subnormals are left out), +infinity for <c>floor(s) &gt;= 128</c>.
+    /// </summary>
+    static abstract TVector ScaleByFloorPowerOfTwo(TVector value, TVector s);
 
     static abstract TVector CopySign(TVector value, TVector sign);
 
@@ -99,9 +105,6 @@ internal readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     public static Vector128<float> Divide(Vector128<float> left, Vector128<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Negate(Vector128<float> value) => -value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Min(Vector128<float> left, Vector128<float> right) => Vector128.MinNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -116,16 +119,15 @@ internal readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.MaxNative(left, right);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Round(Vector128<float> value) => Vector128.Round(value);
+    /// <summary>False: the portable form (NEON, and SSE where Vector128 is forced), so the tests run it at this width.</summary>
+    public static bool ScalesAnyExponent => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> ScaleByPowerOfTwo(Vector128<float> value, Vector128<float> n) =>
-        value * Vector128.ShiftLeft(Vector128.ConvertToInt32Native(n) + Vector128.Create(127), 23).AsSingle();
+    public static Vector128<float> FloorFraction(Vector128<float> s) => s - Vector128.Floor(s);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> SelectGreater(Vector128<float> value, Vector128<float> limit, Vector128<float> whenGreater, Vector128<float> otherwise) =>
-        Vector128.ConditionalSelect(Vector128.GreaterThan(value, limit), whenGreater, otherwise);
+    public static Vector128<float> ScaleByFloorPowerOfTwo(Vector128<float> value, Vector128<float> s) =>
+        value * Vector128.ShiftLeft(Vector128.ConvertToInt32Native(Vector128.Floor(s)) + Vector128.Create(127), 23).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> CopySign(Vector128<float> value, Vector128<float> sign) => Vector128.CopySign(value, sign);
@@ -164,9 +166,6 @@ internal readonly struct Vector256Ops : IVectorOps<Vector256<float>>
     public static Vector256<float> Divide(Vector256<float> left, Vector256<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Negate(Vector256<float> value) => -value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Min(Vector256<float> left, Vector256<float> right) => Vector256.MinNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -181,16 +180,20 @@ internal readonly struct Vector256Ops : IVectorOps<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.MaxNative(left, right);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Round(Vector256<float> value) => Vector256.Round(value);
+    public static bool ScalesAnyExponent => Avx512DQ.VL.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ScaleByPowerOfTwo(Vector256<float> value, Vector256<float> n) =>
-        value * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
+    public static Vector256<float> FloorFraction(Vector256<float> s) =>
+        Avx512DQ.VL.IsSupported ? Avx512DQ.VL.Reduce(s, FloorControl) : s - Vector256.Floor(s);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> SelectGreater(Vector256<float> value, Vector256<float> limit, Vector256<float> whenGreater, Vector256<float> otherwise) =>
-        Vector256.ConditionalSelect(Vector256.GreaterThan(value, limit), whenGreater, otherwise);
+    public static Vector256<float> ScaleByFloorPowerOfTwo(Vector256<float> value, Vector256<float> s) =>
+        Avx512DQ.VL.IsSupported
+            ? Avx512F.VL.Scale(value, s)
+            : value * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(Vector256.Floor(s)) + Vector256.Create(127), 23).AsSingle();
+
+    /// <summary><c>vreduceps</c>'s control: keep no fraction bits, round toward -infinity (<c>s - floor(s)</c>).</summary>
+    private const byte FloorControl = 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> CopySign(Vector256<float> value, Vector256<float> sign) => Vector256.CopySign(value, sign);
@@ -229,9 +232,6 @@ internal readonly struct Vector512Ops : IVectorOps<Vector512<float>>
     public static Vector512<float> Divide(Vector512<float> left, Vector512<float> right) => left / right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Negate(Vector512<float> value) => -value;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Min(Vector512<float> left, Vector512<float> right) => Vector512.MinNative(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -246,16 +246,20 @@ internal readonly struct Vector512Ops : IVectorOps<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.MaxNative(left, right);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Round(Vector512<float> value) => Vector512.Round(value);
+    public static bool ScalesAnyExponent => Avx512DQ.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ScaleByPowerOfTwo(Vector512<float> value, Vector512<float> n) =>
-        value * Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23).AsSingle();
+    public static Vector512<float> FloorFraction(Vector512<float> s) =>
+        Avx512DQ.IsSupported ? Avx512DQ.Reduce(s, FloorControl) : s - Vector512.Floor(s);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> SelectGreater(Vector512<float> value, Vector512<float> limit, Vector512<float> whenGreater, Vector512<float> otherwise) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(value, limit), whenGreater, otherwise);
+    public static Vector512<float> ScaleByFloorPowerOfTwo(Vector512<float> value, Vector512<float> s) =>
+        Avx512DQ.IsSupported
+            ? Avx512F.Scale(value, s)
+            : value * Vector512.ShiftLeft(Vector512.ConvertToInt32Native(Vector512.Floor(s)) + Vector512.Create(127), 23).AsSingle();
+
+    /// <summary><c>vreduceps</c>'s control: keep no fraction bits, round toward -infinity (<c>s - floor(s)</c>).</summary>
+    private const byte FloorControl = 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> CopySign(Vector512<float> value, Vector512<float> sign) => Vector512.CopySign(value, sign);

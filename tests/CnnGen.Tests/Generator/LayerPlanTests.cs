@@ -59,6 +59,66 @@ public sealed class LayerPlanTests
     }
 
     [Test]
+    public void A_multiply_writes_over_its_map_where_the_map_dies_there_on_every_width()
+    {
+        // InPlace: squeeze-and-excitation's scale twice in a row (the second over the first's product), each map read
+        // for the last time by its Multiply: both products take the slot of c. Kept: c is added after the Multiply, so
+        // the product needs a slot of its own.
+        const string source = """
+            using CnnGen;
+            namespace Scales;
+            [Network, Input(8, 7, 6), Conv2D(16, 1, Name = "c", Activation = Activation.SiLU)]
+            [GlobalAvgPool2D(Name = "g"), Conv2D(16, 1, Name = "s", Activation = Activation.Sigmoid)]
+            [Multiply("c", "s", Name = "m"), Multiply("m", "s", Name = "m2"), Conv2D(4, 1, Name = "out")]
+            public partial class InPlace;
+            [Network, Input(8, 7, 6), Conv2D(16, 1, Name = "c", Activation = Activation.SiLU)]
+            [GlobalAvgPool2D(Name = "g"), Conv2D(16, 1, Name = "s", Activation = Activation.Sigmoid)]
+            [Multiply("c", "s", Name = "m"), Add("m", "c", Name = "sum"), Conv2D(4, 1, Name = "out")]
+            public partial class Kept;
+            """;
+        var models = GeneratorHarness.Models(source).ToDictionary(m => m.Net.Spec.ClassName);
+        foreach (var (name, inPlace) in new[] { ("InPlace", true), ("Kept", false) })
+        {
+            foreach (var plan in models[name].Plans)
+            {
+                int Offset(string tensor) => plan.Tensors.Single(t => t.Name.Split(' ')[0] == tensor).Offset;
+                Assert.That(Offset("m") == Offset("c"), Is.EqualTo(inPlace), $"{name} {plan.VectorType}: m over c");
+                if (inPlace)
+                {
+                    Assert.That(Offset("m2"), Is.EqualTo(Offset("c")), $"{name} {plan.VectorType}: m2 over m, over c");
+                    Assert.That(plan.Tensors.Where(t => t.Name.Contains("written over")).Select(t => t.Name), Is.EqualTo(new[] { "m (written over c)", "m2 (written over c)" }), "the comments say so");
+                    Assert.That(plan.Tensors.Where(t => t.Name is "g" or "s").Select(t => t.Offset), Has.None.EqualTo(Offset("c")), $"{name} {plan.VectorType}: the scale lives elsewhere");
+                }
+            }
+        }
+
+        var assembly = GeneratorHarness.CompileAndLoad(source);
+        var references = new (string Type, ReferenceNetwork<double> Reference)[]
+        {
+            ("Scales.InPlace", ReferenceNetwork<double>.Create(new Shape(8, 7, 6), b => b.Conv2D("c", 16, 1, activation: Activation.SiLU)
+                .GlobalAvgPool2D("g").Conv2D("s", 16, 1, activation: Activation.Sigmoid).Multiply("c", "s", "m").Multiply("m", "s", "m2").Conv2D("out", 4, 1))),
+            ("Scales.Kept", ReferenceNetwork<double>.Create(new Shape(8, 7, 6), b => b.Conv2D("c", 16, 1, activation: Activation.SiLU)
+                .GlobalAvgPool2D("g").Conv2D("s", 16, 1, activation: Activation.Sigmoid).Multiply("c", "s", "m").Add("m", "c", "sum").Conv2D("out", 4, 1))),
+        };
+        var random = new Random(29);
+        const int batch = 3;
+        foreach (var (type, reference) in references)
+        {
+            var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
+            reference.Load(weights);
+            var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
+            var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
+            foreach (var width in GeneratorHarness.Widths)
+            {
+                var net = GeneratorHarness.Load(assembly, type, weights, new LoadOptions { VectorWidth = width });
+                var actual = new float[batch * net.OutputSize];
+                net.PredictBatch(input, actual, batch);
+                ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, $"{type} {width}");
+            }
+        }
+    }
+
+    [Test]
     public void Multiply_gates_flat_vectors_and_squares_a_map_in_batches()
     {
         // A gated MLP (dense layers dominate: batches run in groups of images) and x * x of a map, against the reference executor.

@@ -72,14 +72,14 @@ internal static class DepthwiseEmitter
     public static void EmitRowPair(KernelWriter kw, DepthwiseKernel d, ConvKernel p)
     {
         var w = kw.W;
-        using (kw.Method(p.Method, "ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias"))
+        using (kw.Method(p.Method, $"ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias{RangeParameters(p)}"))
         {
             kw.ArrayRef("dw", "depthwiseWeight");
             kw.ArrayRef("db", "depthwiseBias");
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");
             ConvEmitter.DeclareStage(kw, p);
-            using (w.Block($"for (int oh = 0; oh < {I(p.Y.H)}; oh++)"))
+            using (w.Block(RowLoop(p, p.Y.H)))
             {
                 w.Line($"// {Xml(d.LayerName)}: output row oh into the row buffer");
                 using (w.Block())

@@ -5,11 +5,11 @@ namespace CnnGen.Generator.Planning.Passes;
 /// <summary>
 /// Decides which steps the threads of a prediction on several threads share (one image, intra-op parallelism), as ONNX
 /// Runtime does: a convolution, depthwise convolution or pool splits its output rows, a dense layer its output tiles,
-/// into one contiguous range per thread (a Winograd convolution its blocks of tile rows; every thread but thread 0 then
-/// uses scratch of its own, <c>Parallelism.Scratch</c>). Splitting rows changes no sum, so every thread count computes the same bits.
+/// into one contiguous range per thread (a Winograd convolution its blocks of tile rows, a depthwise + pointwise row pair
+/// its output rows; every thread but thread 0 then uses scratch of its own for the blocks or the row buffer,
+/// <c>Parallelism.Scratch</c>). Splitting rows changes no sum, so every thread count computes the same bits.
 /// A step stays on one thread when it is too small to pay for the barrier after it (<see cref="MachineModel.BarrierCycles"/>,
-/// <see cref="MachineModel.SplitMinimumBarriers"/>), has fewer than two rows or tiles, or shares a buffer between its
-/// rows (a depthwise convolution run row by row inside a 1x1 convolution through one row buffer); so are the global
+/// <see cref="MachineModel.SplitMinimumBarriers"/>) or has fewer than two rows or tiles; so are the global
 /// pools, softmax, element-wise steps, packing and copying. A width pass: the cost is in cycles at the target's width.
 /// </summary>
 internal static class Splitting
@@ -25,7 +25,7 @@ internal static class Splitting
             }
 
             int units = Units(g, s, m);
-            if (units >= 2 && Cycles(g.Layers[s.Layer], s, m) >= m.SplitMinimumBarriers * m.BarrierCycles)
+            if (units >= 2 && Cycles(g, s, m) >= m.SplitMinimumBarriers * m.BarrierCycles)
             {
                 s.SplitUnits = units;
             }
@@ -41,7 +41,7 @@ internal static class Splitting
                 // Winograd computes blocks of tile rows (two output rows each) through its scratch: it splits whole blocks.
                 int tileRows = (g.Layers[s.Layer].Out.H + 1) / 2;
                 return (tileRows + e.BlockRows - 1) / e.BlockRows;
-            case StepKind.Conv when s.FusedDepthwise < 0:
+            case StepKind.Conv when !s.Planar: // a planar pair is the whole network: a few small rows
             case StepKind.DepthwiseConv:
             case StepKind.Pool:
                 return g.Layers[s.Layer].Out.H;
@@ -53,8 +53,15 @@ internal static class Splitting
         }
     }
 
-    /// <summary>One thread's cycles for the whole step at the target's peak: multiply-adds at the FMA rate, a pool's window loads at the load rate.</summary>
-    private static double Cycles(Shapes.ShapedLayer l, PlanStep s, MachineModel m) => s.Kind == StepKind.Pool
-        ? (double)l.Out.Size * l.Spec.KernelH * l.Spec.KernelW / (m.LoadsPerCycle * m.Width)
-        : l.Macs / (m.FmaPerCycle * m.Width);
+    /// <summary>
+    /// One thread's cycles for the whole step at the target's peak: multiply-adds at the FMA rate (a row pair's depthwise
+    /// ones included), a pool's window loads at the load rate.
+    /// </summary>
+    private static double Cycles(PlanGraph g, PlanStep s, MachineModel m)
+    {
+        var l = g.Layers[s.Layer];
+        return s.Kind == StepKind.Pool
+            ? (double)l.Out.Size * l.Spec.KernelH * l.Spec.KernelW / (m.LoadsPerCycle * m.Width)
+            : (l.Macs + (s.FusedDepthwise >= 0 ? g.Layers[s.FusedDepthwise].Macs : 0)) / (m.FmaPerCycle * m.Width);
+    }
 }

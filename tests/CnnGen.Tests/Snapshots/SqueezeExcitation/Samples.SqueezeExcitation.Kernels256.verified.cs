@@ -18,7 +18,7 @@
 // =============================================================================
 // Total params: 3,986
 // FLOPs: 109,184 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 6,688 floats (26.1 KB) per thread
+// Workspace: 3,504 floats (13.7 KB) per thread
 
 #nullable enable
 
@@ -28,7 +28,7 @@ namespace Samples
     {
         /// <summary>
         /// SqueezeExcitation with Vector256 (8 floats per vector), planned for 16 vector registers.
-        /// Workspace: 6,688 floats (26.1 KB) per thread.
+        /// Workspace: 3,504 floats (13.7 KB) per thread.
         /// </summary>
         private static class Kernels256
         {
@@ -77,9 +77,9 @@ namespace Samples
                 ref float t2 = ref At(ref ws, 3200); // squeeze: HWC 1x1, 32 floats per pixel (32 channels)
                 ref float t3 = ref At(ref ws, 3488); // fc1: HWC 1x1, 8 floats per pixel (8 channels)
                 ref float t4 = ref At(ref ws, 3200); // fc2: HWC 1x1, 32 floats per pixel (32 channels)
-                ref float t5 = ref At(ref ws, 3488); // scale: HWC 10x10, 32 floats per pixel (32 channels)
+                ref float t5 = ref At(ref ws, 0); // scale (written over expand): HWC 10x10, 32 floats per pixel (32 channels)
                 ref float t6 = ref At(ref ws, 3200); // pool: HWC 3x3, 32 floats per pixel (32 channels)
-                ref float t7 = ref At(ref ws, 0); // fc: flat [10] padded to 16
+                ref float t7 = ref At(ref ws, 3488); // fc: flat [10] padded to 16
 
                 // 1. expand: Conv2D + SiLU -> 32x10x10
                 Expand(ref input, ref t1, net._expandWeight, net._expandBias);

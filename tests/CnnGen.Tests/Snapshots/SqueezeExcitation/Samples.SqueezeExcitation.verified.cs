@@ -18,7 +18,7 @@
 // =============================================================================
 // Total params: 3,986
 // FLOPs: 109,184 (2 x multiply-adds of Conv2D and Dense)
-// Workspace: 6,688 floats (26.1 KB) per thread
+// Workspace: 3,504 floats (13.7 KB) per thread
 
 #nullable enable
 
@@ -45,7 +45,7 @@ namespace Samples
     /// =============================================================================
     /// Total params: 3,986
     /// FLOPs: 109,184 (2 x multiply-adds of Conv2D and Dense)
-    /// Workspace: 6,688 floats (26.1 KB) per thread
+    /// Workspace: 3,504 floats (13.7 KB) per thread
     /// </code>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("CnnGen", "0.1.0")]
@@ -66,9 +66,9 @@ namespace Samples
         /// <summary>Floating-point operations per image: 2 x multiply-adds of Conv2D and Dense layers.</summary>
         public const long Flops = 109184;
         /// <summary>Floats of workspace one thread needs for a prediction (the widest plan).</summary>
-        public const int WorkspaceFloats = 6688;
+        public const int WorkspaceFloats = 3504;
         /// <summary>A Keras-style summary: every layer with its output shape, parameters and FLOPs.</summary>
-        public const string Summary = "Model: SqueezeExcitation (input 16x10x10)\n=============================================================================\nLayer (type)               Output shape    Params        FLOPs  Reads\n-----------------------------------------------------------------------------\nexpand (Conv2D + SiLU)     32x10x10           544      102,400  input\nsqueeze (GlobalAvgPool2D)  32x1x1               0            0  expand\nfc1 (Conv2D + SiLU)        8x1x1              264          512  squeeze\nfc2 (Conv2D + Sigmoid)     32x1x1             288          512  fc1\nscale (Multiply)           32x10x10             0            0  expand, fc2\npool (AdaptiveAvgPool2D)   32x3x3               0            0  scale\nflatten1 (Flatten)         [288]                0            0  pool\nfc (Dense)                 [10]             2,890        5,760  flatten1\n=============================================================================\nTotal params: 3,986\nFLOPs: 109,184 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 6,688 floats (26.1 KB) per thread";
+        public const string Summary = "Model: SqueezeExcitation (input 16x10x10)\n=============================================================================\nLayer (type)               Output shape    Params        FLOPs  Reads\n-----------------------------------------------------------------------------\nexpand (Conv2D + SiLU)     32x10x10           544      102,400  input\nsqueeze (GlobalAvgPool2D)  32x1x1               0            0  expand\nfc1 (Conv2D + SiLU)        8x1x1              264          512  squeeze\nfc2 (Conv2D + Sigmoid)     32x1x1             288          512  fc1\nscale (Multiply)           32x10x10             0            0  expand, fc2\npool (AdaptiveAvgPool2D)   32x3x3               0            0  scale\nflatten1 (Flatten)         [288]                0            0  pool\nfc (Dense)                 [10]             2,890        5,760  flatten1\n=============================================================================\nTotal params: 3,986\nFLOPs: 109,184 (2 x multiply-adds of Conv2D and Dense)\nWorkspace: 3,504 floats (13.7 KB) per thread";
         /// <summary>The input shape without the batch axis: channels, height, width.</summary>
         public static global::System.ReadOnlySpan<int> InputShape => [16, 10, 10];
         /// <summary>The output shape without the batch axis.</summary>
