@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using CnnGen.Generator.Emit.Kernels;
 using CnnGen.Generator.Planning;
@@ -15,6 +16,9 @@ namespace CnnGen.Generator.Emit.Backward;
 /// </summary>
 internal static class ConvBackwardEmitter
 {
+    /// <summary>The bias gradient's independent sums: an addition's latency (3-4 cycles) over one per cycle and more.</summary>
+    private const int BiasSums = 4;
+
     public static void Emit(KernelWriter kw, ConvBiasKernel k)
     {
         var w = kw.W;
@@ -23,19 +27,38 @@ internal static class ConvBackwardEmitter
         using (kw.Method(k.Method, "ref float dy, float[] biasGradient"))
         {
             kw.ArrayRef("gb", "biasGradient");
+            // Four sums over a row's pixels in turn, so the additions are not one dependent chain (latency-bound).
+            int sums = Math.Min(BiasSums, dy.W), full = dy.W / sums * sums;
             using (w.Block($"for (int j = 0; j < {I(dy.Cp)}; j += {I(kw.V)})"))
             {
-                w.Line($"var sum = Zero;");
+                w.Line(string.Join(" ", Enumerable.Range(0, sums).Select(i => $"var s{I(i)} = Zero;")));
                 using (w.Block($"for (int h = 0; h < {I(dy.H)}; h++)"))
                 {
                     w.Line($"ref float row = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
-                    using (w.Block($"for (int p = 0; p < {I(dy.W)}; p++)"))
+                    using (w.BlockIf(full > sums, $"for (int p = 0; p < {I(full)}; p += {I(sums)})"))
                     {
-                        w.Line($"sum += Load(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
+                        for (int i = 0; i < sums; i++)
+                        {
+                            w.Line(full > sums
+                                ? $"s{I(i)} += Load(ref row, (nuint)(({(i == 0 ? "p" : $"(p + {I(i)})")} * {I(dy.Cp)}) + j));"
+                                : $"s{I(i)} += Load(ref row, (nuint){I((long)i * dy.Cp)} + (nuint)j);");
+                        }
+                    }
+
+                    for (int p = full; p < dy.W; p++)
+                    {
+                        w.Line($"s{I(p - full)} += Load(ref row, (nuint){I((long)p * dy.Cp)} + (nuint)j);");
                     }
                 }
 
-                w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                string sum = sums switch
+                {
+                    1 => "s0",
+                    2 => "s0 + s1",
+                    3 => "(s0 + s1) + s2",
+                    _ => "(s0 + s1) + (s2 + s3)",
+                };
+                w.Line(kw.Store($"Load(ref gb, (nuint)j) + ({sum})", "ref gb, (nuint)j"));
             }
         }
     }
