@@ -250,7 +250,7 @@ internal static class ConvBackwardEmitter
         kw.Doc(k.Title,
             $"dy: {dy.Describe()}; dx: {dx.Describe()} (taps in the padding land in the border and are ignored).",
             $"Transposed weights: [{Count(win.Taps, "tap")}][{Count(k.Filters, "filter")}][{Count(dx.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x {Count(k.ChannelVectors, "vector")} of input channels per tap; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x {Count(k.ChannelVectors, "vector")} of input channels per tap" + (k.TapPairs ? " pair (two kernel columns share the dy broadcasts: one more pixel of accumulators)" : string.Empty) + $"; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         using (kw.Method(k.Method, "ref float dy, ref float dx, float[] transposed"))
         {
             kw.ArrayRef("wt", "transposed");
@@ -300,38 +300,85 @@ internal static class ConvBackwardEmitter
             w.Line(grouped ? $"ref float wg = ref At(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
             w.Line(grouped ? $"ref float dxg = ref At(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
             using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
-            using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
             {
-                w.Line($"ref float wk = ref At(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
-                w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
-                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
-                using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
+                if (!k.TapPairs)
                 {
-                    w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
-                    for (int j = 0; j < cv; j++)
+                    using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
                     {
-                        w.Line($"var w{I(j)} = {kw.Load("wo", Off(j * v))};");
+                        DataTaps(kw, k, pixels, "kc", 1);
+                    }
+                }
+                else
+                {
+                    int pairs = win.KernelW / 2;
+                    using (pairs > 1 ? w.Block($"for (int kc = 0; kc < {I(pairs * 2)}; kc += 2)") : w.Block())
+                    {
+                        DataTaps(kw, k, pixels, pairs > 1 ? "kc" : "0", 2);
                     }
 
-                    for (int p = 0; p < pixels; p++)
+                    if (win.KernelW % 2 != 0)
                     {
-                        string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
-                        w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
-                        for (int j = 0; j < cv; j++)
+                        using (w.Block())
                         {
-                            w.Line($"a{I(p)}_{I(j)} = Fma(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                            w.Line($"// the last kernel column alone");
+                            DataTaps(kw, k, pixels, I(win.KernelW - 1), 1);
                         }
                     }
                 }
+            }
+        }
+    }
 
-                for (int p = 0; p < pixels; p++)
+    /// <summary>
+    /// One tile's pass over kernel row <c>kh</c> at <paramref name="taps"/> neighbouring kernel columns from
+    /// <paramref name="kc"/> (1, or 2 with <see cref="ConvDataKernel.TapPairs"/>: tap <c>t</c> of pixel <c>p</c> goes to
+    /// accumulator <c>p + t</c>, the input pixel it lands on): every filter's dy broadcast times the taps' transposed weights.
+    /// </summary>
+    private static void DataTaps(KernelWriter kw, ConvDataKernel k, int pixels, string kc, int taps)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        int cv = k.ChannelVectors, v = kw.V, cells = pixels + taps - 1;
+        string column = kc == "0" ? string.Empty : $" + ({kc} * {I((long)win.DilationW * dx.PixelStride)})";
+        string tap = kc == "0" ? "kh * " + I(win.KernelW) : $"(kh * {I(win.KernelW)}) + {kc}";
+        w.Line($"ref float wk = ref At(ref wg, ({tap}) * {I((long)k.Filters * dx.Cp)});");
+        w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}){column});");
+        kw.Accumulators(Enumerable.Range(0, cells).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
+        using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
+        {
+            w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
+            for (int t = 0; t < taps; t++)
+            {
+                for (int j = 0; j < cv; j++)
+                {
+                    long at = ((long)t * k.Filters * dx.Cp) + (j * v);
+                    w.Line($"var w{(taps > 1 ? I(t) + "_" : string.Empty)}{I(j)} = {kw.Load("wo", Off(at))};");
+                }
+            }
+
+            for (int p = 0; p < pixels; p++)
+            {
+                string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
+                w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
+                for (int t = 0; t < taps; t++)
                 {
                     for (int j = 0; j < cv; j++)
                     {
-                        long at = (p * k.DxPixelStep) + (j * v);
-                        w.Line(kw.Store($"{kw.Load("dxk", Off(at))} + a{I(p)}_{I(j)}", $"ref dxk, {I(at)}"));
+                        string a = $"a{I(p + t)}_{I(j)}", wv = $"w{(taps > 1 ? I(t) + "_" : string.Empty)}{I(j)}";
+                        w.Line($"{a} = Fma(d{I(p)}, {wv}, {a});");
                     }
                 }
+            }
+        }
+
+        for (int p = 0; p < cells; p++)
+        {
+            for (int j = 0; j < cv; j++)
+            {
+                long at = (p * k.DxPixelStep) + (j * v);
+                w.Line(kw.Store($"{kw.Load("dxk", Off(at))} + a{I(p)}_{I(j)}", $"ref dxk, {I(at)}"));
             }
         }
     }
