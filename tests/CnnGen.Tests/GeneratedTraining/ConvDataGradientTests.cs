@@ -53,9 +53,10 @@ public sealed class ConvDataGradientTests
 }
 
 /// <summary>
-/// A convolution's input gradient scattered two kernel columns per pass (<see cref="TrainingNetworks.TapPairsNet"/>: one
-/// vector of input channels at every width, stride 1): the pairs are generated where they apply and not for the stride-2
-/// layer, and two steps of SGD match the reference executor on every width, one and two threads.
+/// A convolution's input gradient scattered two kernel columns per pass and its weight gradient two output pixels per
+/// step (<see cref="TrainingNetworks.TapPairsNet"/>: one vector of input channels and of filters at every width, stride 1):
+/// both are generated where they apply and not for the stride-2 layer, and two steps of SGD match the reference executor
+/// on every width, one and two threads.
 /// </summary>
 [TestFixture]
 public sealed class ConvDataTapPairsTests
@@ -88,6 +89,12 @@ public sealed class ConvDataTapPairsTests
             Assert.That(Kernel(Tile("E")), Does.Not.Contain("kc += 2").And.Contain("// the last kernel column alone").And.Contain("var w1_0 = "), $"{width}: e, 3 columns");
             Assert.That(Kernel(Tile("D")), Does.Contain("for (int kc = 0; kc < 3; kc++)").And.Not.Contain("w1_0"), $"{width}: d, stride 2, one column per pass");
             Assert.That(backward, Does.Contain("per tap pair (two kernel columns share the dy broadcasts"), $"{width}: the remarks say so");
+
+            // The weight gradients of the stride-1 layers (one vector of filters) take two output pixels per step.
+            string Weights(string layer) => Kernel(System.Text.RegularExpressions.Regex.Match(backward, $@"private static void ({layer}BackwardWeightsTaps\w+)\(").Groups[1].Value);
+            Assert.That(Weights("A"), Does.Contain("ow < 10; ow += 2").And.Contain("// the row's last pixel alone"), $"{width}: a, 11 pixels a row");
+            Assert.That(Weights("C"), Does.Contain("ow < 10; ow += 2").And.Not.Contain("the row's last pixel alone"), $"{width}: c, 10 pixels a row");
+            Assert.That(Weights("D"), Does.Not.Contain("ow += 2"), $"{width}: d, stride 2, one pixel per step");
         }
     }
 

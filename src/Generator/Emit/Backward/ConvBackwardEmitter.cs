@@ -223,6 +223,12 @@ internal static class ConvBackwardEmitter
             // Row r of the tile: tap r / channels (row-major in the block), channel r % channels.
             long XAt(int r) => ((long)(r / channels / tapColumns) * win.DilationH * x.RowStride) + ((long)(r / channels % tapColumns) * win.DilationW * x.PixelStride) + ((long)(r % channels) * x.ChannelStride);
             long GAt(int r, int j) => ((((long)(r / channels / tapColumns) * win.KernelW) + (r / channels % tapColumns)) * k.Channels * tbv) + ((long)(r % channels) * tbv) + ((long)j * kw.V);
+            if (PixelPairs(k, tapColumns))
+            {
+                PairTile(kw, k, tapRows, tapColumns, channels, XAt, GAt);
+                return;
+            }
+
             kw.GradientTile(taps * channels, k.TileVectors, body =>
             {
                 using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
@@ -237,6 +243,92 @@ internal static class ConvBackwardEmitter
                     }
                 }
             }, "dyp", r => Element("xp", XAt(r)), "gw", GAt);
+        }
+    }
+
+    /// <summary>
+    /// Whether a weight-gradient tile takes two output pixels per step: one vector of filters (each broadcast of x feeds a
+    /// single multiply-add, so the broadcasts bound the tile: LeNet's conv1, 11 loads per 10 multiply-adds) and stride and
+    /// dilation 1 along the width, where tap column <c>c + 1</c> of pixel <c>ow</c> reads the x that column <c>c</c> of
+    /// pixel <c>ow + 1</c> does.
+    /// </summary>
+    private static bool PixelPairs(ConvWeightsKernel k, int tapColumns) =>
+        k.TileVectors == 1 && tapColumns >= 2 && k.Window.StrideW == 1 && k.Window.DilationW == 1 && k.OutputGradient.W >= 2;
+
+    /// <summary>
+    /// The weight-gradient tile over pixel pairs (<see cref="PixelPairs"/>): per kernel row and channel of the tile,
+    /// columns + 1 broadcasts of x serve both pixels' taps; each accumulator adds pixel <c>ow</c>, then <c>ow + 1</c>, the
+    /// order of the one-pixel tile (an odd last pixel runs alone), so the gradients are the same bits.
+    /// </summary>
+    private static void PairTile(KernelWriter kw, ConvWeightsKernel k, int tapRows, int tapColumns, int channels, Func<int, long> xAt, Func<int, int, long> gAt)
+    {
+        var w = kw.W;
+        var dy = k.OutputGradient;
+        int rows = tapRows * tapColumns * channels;
+        long column = k.XPixelStep; // stride 1: one pixel of x, the next tap column
+        kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), 1, _ => "Zero");
+
+        // r = (tap row, tap column, channel) in the block, row-major: the accumulator of x at column offset c of a tap row.
+        int Row(int tr, int tc, int ch) => (((tr * tapColumns) + tc) * channels) + ch;
+        void Pixels(int count)
+        {
+            w.Line($"var d0 = {kw.Load("dyp", "0")};");
+            if (count == 2)
+            {
+                w.Line($"var d1 = {kw.Load("dyp", Off(dy.Cp))};");
+            }
+
+            int n = 0;
+            for (int tr = 0; tr < tapRows; tr++)
+            {
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    for (int c = 0; c < tapColumns + count - 1; c++, n++)
+                    {
+                        w.Line($"var x{I(n)} = Broadcast({Element("xp", xAt(Row(tr, 0, ch)) + (c * column))});");
+                        for (int p = 0; p < count; p++)
+                        {
+                            int tc = c - p; // pixel ow + p reads x at column offset c through tap column c - p
+                            if (tc >= 0 && tc < tapColumns)
+                            {
+                                string a = $"a{I(Row(tr, tc, ch))}_0";
+                                w.Line($"{a} = Fma(x{I(n)}, d{I(p)}, {a});");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        int pairs = dy.W / 2;
+        using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+        {
+            w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
+            w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
+            using (w.Block($"for (int ow = 0; ow < {I(pairs * 2)}; ow += 2)"))
+            {
+                w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
+                w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
+                Pixels(2);
+            }
+
+            if (dy.W % 2 != 0)
+            {
+                using (w.Block())
+                {
+                    w.Line("// the row's last pixel alone");
+                    w.Line($"ref float xp = {Ref("xr", I((long)(dy.W - 1) * k.XPixelStep))};");
+                    w.Line($"ref float dyp = {Ref("dyr", I((long)(dy.W - 1) * dy.Cp))};");
+                    Pixels(1);
+                }
+            }
+        }
+
+        w.Line();
+        for (int r = 0; r < rows; r++)
+        {
+            string at = Off(gAt(r, 0));
+            w.Line(kw.Store($"{kw.Load("gw", at)} + a{I(r)}_0", $"ref gw, {at}"));
         }
     }
 
