@@ -229,20 +229,14 @@ internal static class ConvBackwardEmitter
                 return;
             }
 
-            kw.GradientTile(taps * channels, k.TileVectors, body =>
+            kw.GradientTile(taps * channels, k.TileVectors, body => OutputRows(w, k, () =>
             {
-                using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+                using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                 {
-                    w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
-                    w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
-                    using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
-                    {
-                        w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
-                        w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
-                        body();
-                    }
+                    PixelRefs(w, k, "ow");
+                    body();
                 }
-            }, "dyp", r => Element("xp", XAt(r)), "gw", GAt);
+            }), "dyp", r => Element("xp", XAt(r)), "gw", GAt);
         }
     }
 
@@ -300,15 +294,11 @@ internal static class ConvBackwardEmitter
             }
         }
 
-        int pairs = dy.W / 2;
-        using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+        OutputRows(w, k, () =>
         {
-            w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
-            w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
-            using (w.Block($"for (int ow = 0; ow < {I(pairs * 2)}; ow += 2)"))
+            using (w.Block($"for (int ow = 0; ow < {I(dy.W / 2 * 2)}; ow += 2)"))
             {
-                w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
-                w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
+                PixelRefs(w, k, "ow");
                 Pixels(2);
             }
 
@@ -317,12 +307,11 @@ internal static class ConvBackwardEmitter
                 using (w.Block())
                 {
                     w.Line("// the row's last pixel alone");
-                    w.Line($"ref float xp = {Ref("xr", I((long)(dy.W - 1) * k.XPixelStep))};");
-                    w.Line($"ref float dyp = {Ref("dyr", I((long)(dy.W - 1) * dy.Cp))};");
+                    PixelRefs(w, k, I(dy.W - 1));
                     Pixels(1);
                 }
             }
-        }
+        });
 
         w.Line();
         for (int r = 0; r < rows; r++)
@@ -330,6 +319,25 @@ internal static class ConvBackwardEmitter
             string at = Off(gAt(r, 0));
             w.Line(kw.Store($"{kw.Load("gw", at)} + a{I(r)}_0", $"ref gw, {at}"));
         }
+    }
+
+    /// <summary>The weight gradient's loop over output rows, pointing <c>xr</c> and <c>dyr</c> at the row.</summary>
+    private static void OutputRows(SourceWriter w, ConvWeightsKernel k, Action pixels)
+    {
+        var dy = k.OutputGradient;
+        using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+        {
+            w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
+            w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
+            pixels();
+        }
+    }
+
+    /// <summary><c>xp</c> and <c>dyp</c> at output pixel <paramref name="ow"/> of the row (a variable or a number).</summary>
+    private static void PixelRefs(SourceWriter w, ConvWeightsKernel k, string ow)
+    {
+        w.Line($"ref float xp = {Ref("xr", Term(ow, k.XPixelStep) ?? "0")};");
+        w.Line($"ref float dyp = {Ref("dyr", Term(ow, k.OutputGradient.Cp) ?? "0")};");
     }
 
     public static void Emit(KernelWriter kw, ConvDataKernel k)
