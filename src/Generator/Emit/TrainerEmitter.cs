@@ -30,7 +30,7 @@ internal static class TrainerEmitter
                 Fields(w, training);
                 w.Line();
                 Constructor(w, model, training, plans);
-                Factories(w, name);
+                Factories(w, name, training);
                 Overrides(w, training, plans);
             }
         }
@@ -53,7 +53,13 @@ internal static class TrainerEmitter
             : "/// Loss: the mean squared error (the output is not a vector of class scores).<br/>");
         foreach (var p in training.Plans)
         {
-            w.Line($"/// {p.Forward.VectorType}: {CountNumber(p.ImageFloats, "float")} ({ForwardEmitter.Kb(p.ImageFloats)}) of workspace per image.<br/>");
+            w.Line($"/// {p.Forward.VectorType}: {CountNumber(p.ImageFloats, "float")} ({ForwardEmitter.Kb(p.ImageFloats)}) of workspace per image, {CountNumber(p.LaneMultiplyAdds, "multiply-add")} per image with the channels padded to the vectors.<br/>");
+        }
+
+        if (training.AutoWidth > 0)
+        {
+            w.Line($"/// Runs at Vector{I(training.AutoWidth * 32)} unless <c>TrainerOptions.VectorWidth</c> asks for another: wider vectors would multiply more padding");
+            w.Line("/// (few channels in a wide vector), and a lane of multiply-add costs the same at both widths where a 512-bit FMA takes two 256-bit ones' cycles (AMD Zen 4).<br/>");
         }
 
         w.Line("/// </remarks>");
@@ -223,10 +229,25 @@ internal static class TrainerEmitter
         }
     }
 
-    private static void Factories(SourceWriter w, string name)
+    private static void Factories(SourceWriter w, string name, TrainingModel training)
     {
         string options = $"{Code.TrainerOptions}? options = null";
         string width = $"ChooseWidth(options?.VectorWidth ?? {Code.VectorWidth}.Auto)";
+        if (training.AutoWidth > 0)
+        {
+            string vw = Code.VectorWidth, narrow = $"{vw}.V{I(training.AutoWidth * 32)}";
+            width = "TrainingWidth(options)";
+            w.Line($"/// <summary>The width asked for, else Vector{I(training.AutoWidth * 32)} where it is accelerated (it pads fewer channels: see the remarks), else the network's choice.</summary>");
+            w.Line($"private static {vw} TrainingWidth({Code.TrainerOptions}? options) =>");
+            using (w.Indented())
+            {
+                w.Line($"options is not null && options.VectorWidth != {vw}.Auto ? ChooseWidth(options.VectorWidth)");
+                w.Line($": {Code.Vector(training.AutoWidth)}.IsHardwareAccelerated ? {narrow} : ChooseWidth({vw}.Auto);");
+            }
+
+            w.Line();
+        }
+
         string ex = Code.WeightsException;
         w.Line("/// <summary>");
         w.Line("/// A trainer with PyTorch's default initialisation drawn from <paramref name=\"seed\"/> (convolution and dense weights");

@@ -24,6 +24,12 @@ internal sealed record TrainingModel
 
     /// <summary>One plan per vector width, in <see cref="MachineModel.Targets"/> order.</summary>
     public required EquatableArray<TrainingPlan> Plans { get; init; }
+
+    /// <summary>
+    /// The width (floats) the trainer runs at when none is asked for and it is accelerated, or 0 for the widest accelerated
+    /// one (<see cref="TrainingWidth.Auto"/>).
+    /// </summary>
+    public int AutoWidth { get; init; }
 }
 
 /// <summary>The kind of a trainable layer.</summary>
@@ -160,6 +166,9 @@ internal sealed record TrainingPlan
 
     /// <summary>Each step's output in the image workspace, in step order (to name the first layer that overflows).</summary>
     public required EquatableArray<LayerOutput> Outputs { get; init; }
+
+    /// <summary>The multiply-adds of one image with the vectorized channels padded to this width (<see cref="TrainingWidth.LaneMultiplyAdds"/>).</summary>
+    public long LaneMultiplyAdds { get; init; }
 
     /// <summary>Floats per vector.</summary>
     public int Width => Forward.Width;

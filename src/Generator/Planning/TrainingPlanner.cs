@@ -32,7 +32,9 @@ internal static class TrainingPlanner
             Classes = graph.Classes,
             FoldsSoftmax = graph.FoldedSoftmax >= 0,
             BatchNormPixels = pixels,
-            Plans = plans.Select(p => new BackwardBuilder(p, graph, layers).Build()).ToEquatableArray(),
+            Plans = plans.Select(p => new BackwardBuilder(p, graph, layers).Build() with { LaneMultiplyAdds = TrainingWidth.LaneMultiplyAdds(net, p.Machine.Width) })
+                .ToEquatableArray(),
+            AutoWidth = TrainingWidth.Auto(net),
         };
     }
 

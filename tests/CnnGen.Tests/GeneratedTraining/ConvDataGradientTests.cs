@@ -51,3 +51,65 @@ public sealed class ConvDataGradientTests
         TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 90, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
     }
 }
+
+/// <summary>
+/// A convolution's input gradient scattered two kernel columns per pass and its weight gradient two output pixels per
+/// step (<see cref="TrainingNetworks.TapPairsNet"/>: one vector of input channels and of filters at every width, stride 1):
+/// both are generated where they apply and not for the stride-2 layer, and two steps of SGD match the reference executor
+/// on every width, one and two threads.
+/// </summary>
+[TestFixture]
+public sealed class ConvDataTapPairsTests
+{
+    private const double Tolerance = 1e-4;
+    private const int Batch = 3;
+    private const int Classes = 5;
+
+    [Test]
+    public void Tap_pairs_are_generated_for_the_stride_1_layers_at_every_width()
+    {
+        var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.TapPairsNet).Files;
+        foreach (VectorWidth width in GeneratorHarness.Widths)
+        {
+            int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
+            string backward = files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
+            string Kernel(string name)
+            {
+                int at = backward.IndexOf($"private static void {name}(", System.StringComparison.Ordinal);
+                Assert.That(at, Is.GreaterThan(0), $"{width}: {name}");
+                int end = backward.IndexOf("private static void ", at + 20, System.StringComparison.Ordinal);
+                return backward.Substring(at, (end < 0 ? backward.Length : end) - at);
+            }
+
+            string Tile(string layer) => System.Text.RegularExpressions.Regex.Match(backward, $@"private static void ({layer}BackwardDataTile\d+)\(").Groups[1].Value;
+
+            Assert.That(backward, Does.Contain("b: dx += dy x W^T, scattered tap by tap"), $"{width}: b is scattered, not gathered");
+            Assert.That(Kernel(Tile("B")), Does.Contain("for (int kc = 0; kc < 4; kc += 2)").And.Contain("// the last kernel column alone"), $"{width}: b, 5 columns");
+            Assert.That(Kernel(Tile("C")), Does.Contain("for (int kc = 0; kc < 4; kc += 2)").And.Not.Contain("the last kernel column alone"), $"{width}: c, 4 columns");
+            Assert.That(Kernel(Tile("E")), Does.Not.Contain("kc += 2").And.Contain("// the last kernel column alone").And.Contain("var w1_0 = "), $"{width}: e, 3 columns");
+            Assert.That(Kernel(Tile("D")), Does.Contain("for (int kc = 0; kc < 3; kc++)").And.Not.Contain("w1_0"), $"{width}: d, stride 2, one column per pass");
+            Assert.That(backward, Does.Contain("per tap pair (two kernel columns share the dy broadcasts"), $"{width}: the remarks say so");
+
+            // The weight gradients of the stride-1 layers (one vector of filters) take two output pixels per step.
+            string Weights(string layer) => Kernel(System.Text.RegularExpressions.Regex.Match(backward, $@"private static void ({layer}BackwardWeightsTaps\w+)\(").Groups[1].Value);
+            Assert.That(Weights("A"), Does.Contain("ow < 10; ow += 2").And.Contain("// the row's last pixel alone"), $"{width}: a, 11 pixels a row");
+            Assert.That(Weights("C"), Does.Contain("ow < 10; ow += 2").And.Not.Contain("the row's last pixel alone"), $"{width}: c, 10 pixels a row");
+            Assert.That(Weights("D"), Does.Not.Contain("ow += 2"), $"{width}: d, stride 2, one pixel per step");
+        }
+    }
+
+    [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
+    public void Gradients_match_the_reference(VectorWidth width, int threads)
+    {
+        using NetworkTrainer trainer = TrainingNetworks.Create("TapPairsNet", seed: 11, new TrainerOptions { VectorWidth = width, Threads = threads });
+        ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(new Shape(3, 10, 11), b => b
+            .Conv2D("a", 3, 3, padding: 1, activation: Activation.Relu)
+            .Conv2D("b", 4, 5, padding: 2, activation: Activation.Relu)
+            .Conv2D("c", 3, 4, padding: 1, activation: Activation.Relu)
+            .Conv2D("d", 4, 3, stride: 2, padding: 1, activation: Activation.Relu)
+            .Conv2D("e", 5, 3, padding: 1, activation: Activation.Relu)
+            .Flatten()
+            .Dense("fc", Classes));
+        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 110, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
+    }
+}

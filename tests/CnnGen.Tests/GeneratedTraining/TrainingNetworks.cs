@@ -75,8 +75,26 @@ public static class TrainingNetworks
         public partial class GatherDataNet;
         """;
 
+    /// <summary>
+    /// Convolutions whose input gradients are scattered over one vector of input channels (3 or 4 channels: one vector at
+    /// every width, and too few filters for the gather), stride 1, so the planner takes two kernel columns per pass
+    /// (<c>ConvDataKernel.TapPairs</c>): "b" 5x5 (a loop over two pairs, then the last column alone), "c" 4x4 (pairs only),
+    /// "e" 3x3 (one pair, then the last column); "d" has stride 2 and keeps one column per pass. Rows of 11 and 10 pixels
+    /// give narrower last tiles.
+    /// </summary>
+    public const string TapPairsNet = """
+        [Network(Trainable = true), Input(3, 10, 11)]
+        [Conv2D(3, 3, Padding = 1, Name = "a", Activation = Activation.Relu)]
+        [Conv2D(4, 5, Padding = 2, Name = "b", Activation = Activation.Relu)]
+        [Conv2D(3, 4, Padding = 1, Name = "c", Activation = Activation.Relu)]
+        [Conv2D(4, 3, Stride = 2, Padding = 1, Name = "d", Activation = Activation.Relu)]
+        [Conv2D(5, 3, Padding = 1, Name = "e", Activation = Activation.Relu)]
+        [Flatten, Dense(5, Name = "fc")]
+        public partial class TapPairsNet;
+        """;
+
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n" + GatherDataNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n" + GatherDataNet + "\n" + TapPairsNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>

@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using CnnGen.Generator.Emit.Kernels;
 using CnnGen.Generator.Planning;
@@ -15,6 +16,9 @@ namespace CnnGen.Generator.Emit.Backward;
 /// </summary>
 internal static class ConvBackwardEmitter
 {
+    /// <summary>The bias gradient's independent sums: an addition's latency (3-4 cycles) over one per cycle and more.</summary>
+    private const int BiasSums = 4;
+
     public static void Emit(KernelWriter kw, ConvBiasKernel k)
     {
         var w = kw.W;
@@ -23,19 +27,38 @@ internal static class ConvBackwardEmitter
         using (kw.Method(k.Method, "ref float dy, float[] biasGradient"))
         {
             kw.ArrayRef("gb", "biasGradient");
+            // Four sums over a row's pixels in turn, so the additions are not one dependent chain (latency-bound).
+            int sums = Math.Min(BiasSums, dy.W), full = dy.W / sums * sums;
             using (w.Block($"for (int j = 0; j < {I(dy.Cp)}; j += {I(kw.V)})"))
             {
-                w.Line($"var sum = Zero;");
+                w.Line(string.Join(" ", Enumerable.Range(0, sums).Select(i => $"var s{I(i)} = Zero;")));
                 using (w.Block($"for (int h = 0; h < {I(dy.H)}; h++)"))
                 {
                     w.Line($"ref float row = ref At(ref dy, {Lin("h", dy.RowStride, dy.Origin)});");
-                    using (w.Block($"for (int p = 0; p < {I(dy.W)}; p++)"))
+                    using (w.BlockIf(full > sums, $"for (int p = 0; p < {I(full)}; p += {I(sums)})"))
                     {
-                        w.Line($"sum += Load(ref row, (nuint)((p * {I(dy.Cp)}) + j));");
+                        for (int i = 0; i < sums; i++)
+                        {
+                            w.Line(full > sums
+                                ? $"s{I(i)} += Load(ref row, (nuint)(({(i == 0 ? "p" : $"(p + {I(i)})")} * {I(dy.Cp)}) + j));"
+                                : $"s{I(i)} += Load(ref row, (nuint){I((long)i * dy.Cp)} + (nuint)j);");
+                        }
+                    }
+
+                    for (int p = full; p < dy.W; p++)
+                    {
+                        w.Line($"s{I(p - full)} += Load(ref row, (nuint){I((long)p * dy.Cp)} + (nuint)j);");
                     }
                 }
 
-                w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                string sum = sums switch
+                {
+                    1 => "s0",
+                    2 => "s0 + s1",
+                    3 => "(s0 + s1) + s2",
+                    _ => "(s0 + s1) + (s2 + s3)",
+                };
+                w.Line(kw.Store($"Load(ref gb, (nuint)j) + ({sum})", "ref gb, (nuint)j"));
             }
         }
     }
@@ -200,21 +223,121 @@ internal static class ConvBackwardEmitter
             // Row r of the tile: tap r / channels (row-major in the block), channel r % channels.
             long XAt(int r) => ((long)(r / channels / tapColumns) * win.DilationH * x.RowStride) + ((long)(r / channels % tapColumns) * win.DilationW * x.PixelStride) + ((long)(r % channels) * x.ChannelStride);
             long GAt(int r, int j) => ((((long)(r / channels / tapColumns) * win.KernelW) + (r / channels % tapColumns)) * k.Channels * tbv) + ((long)(r % channels) * tbv) + ((long)j * kw.V);
-            kw.GradientTile(taps * channels, k.TileVectors, body =>
+            if (PixelPairs(k, tapColumns))
             {
-                using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+                PairTile(kw, k, tapRows, tapColumns, channels, XAt, GAt);
+                return;
+            }
+
+            kw.GradientTile(taps * channels, k.TileVectors, body => OutputRows(w, k, () =>
+            {
+                using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
                 {
-                    w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
-                    w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
-                    using (w.Block($"for (int ow = 0; ow < {I(dy.W)}; ow++)"))
+                    PixelRefs(w, k, "ow");
+                    body();
+                }
+            }), "dyp", r => Element("xp", XAt(r)), "gw", GAt);
+        }
+    }
+
+    /// <summary>
+    /// Whether a weight-gradient tile takes two output pixels per step: one vector of filters (each broadcast of x feeds a
+    /// single multiply-add, so the broadcasts bound the tile: LeNet's conv1, 11 loads per 10 multiply-adds) and stride and
+    /// dilation 1 along the width, where tap column <c>c + 1</c> of pixel <c>ow</c> reads the x that column <c>c</c> of
+    /// pixel <c>ow + 1</c> does.
+    /// </summary>
+    private static bool PixelPairs(ConvWeightsKernel k, int tapColumns) =>
+        k.TileVectors == 1 && tapColumns >= 2 && k.Window.StrideW == 1 && k.Window.DilationW == 1 && k.OutputGradient.W >= 2;
+
+    /// <summary>
+    /// The weight-gradient tile over pixel pairs (<see cref="PixelPairs"/>): per kernel row and channel of the tile,
+    /// columns + 1 broadcasts of x serve both pixels' taps; each accumulator adds pixel <c>ow</c>, then <c>ow + 1</c>, the
+    /// order of the one-pixel tile (an odd last pixel runs alone), so the gradients are the same bits.
+    /// </summary>
+    private static void PairTile(KernelWriter kw, ConvWeightsKernel k, int tapRows, int tapColumns, int channels, Func<int, long> xAt, Func<int, int, long> gAt)
+    {
+        var w = kw.W;
+        var dy = k.OutputGradient;
+        int rows = tapRows * tapColumns * channels;
+        long column = k.XPixelStep; // stride 1: one pixel of x, the next tap column
+        kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), 1, _ => "Zero");
+
+        // r = (tap row, tap column, channel) in the block, row-major: the accumulator of x at column offset c of a tap row.
+        int Row(int tr, int tc, int ch) => (((tr * tapColumns) + tc) * channels) + ch;
+        void Pixels(int count)
+        {
+            w.Line($"var d0 = {kw.Load("dyp", "0")};");
+            if (count == 2)
+            {
+                w.Line($"var d1 = {kw.Load("dyp", Off(dy.Cp))};");
+            }
+
+            int n = 0;
+            for (int tr = 0; tr < tapRows; tr++)
+            {
+                for (int ch = 0; ch < channels; ch++)
+                {
+                    for (int c = 0; c < tapColumns + count - 1; c++, n++)
                     {
-                        w.Line($"ref float xp = {Ref("xr", Lin("ow", k.XPixelStep, 0))};");
-                        w.Line($"ref float dyp = {Ref("dyr", Lin("ow", dy.Cp, 0))};");
-                        body();
+                        w.Line($"var x{I(n)} = Broadcast({Element("xp", xAt(Row(tr, 0, ch)) + (c * column))});");
+                        for (int p = 0; p < count; p++)
+                        {
+                            int tc = c - p; // pixel ow + p reads x at column offset c through tap column c - p
+                            if (tc >= 0 && tc < tapColumns)
+                            {
+                                string a = $"a{I(Row(tr, tc, ch))}_0";
+                                w.Line($"{a} = Fma(x{I(n)}, d{I(p)}, {a});");
+                            }
+                        }
                     }
                 }
-            }, "dyp", r => Element("xp", XAt(r)), "gw", GAt);
+            }
         }
+
+        OutputRows(w, k, () =>
+        {
+            using (w.Block($"for (int ow = 0; ow < {I(dy.W / 2 * 2)}; ow += 2)"))
+            {
+                PixelRefs(w, k, "ow");
+                Pixels(2);
+            }
+
+            if (dy.W % 2 != 0)
+            {
+                using (w.Block())
+                {
+                    w.Line("// the row's last pixel alone");
+                    PixelRefs(w, k, I(dy.W - 1));
+                    Pixels(1);
+                }
+            }
+        });
+
+        w.Line();
+        for (int r = 0; r < rows; r++)
+        {
+            string at = Off(gAt(r, 0));
+            w.Line(kw.Store($"{kw.Load("gw", at)} + a{I(r)}_0", $"ref gw, {at}"));
+        }
+    }
+
+    /// <summary>The weight gradient's loop over output rows, pointing <c>xr</c> and <c>dyr</c> at the row.</summary>
+    private static void OutputRows(SourceWriter w, ConvWeightsKernel k, Action pixels)
+    {
+        var dy = k.OutputGradient;
+        using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
+        {
+            w.Line($"ref float xr = {Ref("x", Lin("oh", k.XRowStep, 0))};");
+            w.Line($"ref float dyr = {Ref("dy", Lin("oh", dy.RowStride, dy.Origin))};");
+            pixels();
+        }
+    }
+
+    /// <summary><c>xp</c> and <c>dyp</c> at output pixel <paramref name="ow"/> of the row (a variable or a number).</summary>
+    private static void PixelRefs(SourceWriter w, ConvWeightsKernel k, string ow)
+    {
+        w.Line($"ref float xp = {Ref("xr", Term(ow, k.XPixelStep) ?? "0")};");
+        w.Line($"ref float dyp = {Ref("dyr", Term(ow, k.OutputGradient.Cp) ?? "0")};");
     }
 
     public static void Emit(KernelWriter kw, ConvDataKernel k)
@@ -227,7 +350,7 @@ internal static class ConvBackwardEmitter
         kw.Doc(k.Title,
             $"dy: {dy.Describe()}; dx: {dx.Describe()} (taps in the padding land in the border and are ignored).",
             $"Transposed weights: [{Count(win.Taps, "tap")}][{Count(k.Filters, "filter")}][{Count(dx.Cp, "channel")}].",
-            $"Register tile: {Count(tiles.Pixels, "pixel")} x {Count(k.ChannelVectors, "vector")} of input channels per tap; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
+            $"Register tile: {Count(tiles.Pixels, "pixel")} x {Count(k.ChannelVectors, "vector")} of input channels per tap" + (k.TapPairs ? " pair (two kernel columns share the dy broadcasts: one more pixel of accumulators)" : string.Empty) + $"; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
         using (kw.Method(k.Method, "ref float dy, ref float dx, float[] transposed"))
         {
             kw.ArrayRef("wt", "transposed");
@@ -277,38 +400,85 @@ internal static class ConvBackwardEmitter
             w.Line(grouped ? $"ref float wg = ref At(ref wt, g * {I(cv * v)});" : "ref float wg = ref wt;");
             w.Line(grouped ? $"ref float dxg = ref At(ref dx, g * {I(cv * v)});" : "ref float dxg = ref dx;");
             using (w.Block($"for (int kh = 0; kh < {I(win.KernelH)}; kh++)"))
-            using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
             {
-                w.Line($"ref float wk = ref At(ref wg, ((kh * {I(win.KernelW)}) + kc) * {I((long)k.Filters * dx.Cp)});");
-                w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}) + (kc * {I((long)win.DilationW * dx.PixelStride)}));");
-                kw.Accumulators(Enumerable.Range(0, pixels).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
-                using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
+                if (!k.TapPairs)
                 {
-                    w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
-                    for (int j = 0; j < cv; j++)
+                    using (w.Block($"for (int kc = 0; kc < {I(win.KernelW)}; kc++)"))
                     {
-                        w.Line($"var w{I(j)} = {kw.Load("wo", Off(j * v))};");
+                        DataTaps(kw, k, pixels, "kc", 1);
+                    }
+                }
+                else
+                {
+                    int pairs = win.KernelW / 2;
+                    using (pairs > 1 ? w.Block($"for (int kc = 0; kc < {I(pairs * 2)}; kc += 2)") : w.Block())
+                    {
+                        DataTaps(kw, k, pixels, pairs > 1 ? "kc" : "0", 2);
                     }
 
-                    for (int p = 0; p < pixels; p++)
+                    if (win.KernelW % 2 != 0)
                     {
-                        string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
-                        w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
-                        for (int j = 0; j < cv; j++)
+                        using (w.Block())
                         {
-                            w.Line($"a{I(p)}_{I(j)} = Fma(d{I(p)}, w{I(j)}, a{I(p)}_{I(j)});");
+                            w.Line($"// the last kernel column alone");
+                            DataTaps(kw, k, pixels, I(win.KernelW - 1), 1);
                         }
                     }
                 }
+            }
+        }
+    }
 
-                for (int p = 0; p < pixels; p++)
+    /// <summary>
+    /// One tile's pass over kernel row <c>kh</c> at <paramref name="taps"/> neighbouring kernel columns from
+    /// <paramref name="kc"/> (1, or 2 with <see cref="ConvDataKernel.TapPairs"/>: tap <c>t</c> of pixel <c>p</c> goes to
+    /// accumulator <c>p + t</c>, the input pixel it lands on): every filter's dy broadcast times the taps' transposed weights.
+    /// </summary>
+    private static void DataTaps(KernelWriter kw, ConvDataKernel k, int pixels, string kc, int taps)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var dy = k.OutputGradient;
+        var dx = k.InputGradient;
+        int cv = k.ChannelVectors, v = kw.V, cells = pixels + taps - 1;
+        string column = kc == "0" ? string.Empty : $" + ({kc} * {I((long)win.DilationW * dx.PixelStride)})";
+        string tap = kc == "0" ? "kh * " + I(win.KernelW) : $"(kh * {I(win.KernelW)}) + {kc}";
+        w.Line($"ref float wk = ref At(ref wg, ({tap}) * {I((long)k.Filters * dx.Cp)});");
+        w.Line($"ref float dxk = ref At(ref dxg, (kh * {I((long)win.DilationH * dx.RowStride)}){column});");
+        kw.Accumulators(Enumerable.Range(0, cells).Select(p => $"a{I(p)}_"), cv, _ => $"Zero");
+        using (w.Block($"for (int o = 0; o < {I(k.Filters)}; o++)"))
+        {
+            w.Line($"ref float wo = ref At(ref wk, o * {I(dx.Cp)});");
+            for (int t = 0; t < taps; t++)
+            {
+                for (int j = 0; j < cv; j++)
+                {
+                    long at = ((long)t * k.Filters * dx.Cp) + (j * v);
+                    w.Line($"var w{(taps > 1 ? I(t) + "_" : string.Empty)}{I(j)} = {kw.Load("wo", Off(at))};");
+                }
+            }
+
+            for (int p = 0; p < pixels; p++)
+            {
+                string dv = p == 0 ? "o" : $"o + {I(p * dy.Cp)}";
+                w.Line($"var d{I(p)} = Broadcast(At(ref dy, {dv}));");
+                for (int t = 0; t < taps; t++)
                 {
                     for (int j = 0; j < cv; j++)
                     {
-                        long at = (p * k.DxPixelStep) + (j * v);
-                        w.Line(kw.Store($"{kw.Load("dxk", Off(at))} + a{I(p)}_{I(j)}", $"ref dxk, {I(at)}"));
+                        string a = $"a{I(p + t)}_{I(j)}", wv = $"w{(taps > 1 ? I(t) + "_" : string.Empty)}{I(j)}";
+                        w.Line($"{a} = Fma(d{I(p)}, {wv}, {a});");
                     }
                 }
+            }
+        }
+
+        for (int p = 0; p < cells; p++)
+        {
+            for (int j = 0; j < cv; j++)
+            {
+                long at = (p * k.DxPixelStep) + (j * v);
+                w.Line(kw.Store($"{kw.Load("dxk", Off(at))} + a{I(p)}_{I(j)}", $"ref dxk, {I(at)}"));
             }
         }
     }

@@ -99,6 +99,14 @@ internal sealed record ConvDataKernel : KernelSpec
     public required long DxRowStep { get; init; }
 
     public required long DxPixelStep { get; init; }
+
+    /// <summary>
+    /// Two neighbouring kernel columns per pass (stride and dilation 1 along the width): tap <c>kc</c> of output pixel
+    /// <c>p + 1</c> and tap <c>kc + 1</c> of pixel <c>p</c> land on the same input pixel, so a tile of P pixels keeps P + 1
+    /// accumulators per channel vector, and each filter's P broadcasts of dy feed 2P multiply-adds instead of P (the
+    /// broadcasts bound the one-tap tile at Vector256: 11 loads per 10 multiply-adds). An odd last column runs alone.
+    /// </summary>
+    public bool TapPairs { get; init; }
 }
 
 /// <summary>

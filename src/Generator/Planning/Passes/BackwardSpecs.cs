@@ -385,13 +385,15 @@ internal sealed partial class BackwardBuilder
         }
 
         int vectors = dx.Cp / V, cv = Enumerable.Range(1, Math.Min(vectors, _m.ConvMaxTileVectors)).Last(d => vectors % d == 0);
+        var win = f.Window;
         var (pixels, _) = Tile(f.Y.W, cv);
-        while ((pixels * cv) > _m.AccumulatorBudget || (pixels * cv) + cv + 1 > _m.VectorRegisters)
+        bool pairs = cv == 1 && win.StrideW == 1 && win.DilationW == 1 && win.KernelW >= 2; // one broadcast per multiply-add otherwise
+        int extra = pairs ? 1 : 0, weights = pairs ? 2 * cv : cv; // a pair's tile: one more pixel of accumulators, two taps' weights
+        while (pixels > 1 && (((pixels + extra) * cv) > _m.AccumulatorBudget || ((pixels + extra) * cv) + weights + 1 > _m.VectorRegisters))
         {
             pixels--;
         }
 
-        var win = f.Window;
         long dxPixel = (long)win.StrideW * dx.PixelStride;
         string method = step.Method + "BackwardData";
         var k = new ConvDataKernel
@@ -409,6 +411,7 @@ internal sealed partial class BackwardBuilder
             DxOrigin = dx.PaddedOrigin(win.PadTop, win.PadLeft),
             DxRowStep = (long)win.StrideH * dx.RowStride,
             DxPixelStep = dxPixel,
+            TapPairs = pairs,
         };
         Kernel(k);
         return Call(method, Guard(x), GradientArg(step.Output), GradientArg(x), Field(l.TransposedField!));
