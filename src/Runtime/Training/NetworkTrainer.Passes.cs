@@ -368,11 +368,16 @@ public abstract partial class NetworkTrainer
         }
     }
 
+    /// <summary>Clears the thread's gradient buffers the backward kernels add into (those they store whole are left).</summary>
     private void ClearGradients(int thread)
     {
-        foreach (float[] gradient in _threadGradients[thread])
+        float[][] gradients = _threadGradients[thread];
+        for (int p = 0; p < gradients.Length; p++)
         {
-            Array.Clear(gradient);
+            if (!_gradientOverwritten[p])
+            {
+                Array.Clear(gradients[p]);
+            }
         }
     }
 

@@ -14,7 +14,8 @@ namespace CnnGen.Tests.GeneratedTraining;
 /// serial path's bits (gradients computed on the same threads, then <see cref="Optimizer.Step"/>): the sum runs in
 /// thread order per element and every optimizer formula is element-wise. One thread and gradient clipping (which needs
 /// the whole gradient's norm first) keep the serial path. A non-finite gradient is still refused by name with nothing
-/// changed, whichever thread's part holds it.
+/// changed, whichever thread's part holds it. Dense layers' gradient buffers are stored whole by their kernels, so
+/// they are not cleared before a pass.
 /// </summary>
 [TestFixture]
 public sealed class TrainerThreadedUpdateTests
@@ -61,6 +62,34 @@ public sealed class TrainerThreadedUpdateTests
                 Assert.That(r, Is.EqualTo(s), $"{network} {a.Name} step {step}: loss and accuracy");
                 Assert.That(TrainingNetworks.Bits(fused, a), Is.EqualTo(TrainingNetworks.Bits(serial, b)), $"{network} {a.Name} step {step}: weights, state, statistics, step count");
                 Assert.That(a.StepCount, Is.EqualTo(step));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Dense layers' gradients are stored by their backward kernels, not cleared and added into (the trainer clears only
+    /// the others): whatever the buffers held, two passes give one thread's gradients, also with more threads than images
+    /// (a thread with no image stores zeros).
+    /// </summary>
+    [TestCaseSource(nameof(Cases))]
+    public void Gradients_are_overwritten_whatever_the_buffers_held(string network, VectorWidth width, int threads)
+    {
+        TrainingGolden golden = GoldenTrainers.Golden(network);
+        (float[] input, int[] labels) = Batch(network, 2);
+        using NetworkTrainer one = GoldenTrainers.Load(network, golden.Init, width, 1);
+        one.ComputeGradients(input, labels, labels.Length);
+        using NetworkTrainer trainer = GoldenTrainers.Load(network, golden.Init, width, threads);
+        for (int pass = 1; pass <= 2; pass++)
+        {
+            foreach (Parameter p in trainer.Parameters)
+            {
+                Array.Fill(p.Gradient, 12345f);
+            }
+
+            trainer.ComputeGradients(input, labels, labels.Length);
+            for (int k = 0; k < one.Parameters.Count; k++)
+            {
+                Training.TrainingGolden.AssertClose(trainer.Parameters[k].Gradient, one.Parameters[k].Gradient, 1e-5, $"{network}, {threads} threads, pass {pass}: d {one.Parameters[k].Name}");
             }
         }
     }
