@@ -216,10 +216,11 @@ internal static class TrainerEmitter
             w.Line($"{t} = new float[{l.Local}Transposed];");
         }
 
-        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, new float[{l.WeightField}.Length], {l.Local}Weight), {key});");
+        string overwritten = l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty; // the backward kernel stores it: no clearing
+        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, new float[{l.WeightField}.Length], {l.Local}Weight), {key}{overwritten});");
         if (l.HasBias)
         {
-            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, new float[{l.BiasField}.Length], {l.Local}Bias), {key});");
+            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, new float[{l.BiasField}.Length], {l.Local}Bias), {key}{overwritten});");
         }
 
         if (l.StateField is { } s)

@@ -74,6 +74,13 @@ internal sealed record TrainableLayer
 
     public int Groups { get; init; } = 1;
 
+    /// <summary>
+    /// The backward pass writes every element of the weight and bias gradients once per thread and pass, so the trainer
+    /// does not clear them first: a dense layer's weight kernel covers a thread's images in one call. Other kernels add
+    /// per image (convolutions) or on one thread (batch norm's combine).
+    /// </summary>
+    public bool OverwritesGradients => Kind == TrainableKind.Dense;
+
     public int KernelH { get; init; } = 1;
 
     public int KernelW { get; init; } = 1;

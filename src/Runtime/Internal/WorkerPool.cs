@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -12,11 +13,17 @@ namespace CnnGen.Internal;
 /// blocks on its event, so an idle pool burns no CPU. Used by a trainer (a pool of its own, a fixed count) and by
 /// <see cref="Parallelism"/> (one for the process, grown to the largest count asked for).
 /// </summary>
-/// <remarks>One job at a time: the caller of <see cref="Run(int, Action{int})"/> must own the pool until it returns.</remarks>
+/// <remarks>
+/// One job at a time: the caller of <see cref="Run(int, Action{int})"/> must own the pool until it returns. A pool made
+/// with a spin time (a trainer's: back-to-back steps a few microseconds apart) keeps its workers polling for the next job
+/// that long after each job before they block, and its caller spins (yielding) instead of blocking while it waits for
+/// the workers: a step then pays no futex wake-up of a parked thread at either end.
+/// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
     private readonly string _name;
     private readonly ManualResetEventSlim _done = new(false);
+    private readonly long _spinTicks;
     private Worker[] _workers = [];
     private Action<int>? _job;
     private int _participants;
@@ -30,9 +37,11 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Creates <paramref name="count"/> - 1 background threads; the caller of <see cref="Run(int, Action{int})"/> is participant 0.</summary>
     /// <param name="count">Participants, the calling thread included.</param>
     /// <param name="name">The thread names' prefix (<c>"{name} 1"</c>, ...).</param>
-    public WorkerPool(int count, string name)
+    /// <param name="spinMicroseconds">How long a worker polls for the next job before it blocks (0: the event's own short spin), and whether the caller spins while it waits.</param>
+    public WorkerPool(int count, string name, int spinMicroseconds = 0)
     {
         _name = name;
+        _spinTicks = spinMicroseconds * Stopwatch.Frequency / 1_000_000;
         Grow(count);
     }
 
@@ -97,13 +106,29 @@ internal sealed class WorkerPool : IDisposable
         Volatile.Write(ref _pending, participants - 1);
         for (int w = 0; w < participants - 1; w++)
         {
-            _workers[w].Start.Set();
+            Worker worker = _workers[w];
+            Interlocked.Increment(ref worker.Jobs);
+            if (Volatile.Read(ref worker.Sleeping) != 0)
+            {
+                worker.Start.Set();
+            }
         }
 
         Execute(0);
         if (participants > 1)
         {
-            _done.Wait();
+            if (_spinTicks > 0)
+            {
+                var spin = default(SpinWait);
+                while (Volatile.Read(ref _pending) != 0)
+                {
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+            else
+            {
+                _done.Wait();
+            }
         }
 
         _job = null;
@@ -163,22 +188,51 @@ internal sealed class WorkerPool : IDisposable
 
     private void Work(Worker worker)
     {
+        int seen = 0;
         while (true)
         {
-            // ManualResetEventSlim spins a little before it blocks: back-to-back jobs wake fast, an idle pool sleeps.
-            worker.Start.Wait();
-            worker.Start.Reset();
+            WaitForJob(worker, seen);
             if (_stopping)
             {
                 return;
             }
 
+            seen++;
             Execute(worker.Participant);
             Volatile.Write(ref worker.Allocated, GC.GetAllocatedBytesForCurrentThread());
             if (Interlocked.Decrement(ref _pending) == 0)
             {
                 _done.Set();
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the worker's job count passes <paramref name="seen"/> (or the pool stops): polls for the pool's spin
+    /// time, then blocks on the worker's event. <see cref="Run(int, Action{int})"/> sets the event only for a worker that
+    /// said it sleeps; both sides publish with a full fence before reading the other's flag, so one of them sees the other.
+    /// </summary>
+    private void WaitForJob(Worker worker, int seen)
+    {
+        long deadline = Stopwatch.GetTimestamp() + _spinTicks;
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref worker.Jobs) == seen && !_stopping)
+        {
+            if (_spinTicks > 0 && Stopwatch.GetTimestamp() < deadline)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
+            // ManualResetEventSlim spins a little before it blocks: back-to-back jobs wake fast, an idle pool sleeps.
+            worker.Start.Reset();
+            Interlocked.Exchange(ref worker.Sleeping, 1);
+            if (Volatile.Read(ref worker.Jobs) == seen && !_stopping)
+            {
+                worker.Start.Wait();
+            }
+
+            Interlocked.Exchange(ref worker.Sleeping, 0);
         }
     }
 
@@ -209,5 +263,7 @@ internal sealed class WorkerPool : IDisposable
         public readonly ManualResetEventSlim Start = new(false);
         public Thread? Thread;
         public long Allocated;
+        public int Jobs;
+        public int Sleeping;
     }
 }

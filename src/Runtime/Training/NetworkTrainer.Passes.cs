@@ -8,6 +8,9 @@ namespace CnnGen.Training;
 public abstract partial class NetworkTrainer
 {
     private Pass _pass;
+    private Optimizer? _stepOptimizer;
+    private bool _updated;
+    private bool[] _partFinite = Array.Empty<bool>();
     private bool _meanSquaredError;
     private bool _inputGradientsRequested;
     private bool _backwardReady;
@@ -16,6 +19,7 @@ public abstract partial class NetworkTrainer
     private enum Pass
     {
         Train,
+        TrainAndUpdate,
         Forward,
         ForwardTraining,
         Backward,
@@ -39,7 +43,7 @@ public abstract partial class NetworkTrainer
     public StepResult Step(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batchSize, Optimizer optimizer)
     {
         CheckOptimizer(optimizer);
-        StepResult result = Gradients(inputs, labels, default, batchSize, meanSquaredError: false);
+        StepResult result = Gradients(inputs, labels, default, batchSize, meanSquaredError: false, optimizer);
         return Finish(result, optimizer);
     }
 
@@ -54,7 +58,7 @@ public abstract partial class NetworkTrainer
     public StepResult Step(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batchSize, Optimizer optimizer)
     {
         CheckOptimizer(optimizer);
-        StepResult result = Gradients(inputs, default, targets, batchSize, meanSquaredError: true);
+        StepResult result = Gradients(inputs, default, targets, batchSize, meanSquaredError: true, optimizer);
         return Finish(result, optimizer);
     }
 
@@ -201,8 +205,13 @@ public abstract partial class NetworkTrainer
         }
     }
 
-    /// <summary>Forward, loss and backward of a training pass; nothing is committed yet.</summary>
-    private StepResult Gradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize, bool meanSquaredError)
+    /// <summary>
+    /// Forward, loss and backward of a training pass; nothing is committed yet. With an <paramref name="optimizer"/> on
+    /// several threads (and no clipping, which needs the whole gradient's norm first), the threads go on in the same
+    /// job: after a barrier each sums, checks and updates its part of every parameter (<see cref="TrainingMath.Slice"/>),
+    /// the update only once every part is finite; <c>_updated</c> then says the optimizer has run.
+    /// </summary>
+    private StepResult Gradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize, bool meanSquaredError, Optimizer? optimizer = null)
     {
         if (meanSquaredError)
         {
@@ -228,12 +237,14 @@ public abstract partial class NetworkTrainer
 
         _meanSquaredError = meanSquaredError;
         PrepareBackward(inputGradients: false);
-        Run(Pass.Train, batchSize);
-        double loss = 0;
+        bool update = optimizer is not null && _pool is not null && Options.MaxGradientNorm is null;
+        _stepOptimizer = update ? optimizer : null;
+        Run(update ? Pass.TrainAndUpdate : Pass.Train, batchSize);
+        _stepOptimizer = null;
+        double loss = LossSum(batchSize);
         int correct = 0;
         for (int i = 0; i < batchSize; i++)
         {
-            loss += _losses[i];
             correct += _correct[i] ? 1 : 0;
         }
 
@@ -244,7 +255,17 @@ public abstract partial class NetworkTrainer
             throw new TrainingDivergedException(StepCount + 1, FirstNonFiniteLayer(batchSize), loss);
         }
 
-        ReduceGradients();
+        _updated = update && AllPartsFinite();
+        if (_updated)
+        {
+            return new StepResult(loss, correct, batchSize);
+        }
+
+        if (!update)
+        {
+            ReduceGradients();
+        }
+
         for (int p = 0; p < _parameters.Count; p++)
         {
             int bad = TrainingMath.FirstNonFinite(_parameters[p].Gradient);
@@ -260,6 +281,14 @@ public abstract partial class NetworkTrainer
 
     private StepResult Finish(StepResult result, Optimizer optimizer)
     {
+        if (_updated)
+        {
+            _updated = false;
+            optimizer.CompleteStep();
+            Commit();
+            return result;
+        }
+
         try
         {
             if (Options.MaxGradientNorm is double maxNorm)
@@ -317,6 +346,13 @@ public abstract partial class NetworkTrainer
                 ClearGradients(thread);
                 BackwardSlice(thread, begin, end, fromLogits: !_meanSquaredError, inputGradients: false);
                 break;
+            case Pass.TrainAndUpdate:
+                ForwardSlice(thread, begin, end, training: true, logits: !_meanSquaredError);
+                Loss(begin, end, gradients: true);
+                ClearGradients(thread);
+                BackwardSlice(thread, begin, end, fromLogits: !_meanSquaredError, inputGradients: false);
+                ReduceAndUpdate(thread);
+                break;
             case Pass.Forward:
             case Pass.ForwardTraining:
                 ForwardSlice(thread, begin, end, training: _pass == Pass.ForwardTraining, logits: false);
@@ -332,11 +368,16 @@ public abstract partial class NetworkTrainer
         }
     }
 
+    /// <summary>Clears the thread's gradient buffers the backward kernels add into (those they store whole are left).</summary>
     private void ClearGradients(int thread)
     {
-        foreach (float[] gradient in _threadGradients[thread])
+        float[][] gradients = _threadGradients[thread];
+        for (int p = 0; p < gradients.Length; p++)
         {
-            Array.Clear(gradient);
+            if (!_gradientOverwritten[p])
+            {
+                Array.Clear(gradients[p]);
+            }
         }
     }
 
@@ -359,6 +400,66 @@ public abstract partial class NetworkTrainer
                 _correct[i] = Guard.ArgMax(y) == _labels[i];
             }
         }
+    }
+
+    /// <summary>
+    /// A thread's part of the optimizer step, after every thread's backward: its part of each parameter's gradient summed
+    /// (thread order, as <see cref="ReduceGradients"/>) and checked; once every part is finite (and the loss is: each
+    /// thread adds the same losses in the same order), its part of each parameter updated.
+    /// </summary>
+    private void ReduceAndUpdate(int thread)
+    {
+        _pool!.Barrier();
+        if (!double.IsFinite(LossSum(BatchSize)))
+        {
+            return;
+        }
+
+        bool finite = true;
+        for (int p = 0; p < _parameters.Count; p++)
+        {
+            float[] gradient = _parameters[p].Gradient;
+            (int start, int length) = TrainingMath.Slice(gradient.Length, thread, Threads);
+            Span<float> part = gradient.AsSpan(start, length);
+            for (int t = 1; t < Threads; t++)
+            {
+                TrainingMath.Add(part, _threadGradients[t][p].AsSpan(start, length));
+            }
+
+            finite &= TrainingMath.FirstNonFinite(part) < 0;
+        }
+
+        _partFinite[thread] = finite;
+        _pool.Barrier();
+        if (AllPartsFinite())
+        {
+            _stepOptimizer!.StepCheckedPart(thread, Threads);
+        }
+    }
+
+    private bool AllPartsFinite()
+    {
+        foreach (bool finite in _partFinite)
+        {
+            if (!finite)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The losses of the batch's images added in image order.</summary>
+    private double LossSum(int batch)
+    {
+        double loss = 0;
+        for (int i = 0; i < batch; i++)
+        {
+            loss += _losses[i];
+        }
+
+        return loss;
     }
 
     /// <summary>Parameter gradients = the threads' buffers summed in thread order (thread 0's are the gradients themselves).</summary>

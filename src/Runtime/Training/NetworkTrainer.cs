@@ -20,6 +20,7 @@ public abstract partial class NetworkTrainer : ITrainer
 {
     private readonly List<Parameter> _parameters = new();
     private readonly List<string> _parameterLayers = new();
+    private readonly List<bool> _gradientOverwritten = new();
     private readonly List<StateEntry> _state = new();
     private readonly List<BatchNormTraining> _batchNorms = new();
     private readonly List<(string Layer, int Offset, int Floats)> _outputs = new();
@@ -144,11 +145,16 @@ public abstract partial class NetworkTrainer : ITrainer
 
     /// <summary>Registers a parameter (in <c>state_dict</c> order) and the layer it belongs to.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected void AddParameter(Parameter parameter, string layer)
+    protected void AddParameter(Parameter parameter, string layer) => AddParameter(parameter, layer, gradientOverwritten: false);
+
+    /// <summary>Registers a parameter (in <c>state_dict</c> order), the layer it belongs to, and whether the backward kernels store its whole gradient on every thread in every pass (then it is not cleared before).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected void AddParameter(Parameter parameter, string layer, bool gradientOverwritten)
     {
         ArgumentNullException.ThrowIfNull(parameter);
         _parameters.Add(parameter);
         _parameterLayers.Add(layer);
+        _gradientOverwritten.Add(gradientOverwritten);
         _state.Add(new StateEntry(parameter, null));
     }
 
@@ -236,7 +242,9 @@ public abstract partial class NetworkTrainer : ITrainer
 
         if (Threads > 1 && _pool is null)
         {
-            _pool = new WorkerPool(Threads, Network + " trainer thread");
+            // Workers poll 50 us for the next step's job before they block: a training loop's next step comes sooner.
+            _pool = new WorkerPool(Threads, Network + " trainer thread", spinMicroseconds: 50);
+            _partFinite = new bool[Threads];
         }
 
         if (batch <= _capacity)

@@ -147,11 +147,32 @@ public abstract partial class Optimizer
         long step = StepCount + 1;
         for (int p = 0; p < _parameters.Length; p++)
         {
-            Update(p, step);
+            Update(p, step, 0, _parameters[p].PackedLength);
         }
 
         StepCount = step;
     }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of <see cref="StepChecked"/>, for threads updating at once:
+    /// each parameter's elements <see cref="TrainingMath.Slice"/>. Every element gets the update a whole step gives it (the
+    /// formulas are element-wise); the step count advances once, with <see cref="CompleteStep"/> after every part.
+    /// </summary>
+    internal void StepCheckedPart(int part, int parts)
+    {
+        long step = StepCount + 1;
+        for (int p = 0; p < _parameters.Length; p++)
+        {
+            (int start, int length) = TrainingMath.Slice(_parameters[p].PackedLength, part, parts);
+            if (length > 0)
+            {
+                Update(p, step, start, length);
+            }
+        }
+    }
+
+    /// <summary>Advances the step count after every part of a step (<see cref="StepCheckedPart"/>).</summary>
+    internal void CompleteStep() => StepCount++;
 
     /// <summary>Sets every gradient to zero (PyTorch's <c>zero_grad(set_to_none=False)</c>).</summary>
     public void ZeroGradients()
@@ -171,10 +192,12 @@ public abstract partial class Optimizer
     /// <exception cref="NonFiniteGradientException">A gradient holds NaN or infinity; nothing was changed.</exception>
     public float ClipGradientNorm(double maxNorm) => GradientClipping.ClipByNorm(_parameters, maxNorm, StepCount + 1);
 
-    /// <summary>Updates one parameter for step <paramref name="step"/> (1-based); gradients are known to be finite.</summary>
+    /// <summary>Updates elements [start, start + length) of one parameter for step <paramref name="step"/> (1-based); gradients are known to be finite.</summary>
     /// <param name="index">The parameter's index.</param>
     /// <param name="step">The step number (1 on the first step).</param>
-    private protected abstract void Update(int index, long step);
+    /// <param name="start">The first element (in the packed layout).</param>
+    /// <param name="length">Elements to update.</param>
+    private protected abstract void Update(int index, long step, int start, int length);
 
     /// <summary>The buffer <paramref name="buffer"/> (an index into <see cref="BufferNames"/>) of parameter <paramref name="index"/>.</summary>
     private protected float[] Buffer(int buffer, int index) => _buffers[buffer][index];

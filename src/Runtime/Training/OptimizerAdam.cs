@@ -20,13 +20,13 @@ public abstract partial class Optimizer
         return o.AmsGrad ? [ExpAvg, ExpAvgSq, MaxExpAvgSq] : [ExpAvg, ExpAvgSq];
     }
 
-    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of parameter <paramref name="index"/>.</summary>
-    private protected void UpdateAdam(int index, long step, AdamFamilyOptions o, bool decoupled)
+    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of elements [start, start + length) of parameter <paramref name="index"/>.</summary>
+    private protected void UpdateAdam(int index, long step, int start, int length, AdamFamilyOptions o, bool decoupled)
     {
         Parameter parameter = At(index);
         var scalars = new AdamScalars(LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad, decoupled, step);
-        Span<float> vmax = o.AmsGrad ? Buffer(2, index) : Span<float>.Empty;
-        TrainingMath.Adam(parameter.Value, parameter.Gradient, Buffer(0, index), Buffer(1, index), vmax, scalars);
+        Span<float> vmax = o.AmsGrad ? Buffer(2, index).AsSpan(start, length) : Span<float>.Empty;
+        TrainingMath.Adam(parameter.Value.AsSpan(start, length), parameter.Gradient.AsSpan(start, length), Buffer(0, index).AsSpan(start, length), Buffer(1, index).AsSpan(start, length), vmax, scalars);
     }
 
     /// <summary>Writes <c>beta1</c>, <c>beta2</c>, <c>eps</c>, <c>weight_decay</c> and <c>amsgrad</c>.</summary>

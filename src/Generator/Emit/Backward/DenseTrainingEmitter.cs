@@ -162,7 +162,7 @@ internal static class DenseTrainingEmitter
         kw.Doc(k.Title,
             $"Input: {x.Describe()}; dy: {k.OutputGradient.Describe()}; image i's at x + {I(k.XImageStride)} i, dy + {I(k.YImageStride)} i.",
             $"Gradients: weight [{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{Count(cp, "output")}] (the weights' packed layout)" + (k.Bias ? $", bias [{I(cp)}]." : "."),
-            $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then added once.");
+            $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then " + (k.Overwrite ? "stored (the only writer: the gradients are not cleared before)." : "added once."));
         string bias = k.Bias ? ", float[] biasGradient" : string.Empty;
         using (kw.Method(k.Method, $"ref float x, ref float dy, int count, float[] weightGradient{bias}"))
         {
@@ -179,7 +179,7 @@ internal static class DenseTrainingEmitter
                         w.Line($"sum += Load(ref dy, (nuint)((i * {I(k.YImageStride)}) + j));");
                     }
 
-                    w.Line(kw.Store($"Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
+                    w.Line(kw.Store(k.Overwrite ? "sum" : "Load(ref gb, (nuint)j) + sum", "ref gb, (nuint)j"));
                 }
 
                 w.Line();
@@ -258,7 +258,7 @@ internal static class DenseTrainingEmitter
                     w.Line($"ref float dyi = {Ref("dy", $"i * {I(k.YImageStride)}")};");
                     body();
                 }
-            }, "dyi", f => Element("xi", f), "gw", (f, j) => ((long)f * cp) + ((long)j * v));
+            }, "dyi", f => Element("xi", f), "gw", (f, j) => ((long)f * cp) + ((long)j * v), k.Overwrite);
         }
     }
 

@@ -231,9 +231,10 @@ internal sealed class KernelWriter
     /// of the reduction around the body it is handed, which loads dy's vectors once (<c>d{vector}</c>, from
     /// <paramref name="dy"/>), broadcasts each row's input (<c>x{row}</c>, the float <paramref name="x"/> names) and
     /// multiplies it into the row's accumulators; after the loops each accumulator is added once into the gradient
-    /// <paramref name="gradient"/> at float <paramref name="offset"/>(row, vector).
+    /// <paramref name="gradient"/> at float <paramref name="offset"/>(row, vector), or stored there when the tile is its
+    /// only writer (<paramref name="overwrite"/>: no clearing before, no load).
     /// </summary>
-    public void GradientTile(int rows, int vectors, Action<Action> loops, string dy, Func<int, string> x, string gradient, Func<int, int, long> offset)
+    public void GradientTile(int rows, int vectors, Action<Action> loops, string dy, Func<int, string> x, string gradient, Func<int, int, long> offset, bool overwrite = false)
     {
         Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), vectors, _ => "Zero");
         loops(() =>
@@ -258,7 +259,7 @@ internal sealed class KernelWriter
             for (int j = 0; j < vectors; j++)
             {
                 string at = Off(offset(r, j));
-                W.Line(Store($"{Load(gradient, at)} + a{I(r)}_{I(j)}", $"ref {gradient}, {at}"));
+                W.Line(Store(overwrite ? $"a{I(r)}_{I(j)}" : $"{Load(gradient, at)} + a{I(r)}_{I(j)}", $"ref {gradient}, {at}"));
             }
         }
     }

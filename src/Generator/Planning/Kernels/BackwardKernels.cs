@@ -219,12 +219,16 @@ internal sealed record BatchNormBackwardKernel : KernelSpec
 
 /// <summary>
 /// A dense layer's backward over a thread's images: the bias gradient (sum of dy), the weight gradient as a GEMM reduced
-/// over the images in registers (tiles of <see cref="Features"/> features x output vectors), added once into the
-/// thread's gradient buffer.
+/// over the images in registers (tiles of <see cref="FeatureBlock"/> features x output vectors), added once into the
+/// thread's gradient buffer, or stored there when the kernel is the gradient's only writer in a pass
+/// (<see cref="Overwrite"/>: the trainer then does not clear it first).
 /// </summary>
 internal sealed record DenseWeightsKernel : KernelSpec
 {
     public required string LayerName { get; init; }
+
+    /// <summary>Store the weight and bias gradients instead of adding to them (one call per thread and pass writes every element).</summary>
+    public required bool Overwrite { get; init; }
 
     public required TensorPlan X { get; init; }
 

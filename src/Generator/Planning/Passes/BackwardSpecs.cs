@@ -534,8 +534,9 @@ internal sealed partial class BackwardBuilder
         var k = new DenseWeightsKernel
         {
             Method = step.Method + "BackwardWeights",
-            Title = $"{l.Name}: d weight += x (x) dy and d bias += dy over a thread's images",
+            Title = l.OverwritesGradients ? $"{l.Name}: d weight = x (x) dy and d bias = dy summed over a thread's images" : $"{l.Name}: d weight += x (x) dy and d bias += dy over a thread's images",
             LayerName = l.Name,
+            Overwrite = l.OverwritesGradients,
             X = x,
             OutputGradient = Grad(step.Output),
             Hwc = x.Layout == Layout.Hwc,
