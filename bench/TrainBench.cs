@@ -130,7 +130,7 @@ internal static class TrainBench
     /// The Markdown table of CnnGen training versus PyTorch from interleaved rounds: CnnGen JSON files (this bench's
     /// <c>--train --json</c>) and PyTorch JSON files (train_torch.py), round i of each measured one after the other.
     /// Ratio = CnnGen median step / PyTorch median step of the same round; the range is over the rounds. Returns the
-    /// number of missed targets (one thread, the first width).
+    /// number of missed targets (one thread, each model's first width).
     /// </summary>
     public static int CompareTable(IReadOnlyList<string> cnngenJsons, IReadOnlyList<string> torchJsons, TextWriter o)
     {
@@ -144,9 +144,10 @@ internal static class TrainBench
         o.WriteLine("| model | batch | thr | width | CnnGen step us (per round) | PyTorch step us (per round) | CnnGen img/s | ratio (median) | ratio range | target | met in | bytes/step |");
         o.WriteLine("|---|---:|---:|---|---|---|---:|---:|---|---:|---|---:|");
         int missed = 0;
-        string? primary = rounds[0].Count > 0 ? rounds[0][0].Vector : null;
         foreach (Result first in rounds[0])
         {
+            // Judged at each model's first width: the trainer's automatic choice, which differs between models.
+            string primary = rounds[0].First(r => r.Model == first.Model).Vector;
             var mine = rounds.Select(rs => rs.First(r => r.Model == first.Model && r.Batch == first.Batch && r.Threads == first.Threads && r.Vector == first.Vector)).ToList();
             var theirs = torch.Select(t => t.TryGetValue((first.Model, first.Batch), out double us) ? us : double.NaN).ToList();
             var ratios = mine.Zip(theirs, (m, t) => m.MedianUs / t).ToList();
