@@ -41,22 +41,9 @@ public sealed class InPlaceActivationTests
         var assembly = GeneratorHarness.CompileAndLoad(Source);
         var reference = Reference();
         var random = new Random(17);
-        var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
-        reference.Load(weights);
-        const int batch = 2;
+        var weights = ReferenceChecks.RandomWeights(reference, random);
         // Inputs up to +-6: the activations see arguments well past where exp's polynomial is exact to the last bits.
-        var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 12) - 6)).ToArray();
-        var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
-        foreach (var width in GeneratorHarness.Widths)
-        {
-            var net = GeneratorHarness.Load(assembly, "InPlace.Block", weights, new LoadOptions { VectorWidth = width });
-            var actual = new float[batch * net.OutputSize];
-            net.PredictBatch(input, actual, batch);
-            ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, $"{width} (batch)");
-            var one = new float[net.OutputSize];
-            net.Predict(input.AsSpan(0, net.InputSize), one);
-            ConformanceCase.AssertClose(expected.AsSpan(0, net.OutputSize).ToArray(), one, 1e-5, 1e-5, width.ToString());
-        }
+        ReferenceChecks.AssertEveryWidth(assembly, "InPlace.Block", reference, weights, random, batch: 2, scale: 6, predictOne: true);
     }
 
     [Test]

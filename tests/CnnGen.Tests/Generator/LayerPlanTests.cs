@@ -104,17 +104,8 @@ public sealed class LayerPlanTests
         const int batch = 3;
         foreach (var (type, reference) in references)
         {
-            var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
-            reference.Load(weights);
-            var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
-            var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
-            foreach (var width in GeneratorHarness.Widths)
-            {
-                var net = GeneratorHarness.Load(assembly, type, weights, new LoadOptions { VectorWidth = width });
-                var actual = new float[batch * net.OutputSize];
-                net.PredictBatch(input, actual, batch);
-                ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, $"{type} {width}");
-            }
+            var weights = ReferenceChecks.RandomWeights(reference, random);
+            ReferenceChecks.AssertEveryWidth(assembly, type, reference, weights, random, batch, scale: 2);
         }
     }
 
@@ -141,17 +132,8 @@ public sealed class LayerPlanTests
         const int batch = 9;
         foreach (var (type, reference) in networks)
         {
-            var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
-            reference.Load(weights);
-            var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-            var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
-            foreach (var width in GeneratorHarness.Widths)
-            {
-                var net = GeneratorHarness.Load(assembly, type, weights, new LoadOptions { VectorWidth = width });
-                var actual = new float[batch * net.OutputSize];
-                net.PredictBatch(input, actual, batch);
-                ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, $"{type} {width}");
-            }
+            var weights = ReferenceChecks.RandomWeights(reference, random);
+            ReferenceChecks.AssertEveryWidth(assembly, type, reference, weights, random, batch, scale: 1);
         }
 
         Assert.That(GeneratorHarness.Models(source)[0].Common.GroupsBatches, Is.True, "the gated MLP runs batches in groups");

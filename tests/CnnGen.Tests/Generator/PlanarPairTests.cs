@@ -139,20 +139,8 @@ public sealed class PlanarPairTests
             var planar = model.Plans.Where(p => p.Steps.Any(s => s.Kernel is ConvKernel { PixelTiles.Count: > 0 })).Select(p => p.Machine.Width);
             Assert.That(planar, Is.EquivalentTo(planarWidths), type + ": the widths planning it over planar rows");
 
-            var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
-            reference.Load(weights);
-            var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 4) - 2)).ToArray();
-            var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
-            foreach (var width in GeneratorHarness.Widths)
-            {
-                var net = GeneratorHarness.Load(assembly, type, weights, new LoadOptions { VectorWidth = width });
-                var actual = new float[batch * net.OutputSize];
-                net.PredictBatch(input, actual, batch);
-                ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, $"{type} {width} (batch)");
-                var one = new float[net.OutputSize];
-                net.Predict(input.AsSpan(0, net.InputSize), one);
-                ConformanceCase.AssertClose(expected.AsSpan(0, net.OutputSize).ToArray(), one, 1e-5, 1e-5, $"{type} {width}");
-            }
+            var weights = ReferenceChecks.RandomWeights(reference, random);
+            ReferenceChecks.AssertEveryWidth(assembly, type, reference, weights, random, batch, scale: 2, predictOne: true);
         }
     }
 

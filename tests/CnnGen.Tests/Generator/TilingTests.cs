@@ -54,18 +54,7 @@ public class TilingTests
             .Add("b", "a", "sum", Activation.Relu)
             .MaxPool2D(2, "pool"));
         var random = new Random(5);
-        var weights = new TensorSet(reference.Parameters.Select(p => new Tensor(p.Name, p.Shape, Enumerable.Range(0, p.Value.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray())));
-        reference.Load(weights);
-        const int batch = 3;
-        var input = Enumerable.Range(0, batch * reference.Input.Size).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray();
-        var expected = reference.Forward(input.Select(v => (double)v).ToArray(), batch, training: false).Select(v => (float)v).ToArray();
-        var assembly = GeneratorHarness.CompileAndLoad(Source);
-        foreach (var width in GeneratorHarness.Widths)
-        {
-            var net = GeneratorHarness.Load(assembly, "Tiles.Net", weights, new LoadOptions { VectorWidth = width });
-            var actual = new float[batch * net.OutputSize];
-            net.PredictBatch(input, actual, batch);
-            ConformanceCase.AssertClose(expected, actual, 1e-5, 1e-5, width.ToString());
-        }
+        var weights = ReferenceChecks.RandomWeights(reference, random);
+        ReferenceChecks.AssertEveryWidth(GeneratorHarness.CompileAndLoad(Source), "Tiles.Net", reference, weights, random, batch: 3, scale: 1);
     }
 }
