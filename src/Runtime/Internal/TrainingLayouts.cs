@@ -1,5 +1,6 @@
 using System;
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using CnnGen.Training;
 
 namespace CnnGen.Internal;
@@ -129,6 +130,7 @@ public static class TrainingLayouts
     /// The transposed copy of packed convolution weights the data-gradient kernel reads: <c>[kh][kw][filter][paddedChannels]</c>
     /// (entries outside a filter's group are zero, as in the packed weights).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per step: fully optimized from the first call
     public static void TransposeConv(ReadOnlySpan<float> packed, Span<float> transposed, int filters, int channels, int kh, int kw, int tileFloats, int paddedChannels)
     {
         int taps = kh * kw;
@@ -153,10 +155,33 @@ public static class TrainingLayouts
     /// <paramref name="gradientChannels"/> floats per pixel (<paramref name="gradientHwc"/>), else PyTorch's C, H, W order.
     /// Padded lanes are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per step: fully optimized from the first call
     public static void TransposeDense(ReadOnlySpan<float> packed, Span<float> transposed, int units, int paddedUnits, int channels, int height, int width,
         bool forwardHwc, bool gradientHwc, int gradientChannels, int gradientFloats)
     {
         int pixels = height * width;
+        if (gradientHwc || pixels == 1)
+        {
+            // Per pixel, a gradient row's channels are consecutive: one [channels][units] block (rows kStep weight rows
+            // apart) transposed into [units][channels] (rows gradientFloats apart), 8 x 8 blocks at a time.
+            int kStep = forwardHwc ? 1 : pixels;
+            if ((long)packed.Length < (((long)channels * pixels) - 1) * paddedUnits + units || (long)transposed.Length < (long)units * gradientFloats ||
+                (pixels - 1) * (long)(gradientHwc ? gradientChannels : 1) + channels > gradientFloats)
+            {
+                throw new ArgumentException("The packed or transposed dense weights are shorter than the layer's shape needs.");
+            }
+
+            for (int p = 0; p < pixels; p++)
+            {
+                int k = forwardHwc ? p * channels : p;
+                int s = gradientHwc ? p * gradientChannels : p;
+                Transpose.Run(
+                    ref Unsafe.AsRef(in packed[k * paddedUnits]), channels, units, kStep * paddedUnits, ref transposed[s], gradientFloats);
+            }
+
+            return;
+        }
+
         for (int c = 0; c < channels; c++)
         {
             for (int p = 0; p < pixels; p++)

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using CnnGen.Internal;
 
 namespace CnnGen.Training;
@@ -382,6 +383,7 @@ public abstract partial class NetworkTrainer
     }
 
     /// <summary>The loss of images [begin, end) and, when asked, d loss / d outputs (or logits) into <see cref="OutputGradients"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Loss(int begin, int end, bool gradients)
     {
         int batch = BatchSize, size = OutputSize;

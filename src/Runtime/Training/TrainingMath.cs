@@ -15,22 +15,47 @@ namespace CnnGen.Training;
 /// </summary>
 internal static class TrainingMath
 {
-    /// <summary>Returns the index of the first NaN or infinity, or -1 when every element is finite.</summary>
+    /// <summary>
+    /// Returns the index of the first NaN or infinity, or -1 when every element is finite. The scan adds <c>x * 0</c>
+    /// (+-0 for finite x, NaN for NaN and infinity) into four accumulators of the widest vectors (four chains of adds
+    /// keep the loads, not the add latency, the limit), and looks for the index only when some sum is not zero.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FirstNonFinite(ReadOnlySpan<float> x)
     {
         int n = x.Length;
+        ref float r = ref MemoryMarshal.GetReference(x);
+        bool finite = true;
         int i = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
         {
-            ref float r = ref MemoryMarshal.GetReference(x);
-            Vector<float> a0 = Vector<float>.Zero, a1 = a0;
-            int w = Vector<float>.Count;
-            for (; i <= n - (2 * w); i += 2 * w)
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            const int w = 16;
+            for (; i <= n - (4 * w); i += 4 * w)
             {
-                // x * 0 is +-0 for finite x and NaN for NaN and infinity; the sums keep any NaN.
+                a0 += Vector512.LoadUnsafe(ref r, (nuint)i) * Vector512<float>.Zero;
+                a1 += Vector512.LoadUnsafe(ref r, (nuint)(i + w)) * Vector512<float>.Zero;
+                a2 += Vector512.LoadUnsafe(ref r, (nuint)(i + (2 * w))) * Vector512<float>.Zero;
+                a3 += Vector512.LoadUnsafe(ref r, (nuint)(i + (3 * w))) * Vector512<float>.Zero;
+            }
+
+            for (; i <= n - w; i += w)
+            {
+                a0 += Vector512.LoadUnsafe(ref r, (nuint)i) * Vector512<float>.Zero;
+            }
+
+            finite = Vector512.EqualsAll((a0 + a1) + (a2 + a3), Vector512<float>.Zero);
+        }
+        else if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            int w = Vector<float>.Count;
+            for (; i <= n - (4 * w); i += 4 * w)
+            {
                 a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
                 a1 += Vector.LoadUnsafe(ref r, (nuint)(i + w)) * Vector<float>.Zero;
+                a2 += Vector.LoadUnsafe(ref r, (nuint)(i + (2 * w))) * Vector<float>.Zero;
+                a3 += Vector.LoadUnsafe(ref r, (nuint)(i + (3 * w))) * Vector<float>.Zero;
             }
 
             for (; i <= n - w; i += w)
@@ -38,17 +63,14 @@ internal static class TrainingMath
                 a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
             }
 
-            if (!Vector.EqualsAll(a0 + a1, Vector<float>.Zero))
-            {
-                i = 0;
-            }
+            finite = Vector.EqualsAll((a0 + a1) + (a2 + a3), Vector<float>.Zero);
         }
 
-        for (; i < n; i++)
+        for (int k = finite ? i : 0; k < n; k++)
         {
-            if (!float.IsFinite(x[i]))
+            if (!float.IsFinite(Unsafe.Add(ref r, k)))
             {
-                return i;
+                return k;
             }
         }
 
