@@ -65,7 +65,7 @@ status=0
 if [ -n "$cores" ]; then
   all=()
   for r in $(seq "$rounds"); do all+=("$out/cnngen-all-$r.json"); done
-  echo; echo "Thread scaling (cores $cores; the one-thread column re-measured with the same affinity):" | tee -a "$out/table.md"
+  echo; echo "Thread scaling (cores $cores; the one-thread column re-measured with the same affinity):" >> "$out/table.md"
   "${bench[@]}" --train-report "$(join "${all[@]}")" --torch "$(join "${torch[@]}")" | tee -a "$out/table.md" > /dev/null || true
   tail -n +1 "$out/table.md" | sed -n '/^Thread scaling/,$p'
 fi
