@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using CnnGen.Internal;
 
 namespace CnnGen.Training;
 
@@ -16,65 +17,13 @@ namespace CnnGen.Training;
 internal static class TrainingMath
 {
     /// <summary>
-    /// Returns the index of the first NaN or infinity, or -1 when every element is finite. The scan adds <c>x * 0</c>
-    /// (+-0 for finite x, NaN for NaN and infinity) into four accumulators of the widest vectors (four chains of adds
-    /// keep the loads, not the add latency, the limit), and looks for the index only when some sum is not zero.
+    /// Returns the index of the first NaN or infinity, or -1 when every element is finite: the runtime's vector scan
+    /// (<see cref="FiniteScan.All"/>, four accumulators at the widest accelerated width), and the index only when it fails.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int FirstNonFinite(ReadOnlySpan<float> x)
     {
-        int n = x.Length;
         ref float r = ref MemoryMarshal.GetReference(x);
-        bool finite = true;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
-        {
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            const int w = 16;
-            for (; i <= n - (4 * w); i += 4 * w)
-            {
-                a0 += Vector512.LoadUnsafe(ref r, (nuint)i) * Vector512<float>.Zero;
-                a1 += Vector512.LoadUnsafe(ref r, (nuint)(i + w)) * Vector512<float>.Zero;
-                a2 += Vector512.LoadUnsafe(ref r, (nuint)(i + (2 * w))) * Vector512<float>.Zero;
-                a3 += Vector512.LoadUnsafe(ref r, (nuint)(i + (3 * w))) * Vector512<float>.Zero;
-            }
-
-            for (; i <= n - w; i += w)
-            {
-                a0 += Vector512.LoadUnsafe(ref r, (nuint)i) * Vector512<float>.Zero;
-            }
-
-            finite = Vector512.EqualsAll((a0 + a1) + (a2 + a3), Vector512<float>.Zero);
-        }
-        else if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
-        {
-            Vector<float> a0 = Vector<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            int w = Vector<float>.Count;
-            for (; i <= n - (4 * w); i += 4 * w)
-            {
-                a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
-                a1 += Vector.LoadUnsafe(ref r, (nuint)(i + w)) * Vector<float>.Zero;
-                a2 += Vector.LoadUnsafe(ref r, (nuint)(i + (2 * w))) * Vector<float>.Zero;
-                a3 += Vector.LoadUnsafe(ref r, (nuint)(i + (3 * w))) * Vector<float>.Zero;
-            }
-
-            for (; i <= n - w; i += w)
-            {
-                a0 += Vector.LoadUnsafe(ref r, (nuint)i) * Vector<float>.Zero;
-            }
-
-            finite = Vector.EqualsAll((a0 + a1) + (a2 + a3), Vector<float>.Zero);
-        }
-
-        for (int k = finite ? i : 0; k < n; k++)
-        {
-            if (!float.IsFinite(Unsafe.Add(ref r, k)))
-            {
-                return k;
-            }
-        }
-
-        return -1;
+        return FiniteScan.All(ref r, x.Length) ? -1 : FiniteScan.FirstBad(ref r, x.Length);
     }
 
     /// <summary>
