@@ -11,7 +11,7 @@ namespace CnnGen.Tests.Runtime;
 /// </summary>
 public sealed class RuntimeHelperTests
 {
-    private static readonly int[] Lengths = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 784 };
+    private static readonly int[] Lengths = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 28, 31, 32, 33, 63, 64, 65, 100, 784 };
 
     private static float[] Ramp(int n) => Enumerable.Range(0, n).Select(i => (i * 0.37f) - 5f).ToArray();
 
