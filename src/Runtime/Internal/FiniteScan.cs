@@ -27,7 +27,7 @@ internal static class FiniteScan
         return All<Vector128Ops, Vector128<float>>(ref values, count);
     }
 
-    /// <summary>Copies <paramref name="count"/> floats; returns false when any is NaN or infinity (all are copied either way).</summary>
+    /// <summary>Copies <paramref name="count"/> floats (the two not overlapping); returns false when any is NaN or infinity (all are copied either way).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Copy(ref float source, ref float destination, int count)
     {
@@ -118,6 +118,16 @@ internal static class FiniteScan
                 TVector v = TOps.Load(ref source, (nuint)i);
                 acc = TOps.Add(acc, TOps.Subtract(v, v));
                 TOps.Store(v, ref destination, (nuint)i);
+            }
+
+            if (i < count && count >= n)
+            {
+                // The tail as one vector ending at the last float (a LeNet input row: 28 floats, 12 of them in the tail
+                // at 16 lanes), overlapping floats already copied: the same values again.
+                TVector v = TOps.Load(ref source, (nuint)(count - n));
+                acc = TOps.Add(acc, TOps.Subtract(v, v));
+                TOps.Store(v, ref destination, (nuint)(count - n));
+                i = count;
             }
 
             finite = TOps.EqualsAll(acc, TOps.Zero);

@@ -35,7 +35,37 @@ public sealed class ConvDataGradientTests
             Assert.That(backward, Does.Contain("b's ReLU folded in"), $"{width}: the max pool passes dy where its maximum is > 0");
             Assert.That(backward, Does.Not.Contain("BActivationBackward("), $"{width}: conv b has no activation pass of its own");
             Assert.That(backward, Does.Contain("AActivationBackward("), $"{width}: conv a (read by a convolution, not a max pool) keeps its own");
+            Assert.That(backward.Contains("Simd.LaneSums(", System.StringComparison.Ordinal), Is.EqualTo(width == VectorWidth.V256),
+                $"{width}: a pixel's 2 channel sums go into dx as one vector where a pixel of dx is one 8-float vector");
         }
+    }
+
+    /// <summary>
+    /// LeNet-5's conv2 (6 channels, padded to 8 lanes at Vector256, 16 filters): at Vector256 its input gradient is
+    /// gathered too (30,000 real multiply-adds an image against the scatter's 40,000), in interior tiles of 2 pixels that
+    /// load their dy vectors first (12 accumulators, 2 dy vectors and one weight at a time fit 16 registers), each pixel's
+    /// 6 sums added into dx as one vector; at Vector512 in tiles of 3 pixels (the 6 interior columns), channel by channel. PyTorch's gradients at
+    /// every width: <c>GoldenTrainers</c>.
+    /// </summary>
+    [Test]
+    public void LeNet5s_conv2_input_gradient_is_gathered_at_Vector256_in_2_pixel_tiles_summed_a_pixel_at_a_time()
+    {
+        const string LeNet5 = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
+            + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2)]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2), Flatten]\n"
+            + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
+        var files = GeneratorHarness.Run(LeNet5).Files;
+        string Backward(int bits) => files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
+        string v256 = Backward(256), v512 = Backward(512);
+        foreach (var (backward, bits) in new[] { (v256, 256), (v512, 512) })
+        {
+            Assert.That(backward, Does.Contain("conv2: dx += dy x W^T, gathered per input pixel with vectors over the filters"), $"{bits}");
+        }
+
+        Assert.That(v256, Does.Contain("private static void Conv2BackwardDataTile2("));
+        Assert.That(v256, Does.Contain("var d0 = Load(ref dyp);\n").And.Contain("var d1 = Load(ref dyp, 16);\n"), "the two pixels' dy vectors first");
+        Assert.That(v256, Does.Contain("Store(Load(ref dxp, 8) + global::CnnGen.Internal.Simd.LaneSums(a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, Zero, Zero), ref dxp, 8);"));
+        Assert.That(v512, Does.Contain("private static void Conv2BackwardDataTile3("));
+        Assert.That(v512, Does.Not.Contain("Simd.LaneSums("));
     }
 
     [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]

@@ -11,7 +11,7 @@ namespace CnnGen.Tests.Runtime;
 /// </summary>
 public sealed class RuntimeHelperTests
 {
-    private static readonly int[] Lengths = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 784 };
+    private static readonly int[] Lengths = { 0, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 28, 31, 32, 33, 63, 64, 65, 100, 784 };
 
     private static float[] Ramp(int n) => Enumerable.Range(0, n).Select(i => (i * 0.37f) - 5f).ToArray();
 
@@ -222,6 +222,39 @@ public sealed class RuntimeHelperTests
         Assert.That(Simd.Tanh(Vector512.Create(90f)), Is.EqualTo(Vector512<float>.One));
         Assert.That(Simd.Tanh(Vector128.Create(-90f)), Is.EqualTo(Vector128.Create(-1f)));
         Assert.That(float.IsNaN(Simd.Tanh(Vector256.Create(float.NaN)).GetElement(0)), Is.True, "NaN is not hidden");
+    }
+
+    [Test]
+    public void LaneSums_puts_each_vectors_lane_sum_in_its_lane_in_the_documented_order()
+    {
+        // The gather's per-channel accumulators summed into one HWC pixel: lane i is vector i's sum, added as
+        // ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)), bit for bit; values of mixed magnitude, so another
+        // order would round differently.
+        var random = new Random(12);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var a = new Vector256<float>[8];
+            for (int v = 0; v < 8; v++)
+            {
+                a[v] = trial % 5 == 4 && v >= 6
+                    ? Vector256<float>.Zero
+                    : Vector256.Create(Enumerable.Range(0, 8).Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-3, 6)))).ToArray());
+            }
+
+            var sums = Simd.LaneSums(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
+            for (int v = 0; v < 8; v++)
+            {
+                var x = a[v];
+                float expected = ((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]));
+                Assert.That(BitConverter.SingleToInt32Bits(sums[v]), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)), $"trial {trial}, lane {v}");
+            }
+        }
+
+        var nan = Vector256.Create(1f).WithElement(3, float.NaN);
+        var withNaN = Simd.LaneSums(Vector256.Create(1f), nan, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero, Vector256<float>.Zero);
+        Assert.That(withNaN[0], Is.EqualTo(8f));
+        Assert.That(float.IsNaN(withNaN[1]), Is.True, "a NaN stays in its own lane");
+        Assert.That(withNaN[2], Is.EqualTo(0f), "no NaN leaks into the other lanes");
     }
 
     [Test]

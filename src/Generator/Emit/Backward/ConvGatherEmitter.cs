@@ -172,7 +172,18 @@ internal static class ConvGatherEmitter
         w.Line($"ref float wr = ref At(ref w, kh * {I((long)win.KernelW * k.Channels * k.TileFloats)});");
     }
 
-    /// <summary>One tap's FMAs: per vector of filters the channels' weights, then each pixel's dy vector times them (accumulators named for <paramref name="count"/> pixels).</summary>
+    /// <summary>
+    /// Whether a tile of <paramref name="pixels"/> loads its dy vectors first and each channel's weights as it goes
+    /// (pixels + 1 live vectors besides the accumulators) rather than the channels' weights first and each pixel's dy as
+    /// it goes (channels + 1): the fewer registers. <see cref="ConvDataGatherKernel"/>'s tile sizes assume the same.
+    /// </summary>
+    internal static bool DyFirst(int pixels, int channels) => pixels < channels;
+
+    /// <summary>
+    /// One tap's FMAs, per vector of filters: the channels' weights, then each pixel's dy vector times them, or the
+    /// pixels' dy vectors, then each channel's weight times them (<see cref="DyFirst"/>); accumulators named for
+    /// <paramref name="count"/> pixels.
+    /// </summary>
     private static void Taps(KernelWriter kw, ConvDataGatherKernel k, string weights, long tapOffset, int count, List<(int Pixel, string Row, long Offset)> pixels)
     {
         var w = kw.W;
@@ -183,6 +194,25 @@ internal static class ConvGatherEmitter
             using (k.FilterVectors > 1 ? w.Block() : default)
             {
                 long at = tapOffset + ((long)(j / k.TileVectors) * groupFloats) + ((long)(j % k.TileVectors) * v);
+                if (DyFirst(count, c))
+                {
+                    foreach (var (px, row, offset) in pixels)
+                    {
+                        w.Line($"var d{I(px)} = {kw.Load(row, Off(offset + ((long)j * v)))};");
+                    }
+
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        w.Line($"var w{I(ch)} = {kw.Load(weights, Off(at + ((long)ch * k.TileFloats)))};");
+                        foreach (var (px, _, _) in pixels)
+                        {
+                            w.Line($"{A(count, px, ch)} = Fma(d{I(px)}, w{I(ch)}, {A(count, px, ch)});");
+                        }
+                    }
+
+                    continue;
+                }
+
                 for (int ch = 0; ch < c; ch++)
                 {
                     w.Line($"var w{I(ch)} = {kw.Load(weights, Off(at + ((long)ch * k.TileFloats)))};");
@@ -200,11 +230,26 @@ internal static class ConvGatherEmitter
         }
     }
 
-    /// <summary>Each accumulator's lanes added into dx at (ih, column + pixel).</summary>
+    /// <summary>
+    /// Each accumulator's lanes added into dx at (ih, column + pixel): a pixel's sums in one vector
+    /// (<see cref="ConvDataGatherKernel.LaneSums"/>), else one by one.
+    /// </summary>
     private static void Sums(SourceWriter w, ConvDataGatherKernel k, string? column, int first, int pixels)
     {
         var dx = k.InputGradient;
         w.Line($"ref float dxp = ref At(ref dx, {Sum($"ih * {I(dx.RowStride)}", column is null ? null : $"{column} * {I(dx.PixelStride)}", I(dx.Origin + ((long)first * dx.PixelStride)))});");
+        if (k.LaneSums)
+        {
+            for (int px = 0; px < pixels; px++)
+            {
+                var sums = Enumerable.Range(0, 8).Select(ch => ch < k.Channels ? A(pixels, px, ch) : "Zero");
+                string at = px == 0 ? string.Empty : ", " + Off((long)px * dx.PixelStride);
+                w.Line($"Store(Load(ref dxp{at}) + {Code.Simd}.LaneSums({string.Join(", ", sums)}), ref dxp{at});");
+            }
+
+            return;
+        }
+
         for (int px = 0; px < pixels; px++)
         {
             for (int ch = 0; ch < k.Channels; ch++)

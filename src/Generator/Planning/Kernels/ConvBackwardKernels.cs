@@ -150,6 +150,12 @@ internal sealed record ConvDataGatherKernel : KernelSpec
 
     /// <summary>The most pixels of a chunk of border columns (fixed columns, taps unrolled): one accumulator per pixel and channel.</summary>
     public required int ChunkPixels { get; init; }
+
+    /// <summary>
+    /// A pixel's channel sums added into dx as one vector (<c>Simd.LaneSums</c>, the padding lanes getting zeros): 8-float
+    /// vectors and a dx pixel of one vector (HWC). Otherwise each channel's sum on its own.
+    /// </summary>
+    public bool LaneSums { get; init; }
 }
 
 /// <summary>

@@ -378,6 +378,7 @@ internal sealed partial class BackwardBuilder
                 InteriorTiles = 0,
                 TilePixels = 1,
                 ChunkPixels = 1,
+                LaneSums = LaneSums(dx),
             };
             g = GatherTiles(g);
             Kernel(g);
@@ -420,8 +421,11 @@ internal sealed partial class BackwardBuilder
     /// <summary>
     /// Whether the input gradient is cheaper gathered over the filters (<see cref="ConvDataGatherKernel"/>) than scattered
     /// over the input channels: stride and dilation 1, HWC dy, one accumulator per channel within the budget, and the
-    /// gather's multiplies plus its horizontal sums (counted as 4 each) under 3/4 of the scatter's, which multiplies
-    /// the channels' padding lanes (6 channels in a 16-float vector: 40,000 against 15,000 + 4,700 for LeNet's conv2).
+    /// gather's multiplies plus its horizontal sums (counted as 4 each, or 8 a pixel when a pixel's sums go in one vector:
+    /// <see cref="LaneSums"/>) under 4/5 of the scatter's, which multiplies the channels' padding lanes. LeNet's conv2 (6
+    /// channels, 16 filters): 40,000 against 15,000 + 4,700 in 16-float vectors, 40,000 against 30,000 + 1,600 (0.79) in
+    /// 8-float ones, where the gather takes about 3% off a lenet5 step at Vector256 on Zen 4; 3 channels into 4 filters
+    /// (<c>TapPairsNet</c>'s b, 0.83) stay scattered.
     /// </summary>
     private bool GatherData(ConvKernel f, TensorPlan dx, TensorPlan dy)
     {
@@ -434,9 +438,16 @@ internal sealed partial class BackwardBuilder
 
         long pixels = (long)dy.H * dy.W * win.Taps;
         long scatter = pixels * dy.C * (dx.Cp / V);
-        long gather = (pixels * f.X.C * (dy.Cp / V)) + ((long)dx.H * dx.W * f.X.C * 4);
-        return gather * 4 < scatter * 3;
+        long sums = (long)dx.H * dx.W * (LaneSums(dx) ? 8 : f.X.C * 4);
+        long gather = (pixels * f.X.C * (dy.Cp / V)) + sums;
+        return gather * 5 < scatter * 4;
     }
+
+    /// <summary>
+    /// Whether the gather adds a pixel's channel sums into dx as one vector (<c>Simd.LaneSums</c>): 8-float vectors and a
+    /// dx pixel of one vector, channels contiguous (HWC).
+    /// </summary>
+    private bool LaneSums(TensorPlan dx) => V == 8 && dx.Layout == Layout.Hwc && dx.Cp == 8;
 
     /// <summary>
     /// The gather's interior columns (every kernel column reaches an output pixel) in tiles of as many pixels as the
@@ -450,7 +461,12 @@ internal sealed partial class BackwardBuilder
         int first = Math.Max(0, win.KernelW - 1 - win.PadLeft);
         int last = Math.Min(g.InputGradient.W - 1, g.OutputGradient.W - 1 - win.PadLeft);
         int columns = last - first + 1, c = g.Channels;
-        int most = Math.Min(_m.AccumulatorBudget / c, (_m.VectorRegisters - c - 1) / c);
+        int most = 0;
+        while ((most + 1) * c <= _m.AccumulatorBudget && ((most + 1) * c) + Math.Min(most + 1, c) + 1 <= _m.VectorRegisters)
+        {
+            most++; // the emitter keeps the fewer of the tile's dy vectors and the channels' weights live (ConvGatherEmitter.DyFirst)
+        }
+
         int best = 0;
         for (int p = 2; p <= Math.Min(most, columns); p++)
         {
