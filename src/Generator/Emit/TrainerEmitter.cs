@@ -201,7 +201,7 @@ internal static class TrainerEmitter
     }
 
     /// <summary>The padded units are needed by a bias-less layer's zero vector and a batch norm's state.</summary>
-    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null;
+    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null || l.SplitColumns;
 
     private static void Register(SourceWriter w, Shapes.ShapedNetwork net, TrainableLayer l)
     {
@@ -216,7 +216,8 @@ internal static class TrainerEmitter
             w.Line($"{t} = new float[{l.Local}Transposed];");
         }
 
-        string overwritten = l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty; // the backward kernel stores it: no clearing
+        // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer
+        string overwritten = l.SplitColumns ? $", rowFloats: {l.Local}Padded" : l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
         w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, new float[{l.WeightField}.Length], {l.Local}Weight), {key}{overwritten});");
         if (l.HasBias)
         {

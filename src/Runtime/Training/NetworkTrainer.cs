@@ -158,6 +158,27 @@ public abstract partial class NetworkTrainer : ITrainer
         _state.Add(new StateEntry(parameter, null));
     }
 
+    /// <summary>
+    /// Registers a parameter of a dense layer the threads split by output columns: rows of <paramref name="rowFloats"/>
+    /// floats (the padded units) dealt out in whole vectors (<see cref="VectorPart"/>). Every thread stores its columns
+    /// of the one gradient buffer (<see cref="Parameter.Gradient"/>: nothing to clear, nothing to sum), and checks and
+    /// updates them in a threaded step.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected void AddParameter(Parameter parameter, string layer, int rowFloats)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        parameter.SplitColumns(rowFloats, (int)VectorWidth / 32);
+        AddParameter(parameter, layer, gradientOverwritten: true);
+    }
+
+    /// <summary>
+    /// The first output vector of <paramref name="thread"/>'s columns of a dense layer with <paramref name="vectors"/>
+    /// output vectors split by columns (thread t's are [VectorPart(t), VectorPart(t + 1))).
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected int VectorPart(int thread, int vectors) => TrainingMath.VectorPart(vectors, thread, Threads);
+
     /// <summary>Registers a batch norm's running statistics (after its weight and bias, as in a <c>state_dict</c>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected void AddBatchNorm(BatchNormTraining batchNorm)
@@ -235,7 +256,9 @@ public abstract partial class NetworkTrainer : ITrainer
                 _threadGradients[t] = new float[_parameters.Count][];
                 for (int p = 0; p < _parameters.Count; p++)
                 {
-                    _threadGradients[t][p] = t == 0 ? _parameters[p].Gradient : new float[_parameters[p].PackedLength];
+                    // a column-split parameter has one buffer, each thread storing its own columns
+                    bool shared = t == 0 || _parameters[p].ColumnRowFloats > 0;
+                    _threadGradients[t][p] = shared ? _parameters[p].Gradient : new float[_parameters[p].PackedLength];
                 }
             }
         }

@@ -58,13 +58,16 @@ public sealed class Sgd : Optimizer
     public SgdOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step, int start, int length)
+    private protected override void Update(int index, long step, int start, int length, int rows, int stride)
     {
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
-        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).AsSpan(start, length) : Span<float>.Empty;
-        TrainingMath.Sgd(parameter.Value.AsSpan(start, length), parameter.Gradient.AsSpan(start, length), buffer, scalars);
+        float[]? buffer = o.Momentum != 0 ? Buffer(0, index) : null;
+        for (int r = 0, at = start; r < rows; r++, at += stride)
+        {
+            TrainingMath.Sgd(parameter.Value.AsSpan(at, length), parameter.Gradient.AsSpan(at, length), buffer is null ? Span<float>.Empty : buffer.AsSpan(at, length), scalars);
+        }
     }
 
     /// <inheritdoc/>

@@ -75,6 +75,13 @@ internal static class TrainingMath
         return (start, Math.Max(0, end - start));
     }
 
+    /// <summary>
+    /// The first of part <paramref name="part"/>'s vectors when <paramref name="parts"/> threads deal out
+    /// <paramref name="vectors"/> output vectors of a dense layer split by columns (<c>vectors * part / parts</c>; the
+    /// generated kernels take the same range).
+    /// </summary>
+    public static int VectorPart(int vectors, int part, int parts) => (int)((long)vectors * part / parts);
+
     /// <summary><c>x += y</c> (element by element; the same bits at any width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(Span<float> x, ReadOnlySpan<float> y)
