@@ -209,8 +209,11 @@ internal static class TrainerEmitter
         string key = SourceWriter.Str(l.Name);
         string shape = "[" + string.Join(", ", l.WeightShape.Select(d => I(d))) + "]";
         w.Line($"// {l.Name}: {spec.DisplayKind} {shape}" + (l.HasBias ? string.Empty : ", no bias"));
-        w.Line($"{l.WeightField} = new float[{l.Local}Weight.PackedLength];");
-        w.Line(l.HasBias ? $"{l.BiasField} = new float[{l.Local}Bias.PackedLength];" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
+        // split by columns, the threads write whole cache lines of each row only when the rows start on one
+        string array = l.SplitColumns ? $"{Code.TrainingBuffers}.LineAligned" : "new float";
+        string open = l.SplitColumns ? "(" : "[", close = l.SplitColumns ? ")" : "]";
+        w.Line($"{l.WeightField} = {array}{open}{l.Local}Weight.PackedLength{close};");
+        w.Line(l.HasBias ? $"{l.BiasField} = {array}{open}{l.Local}Bias.PackedLength{close};" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
         if (l.TransposedField is { } t)
         {
             w.Line($"{t} = new float[{l.Local}Transposed];");
@@ -218,10 +221,10 @@ internal static class TrainerEmitter
 
         // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer
         string overwritten = l.SplitColumns ? $", rowFloats: {l.Local}Padded" : l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
-        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, new float[{l.WeightField}.Length], {l.Local}Weight), {key}{overwritten});");
+        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {array}{open}{l.WeightField}.Length{close}, {l.Local}Weight), {key}{overwritten});");
         if (l.HasBias)
         {
-            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, new float[{l.BiasField}.Length], {l.Local}Bias), {key}{overwritten});");
+            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {array}{open}{l.BiasField}.Length{close}, {l.Local}Bias), {key}{overwritten});");
         }
 
         if (l.StateField is { } s)

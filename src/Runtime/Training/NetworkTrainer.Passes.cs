@@ -426,10 +426,7 @@ public abstract partial class NetworkTrainer
             if (parameter.ColumnRowFloats > 0)
             {
                 // the thread's own columns, which it stored itself: nothing to sum
-                for (int r = 0, at = start; r < rows && length > 0; r++, at += stride)
-                {
-                    finite &= TrainingMath.FirstNonFinite(gradient.AsSpan(at, length)) < 0;
-                }
+                finite &= length == 0 || TrainingMath.AllFinite(gradient.AsSpan(start), length, rows, stride);
 
                 continue;
             }

@@ -225,7 +225,9 @@ public abstract partial class Optimizer
             buffers[b] = new float[_parameters.Length][];
             for (int p = 0; p < _parameters.Length; p++)
             {
-                buffers[b][p] = new float[_parameters[p].PackedLength];
+                // a column-split parameter's state on cache lines, as its value and gradient (TrainingBuffers.LineAligned)
+                int length = _parameters[p].PackedLength;
+                buffers[b][p] = _parameters[p].ColumnRowFloats > 0 ? Internal.TrainingBuffers.LineAligned(length) : new float[length];
             }
         }
 

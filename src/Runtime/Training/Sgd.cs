@@ -63,11 +63,8 @@ public sealed class Sgd : Optimizer
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
-        float[]? buffer = o.Momentum != 0 ? Buffer(0, index) : null;
-        for (int r = 0, at = start; r < rows; r++, at += stride)
-        {
-            TrainingMath.Sgd(parameter.Value.AsSpan(at, length), parameter.Gradient.AsSpan(at, length), buffer is null ? Span<float>.Empty : buffer.AsSpan(at, length), scalars);
-        }
+        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).AsSpan(start) : Span<float>.Empty;
+        TrainingMath.Sgd(parameter.Value.AsSpan(start), parameter.Gradient.AsSpan(start), buffer, scalars, length, rows, stride);
     }
 
     /// <inheritdoc/>

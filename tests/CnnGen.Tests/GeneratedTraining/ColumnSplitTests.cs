@@ -66,6 +66,24 @@ public sealed class ColumnSplitTests
         Assert.That(trainer, Does.Contain("\"fc2\", gradientOverwritten: true);"));
     }
 
+    [Test]
+    public void A_split_layer_keeps_its_rows_on_cache_lines()
+    {
+        // every row starts on a 64-byte line when the array does (the rows are whole vectors), so two threads never write one line
+        TrainingGolden golden = GoldenTrainers.Golden("mlp");
+        using NetworkTrainer trainer = GoldenTrainers.Load("mlp", golden.Init, VectorWidth.V512, threads: 2);
+        var sgd = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 });
+        foreach (CnnGen.Training.Parameter p in trainer.Parameters.Where(p => p.Name.StartsWith("fc1.", StringComparison.Ordinal)))
+        {
+            Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Value), Is.True, p.Name + " value");
+            Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Gradient), Is.True, p.Name + " gradient");
+            Assert.That(sgd.Buffers.Where(b => b.Parameter == p).Select(b => CnnGen.Internal.TrainingBuffers.OnLine(b.Data)), Is.All.True, p.Name + " momentum");
+        }
+
+        float[] array = CnnGen.Internal.TrainingBuffers.LineAligned(1000);
+        Assert.That(array, Has.Length.EqualTo(1000).And.All.EqualTo(0f));
+    }
+
     [TestCaseSource(nameof(WidthsAndThreads))]
     public void Gradients_match_the_reference(VectorWidth width, int threads)
     {
