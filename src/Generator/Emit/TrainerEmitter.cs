@@ -209,14 +209,15 @@ internal static class TrainerEmitter
         string key = SourceWriter.Str(l.Name);
         string shape = "[" + string.Join(", ", l.WeightShape.Select(d => I(d))) + "]";
         w.Line($"// {l.Name}: {spec.DisplayKind} {shape}" + (l.HasBias ? string.Empty : ", no bias"));
-        // split by columns, the threads write whole cache lines of each row only when the rows start on one
-        string array = l.SplitColumns ? $"{Code.TrainingBuffers}.LineAligned" : "new float";
-        string open = l.SplitColumns ? "(" : "[", close = l.SplitColumns ? ")" : "]";
+        // on cache lines: the kernels' vector loads and stores of whole rows never split a line, and the threads of a layer
+        // split by columns write whole lines of each row
+        string array = $"{Code.TrainingBuffers}.LineAligned";
+        const string open = "(", close = ")";
         w.Line($"{l.WeightField} = {array}{open}{l.Local}Weight.PackedLength{close};");
         w.Line(l.HasBias ? $"{l.BiasField} = {array}{open}{l.Local}Bias.PackedLength{close};" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
         if (l.TransposedField is { } t)
         {
-            w.Line($"{t} = new float[{l.Local}Transposed];");
+            w.Line($"{t} = {Code.TrainingBuffers}.LineAligned({l.Local}Transposed);");
         }
 
         // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer

@@ -11,10 +11,11 @@ public static class TrainingBuffers
 {
     /// <summary>
     /// A zeroed array of exactly <paramref name="floats"/> floats whose first element sits on a 64-byte cache line (when the
-    /// GC puts one there within a few tries; else the last one tried), pinned so it never moves. For the parameters of a
-    /// dense layer the threads split by output columns: each thread writes whole cache lines of every row only when the
-    /// rows start on lines (a row of 128 floats split at float 64 otherwise shares one line between the two threads in
-    /// every row: 784 lines of the MLP's fc1 bouncing between the cores in the update). The GC places arrays on 8-byte
+    /// GC puts one there within a few tries; else the last one tried), pinned so it never moves. For a trainer's
+    /// parameters, gradients, optimizer state, images and workspace: rows of whole vectors then start on lines, so the
+    /// kernels' vector loads and stores never split one, and the threads of a dense layer split by output columns write
+    /// whole lines of every row (a row of 128 floats split at float 64 otherwise shares one line between the two threads
+    /// in every row: 784 lines of the MLP's fc1 bouncing between the cores in the update). The GC places arrays on 8-byte
     /// boundaries, successive pinned ones on different residues of 64; the misses are kept until a hit so the GC cannot
     /// hand the same address back, then dropped. Allocated once per trainer or optimizer, never per step.
     /// </summary>

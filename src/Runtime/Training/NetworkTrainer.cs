@@ -258,7 +258,7 @@ public abstract partial class NetworkTrainer : ITrainer
                 {
                     // a column-split parameter has one buffer, each thread storing its own columns
                     bool shared = t == 0 || _parameters[p].ColumnRowFloats > 0;
-                    _threadGradients[t][p] = shared ? _parameters[p].Gradient : new float[_parameters[p].PackedLength];
+                    _threadGradients[t][p] = shared ? _parameters[p].Gradient : TrainingBuffers.LineAligned(_parameters[p].PackedLength);
                 }
             }
         }
@@ -275,7 +275,9 @@ public abstract partial class NetworkTrainer : ITrainer
             return;
         }
 
-        _inputs = new float[checked(batch * InputSize)];
+        // the images and the workspace on cache lines (TrainingBuffers.LineAligned): an image's tensors start on lines when
+        // its stride is whole lines, so the kernels' vector loads and stores do not split them
+        _inputs = TrainingBuffers.LineAligned(checked(batch * InputSize));
         _outputsBuffer = new float[checked(batch * OutputSize)];
         _outputGradients = new float[batch * OutputSize];
         _targets = new float[batch * OutputSize];
@@ -283,7 +285,7 @@ public abstract partial class NetworkTrainer : ITrainer
         _labels = new int[batch];
         _losses = new double[batch];
         _correct = new bool[batch];
-        _workspace = new float[checked((long)batch * _imageFloats) <= Array.MaxLength ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace")];
+        _workspace = TrainingBuffers.LineAligned(checked((long)batch * _imageFloats) <= Array.MaxLength ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace"));
         _statistics = new double[checked(batch * _statisticsDoubles)];
         _capacity = batch;
     }

@@ -225,9 +225,8 @@ public abstract partial class Optimizer
             buffers[b] = new float[_parameters.Length][];
             for (int p = 0; p < _parameters.Length; p++)
             {
-                // a column-split parameter's state on cache lines, as its value and gradient (TrainingBuffers.LineAligned)
-                int length = _parameters[p].PackedLength;
-                buffers[b][p] = _parameters[p].ColumnRowFloats > 0 ? Internal.TrainingBuffers.LineAligned(length) : new float[length];
+                // on cache lines, as a generated trainer's values and gradients (TrainingBuffers.LineAligned)
+                buffers[b][p] = Internal.TrainingBuffers.LineAligned(_parameters[p].PackedLength);
             }
         }
 
