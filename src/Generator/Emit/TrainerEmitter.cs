@@ -201,7 +201,7 @@ internal static class TrainerEmitter
     }
 
     /// <summary>The padded units are needed by a bias-less layer's zero vector and a batch norm's state.</summary>
-    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null;
+    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null || l.SplitColumns;
 
     private static void Register(SourceWriter w, Shapes.ShapedNetwork net, TrainableLayer l)
     {
@@ -209,18 +209,23 @@ internal static class TrainerEmitter
         string key = SourceWriter.Str(l.Name);
         string shape = "[" + string.Join(", ", l.WeightShape.Select(d => I(d))) + "]";
         w.Line($"// {l.Name}: {spec.DisplayKind} {shape}" + (l.HasBias ? string.Empty : ", no bias"));
-        w.Line($"{l.WeightField} = new float[{l.Local}Weight.PackedLength];");
-        w.Line(l.HasBias ? $"{l.BiasField} = new float[{l.Local}Bias.PackedLength];" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
+        // on cache lines: the kernels' vector loads and stores of whole rows never split a line, and the threads of a layer
+        // split by columns write whole lines of each row
+        string array = $"{Code.TrainingBuffers}.LineAligned";
+        const string open = "(", close = ")";
+        w.Line($"{l.WeightField} = {array}{open}{l.Local}Weight.PackedLength{close};");
+        w.Line(l.HasBias ? $"{l.BiasField} = {array}{open}{l.Local}Bias.PackedLength{close};" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
         if (l.TransposedField is { } t)
         {
-            w.Line($"{t} = new float[{l.Local}Transposed];");
+            w.Line($"{t} = {Code.TrainingBuffers}.LineAligned({l.Local}Transposed);");
         }
 
-        string overwritten = l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty; // the backward kernel stores it: no clearing
-        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, new float[{l.WeightField}.Length], {l.Local}Weight), {key}{overwritten});");
+        // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer
+        string overwritten = l.SplitColumns ? $", rowFloats: {l.Local}Padded" : l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
+        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {array}{open}{l.WeightField}.Length{close}, {l.Local}Weight), {key}{overwritten});");
         if (l.HasBias)
         {
-            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, new float[{l.BiasField}.Length], {l.Local}Bias), {key}{overwritten});");
+            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {array}{open}{l.BiasField}.Length{close}, {l.Local}Bias), {key}{overwritten});");
         }
 
         if (l.StateField is { } s)

@@ -97,6 +97,17 @@ internal sealed record MachineModel
     /// </summary>
     public double SplitMinimumBarriers { get; init; } = 8;
 
+    /// <summary>
+    /// A trainer splits a dense layer whose weights hold at least this many floats by output columns when it runs on
+    /// several threads: every thread computes its columns for the whole batch (forward, weight and bias gradient) and
+    /// owns those columns of the weights, the gradient and the optimizer's state, so no gradient is summed across threads
+    /// and no weight a thread updated is read by another. A barrier stands before and after the forward product (and one
+    /// before the weight gradient); smaller layers keep the batch split (each thread its images, its own gradient buffer,
+    /// summed after the pass). The MLP's fc1 (100,352 floats) splits, LeNet-5's fc1 (48,000) and every other layer of the
+    /// reference networks do not (docs/TRAINING.md).
+    /// </summary>
+    public int DenseColumnSplitFloats { get; init; } = 64 * 1024;
+
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;
 

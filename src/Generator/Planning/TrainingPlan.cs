@@ -81,6 +81,13 @@ internal sealed record TrainableLayer
     /// </summary>
     public bool OverwritesGradients => Kind == TrainableKind.Dense;
 
+    /// <summary>
+    /// A dense layer the threads split by output columns (<see cref="MachineModel.DenseColumnSplitFloats"/>): its forward
+    /// and weight-gradient kernels run over the whole batch for a thread's output vectors, and the thread owns those
+    /// columns of the parameters (one gradient buffer, nothing summed).
+    /// </summary>
+    public bool SplitColumns { get; init; }
+
     public int KernelH { get; init; } = 1;
 
     public int KernelW { get; init; } = 1;
@@ -243,6 +250,9 @@ internal enum ArgKind
 
     /// <summary>The number of images of a batched call.</summary>
     Count,
+
+    /// <summary>The thread's range of a column-split layer's <see cref="CallArg.Offset"/> output vectors: <c>vectorStart, vectorEnd</c>.</summary>
+    Vectors,
 }
 
 /// <summary>One argument of a kernel call.</summary>
@@ -268,6 +278,9 @@ internal sealed record CallOp : TrainingOp
     public required EquatableArray<CallArg> Args { get; init; }
 
     public bool Batched { get; init; }
+
+    /// <summary>A batched call over every image of the batch (a layer split by columns), not the thread's images.</summary>
+    public bool AllImages { get; init; }
 }
 
 /// <summary>Clears a gradient tensor of each image (before a first writer that accumulates).</summary>

@@ -25,6 +25,7 @@ internal static class TrainingPlanner
         var (common, plans) = Planner.Plan(net, options, MachineModel.Targets);
         var graph = BackwardGraph.Analyze(plans[0]);
         var layers = Layers(net, common, plans[0], graph).ToEquatableArray();
+        layers = layers.Select(l => l with { SplitColumns = SplitsColumns(l, plans[0].Machine) }).ToEquatableArray();
         int pixels = net.Layers.Where(l => l.Spec.Kind == LayerKind.BatchNorm2D).Select(l => l.Out.H * l.Out.W).DefaultIfEmpty(0).Min();
         return new TrainingModel
         {
@@ -37,6 +38,13 @@ internal static class TrainingPlanner
             AutoWidth = TrainingWidth.Auto(net),
         };
     }
+
+    /// <summary>
+    /// Whether the threads split a dense layer by output columns: its weights (PyTorch's units x features) hold at least
+    /// <see cref="MachineModel.DenseColumnSplitFloats"/> floats. The same choice at every width (the count is unpadded).
+    /// </summary>
+    private static bool SplitsColumns(TrainableLayer l, MachineModel m) =>
+        l.Kind == TrainableKind.Dense && (long)l.WeightShape[0] * l.WeightShape[1] >= m.DenseColumnSplitFloats;
 
     /// <summary>The layers with parameters in layer order (PyTorch registers modules in declaration order), numbering the parameters.</summary>
     private static IEnumerable<TrainableLayer> Layers(ShapedNetwork net, CommonPlan common, NetworkPlan plan, BackwardGraph graph)

@@ -420,8 +420,17 @@ public abstract partial class NetworkTrainer
         bool finite = true;
         for (int p = 0; p < _parameters.Count; p++)
         {
-            float[] gradient = _parameters[p].Gradient;
-            (int start, int length) = TrainingMath.Slice(gradient.Length, thread, Threads);
+            Parameter parameter = _parameters[p];
+            float[] gradient = parameter.Gradient;
+            parameter.Part(thread, Threads, out int start, out int length, out int rows, out int stride);
+            if (parameter.ColumnRowFloats > 0)
+            {
+                // the thread's own columns, which it stored itself: nothing to sum
+                finite &= length == 0 || TrainingMath.AllFinite(gradient.AsSpan(start), length, rows, stride);
+
+                continue;
+            }
+
             Span<float> part = gradient.AsSpan(start, length);
             for (int t = 1; t < Threads; t++)
             {
@@ -471,7 +480,10 @@ public abstract partial class NetworkTrainer
         {
             for (int p = 0; p < _parameters.Count; p++)
             {
-                TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p]);
+                if (_parameters[p].ColumnRowFloats == 0) // a column-split gradient is one buffer already
+                {
+                    TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p]);
+                }
             }
         }
     }

@@ -158,6 +158,27 @@ public abstract partial class NetworkTrainer : ITrainer
         _state.Add(new StateEntry(parameter, null));
     }
 
+    /// <summary>
+    /// Registers a parameter of a dense layer the threads split by output columns: rows of <paramref name="rowFloats"/>
+    /// floats (the padded units) dealt out in whole vectors (<see cref="VectorPart"/>). Every thread stores its columns
+    /// of the one gradient buffer (<see cref="Parameter.Gradient"/>: nothing to clear, nothing to sum), and checks and
+    /// updates them in a threaded step.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected void AddParameter(Parameter parameter, string layer, int rowFloats)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        parameter.SplitColumns(rowFloats, (int)VectorWidth / 32);
+        AddParameter(parameter, layer, gradientOverwritten: true);
+    }
+
+    /// <summary>
+    /// The first output vector of <paramref name="thread"/>'s columns of a dense layer with <paramref name="vectors"/>
+    /// output vectors split by columns (thread t's are [VectorPart(t), VectorPart(t + 1))).
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    protected int VectorPart(int thread, int vectors) => TrainingMath.VectorPart(vectors, thread, Threads);
+
     /// <summary>Registers a batch norm's running statistics (after its weight and bias, as in a <c>state_dict</c>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected void AddBatchNorm(BatchNormTraining batchNorm)
@@ -235,7 +256,9 @@ public abstract partial class NetworkTrainer : ITrainer
                 _threadGradients[t] = new float[_parameters.Count][];
                 for (int p = 0; p < _parameters.Count; p++)
                 {
-                    _threadGradients[t][p] = t == 0 ? _parameters[p].Gradient : new float[_parameters[p].PackedLength];
+                    // a column-split parameter has one buffer, each thread storing its own columns
+                    bool shared = t == 0 || _parameters[p].ColumnRowFloats > 0;
+                    _threadGradients[t][p] = shared ? _parameters[p].Gradient : TrainingBuffers.LineAligned(_parameters[p].PackedLength);
                 }
             }
         }
@@ -252,7 +275,9 @@ public abstract partial class NetworkTrainer : ITrainer
             return;
         }
 
-        _inputs = new float[checked(batch * InputSize)];
+        // the images and the workspace on cache lines (TrainingBuffers.LineAligned): an image's tensors start on lines when
+        // its stride is whole lines, so the kernels' vector loads and stores do not split them
+        _inputs = TrainingBuffers.LineAligned(checked(batch * InputSize));
         _outputsBuffer = new float[checked(batch * OutputSize)];
         _outputGradients = new float[batch * OutputSize];
         _targets = new float[batch * OutputSize];
@@ -260,7 +285,7 @@ public abstract partial class NetworkTrainer : ITrainer
         _labels = new int[batch];
         _losses = new double[batch];
         _correct = new bool[batch];
-        _workspace = new float[checked((long)batch * _imageFloats) <= Array.MaxLength ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace")];
+        _workspace = TrainingBuffers.LineAligned(checked((long)batch * _imageFloats) <= Array.MaxLength ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace"));
         _statistics = new double[checked(batch * _statisticsDoubles)];
         _capacity = batch;
     }

@@ -147,7 +147,7 @@ public abstract partial class Optimizer
         long step = StepCount + 1;
         for (int p = 0; p < _parameters.Length; p++)
         {
-            Update(p, step, 0, _parameters[p].PackedLength);
+            Update(p, step, 0, _parameters[p].PackedLength, 1, 0);
         }
 
         StepCount = step;
@@ -155,18 +155,19 @@ public abstract partial class Optimizer
 
     /// <summary>
     /// Part <paramref name="part"/> of <paramref name="parts"/> of <see cref="StepChecked"/>, for threads updating at once:
-    /// each parameter's elements <see cref="TrainingMath.Slice"/>. Every element gets the update a whole step gives it (the
-    /// formulas are element-wise); the step count advances once, with <see cref="CompleteStep"/> after every part.
+    /// each parameter's <see cref="Parameter.Part"/> (contiguous, or the thread's columns of a dense layer split by
+    /// columns). Every element gets the update a whole step gives it (the formulas are element-wise); the step count
+    /// advances once, with <see cref="CompleteStep"/> after every part.
     /// </summary>
     internal void StepCheckedPart(int part, int parts)
     {
         long step = StepCount + 1;
         for (int p = 0; p < _parameters.Length; p++)
         {
-            (int start, int length) = TrainingMath.Slice(_parameters[p].PackedLength, part, parts);
+            _parameters[p].Part(part, parts, out int start, out int length, out int rows, out int stride);
             if (length > 0)
             {
-                Update(p, step, start, length);
+                Update(p, step, start, length, rows, stride);
             }
         }
     }
@@ -192,12 +193,17 @@ public abstract partial class Optimizer
     /// <exception cref="NonFiniteGradientException">A gradient holds NaN or infinity; nothing was changed.</exception>
     public float ClipGradientNorm(double maxNorm) => GradientClipping.ClipByNorm(_parameters, maxNorm, StepCount + 1);
 
-    /// <summary>Updates elements [start, start + length) of one parameter for step <paramref name="step"/> (1-based); gradients are known to be finite.</summary>
+    /// <summary>
+    /// Updates elements [start + r * stride, start + r * stride + length) for r in [0, rows) of one parameter for step
+    /// <paramref name="step"/> (1-based); gradients are known to be finite. The scalars of the step are worked out once.
+    /// </summary>
     /// <param name="index">The parameter's index.</param>
     /// <param name="step">The step number (1 on the first step).</param>
     /// <param name="start">The first element (in the packed layout).</param>
-    /// <param name="length">Elements to update.</param>
-    private protected abstract void Update(int index, long step, int start, int length);
+    /// <param name="length">Elements to update per row.</param>
+    /// <param name="rows">Rows (1: one contiguous run).</param>
+    /// <param name="stride">Floats from one row's start to the next's.</param>
+    private protected abstract void Update(int index, long step, int start, int length, int rows, int stride);
 
     /// <summary>The buffer <paramref name="buffer"/> (an index into <see cref="BufferNames"/>) of parameter <paramref name="index"/>.</summary>
     private protected float[] Buffer(int buffer, int index) => _buffers[buffer][index];
@@ -219,7 +225,8 @@ public abstract partial class Optimizer
             buffers[b] = new float[_parameters.Length][];
             for (int p = 0; p < _parameters.Length; p++)
             {
-                buffers[b][p] = new float[_parameters[p].PackedLength];
+                // on cache lines, as a generated trainer's values and gradients (TrainingBuffers.LineAligned)
+                buffers[b][p] = Internal.TrainingBuffers.LineAligned(_parameters[p].PackedLength);
             }
         }
 

@@ -20,13 +20,18 @@ public abstract partial class Optimizer
         return o.AmsGrad ? [ExpAvg, ExpAvgSq, MaxExpAvgSq] : [ExpAvg, ExpAvgSq];
     }
 
-    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of elements [start, start + length) of parameter <paramref name="index"/>.</summary>
-    private protected void UpdateAdam(int index, long step, int start, int length, AdamFamilyOptions o, bool decoupled)
+    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of <paramref name="rows"/> runs of <paramref name="length"/> elements, <paramref name="stride"/> apart from <paramref name="start"/>, of parameter <paramref name="index"/>.</summary>
+    private protected void UpdateAdam(int index, long step, int start, int length, int rows, int stride, AdamFamilyOptions o, bool decoupled)
     {
         Parameter parameter = At(index);
         var scalars = new AdamScalars(LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad, decoupled, step);
-        Span<float> vmax = o.AmsGrad ? Buffer(2, index).AsSpan(start, length) : Span<float>.Empty;
-        TrainingMath.Adam(parameter.Value.AsSpan(start, length), parameter.Gradient.AsSpan(start, length), Buffer(0, index).AsSpan(start, length), Buffer(1, index).AsSpan(start, length), vmax, scalars);
+        float[] m = Buffer(0, index), v = Buffer(1, index);
+        float[]? vmax = o.AmsGrad ? Buffer(2, index) : null;
+        for (int r = 0, at = start; r < rows; r++, at += stride)
+        {
+            TrainingMath.Adam(parameter.Value.AsSpan(at, length), parameter.Gradient.AsSpan(at, length), m.AsSpan(at, length), v.AsSpan(at, length),
+                vmax is null ? Span<float>.Empty : vmax.AsSpan(at, length), scalars);
+        }
     }
 
     /// <summary>Writes <c>beta1</c>, <c>beta2</c>, <c>eps</c>, <c>weight_decay</c> and <c>amsgrad</c>.</summary>

@@ -143,6 +143,52 @@ public sealed class Parameter
     /// <summary>The PyTorch <c>state_dict</c> name.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// Rows of this many floats whose columns the threads of a step own in whole vectors (a dense layer a trainer splits
+    /// by output columns: each thread writes, checks and updates only its columns), or 0 when the threads update
+    /// contiguous parts (<see cref="TrainingMath.Slice"/>).
+    /// </summary>
+    internal int ColumnRowFloats { get; private set; }
+
+    /// <summary>Floats per vector of a column split (the unit the columns are dealt out in).</summary>
+    internal int ColumnVectorFloats { get; private set; }
+
+    /// <summary>Makes the threads' parts of this parameter column blocks of rows of <paramref name="rowFloats"/> floats (see <see cref="ColumnRowFloats"/>).</summary>
+    internal void SplitColumns(int rowFloats, int vectorFloats)
+    {
+        if (rowFloats <= 0 || vectorFloats <= 0 || rowFloats % vectorFloats != 0 || PackedLength % rowFloats != 0)
+        {
+            throw new ArgumentException($"Parameter '{Name}': {PackedLength} floats do not split into rows of {rowFloats} floats of whole {vectorFloats}-float vectors.");
+        }
+
+        ColumnRowFloats = rowFloats;
+        ColumnVectorFloats = vectorFloats;
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of <paramref name="parts"/> of the packed buffers, as threads updating at once share it:
+    /// <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/> apart from
+    /// <paramref name="start"/> (a column block of every row), or one contiguous run (<see cref="TrainingMath.Slice"/>).
+    /// </summary>
+    internal void Part(int part, int parts, out int start, out int length, out int rows, out int stride)
+    {
+        if (ColumnRowFloats == 0)
+        {
+            (start, length) = TrainingMath.Slice(PackedLength, part, parts);
+            rows = 1;
+            stride = 0;
+            return;
+        }
+
+        int vectors = ColumnRowFloats / ColumnVectorFloats;
+        int first = TrainingMath.VectorPart(vectors, part, parts), end = TrainingMath.VectorPart(vectors, part + 1, parts);
+        start = first * ColumnVectorFloats;
+        length = (end - first) * ColumnVectorFloats;
+        rows = PackedLength / ColumnRowFloats;
+        stride = ColumnRowFloats;
+    }
+
+
     /// <summary>The PyTorch shape.</summary>
     public IReadOnlyList<int> Shape => _shape;
 

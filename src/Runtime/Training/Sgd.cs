@@ -58,13 +58,13 @@ public sealed class Sgd : Optimizer
     public SgdOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step, int start, int length)
+    private protected override void Update(int index, long step, int start, int length, int rows, int stride)
     {
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
-        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).AsSpan(start, length) : Span<float>.Empty;
-        TrainingMath.Sgd(parameter.Value.AsSpan(start, length), parameter.Gradient.AsSpan(start, length), buffer, scalars);
+        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).AsSpan(start) : Span<float>.Empty;
+        TrainingMath.Sgd(parameter.Value.AsSpan(start), parameter.Gradient.AsSpan(start), buffer, scalars, length, rows, stride);
     }
 
     /// <inheritdoc/>

@@ -75,6 +75,52 @@ internal static class TrainingMath
         return (start, Math.Max(0, end - start));
     }
 
+    /// <summary>
+    /// The first of part <paramref name="part"/>'s vectors when <paramref name="parts"/> threads deal out
+    /// <paramref name="vectors"/> output vectors of a dense layer split by columns (<c>vectors * part / parts</c>; the
+    /// generated kernels take the same range).
+    /// </summary>
+    public static int VectorPart(int vectors, int part, int parts) => (int)((long)vectors * part / parts);
+
+    /// <summary>
+    /// Whether every element of <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/>
+    /// apart from the span's start, is finite (a thread's columns of a dense layer split by columns): <c>x - x</c> is 0 for
+    /// a finite value and NaN otherwise, summed per vector lane.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool AllFinite(ReadOnlySpan<float> x, int length, int rows, int stride)
+    {
+        if (rows > 0 && ((long)(rows - 1) * stride) + length > x.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), "The rows run past the buffer.");
+        }
+
+        ref float r0 = ref MemoryMarshal.GetReference(x);
+        var acc = Vector512<float>.Zero;
+        float tail = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            ref float row = ref Unsafe.Add(ref r0, r * stride);
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+                {
+                    Vector512<float> v = Vector512.LoadUnsafe(ref row, (nuint)i);
+                    acc += v - v;
+                }
+            }
+
+            for (; i < length; i++)
+            {
+                float v = Unsafe.Add(ref row, i);
+                tail += v - v;
+            }
+        }
+
+        return tail == 0 && Vector512.EqualsAll(acc, Vector512<float>.Zero);
+    }
+
     /// <summary><c>x += y</c> (element by element; the same bits at any width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(Span<float> x, ReadOnlySpan<float> y)
@@ -125,14 +171,61 @@ internal static class TrainingMath
     /// <c>buf = d</c>, afterwards <c>buf = (buf * momentum) + (1 - dampening) * d</c> (the add fused); then
     /// <c>d = d + momentum * buf</c> (nesterov, fused) or <c>d = buf</c>; finally <c>p = p + (-lr) * d</c> (fused).
     /// </summary>
+    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s) => Sgd(p, g, buf, s, p.Length, 1, 0);
+
+    /// <summary>
+    /// <see cref="Sgd(Span{float}, ReadOnlySpan{float}, Span{float}, in SgdScalars)"/> on <paramref name="rows"/> runs of
+    /// <paramref name="length"/> elements, <paramref name="stride"/> apart from the spans' starts (a column block of every
+    /// row: a thread's part of a dense layer split by columns), in one call.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s)
+    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s, int length, int rows, int stride)
     {
-        int n = p.Length;
+        long last = rows == 0 ? 0 : ((long)(rows - 1) * stride) + length;
+        if (last > p.Length || last > g.Length || (s.HasMomentum && last > buf.Length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), "The rows run past the buffers.");
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            int at = r * stride;
+            SgdRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(p), at), ref Unsafe.Add(ref MemoryMarshal.GetReference(g), at),
+                ref s.HasMomentum ? ref Unsafe.Add(ref MemoryMarshal.GetReference(buf), at) : ref MemoryMarshal.GetReference(buf), length, s);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SgdRow(ref float rp, ref float rg, ref float rb, int n, in SgdScalars s)
+    {
         int i = 0;
-        ref float rp = ref MemoryMarshal.GetReference(p);
-        ref float rg = ref MemoryMarshal.GetReference(g);
-        ref float rb = ref MemoryMarshal.GetReference(buf);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // the widest vectors first (Vector<float> is 256 bits on .NET 10 even with AVX-512): the same operations per element
+            var wd = Vector512.Create(s.WeightDecay);
+            var momentum = Vector512.Create(s.Momentum);
+            var keep = Vector512.Create(s.OneMinusDampening);
+            var negLr = Vector512.Create(s.NegativeLearningRate);
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                Vector512<float> pv = Vector512.LoadUnsafe(ref rp, (nuint)i);
+                Vector512<float> d = Vector512.LoadUnsafe(ref rg, (nuint)i);
+                if (s.HasWeightDecay)
+                {
+                    d = Vector512.FusedMultiplyAdd(pv, wd, d);
+                }
+
+                if (s.HasMomentum)
+                {
+                    Vector512<float> b = s.FirstStep ? d : Vector512.FusedMultiplyAdd(d, keep, Vector512.LoadUnsafe(ref rb, (nuint)i) * momentum);
+                    b.StoreUnsafe(ref rb, (nuint)i);
+                    d = s.Nesterov ? Vector512.FusedMultiplyAdd(b, momentum, d) : b;
+                }
+
+                Vector512.FusedMultiplyAdd(d, negLr, pv).StoreUnsafe(ref rp, (nuint)i);
+            }
+        }
+
         if (Vector.IsHardwareAccelerated)
         {
             var wd = new Vector<float>(s.WeightDecay);

@@ -25,8 +25,9 @@ internal static class DenseTrainingEmitter
             $"Input: {k.X.Describe()}" + (k.Hwc ? ", read in H, W, C order (the weights' rows follow it)." : "."),
             $"Output: {k.Y.Describe()}.",
             $"Weights: [{Count(k.Features, "feature")}][{Count(cp, "output")}]; image i's input at x + {I(k.XImageStride)} i, output at y + {I(k.YImageStride)} i.",
-            $"Register tile: {Count(k.Images, "image")} x {Count(k.Vectors, "vector")}: per feature, {Count(k.Vectors, "weight load")} feed {Count(k.Images * k.Vectors, "FMA")}; the images past the last full group run one at a time.");
-        using (kw.Method(k.Method, "ref float x, ref float y, int count, float[] weight, float[] bias"))
+            $"Register tile: {Count(k.Images, "image")} x {Count(k.Vectors, "vector")}: per feature, {Count(k.Vectors, "weight load")} feed {Count(k.Images * k.Vectors, "FMA")}; the images past the last full group run one at a time.",
+            k.Columns ? $"Split by columns: the output vectors [vectorStart, vectorEnd) of every image of the batch (a thread's share), in tiles of {Count(k.Vectors, "vector")} and one narrower last tile." : string.Empty);
+        using (kw.Method(k.Method, "ref float x, ref float y, int count, float[] weight, float[] bias" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
         {
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");
@@ -37,27 +38,64 @@ internal static class DenseTrainingEmitter
                 {
                     w.Line($"ref float xi = ref At(ref x, i * {I(k.XImageStride)});");
                     w.Line($"ref float yi = ref At(ref y, i * {I(k.YImageStride)});");
-                    OutputTiles(kw, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
+                    Tiles(kw, k.Columns, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
                         $"{Tile(k.Method, images, vectors)}(ref xi, {Ref("w", offset)}, {Ref("b", offset)}, {Ref("yi", offset)});");
                 }
             }
         }
 
-        foreach (var (rows, vectors) in Shapes(k.Images, k.Vectors, k.LastVectors))
+        foreach (var (rows, vectors) in Shapes(k.Images, k.Vectors, k.LastVectors, k.Columns))
         {
             ForwardTile(kw, k, rows, vectors);
         }
     }
 
-    /// <summary>The tile shapes a kernel calls: full and last output tiles, for a group of rows and for one.</summary>
-    private static IEnumerable<(int Rows, int Vectors)> Shapes(int rows, int vectors, int lastVectors)
+    /// <summary>The tile shapes a kernel calls: full and last output tiles (split by columns, every narrower one), for a group of rows and for one.</summary>
+    private static IEnumerable<(int Rows, int Vectors)> Shapes(int rows, int vectors, int lastVectors, bool columns = false)
     {
         foreach (int r in rows > 1 ? new[] { rows, 1 } : new[] { 1 })
         {
             yield return (r, vectors);
-            if (lastVectors > 0)
+            for (int last = vectors - 1; last > 0; last--)
             {
-                yield return (r, lastVectors);
+                if (columns || last == lastVectors)
+                {
+                    yield return (r, last);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Calls over the output vectors: all of them (<see cref="OutputTiles"/>), or, split by columns, the range
+    /// [vectorStart, vectorEnd) in full tiles and one narrower last tile.
+    /// </summary>
+    private static void Tiles(KernelWriter kw, bool columns, int full, int vectors, int last, System.Func<int, string, string> call)
+    {
+        if (!columns)
+        {
+            OutputTiles(kw, full, vectors, last, call);
+            return;
+        }
+
+        var w = kw.W;
+        string offset = $"vector * {I(kw.V)}";
+        using (w.Block($"for (int vector = vectorStart; vector < vectorEnd; vector += {I(vectors)})"))
+        {
+            if (vectors == 1)
+            {
+                w.Line(call(1, offset));
+                return;
+            }
+
+            using (w.Block("switch (vectorEnd - vector)"))
+            {
+                for (int left = 1; left < vectors; left++)
+                {
+                    w.Line($"case {I(left)}: {call(left, offset)} break;");
+                }
+
+                w.Line($"default: {call(vectors, offset)} break;");
             }
         }
     }
@@ -162,16 +200,17 @@ internal static class DenseTrainingEmitter
         kw.Doc(k.Title,
             $"Input: {x.Describe()}; dy: {k.OutputGradient.Describe()}; image i's at x + {I(k.XImageStride)} i, dy + {I(k.YImageStride)} i.",
             $"Gradients: weight [{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{Count(cp, "output")}] (the weights' packed layout)" + (k.Bias ? $", bias [{I(cp)}]." : "."),
-            $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then " + (k.Overwrite ? "stored (the only writer: the gradients are not cleared before)." : "added once."));
+            $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then " + (k.Overwrite ? "stored (the only writer: the gradients are not cleared before)." : "added once."),
+            k.Columns ? "Split by columns: the output vectors [vectorStart, vectorEnd) over every image of the batch (a thread's share of the one gradient buffer)." : string.Empty);
         string bias = k.Bias ? ", float[] biasGradient" : string.Empty;
-        using (kw.Method(k.Method, $"ref float x, ref float dy, int count, float[] weightGradient{bias}"))
+        using (kw.Method(k.Method, $"ref float x, ref float dy, int count, float[] weightGradient{bias}" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
         {
             kw.ArrayRef("gw", "weightGradient");
             if (k.Bias)
             {
                 kw.ArrayRef("gb", "biasGradient");
                 w.Line("// d bias: the sum of dy over the images");
-                using (w.Block($"for (int j = 0; j < {I(cp)}; j += {I(v)})"))
+                using (w.Block(k.Columns ? $"for (int j = vectorStart * {I(v)}; j < vectorEnd * {I(v)}; j += {I(v)})" : $"for (int j = 0; j < {I(cp)}; j += {I(v)})"))
                 {
                     w.Line($"var sum = Zero;");
                     using (w.Block("for (int i = 0; i < count; i++)"))
@@ -192,7 +231,7 @@ internal static class DenseTrainingEmitter
                 {
                     string xAt = c0 == "0" ? xBase : $"{xBase} + {c0}";
                     string rowAt = c0 == "0" ? rowBase : $"({rowBase} + {c0})";
-                    OutputTiles(kw, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
+                    Tiles(kw, k.Columns, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
                         $"{Tile(k.Method, block, vectors)}(ref At(ref x, {xAt}), {Ref("dy", offset)}, ref At(ref gw, ({rowAt} * {I(cp)}){(offset == "0" ? string.Empty : " + " + offset)}), count);");
                 }
 
@@ -230,9 +269,12 @@ internal static class DenseTrainingEmitter
         foreach (int block in lastBlock > 0 && channels >= fb ? new[] { fb, lastBlock } : new[] { channels >= fb ? fb : lastBlock })
         {
             shapes.Add((block, k.Vectors));
-            if (k.LastVectors > 0)
+            for (int last = k.Vectors - 1; last > 0; last--)
             {
-                shapes.Add((block, k.LastVectors));
+                if (k.Columns || last == k.LastVectors)
+                {
+                    shapes.Add((block, last));
+                }
             }
         }
 

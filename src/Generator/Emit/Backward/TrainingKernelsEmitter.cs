@@ -229,7 +229,7 @@ internal static class TrainingDriverEmitter
                     w.Line("// " + s.Title);
                     break;
                 case CallOp c:
-                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, "begin")))});");
+                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, c.AllImages ? "0" : "begin")))});");
                     break;
                 case SyncOp:
                     w.Line("t.Synchronize();");
@@ -285,7 +285,8 @@ internal static class TrainingDriverEmitter
     private static string Render(KernelWriter kw, TrainingPlan plan, CallArg a, string index)
     {
         var net = plan.Forward.Net;
-        string At(string reference, long stride, long offset) => $"ref At(ref {reference}, {Lin(index, stride, offset)})";
+        bool all = index == "0"; // every image of the batch (a layer split by columns)
+        string At(string reference, long stride, long offset) => all ? KernelWriter.Ref(reference, I(offset)) : $"ref At(ref {reference}, {Lin(index, stride, offset)})";
         string AtDouble(string reference, long stride, long offset) => $"ref {Code.Unsafe}.Add(ref {reference}, {Lin(index, stride, offset)})"; // the vocabulary's At is for floats
         bool loop = index == "i";
         return a.Kind switch
@@ -300,7 +301,8 @@ internal static class TrainingDriverEmitter
             ArgKind.ParameterGradient => a.Name,
             ArgKind.DropoutSeed => $"t.DropoutSeed({SourceWriter.Str(a.Name)})",
             ArgKind.Image => index,
-            ArgKind.Count => "end - begin",
+            ArgKind.Count => all ? "t.BatchSize" : "end - begin",
+            ArgKind.Vectors => $"t.VectorPart(thread, {I(a.Offset)}), t.VectorPart(thread + 1, {I(a.Offset)})",
             _ => throw new InvalidOperationException("argument " + a.Kind),
         };
     }

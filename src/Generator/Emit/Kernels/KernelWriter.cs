@@ -318,7 +318,10 @@ internal sealed class KernelWriter
             W.Line("/// <remarks>");
             foreach (var r in remarks)
             {
-                W.Line($"/// {Xml(r)}<br/>");
+                if (r.Length > 0) // an optional remark left out
+                {
+                    W.Line($"/// {Xml(r)}<br/>");
+                }
             }
 
             W.Line("/// </remarks>");

@@ -251,6 +251,9 @@ internal sealed record DenseWeightsKernel : KernelSpec
     public required int FullTiles { get; init; }
 
     public required int LastVectors { get; init; }
+
+    /// <summary>Split by output columns: a range of output vectors for the whole batch (see <see cref="DenseTrainingKernel.Columns"/>).</summary>
+    public bool Columns { get; init; }
 }
 
 /// <summary>

@@ -64,6 +64,12 @@ internal sealed record DenseTrainingKernel : KernelSpec
     public required int LastVectors { get; init; }
 
     public required ActivationSpec Activation { get; init; }
+
+    /// <summary>
+    /// Split by output columns: the kernel takes a range of output vectors (<c>vectorStart, vectorEnd</c>, a thread's
+    /// share) and covers it with full tiles, then one last tile of whatever is left (every narrower tile is written).
+    /// </summary>
+    public bool Columns { get; init; }
 }
 
 /// <summary>One register-tile shape of a training kernel: its method and its two dimensions.</summary>

@@ -116,6 +116,10 @@ internal sealed partial class BackwardBuilder
 
     private static CallOp Batched(string method, When when, params CallArg[] args) => new() { Method = method, Args = args.ToEquatableArray(), When = when, Batched = true };
 
+    /// <summary>A call of a layer split by columns: every image of the batch, the thread's range of <paramref name="vectors"/> output vectors.</summary>
+    private static CallOp Columns(string method, When when, int vectors, params CallArg[] args) =>
+        new() { Method = method, Args = args.Append(new CallArg(ArgKind.Vectors, vectors)).ToEquatableArray(), When = when, Batched = true, AllImages = true };
+
     /// <summary>The gradient tensor of forward tensor <paramref name="id"/> (placed by <see cref="AssignGradients"/>).</summary>
     private TensorPlan Grad(int id) => _gradients[id];
 

@@ -67,7 +67,7 @@ internal sealed partial class BackwardBuilder
         return new DenseTrainingKernel
         {
             Method = step.Method,
-            Title = step.Title + $", over a thread's images",
+            Title = step.Title + (LayerOf(step.Layer).SplitColumns ? ", over every image of the batch, a thread's output vectors" : ", over a thread's images"),
             LayerName = l.Spec.Name,
             X = x,
             Y = y,
@@ -80,6 +80,7 @@ internal sealed partial class BackwardBuilder
             FullTiles = nb / vectors,
             LastVectors = nb % vectors,
             Activation = step.Activation,
+            Columns = LayerOf(step.Layer).SplitColumns,
         };
     }
 
@@ -550,7 +551,8 @@ internal sealed partial class BackwardBuilder
         var k = new DenseWeightsKernel
         {
             Method = step.Method + "BackwardWeights",
-            Title = l.OverwritesGradients ? $"{l.Name}: d weight = x (x) dy and d bias = dy summed over a thread's images" : $"{l.Name}: d weight += x (x) dy and d bias += dy over a thread's images",
+            Title = l.SplitColumns ? $"{l.Name}: d weight = x (x) dy and d bias = dy summed over every image of the batch, for a thread's output vectors"
+                : l.OverwritesGradients ? $"{l.Name}: d weight = x (x) dy and d bias = dy summed over a thread's images" : $"{l.Name}: d weight += x (x) dy and d bias += dy over a thread's images",
             LayerName = l.Name,
             Overwrite = l.OverwritesGradients,
             X = x,
@@ -563,10 +565,12 @@ internal sealed partial class BackwardBuilder
             Vectors = vectors,
             FullTiles = nb / vectors,
             LastVectors = nb % vectors,
+            Columns = l.SplitColumns,
         };
         Kernel(k);
         var args = new[] { Arg(step.Inputs[0]), GradientArg(step.Output), new CallArg(ArgKind.Count), Param(l.WeightGradient) };
-        return Batched(k.Method, When.Always, l.HasBias ? args.Append(Param(l.BiasGradient)).ToArray() : args);
+        args = l.HasBias ? args.Append(Param(l.BiasGradient)).ToArray() : args;
+        return l.SplitColumns ? Columns(k.Method, When.Always, nb, args) : Batched(k.Method, When.Always, args);
     }
 
     private CallOp DenseData(StepPlan step, TrainableLayer l, bool accumulate)

@@ -30,7 +30,22 @@ internal sealed partial class BackwardBuilder
                     var k = DenseForward(step);
                     Kernel(k);
                     var l = LayerOf(step.Layer);
-                    ops.Add(Batched(k.Method, when, Arg(step.Inputs[0]), Arg(step.Output), new CallArg(ArgKind.Count), Field(l.WeightField), Field(l.BiasField)));
+                    var args = new[] { Arg(step.Inputs[0]), Arg(step.Output), new CallArg(ArgKind.Count), Field(l.WeightField), Field(l.BiasField) };
+                    if (!l.SplitColumns)
+                    {
+                        ops.Add(Batched(k.Method, when, args));
+                        break;
+                    }
+
+                    // split by columns: it reads every image's input (the others' too, unless it is the network's, copied
+                    // in before the pass) and the next step reads columns the other threads wrote
+                    if (step.Inputs[0] != 0)
+                    {
+                        ops.Add(new SyncOp { When = when });
+                    }
+
+                    ops.Add(Columns(k.Method, when, k.Y.Cp / V, args));
+                    ops.Add(new SyncOp { When = when });
                     break;
                 }
 
@@ -320,7 +335,8 @@ internal sealed partial class BackwardBuilder
     {
         var l = LayerOf(step.Layer);
         int x = step.Inputs[0], y = step.Output;
-        Add(When.Always, -1, false, new[] { y }, _ => new TrainingOp[] { DenseWeights(step, l) });
+        // split by columns, the weight gradient reads every image's dy: wait for the threads that wrote them
+        Add(When.Always, -1, false, new[] { y }, _ => l.SplitColumns ? new TrainingOp[] { new SyncOp(), DenseWeights(step, l) } : new TrainingOp[] { DenseWeights(step, l) });
         Add(Guard(x), x, true, new[] { y }, node => new TrainingOp[] { DenseData(step, l, node.Accumulate) });
     }
 
