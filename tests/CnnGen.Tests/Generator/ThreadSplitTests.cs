@@ -56,6 +56,18 @@ public sealed class ThreadSplitTests
         public partial class RowPair;
         """;
 
+    /// <summary>
+    /// Element-wise steps on maps that nothing fuses (an activation of the input, a batch norm after it, an Add of a pool
+    /// and the batch norm): the threads split their rows, as they split the global pool's channel vectors.
+    /// </summary>
+    private const string Elementwise = """
+        [Network, Input(8, 13, 11)]
+        [ReLU(From = "input", Name = "act"), BatchNorm2D(Name = "bn")]
+        [MaxPool2D(3, Stride = 1, Padding = 1, Name = "pool"), Add("pool", "bn", Name = "sum")]
+        [GlobalAvgPool2D, Flatten, Dense(5)]
+        public partial class Elementwise;
+        """;
+
     /// <summary>More than 64 steps: <c>Forward</c> and its overload for a thread call parts, with barriers across them.</summary>
     private static readonly string Long =
         "[Network, Input(4, 7, 5)]\n" + string.Concat(Enumerable.Range(0, 70).Select(i => $"[Conv2D(4, 3, Padding = 1, Activation = Activation.Relu, Name = \"c{i}\")]\n")) +
@@ -65,7 +77,14 @@ public sealed class ThreadSplitTests
     private static readonly string[] Declared =
     {
         SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable, SnapshotTests.SqueezeExcitation,
-        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair,
+        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair, Elementwise,
+    };
+
+    /// <summary>The steps a plan may split: rows (tiles, channel vectors) of every family with a kernel that takes a range.</summary>
+    private static readonly StepKind[] Splittable =
+    {
+        StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense, StepKind.GlobalPool,
+        StepKind.Add, StepKind.Multiply, StepKind.Activation, StepKind.BatchNorm,
     };
 
     /// <summary>Random networks and graphs (the plan options tests' set: folded batch norms, adaptive pools, a Multiply).</summary>
@@ -176,7 +195,7 @@ public sealed class ThreadSplitTests
                 {
                     string what = $"{model.Net.Spec.ClassName} {plan.VectorType} {s.Method}";
                     kinds.Add(s.Kind);
-                    Assert.That(s.Kind, Is.AnyOf(StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense), what);
+                    Assert.That(s.Kind, Is.AnyOf(Splittable), what);
                     Assert.That(s.Kernel.Split, Is.True, what);
                     Assert.That(s.SplitUnits, Is.GreaterThanOrEqualTo(2), what);
                 }
@@ -185,7 +204,7 @@ public sealed class ThreadSplitTests
             }
         }
 
-        Assert.That(kinds, Is.EquivalentTo(new[] { StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense }));
+        Assert.That(kinds, Is.EquivalentTo(Splittable));
         var odd = built.Split[built.Names.ToList().IndexOf("Odd")];
         Assert.That(odd.Plans.SelectMany(p => p.Steps).Select(s => s.SplitUnits), Does.Contain(13).And.Contain(3), "odd row counts");
         var winograd = built.Split[built.Names.ToList().IndexOf("WinogradRows")];

@@ -349,8 +349,8 @@ internal sealed class KernelWriter
     /// <summary>The parameters a split kernel takes last: its range (<c>, int rowStart, int rowEnd</c>); nothing for a kernel computing every row.</summary>
     public static string RangeParameters(KernelSpec k, string first = "row") => k.Split ? $", int {first}Start, int {first}End" : string.Empty;
 
-    /// <summary>The loop over a kernel's output rows <c>oh</c>: all of them, or the range a split kernel is given.</summary>
-    public static string RowLoop(KernelSpec k, int rows) => k.Split ? "for (int oh = rowStart; oh < rowEnd; oh++)" : $"for (int oh = 0; oh < {I(rows)}; oh++)";
+    /// <summary>The loop over a kernel's output rows <paramref name="oh"/>: all of them, or the range a split kernel is given.</summary>
+    public static string RowLoop(KernelSpec k, int rows, string oh = "oh") => k.Split ? $"for (int {oh} = rowStart; {oh} < rowEnd; {oh}++)" : $"for (int {oh} = 0; {oh} < {I(rows)}; {oh}++)";
 
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 

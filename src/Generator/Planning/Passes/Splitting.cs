@@ -1,10 +1,12 @@
+using System.Linq;
 using CnnGen.Generator.Model;
 
 namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
 /// Decides which steps the threads of a prediction on several threads share (one image, intra-op parallelism), as ONNX
-/// Runtime does: a convolution, depthwise convolution or pool splits its output rows, a dense layer its output tiles,
+/// Runtime does: a convolution, depthwise convolution, pool or element-wise step on a map (add, multiply, a stand-alone
+/// activation or batch norm) splits its output rows, a global pool its channel vectors, a dense layer its output tiles,
 /// into one contiguous range per thread (a Winograd convolution its blocks of tile rows, a depthwise + pointwise row pair
 /// its output rows; every thread but thread 0 then uses scratch of its own for the blocks or the row buffer,
 /// <c>Parallelism.Scratch</c>). Splitting rows changes no sum, so every thread count computes the same bits.
@@ -45,6 +47,15 @@ internal static class Splitting
             case StepKind.DepthwiseConv:
             case StepKind.Pool:
                 return g.Layers[s.Layer].Out.H;
+            case StepKind.Add:
+            case StepKind.Multiply:
+            case StepKind.Activation:
+            case StepKind.BatchNorm:
+                // Element-wise over the map's rows; a flat vector (after a dense layer) stays on one thread.
+                return g.Tensors[s.Output].Layout == Layout.Hwc ? g.Layers[s.Layer].Out.H : 0;
+            case StepKind.GlobalPool:
+                // Every output channel sums the whole map: the threads take channel vectors.
+                return g.Tensors[s.Inputs[0]].Layout == Layout.Hwc ? (g.Layers[s.Layer].Out.C + m.Width - 1) / m.Width : 0;
             case StepKind.Dense:
                 int vectors = (g.Layers[s.Layer].Out.C + m.Width - 1) / m.Width;
                 return (vectors / s.TileB) + (vectors % s.TileB > 0 ? 1 : 0);
@@ -53,15 +64,27 @@ internal static class Splitting
         }
     }
 
+    /// <summary>The inputs of an element-wise step the size of its output (a multiply's per-channel scale is not).</summary>
+    private static int Maps(PlanGraph g, PlanStep s)
+    {
+        var o = g.Tensors[s.Output];
+        return s.Inputs.Count(i => g.Tensors[i].H == o.H && g.Tensors[i].W == o.W);
+    }
+
     /// <summary>
     /// One thread's cycles for the whole step at the target's peak: multiply-adds at the FMA rate (a row pair's depthwise
-    /// ones included), a pool's window loads at the load rate.
+    /// ones included), a pool's window loads at the load rate; an element-wise step or global pool streams its maps
+    /// through the caches (<see cref="MachineModel.StreamFloatsPerCycle"/>: each input map read, the output written).
     /// </summary>
     private static double Cycles(PlanGraph g, PlanStep s, MachineModel m)
     {
         var l = g.Layers[s.Layer];
-        return s.Kind == StepKind.Pool
-            ? (double)l.Out.Size * l.Spec.KernelH * l.Spec.KernelW / (m.LoadsPerCycle * m.Width)
-            : (l.Macs + (s.FusedDepthwise >= 0 ? g.Layers[s.FusedDepthwise].Macs : 0)) / (m.FmaPerCycle * m.Width);
+        return s.Kind switch
+        {
+            StepKind.Pool => (double)l.Out.Size * l.Spec.KernelH * l.Spec.KernelW / (m.LoadsPerCycle * m.Width),
+            StepKind.GlobalPool => l.In.Size / m.StreamFloatsPerCycle,
+            StepKind.Add or StepKind.Multiply or StepKind.Activation or StepKind.BatchNorm => (double)l.Out.Size * (Maps(g, s) + 1) / m.StreamFloatsPerCycle,
+            _ => (l.Macs + (s.FusedDepthwise >= 0 ? g.Layers[s.FusedDepthwise].Macs : 0)) / (m.FmaPerCycle * m.Width),
+        };
     }
 }
