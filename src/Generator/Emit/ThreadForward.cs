@@ -82,7 +82,7 @@ internal static class ThreadForward
 
             if (s.SplitUnits > 0)
             {
-                Title(w, i, s, $", {s.Kind switch { StepKind.Dense => "tiles", StepKind.GlobalPool => "channel vectors", _ => "rows" }} split between the threads");
+                Title(w, i, s, $", {s.Kind switch { StepKind.Dense => "tiles", StepKind.GlobalPool => "channel vectors", _ when s.Kernel is Planning.Kernels.ConvKernel { SplitTiles: > 0 } => "rows' weight tiles", _ => "rows" }} split between the threads");
                 if (s.ClearsOutputBorder)
                 {
                     using (w.Block("if (thread == 0)"))

@@ -68,6 +68,17 @@ public sealed class ThreadSplitTests
         public partial class Elementwise;
         """;
 
+    /// <summary>
+    /// Convolutions on a 7-row map (MobileNetV2's and ResNet-50's last stage): the threads split (row, weight tile) units,
+    /// so a thread's range may start or end inside a row; one with a residual fused.
+    /// </summary>
+    private const string SmallMap = """
+        [Network, Input(16, 7, 5)]
+        [Conv2D(96, 1, Activation = Activation.Relu6, Name = "expand"), Conv2D(96, 1, Name = "body")]
+        [Add("body", "expand", Name = "sum"), GlobalAvgPool2D, Flatten, Dense(5)]
+        public partial class SmallMap;
+        """;
+
     /// <summary>More than 64 steps: <c>Forward</c> and its overload for a thread call parts, with barriers across them.</summary>
     private static readonly string Long =
         "[Network, Input(4, 7, 5)]\n" + string.Concat(Enumerable.Range(0, 70).Select(i => $"[Conv2D(4, 3, Padding = 1, Activation = Activation.Relu, Name = \"c{i}\")]\n")) +
@@ -77,7 +88,7 @@ public sealed class ThreadSplitTests
     private static readonly string[] Declared =
     {
         SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable, SnapshotTests.SqueezeExcitation,
-        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair, Elementwise,
+        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair, Elementwise, SmallMap,
     };
 
     /// <summary>The steps a plan may split: rows (tiles, channel vectors) of every family with a kernel that takes a range.</summary>
@@ -219,6 +230,15 @@ public sealed class ThreadSplitTests
         foreach (var plan in pair.Plans)
         {
             Assert.That(plan.Steps.Count(s => s.FusedDepthwise >= 0 && s.SplitUnits == 13), Is.EqualTo(1), $"RowPair {plan.VectorType}: the row pair");
+        }
+
+        // Every width's plan of SmallMap cuts both convolutions' 7 rows into weight tiles.
+        var small = built.Split[built.Names.ToList().IndexOf("SmallMap")];
+        foreach (var plan in small.Plans)
+        {
+            var tiled = plan.Steps.Where(s => s.Kernel is CnnGen.Generator.Planning.Kernels.ConvKernel { SplitTiles: > 1 }).ToList();
+            Assert.That(tiled, Has.Count.EqualTo(2), $"SmallMap {plan.VectorType}: both convolutions split (row, weight tile) units");
+            Assert.That(tiled.Select(s => s.SplitUnits), Is.EqualTo(tiled.Select(s => 7 * ((CnnGen.Generator.Planning.Kernels.ConvKernel)s.Kernel).SplitTiles)), $"SmallMap {plan.VectorType}");
         }
 
         var longPlans = built.Split[built.Names.ToList().IndexOf("Long")].Plans;

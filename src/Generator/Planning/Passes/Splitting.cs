@@ -5,7 +5,7 @@ namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
 /// Decides which steps the threads of a prediction on several threads share (one image, intra-op parallelism), as ONNX
-/// Runtime does: a convolution, depthwise convolution, pool or element-wise step on a map (add, multiply, a stand-alone
+/// Runtime does: a convolution (on a small map, its rows' weight tiles), depthwise convolution, pool or element-wise step on a map (add, multiply, a stand-alone
 /// activation or batch norm) splits its output rows, a global pool its channel vectors, a dense layer its output tiles,
 /// into one contiguous range per thread (a Winograd convolution its blocks of tile rows, a depthwise + pointwise row pair
 /// its output rows; every thread but thread 0 then uses scratch of its own for the blocks or the row buffer,
@@ -44,6 +44,8 @@ internal static class Splitting
                 int tileRows = (g.Layers[s.Layer].Out.H + 1) / 2;
                 return (tileRows + e.BlockRows - 1) / e.BlockRows;
             case StepKind.Conv when !s.Planar: // a planar pair is the whole network: a few small rows
+                int tiles = RowTiles(g, s, m);
+                return g.Layers[s.Layer].Out.H * (tiles > 0 ? tiles : 1);
             case StepKind.DepthwiseConv:
             case StepKind.Pool:
                 return g.Layers[s.Layer].Out.H;
@@ -62,6 +64,27 @@ internal static class Splitting
             default:
                 return 0;
         }
+    }
+
+    /// <summary>Output rows below which whole rows cut a convolution too coarsely (7 rows: 4 on one thread, 3 on the other).</summary>
+    private const int FewRows = 16;
+
+    /// <summary>
+    /// The weight tiles (groups of filter vectors) each output row of a direct convolution on a small map is cut into
+    /// for the threads, or 0 for whole rows: below <see cref="FewRows"/> rows the threads take (row, weight tile) units,
+    /// row by row. Only where every pixel tile of a row walks the same weight tiles, and not for a depthwise row pair
+    /// (its row buffer) or a kernel writing NCHW through a stage.
+    /// </summary>
+    public static int RowTiles(PlanGraph g, PlanStep s, MachineModel m)
+    {
+        var o = g.Layers[s.Layer].Out;
+        if (s.Kind != StepKind.Conv || s.Winograd is not null || s.Planar || s.FusedDepthwise >= 0 || s.DirectOutput || o.H >= FewRows)
+        {
+            return 0;
+        }
+
+        int tiles = (o.C + m.Width - 1) / m.Width / s.TileB;
+        return tiles >= 2 && (o.W % s.TileP == 0 || s.LastTileB == s.TileB) ? tiles : 0;
     }
 
     /// <summary>The inputs of an element-wise step the size of its output (a multiply's per-channel scale is not).</summary>
