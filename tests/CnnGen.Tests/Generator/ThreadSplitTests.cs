@@ -94,7 +94,7 @@ public sealed class ThreadSplitTests
     /// <summary>The steps a plan may split: rows (tiles, channel vectors) of every family with a kernel that takes a range.</summary>
     private static readonly StepKind[] Splittable =
     {
-        StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense, StepKind.GlobalPool,
+        StepKind.PackInput, StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense, StepKind.GlobalPool,
         StepKind.Add, StepKind.Multiply, StepKind.Activation, StepKind.BatchNorm,
     };
 
@@ -287,12 +287,13 @@ public sealed class ThreadSplitTests
         foreach (var width in GeneratorHarness.Widths)
         {
             var net = GeneratorHarness.Load(built.Assembly, "S." + name, built.Weights[n], new LoadOptions { VectorWidth = width });
-            foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+            // In the first row (thread 0's when the threads split packing) and in the last (the last thread's).
+            foreach (var (bad, at) in new[] { (float.NaN, net.InputSize - 5), (float.PositiveInfinity, net.InputSize - 5), (float.NaN, 4) })
             {
                 var input = new float[net.InputSize];
-                input[net.InputSize - 5] = bad;
+                input[at] = bad;
                 var single = Assert.Throws<ArgumentException>(() => net.Predict(input.AsSpan(), new float[net.OutputSize]));
-                Assert.That(single!.Message, Does.Contain($"input[{net.InputSize - 5}]"));
+                Assert.That(single!.Message, Does.Contain($"input[{at}]"));
                 foreach (int threads in ThreadCounts)
                 {
                     var output = Enumerable.Repeat(42f, net.OutputSize).ToArray();

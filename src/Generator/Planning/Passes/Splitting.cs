@@ -5,7 +5,7 @@ namespace CnnGen.Generator.Planning.Passes;
 
 /// <summary>
 /// Decides which steps the threads of a prediction on several threads share (one image, intra-op parallelism), as ONNX
-/// Runtime does: a convolution (on a small map, its rows' weight tiles), depthwise convolution, pool or element-wise step on a map (add, multiply, a stand-alone
+/// Runtime does: packing the input, a convolution (on a small map, its rows' weight tiles), depthwise convolution, pool or element-wise step on a map (add, multiply, a stand-alone
 /// activation or batch norm) splits its output rows, a global pool its channel vectors, a dense layer its output tiles,
 /// into one contiguous range per thread (a Winograd convolution its blocks of tile rows, a depthwise + pointwise row pair
 /// its output rows; every thread but thread 0 then uses scratch of its own for the blocks or the row buffer,
@@ -39,6 +39,9 @@ internal static class Splitting
     {
         switch (s.Kind)
         {
+            case StepKind.PackInput:
+                // Copying the image into the first layer's layout, row by row; an input read in place is only checked.
+                return s.Output == 0 ? 0 : g.Net.Input.H;
             case StepKind.Conv when s.Winograd is { } e:
                 // Winograd computes blocks of tile rows (two output rows each) through its scratch: it splits whole blocks.
                 int tileRows = (g.Layers[s.Layer].Out.H + 1) / 2;
@@ -101,6 +104,11 @@ internal static class Splitting
     /// </summary>
     private static double Cycles(PlanGraph g, PlanStep s, MachineModel m)
     {
+        if (s.Kind == StepKind.PackInput)
+        {
+            return g.Net.Input.Size * 2.0 / m.StreamFloatsPerCycle; // read the image, write the packed copy
+        }
+
         var l = g.Layers[s.Layer];
         return s.Kind switch
         {
