@@ -80,9 +80,9 @@ internal static class ThreadForward
                     : s.SplitUnits > 0 ? "Barrier(); // the next step reads what thread 0 wrote" : "Barrier(); // the next steps read rows every thread wrote");
             }
 
-            if (s.SplitUnits > 0)
+            if (s.SplitUnits > 0 && !s.ChecksFinite)
             {
-                Title(w, i, s, $", {(s.Kind == StepKind.Dense ? "tiles" : "rows")} split between the threads");
+                Title(w, i, s, $", {s.Kind switch { StepKind.Dense => "tiles", StepKind.GlobalPool => "channel vectors", _ when s.Kernel is Planning.Kernels.ConvKernel { SplitTiles: > 0 } => "rows' weight tiles", _ => "rows" }} split between the threads");
                 if (s.ClearsOutputBorder)
                 {
                     using (w.Block("if (thread == 0)"))
@@ -106,11 +106,15 @@ internal static class ThreadForward
 
             if (s.ChecksFinite)
             {
-                Title(w, i, s, ", on thread 0");
-                w.Line($"bool finite = thread != 0 || {s.Method}({string.Join(", ", ForwardEmitter.Arguments(plan, s, id => ForwardEmitter.Ref(plan, id)))});");
+                // Packing the input: each thread its rows (or thread 0 all), and no thread goes on if one found NaN or infinity.
+                bool split = s.SplitUnits > 0;
+                string n = I(s.SplitUnits);
+                Title(w, i, s, split ? ", rows split between the threads" : ", on thread 0");
+                var args = ForwardEmitter.Arguments(plan, s, id => ForwardEmitter.Ref(plan, id), split ? $"Slice({n}, thread, threads), Slice({n}, thread + 1, threads)" : null);
+                w.Line($"bool finite = {(split ? string.Empty : "thread != 0 || ")}{s.Method}({string.Join(", ", args)});");
                 using (w.Block("if (!Barrier(finite))"))
                 {
-                    w.Line("return false; // thread 0 found NaN or infinity: no thread goes on");
+                    w.Line(split ? "return false; // a thread found NaN or infinity in its rows: no thread goes on" : "return false; // thread 0 found NaN or infinity: no thread goes on");
                 }
 
                 i++;

@@ -31,6 +31,13 @@ internal sealed record MachineModel
     /// <summary>Loads (broadcasts and vector loads) issued per cycle.</summary>
     public double LoadsPerCycle { get; init; } = 2;
 
+    /// <summary>
+    /// Floats per cycle an element-wise step or global pool streams through a map larger than L1 (reads and writes
+    /// together): its speed is the caches', not the load ports' (Zen 4: a squeeze-and-excitation block's pool and
+    /// multiply ran at about 4.5).
+    /// </summary>
+    public double StreamFloatsPerCycle { get; init; } = 4;
+
     /// <summary>Fixed cycles of a register tile's set-up (call, pointers, bias loads), beyond its stores.</summary>
     public double TileSetupCycles { get; init; } = 8;
 

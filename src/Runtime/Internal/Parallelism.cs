@@ -207,8 +207,9 @@ public static class Parallelism
     }
 
     /// <summary>
-    /// <see cref="Barrier()"/>, and whether every thread passed true: thread 0 passes whether the input it packed was
-    /// finite, so that every thread stops before anything is written to the output when it was not.
+    /// <see cref="Barrier()"/>, and whether every thread passed true: each thread passes whether the input rows it packed
+    /// were finite (a thread that packed none, true), so that every thread stops before anything is written to the output
+    /// when one was not.
     /// </summary>
     public static bool Barrier(bool ok)
     {

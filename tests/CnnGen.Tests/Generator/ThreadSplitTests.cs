@@ -56,6 +56,29 @@ public sealed class ThreadSplitTests
         public partial class RowPair;
         """;
 
+    /// <summary>
+    /// Element-wise steps on maps that nothing fuses (an activation of the input, a batch norm after it, an Add of a pool
+    /// and the batch norm): the threads split their rows, as they split the global pool's channel vectors.
+    /// </summary>
+    private const string Elementwise = """
+        [Network, Input(8, 13, 11)]
+        [ReLU(From = "input", Name = "act"), BatchNorm2D(Name = "bn")]
+        [MaxPool2D(3, Stride = 1, Padding = 1, Name = "pool"), Add("pool", "bn", Name = "sum")]
+        [GlobalAvgPool2D, Flatten, Dense(5)]
+        public partial class Elementwise;
+        """;
+
+    /// <summary>
+    /// Convolutions on a 7-row map (MobileNetV2's and ResNet-50's last stage): the threads split (row, weight tile) units,
+    /// so a thread's range may start or end inside a row; one with a residual fused.
+    /// </summary>
+    private const string SmallMap = """
+        [Network, Input(16, 7, 5)]
+        [Conv2D(96, 1, Activation = Activation.Relu6, Name = "expand"), Conv2D(96, 1, Name = "body")]
+        [Add("body", "expand", Name = "sum"), GlobalAvgPool2D, Flatten, Dense(5)]
+        public partial class SmallMap;
+        """;
+
     /// <summary>More than 64 steps: <c>Forward</c> and its overload for a thread call parts, with barriers across them.</summary>
     private static readonly string Long =
         "[Network, Input(4, 7, 5)]\n" + string.Concat(Enumerable.Range(0, 70).Select(i => $"[Conv2D(4, 3, Padding = 1, Activation = Activation.Relu, Name = \"c{i}\")]\n")) +
@@ -65,7 +88,14 @@ public sealed class ThreadSplitTests
     private static readonly string[] Declared =
     {
         SnapshotTests.ResidualBlock, SnapshotTests.MobileNetBlock, SnapshotTests.DepthwiseSeparable, SnapshotTests.SqueezeExcitation,
-        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair,
+        SnapshotTests.LeNet5, Odd, DenseHeavy, Long, WinogradRows, RowPair, Elementwise, SmallMap,
+    };
+
+    /// <summary>The steps a plan may split: rows (tiles, channel vectors) of every family with a kernel that takes a range.</summary>
+    private static readonly StepKind[] Splittable =
+    {
+        StepKind.PackInput, StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense, StepKind.GlobalPool,
+        StepKind.Add, StepKind.Multiply, StepKind.Activation, StepKind.BatchNorm,
     };
 
     /// <summary>Random networks and graphs (the plan options tests' set: folded batch norms, adaptive pools, a Multiply).</summary>
@@ -176,7 +206,7 @@ public sealed class ThreadSplitTests
                 {
                     string what = $"{model.Net.Spec.ClassName} {plan.VectorType} {s.Method}";
                     kinds.Add(s.Kind);
-                    Assert.That(s.Kind, Is.AnyOf(StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense), what);
+                    Assert.That(s.Kind, Is.AnyOf(Splittable), what);
                     Assert.That(s.Kernel.Split, Is.True, what);
                     Assert.That(s.SplitUnits, Is.GreaterThanOrEqualTo(2), what);
                 }
@@ -185,7 +215,7 @@ public sealed class ThreadSplitTests
             }
         }
 
-        Assert.That(kinds, Is.EquivalentTo(new[] { StepKind.Conv, StepKind.DepthwiseConv, StepKind.Pool, StepKind.Dense }));
+        Assert.That(kinds, Is.EquivalentTo(Splittable));
         var odd = built.Split[built.Names.ToList().IndexOf("Odd")];
         Assert.That(odd.Plans.SelectMany(p => p.Steps).Select(s => s.SplitUnits), Does.Contain(13).And.Contain(3), "odd row counts");
         var winograd = built.Split[built.Names.ToList().IndexOf("WinogradRows")];
@@ -200,6 +230,15 @@ public sealed class ThreadSplitTests
         foreach (var plan in pair.Plans)
         {
             Assert.That(plan.Steps.Count(s => s.FusedDepthwise >= 0 && s.SplitUnits == 13), Is.EqualTo(1), $"RowPair {plan.VectorType}: the row pair");
+        }
+
+        // Every width's plan of SmallMap cuts both convolutions' 7 rows into weight tiles.
+        var small = built.Split[built.Names.ToList().IndexOf("SmallMap")];
+        foreach (var plan in small.Plans)
+        {
+            var tiled = plan.Steps.Where(s => s.Kernel is CnnGen.Generator.Planning.Kernels.ConvKernel { SplitTiles: > 1 }).ToList();
+            Assert.That(tiled, Has.Count.EqualTo(2), $"SmallMap {plan.VectorType}: both convolutions split (row, weight tile) units");
+            Assert.That(tiled.Select(s => s.SplitUnits), Is.EqualTo(tiled.Select(s => 7 * ((CnnGen.Generator.Planning.Kernels.ConvKernel)s.Kernel).SplitTiles)), $"SmallMap {plan.VectorType}");
         }
 
         var longPlans = built.Split[built.Names.ToList().IndexOf("Long")].Plans;
@@ -248,12 +287,13 @@ public sealed class ThreadSplitTests
         foreach (var width in GeneratorHarness.Widths)
         {
             var net = GeneratorHarness.Load(built.Assembly, "S." + name, built.Weights[n], new LoadOptions { VectorWidth = width });
-            foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+            // In the first row (thread 0's when the threads split packing) and in the last (the last thread's).
+            foreach (var (bad, at) in new[] { (float.NaN, net.InputSize - 5), (float.PositiveInfinity, net.InputSize - 5), (float.NaN, 4) })
             {
                 var input = new float[net.InputSize];
-                input[net.InputSize - 5] = bad;
+                input[at] = bad;
                 var single = Assert.Throws<ArgumentException>(() => net.Predict(input.AsSpan(), new float[net.OutputSize]));
-                Assert.That(single!.Message, Does.Contain($"input[{net.InputSize - 5}]"));
+                Assert.That(single!.Message, Does.Contain($"input[{at}]"));
                 foreach (int threads in ThreadCounts)
                 {
                     var output = Enumerable.Repeat(42f, net.OutputSize).ToArray();

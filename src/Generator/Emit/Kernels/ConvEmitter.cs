@@ -25,7 +25,7 @@ internal static class ConvEmitter
         var y = k.Y;
         var tiles = k.Tiles;
         string groups = k.Groups > 1 ? $", {I(k.Groups)} groups (block-diagonal weights)" : string.Empty;
-        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row",
+        kw.Doc(k.Title, SplitRemarks(k, k.SplitTiles > 0 ? "(output row, weight tile) units, row by row," : "output rows", k.SplitTiles > 0 ? "unit" : "row",
             $"Input: {x.Describe()}.",
             $"Output: {y.Describe()}.",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border{groups}.",
@@ -39,16 +39,27 @@ internal static class ConvEmitter
         {
             var w = kw.W;
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k)}"))
+            int g = k.SplitTiles;
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k, g > 0 ? "unit" : "row")}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");
                 DeclareStage(kw, k);
-                using (w.Block(RowLoop(k, y.H)))
+                if (g > 0)
                 {
+                    w.Line($"// Unit u is weight tile u % {I(g)} of output row u / {I(g)}: a range may start and end inside a row.");
+                }
+
+                using (w.Block(g > 0 ? $"for (int oh = unitStart / {I(g)}; oh * {I(g)} < unitEnd; oh++)" : RowLoop(k, y.H)))
+                {
+                    if (g > 0)
+                    {
+                        w.Line($"int tileStart = {Code.Math}.Max(unitStart - (oh * {I(g)}), 0), tileEnd = {Code.Math}.Min(unitEnd - (oh * {I(g)}), {I(g)});");
+                    }
+
                     w.Line($"ref float xr = ref At(ref x, {Lin("oh", k.XRowStep, k.XOrigin)});");
                     OutputRow(kw, k);
-                    kw.TileCalls(tiles, k.Residual, k.DirectOutput);
+                    kw.TileCalls(tiles, k.Residual, k.DirectOutput, range: g > 0 ? ", tileStart, tileEnd" : string.Empty);
                 }
             }
         }
@@ -91,13 +102,16 @@ internal static class ConvEmitter
         bool direct = k.DirectOutput;
 
         w.Line();
-        w.Line($"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, all {Count(k.Filters, "filter")}, {Count(tb, "vector")} at a time.</summary>");
-        using (kw.Method(tp == k.Tiles.Pixels ? k.Tiles.Method : k.Tiles.LastMethod!, $"ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y"))
+        w.Line(k.SplitTiles > 0
+            ? $"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, weight tiles tileStart to tileEnd - 1 of {I(k.TileGroups)} ({Count(tb, "vector")} of filters each).</summary>"
+            : $"/// <summary>{Count(tp, "output pixel")} of {Xml(k.LayerName)}, all {Count(k.Filters, "filter")}, {Count(tb, "vector")} at a time.</summary>");
+        bool range = k.SplitTiles > 0; // passes are the weight tiles: the caller gives this row's range of them
+        using (kw.Method(tp == k.Tiles.Pixels ? k.Tiles.Method : k.Tiles.LastMethod!, $"ref float x, {(res ? "ref float r, " : string.Empty)}{(direct ? "ref float stage, " : string.Empty)}ref float w, ref float b, ref float y{(range ? ", int tileStart, int tileEnd" : string.Empty)}"))
         {
             kw.ActConstants(k.Activation);
-            using (passes > 1 ? w.Block($"for (int t = 0; t < {I(passes)}; t++)") : w.Block())
+            using (range ? w.Block("for (int t = tileStart; t < tileEnd; t++)") : passes > 1 ? w.Block($"for (int t = 0; t < {I(passes)}; t++)") : w.Block())
             {
-                if (passes > 1)
+                if (passes > 1 || range)
                 {
                     w.Line($"ref float wt = ref At(ref w, t * {I(passWeights)});");
                     w.Line($"ref float bt = ref At(ref b, t * {I(tb * v)});");

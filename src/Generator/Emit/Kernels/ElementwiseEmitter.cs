@@ -10,8 +10,11 @@ namespace CnnGen.Generator.Emit.Kernels;
 /// <summary>Writes the element-wise kernels: activation, batch norm, add, multiply, concat and softmax.</summary>
 internal static class ElementwiseEmitter
 {
-    /// <summary>A loop over every stored vector of the tensors' interiors, row by row; <paramref name="body"/> gets each input's load.</summary>
-    private static void ForEachVector(KernelWriter kw, IReadOnlyList<TensorPlan> ins, TensorPlan y, Action<IReadOnlyList<string>> body)
+    /// <summary>
+    /// A loop over every stored vector of the tensors' interiors, row by row (a split kernel's range of rows);
+    /// <paramref name="body"/> gets each input's load.
+    /// </summary>
+    private static void ForEachVector(KernelWriter kw, KernelSpec k, IReadOnlyList<TensorPlan> ins, TensorPlan y, Action<IReadOnlyList<string>> body)
     {
         var w = kw.W;
         string Name(int n) => ins.Count == 1 ? "x" : "x" + I(n);
@@ -25,7 +28,7 @@ internal static class ElementwiseEmitter
             return;
         }
 
-        using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+        using (w.Block(RowLoop(k, y.H, "h")))
         {
             for (int n = 0; n < ins.Count; n++)
             {
@@ -44,11 +47,11 @@ internal static class ElementwiseEmitter
 
     public static void Emit(KernelWriter kw, ActivationKernel k)
     {
-        kw.Doc(k.Title, $"Input: {k.X.Describe()}.", $"Output: {k.Y.Describe()}.");
-        using (kw.Method(k.Method, Parameters(1)))
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row", $"Input: {k.X.Describe()}.", $"Output: {k.Y.Describe()}."));
+        using (kw.Method(k.Method, Parameters(1) + RangeParameters(k)))
         {
             kw.ActConstants(k.Activation);
-            ForEachVector(kw, new[] { k.X }, k.Y, v => kw.W.Line(kw.Store(kw.Act(k.Activation, v[0]), StoreTarget(k.Y))));
+            ForEachVector(kw, k, new[] { k.X }, k.Y, v => kw.W.Line(kw.Store(kw.Act(k.Activation, v[0]), StoreTarget(k.Y))));
         }
     }
 
@@ -57,14 +60,14 @@ internal static class ElementwiseEmitter
         var w = kw.W;
         var x = k.X;
         var y = k.Y;
-        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {y.Describe()}.",
-            $"Eval-mode batch norm (eps {SourceWriter.Float(k.Eps)}) as y = x * scale + shift per channel, computed at load.");
-        using (kw.Method(k.Method, Parameters(1, "scale", "shift")))
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row", $"Input: {x.Describe()}.", $"Output: {y.Describe()}.",
+            $"Eval-mode batch norm (eps {SourceWriter.Float(k.Eps)}) as y = x * scale + shift per channel, computed at load."));
+        using (kw.Method(k.Method, Parameters(1, "scale", "shift") + RangeParameters(k)))
         {
             kw.ActConstants(k.Activation);
             kw.ArrayRef("sc", "scale");
             kw.ArrayRef("sh", "shift");
-            ForEachPixelVector(kw, x, y, (load, target) =>
+            ForEachPixelVector(kw, k, x, y, (load, target) =>
             {
                 w.Line($"var v = Fma({load}, Load(ref sc, (nuint)c), Load(ref sh, (nuint)c));");
                 w.Line(kw.Store(kw.Act(k.Activation, "v"), target));
@@ -73,13 +76,14 @@ internal static class ElementwiseEmitter
     }
 
     /// <summary>
-    /// A loop over every pixel of <paramref name="x"/> and <paramref name="y"/> (same height and width), row by row, and over
-    /// its vectors of channels <c>c</c>, for per-channel operations; <paramref name="body"/> gets x's load and y's store target.
+    /// A loop over every pixel of <paramref name="x"/> and <paramref name="y"/> (same height and width), row by row (a split
+    /// kernel's range of rows), and over its vectors of channels <c>c</c>, for per-channel operations; <paramref name="body"/>
+    /// gets x's load and y's store target.
     /// </summary>
-    private static void ForEachPixelVector(KernelWriter kw, TensorPlan x, TensorPlan y, Action<string, string> body)
+    private static void ForEachPixelVector(KernelWriter kw, KernelSpec k, TensorPlan x, TensorPlan y, Action<string, string> body)
     {
         var w = kw.W;
-        using (w.Block($"for (int h = 0; h < {I(y.H)}; h++)"))
+        using (w.Block(RowLoop(k, y.H, "h")))
         {
             w.Line($"ref float xr = ref At(ref x, {Lin("h", x.RowStride, x.Origin)});");
             w.Line($"ref float yr = ref At(ref y, {Lin("h", y.RowStride, y.Origin)});");
@@ -93,11 +97,11 @@ internal static class ElementwiseEmitter
 
     public static void Emit(KernelWriter kw, AddKernel k)
     {
-        kw.Doc(k.Title, k.Inputs.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {k.Y.Describe()}." }).ToArray());
-        using (kw.Method(k.Method, Parameters(k.Inputs.Count)))
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row", k.Inputs.Select((t, n) => $"Input {I(n)}: {t.Describe()}.").Concat(new[] { $"Output: {k.Y.Describe()}." }).ToArray()));
+        using (kw.Method(k.Method, Parameters(k.Inputs.Count) + RangeParameters(k)))
         {
             kw.ActConstants(k.Activation);
-            ForEachVector(kw, k.Inputs, k.Y, v =>
+            ForEachVector(kw, k, k.Inputs, k.Y, v =>
             {
                 kw.W.Line($"var sum = {string.Join(" + ", v)};");
                 kw.W.Line(kw.Store(kw.Act(k.Activation, "sum"), StoreTarget(k.Y)));
@@ -113,11 +117,11 @@ internal static class ElementwiseEmitter
         var y = k.Y;
         if (!k.Broadcast)
         {
-            kw.Doc(k.Title, $"Input 0: {x.Describe()}.", $"Input 1: {s.Describe()}.", $"Output: {y.Describe()}.");
-            using (kw.Method(k.Method, Parameters(2)))
+            kw.Doc(k.Title, SplitRemarks(k, "output rows", "row", $"Input 0: {x.Describe()}.", $"Input 1: {s.Describe()}.", $"Output: {y.Describe()}."));
+            using (kw.Method(k.Method, Parameters(2) + RangeParameters(k)))
             {
                 kw.ActConstants(k.Activation);
-                ForEachVector(kw, new[] { x, s }, y, v =>
+                ForEachVector(kw, k, new[] { x, s }, y, v =>
                 {
                     w.Line($"var product = {v[0]} * {v[1]};");
                     w.Line(kw.Store(kw.Act(k.Activation, "product"), StoreTarget(y)));
@@ -127,8 +131,8 @@ internal static class ElementwiseEmitter
             return;
         }
 
-        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Scale: '{s.Name}', {s.Describe()}: one value per channel, broadcast over every pixel.", $"Output: {y.Describe()}.");
-        using (kw.Method(k.Method, "ref float x, ref float s, ref float y"))
+        kw.Doc(k.Title, SplitRemarks(k, "output rows", "row", $"Input: {x.Describe()}.", $"Scale: '{s.Name}', {s.Describe()}: one value per channel, broadcast over every pixel.", $"Output: {y.Describe()}."));
+        using (kw.Method(k.Method, "ref float x, ref float s, ref float y" + RangeParameters(k)))
         {
             kw.ActConstants(k.Activation);
             if (s.Origin != 0)
@@ -137,7 +141,7 @@ internal static class ElementwiseEmitter
             }
 
             string scale = s.Origin != 0 ? "sc" : "s";
-            ForEachPixelVector(kw, x, y, (load, target) =>
+            ForEachPixelVector(kw, k, x, y, (load, target) =>
             {
                 w.Line($"var product = {load} * Load(ref {scale}, (nuint)c);");
                 w.Line(kw.Store(kw.Act(k.Activation, "product"), target));

@@ -352,8 +352,8 @@ internal sealed class KernelWriter
     /// <summary>The parameters a split kernel takes last: its range (<c>, int rowStart, int rowEnd</c>); nothing for a kernel computing every row.</summary>
     public static string RangeParameters(KernelSpec k, string first = "row") => k.Split ? $", int {first}Start, int {first}End" : string.Empty;
 
-    /// <summary>The loop over a kernel's output rows <c>oh</c>: all of them, or the range a split kernel is given.</summary>
-    public static string RowLoop(KernelSpec k, int rows) => k.Split ? "for (int oh = rowStart; oh < rowEnd; oh++)" : $"for (int oh = 0; oh < {I(rows)}; oh++)";
+    /// <summary>The loop over a kernel's output rows <paramref name="oh"/>: all of them, or the range a split kernel is given.</summary>
+    public static string RowLoop(KernelSpec k, int rows, string oh = "oh") => k.Split ? $"for (int {oh} = rowStart; {oh} < rowEnd; {oh}++)" : $"for (int {oh} = 0; {oh} < {I(rows)}; {oh}++)";
 
     public static string Xml(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 
@@ -382,7 +382,7 @@ internal sealed class KernelWriter
     /// The calls of a row's register tiles: full tiles in a loop, then the narrower last tile. The row's input is
     /// <c>xr</c>, its output <c>yr</c>; a residual row <c>rr</c> and a staging block <c>st</c> are passed when given.
     /// </summary>
-    public void TileCalls(TileRow row, TensorPlan? residual, bool stage, string weights = "w", string bias = "b")
+    public void TileCalls(TileRow row, TensorPlan? residual, bool stage, string weights = "w", string bias = "b", string range = "")
     {
         if (residual is not null)
         {
@@ -392,19 +392,19 @@ internal sealed class KernelWriter
         string Extra(string offset) => (residual is not null ? Ref("rr", offset) + ", " : string.Empty) + (stage ? "ref st, " : string.Empty);
         if (row.Full == 1)
         {
-            W.Line($"{row.Method}(ref xr, {Extra("0")}ref {weights}, ref {bias}, ref yr);");
+            W.Line($"{row.Method}(ref xr, {Extra("0")}ref {weights}, ref {bias}, ref yr{range});");
         }
         else if (row.Full > 1)
         {
             using (W.Block($"for (int tile = 0; tile < {I(row.Full)}; tile++)"))
             {
-                W.Line($"{row.Method}({Ref("xr", $"tile * {I(row.XStep)}")}, {Extra($"tile * {I(row.ResidualStep)}")}ref {weights}, ref {bias}, {Ref("yr", $"tile * {I(row.YStep)}")});");
+                W.Line($"{row.Method}({Ref("xr", $"tile * {I(row.XStep)}")}, {Extra($"tile * {I(row.ResidualStep)}")}ref {weights}, ref {bias}, {Ref("yr", $"tile * {I(row.YStep)}")}{range});");
             }
         }
 
         if (row.LastMethod is not null)
         {
-            W.Line($"{row.LastMethod}({Ref("xr", I(row.XStep * row.Full))}, {Extra(I(row.ResidualStep * row.Full))}ref {weights}, ref {bias}, {Ref("yr", I(row.YStep * row.Full))});");
+            W.Line($"{row.LastMethod}({Ref("xr", I(row.XStep * row.Full))}, {Extra(I(row.ResidualStep * row.Full))}ref {weights}, ref {bias}, {Ref("yr", I(row.YStep * row.Full))}{range});");
         }
     }
 }

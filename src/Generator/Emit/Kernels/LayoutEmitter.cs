@@ -22,17 +22,29 @@ internal static class LayoutEmitter
             return;
         }
 
-        w.Line($"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
-        using (kw.Method(k.Method, "ref float x, ref float y", returns: "bool"))
+        w.Line(k.Split
+            ? $"/// <summary>Copies rows rowStart to rowEnd - 1 of the NCHW input into {Xml(y.Describe())}; returns false when they hold NaN or infinity (checked in the same pass). The threads sharing an image each take a range; the one given row 0 clears the border.</summary>"
+            : $"/// <summary>Copies the NCHW input into {Xml(y.Describe())}; returns false when the input holds NaN or infinity (checked in the same pass).</summary>");
+        using (kw.Method(k.Method, "ref float x, ref float y" + RangeParameters(k), returns: "bool"))
         {
             w.Line("bool finite = true;");
+            string clears = k.Split ? "rowStart == 0 && rowEnd > 0" : "true"; // one thread clears: with more threads than rows, others start at 0 too
             if (k.Planar)
             {
                 using (w.Block($"for (int c = 0; c < {I(k.C)}; c++)"))
                 {
                     w.Line($"ref float plane = ref At(ref y, c * {I((long)y.Rows * y.RowPixels)});");
-                    w.Line($"{Code.Buffers}.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
-                    using (w.Block($"for (int h = 0; h < {I(k.H)}; h++)"))
+                    using (w.BlockIf(k.Split, $"if ({clears})"))
+                    {
+                        w.Line($"{Code.Buffers}.ClearBorder(ref plane, {I(y.Rows)}, {I(y.RowPixels)}, 1, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
+                    }
+
+                    if (k.Split)
+                    {
+                        w.Line();
+                    }
+
+                    using (w.Block(RowLoop(k, k.H, "h")))
                     {
                         w.Line($"finite &= {Code.Buffers}.CopyFinite(ref At(ref x, (c * {I((long)k.H * k.W)}) + (h * {I(k.W)})), ref At(ref plane, {Lin("h", y.RowPixels, y.Origin)}), {I(k.W)});");
                     }
@@ -42,11 +54,14 @@ internal static class LayoutEmitter
             {
                 if (y.HasBorder)
                 {
-                    w.Line($"{Code.Buffers}.ClearBorder(ref y, {I(y.Rows)}, {I(y.RowPixels)}, {I(y.Cp)}, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
+                    using (w.BlockIf(k.Split, $"if ({clears})"))
+                    {
+                        w.Line($"{Code.Buffers}.ClearBorder(ref y, {I(y.Rows)}, {I(y.RowPixels)}, {I(y.Cp)}, {I(y.BorderTop)}, {I(y.BorderLeft)}, {I(y.BorderBottom)}, {I(y.BorderRight)});");
+                    }
                 }
 
                 w.Line("// Each input row is a channels x width matrix; transposing it gives the row's pixels, channels innermost.");
-                using (w.Block($"for (int h = 0; h < {I(k.H)}; h++)"))
+                using (w.Block(RowLoop(k, k.H, "h")))
                 {
                     w.Line($"finite &= {Code.Transpose}.RunFinite(ref At(ref x, h * {I(k.W)}), {I(k.C)}, {I(k.W)}, {I((long)k.H * k.W)}, ref At(ref y, {Lin("h", y.RowStride, y.Origin)}), {I(y.Cp)});");
                 }

@@ -131,9 +131,9 @@ internal static class PoolEmitter
     {
         var w = kw.W;
         var x = k.X;
-        kw.Doc(k.Title, $"Input: {x.Describe()}.", $"Output: {k.Y.Describe()}.", k.Max ? "Max over every pixel, per channel." : $"Mean over {Count(x.H * x.W, "pixel")}, per channel.");
-        using (kw.Method(k.Method, Parameters(1)))
-        using (w.Block($"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
+        kw.Doc(k.Title, SplitRemarks(k, "channel vectors", "vector", $"Input: {x.Describe()}.", $"Output: {k.Y.Describe()}.", k.Max ? "Max over every pixel, per channel." : $"Mean over {Count(x.H * x.W, "pixel")}, per channel."));
+        using (kw.Method(k.Method, Parameters(1) + RangeParameters(k, "vector")))
+        using (w.Block(k.Split ? $"for (int c = vectorStart * {I(kw.V)}; c < vectorEnd * {I(kw.V)}; c += {I(kw.V)})" : $"for (int c = 0; c < {I(x.Cp)}; c += {I(kw.V)})"))
         {
             w.Line(k.Max ? $"var m = Broadcast(float.NegativeInfinity);" : $"var m = Zero;");
             using (w.Block($"for (int h = 0; h < {I(x.H)}; h++)"))

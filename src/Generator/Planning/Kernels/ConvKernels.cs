@@ -44,6 +44,12 @@ internal sealed record ConvKernel : KernelSpec
     /// <summary>Groups of <see cref="TileVectors"/> vectors covering all filters (weight tiles).</summary>
     public required int TileGroups { get; init; }
 
+    /// <summary>
+    /// A split kernel on a small map: its range is of (output row, weight tile) units, row by row, each row cut into
+    /// this many (<see cref="TileGroups"/>); 0: of whole rows.
+    /// </summary>
+    public int SplitTiles { get; init; }
+
     /// <summary>Floats of filters per tile: <see cref="TileVectors"/> x width.</summary>
     public required int TileFloats { get; init; }
 

@@ -34,6 +34,7 @@ internal sealed partial class KernelSpecs
             TileVectors = tb,
             LastTileVectors = row.Last > 0 ? s.LastTileB : tb,
             TileGroups = tiles,
+            SplitTiles = s.SplitUnits > 0 ? Splitting.RowTiles(_g, s, _m) : 0,
             TileFloats = tb * v,
             Tiles = row,
             Unroll = UnrollFor(spec, (long)tp * tb, _m.MaxUnrolledTaps),

@@ -173,11 +173,17 @@ internal static class Winograd
         return (int)Math.Min(int.MaxValue / Positions, (lines | 1) * line);
     }
 
-    /// <summary>Most tile rows whose transformed tiles and GEMM results fit <see cref="MachineModel.WinogradBlockFloats"/> (at least one).</summary>
+    /// <summary>
+    /// Tile rows per block: as few blocks as keep each block's transformed tiles and GEMM results within
+    /// <see cref="MachineModel.WinogradBlockFloats"/> (blocks of one row at least), their rows then spread evenly: 4 tile
+    /// rows that fit 3 at a time are 2 blocks of 2, not 3 and 1, so two threads splitting the blocks get equal shares.
+    /// </summary>
     private static int BlockRows(int tileRows, int tileCols, int inputFloats, int tileFloats, MachineModel m)
     {
         long perRow = (long)tileCols * Positions * (inputFloats + tileFloats);
-        return (int)Math.Max(1, Math.Min(tileRows, m.WinogradBlockFloats / perRow));
+        int most = (int)Math.Max(1, Math.Min(tileRows, m.WinogradBlockFloats / perRow));
+        int blocks = (tileRows + most - 1) / most;
+        return (tileRows + blocks - 1) / blocks;
     }
 
     /// <summary>One position's GEMM over a block of <paramref name="tiles"/> tiles, <paramref name="tp"/> at a time, for one weight tile.</summary>
