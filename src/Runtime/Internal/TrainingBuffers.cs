@@ -15,7 +15,7 @@ public static class TrainingBuffers
     /// parameters, gradients, optimizer state, images and workspace: rows of whole vectors then start on lines, so the
     /// kernels' vector loads and stores never split one, and the threads of a dense layer split by output columns write
     /// whole lines of every row (a row of 128 floats split at float 64 otherwise shares one line between the two threads
-    /// in every row: 784 lines of the MLP's fc1 bouncing between the cores in the update). The GC places arrays on 8-byte
+    /// in every row: one line per row bouncing between the cores in the update). The GC places arrays on 8-byte
     /// boundaries, successive pinned ones on different residues of 64; the misses are kept until a hit so the GC cannot
     /// hand the same address back, then dropped. Allocated once per trainer or optimizer, never per step.
     /// </summary>
