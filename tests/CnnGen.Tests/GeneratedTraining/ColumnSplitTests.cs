@@ -92,6 +92,7 @@ public sealed class ColumnSplitTests
         using NetworkTrainer trainer = TrainingNetworks.Create("ColumnSplitNet", seed: 9, new TrainerOptions { VectorWidth = width, Threads = threads });
         ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(new Shape(4, 16, 16), b => b
             .Conv2D("a", 8, 3, padding: 1, activation: Activation.Relu)
+            .Conv2D("b", 8, 3, padding: 1, activation: Activation.Relu)
             .Flatten()
             .Dense("big", 136, activation: Activation.Relu)
             .Dense("fc", 5));

@@ -95,13 +95,14 @@ public static class TrainingNetworks
 
     /// <summary>
     /// A dense layer the threads split by output columns that is not the first step: "big" (2,048 features from the
-    /// convolution's HWC map, 136 units: 278,528 weights, past <c>MachineModel.DenseColumnSplitFloats</c>) reads a map the
+    /// second convolution's HWC map; the first convolution's input gradient is written after big's weight gradient, in
+    /// the slot big's dy would free, while a slower thread may still read every image's dy there); 136 units: 278,528 weights, past <c>MachineModel.DenseColumnSplitFloats</c>) reads a map the
     /// threads wrote image by image, needs its input gradient, and pads 136 units to 144 at Vector512 (9 vectors; 17 at
     /// Vector256: uneven shares on 2 and 3 threads); "fc" keeps the batch split.
     /// </summary>
     public const string ColumnSplitNet = """
         [Network(Trainable = true), Input(4, 16, 16)]
-        [Conv2D(8, 3, Padding = 1, Name = "a", Activation = Activation.Relu), Flatten]
+        [Conv2D(8, 3, Padding = 1, Name = "a", Activation = Activation.Relu), Conv2D(8, 3, Padding = 1, Name = "b", Activation = Activation.Relu), Flatten]
         [Dense(136, Name = "big", Activation = Activation.Relu), Dense(5, Name = "fc")]
         public partial class ColumnSplitNet;
         """;

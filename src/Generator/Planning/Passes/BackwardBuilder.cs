@@ -26,6 +26,13 @@ internal sealed partial class BackwardBuilder
     private readonly Dictionary<int, long> _statistics = new();
     private readonly List<KernelSpec> _kernels = new();
     private readonly HashSet<string> _emitted = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gradients a thread may still read for every image after the others went on: a dense layer split by columns
+    /// reads every image's dy in its weight gradient, with a barrier before it and none after, so its dy keeps its slot
+    /// to the end of the pass (a later gradient in that slot would be written by a thread done with its columns).
+    /// </summary>
+    private readonly HashSet<int> _readByEveryThread = new();
     private int _statisticsDoubles;
     private int _gradientBase;
     private int _imageFloats;
@@ -223,6 +230,11 @@ internal sealed partial class BackwardBuilder
 
                 last[t] = i;
             }
+        }
+
+        foreach (int t in _readByEveryThread.Where(last.ContainsKey))
+        {
+            last[t] = _nodes.Count;
         }
 
         var shapes = first.Keys.ToDictionary(t => t, GradientShape);

@@ -335,7 +335,13 @@ internal sealed partial class BackwardBuilder
     {
         var l = LayerOf(step.Layer);
         int x = step.Inputs[0], y = step.Output;
-        // split by columns, the weight gradient reads every image's dy: wait for the threads that wrote them
+        // split by columns, the weight gradient reads every image's dy: wait for the threads that wrote them, and keep
+        // dy's slot to the end of the pass (no barrier after it: the other threads go on with their images)
+        if (l.SplitColumns)
+        {
+            _readByEveryThread.Add(y);
+        }
+
         Add(When.Always, -1, false, new[] { y }, _ => l.SplitColumns ? new TrainingOp[] { new SyncOp(), DenseWeights(step, l) } : new TrainingOp[] { DenseWeights(step, l) });
         Add(Guard(x), x, true, new[] { y }, node => new TrainingOp[] { DenseData(step, l, node.Accumulate) });
     }
