@@ -200,7 +200,7 @@ internal static class TrainerEmitter
         }
     }
 
-    /// <summary>The padded units are needed by a bias-less layer's zero vector and a batch norm's state.</summary>
+    /// <summary>The padded units are needed by a bias-less layer's zero vector, a batch norm's state and a layer split by columns (its row length).</summary>
     private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null || l.SplitColumns;
 
     private static void Register(SourceWriter w, Shapes.ShapedNetwork net, TrainableLayer l)

@@ -16,8 +16,10 @@ public static class TrainingBuffers
     /// kernels' vector loads and stores never split one, and the threads of a dense layer split by output columns write
     /// whole lines of every row (a row of 128 floats split at float 64 otherwise shares one line between the two threads
     /// in every row: one line per row bouncing between the cores in the update). The GC places arrays on 8-byte
-    /// boundaries, successive pinned ones on different residues of 64; the misses are kept until a hit so the GC cannot
-    /// hand the same address back, then dropped. Allocated once per trainer or optimizer, never per step.
+    /// boundaries, successive pinned ones on different residues of 64 (not always: an array whose size in bytes, 24 + 4 x
+    /// floats, is a multiple of 64 may land on one residue every time, and a large one can take more than 8 tries). The
+    /// misses are kept until a hit so the GC cannot hand the same address back, then dropped: up to 32 transient copies,
+    /// garbage for the next full collection. Allocated once per trainer or optimizer, never per step.
     /// </summary>
     public static float[] LineAligned(int floats)
     {

@@ -209,7 +209,8 @@ public abstract partial class NetworkTrainer
     /// <summary>
     /// Forward, loss and backward of a training pass; nothing is committed yet. With an <paramref name="optimizer"/> on
     /// several threads (and no clipping, which needs the whole gradient's norm first), the threads go on in the same
-    /// job: after a barrier each sums, checks and updates its part of every parameter (<see cref="TrainingMath.Slice"/>),
+    /// job: after a barrier each sums, checks and updates its part of every parameter (<see cref="Parameter.Part"/>: a slice,
+    /// or its own columns of a layer split by columns),
     /// the update only once every part is finite; <c>_updated</c> then says the optimizer has run.
     /// </summary>
     private StepResult Gradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batchSize, bool meanSquaredError, Optimizer? optimizer = null)

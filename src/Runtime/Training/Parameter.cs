@@ -188,7 +188,6 @@ public sealed class Parameter
         stride = ColumnRowFloats;
     }
 
-
     /// <summary>The PyTorch shape.</summary>
     public IReadOnlyList<int> Shape => _shape;
 

@@ -84,6 +84,17 @@ public sealed class ColumnSplitTests
 
         float[] array = CnnGen.Internal.TrainingBuffers.LineAligned(1000);
         Assert.That(array, Has.Length.EqualTo(1000).And.All.EqualTo(0f));
+
+        // whole vectors of every width (a multiple of 4 floats): the 8 tries reach a line whatever the first residue
+        foreach (int floats in new[] { 4, 16, 1000, 100_352, 278_528 })
+        {
+            for (int k = 0; k < 20; k++)
+            {
+                float[] a = CnnGen.Internal.TrainingBuffers.LineAligned(floats);
+                Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(a), Is.True, $"{floats} floats, array {k}");
+                Assert.That(a, Has.Length.EqualTo(floats));
+            }
+        }
     }
 
     [TestCaseSource(nameof(WidthsAndThreads))]

@@ -11,8 +11,8 @@ namespace CnnGen.Generator.Planning.Passes;
 /// its output rows; every thread but thread 0 then uses scratch of its own for the blocks or the row buffer,
 /// <c>Parallelism.Scratch</c>). Splitting rows changes no sum, so every thread count computes the same bits.
 /// A step stays on one thread when it is too small to pay for the barrier after it (<see cref="MachineModel.BarrierCycles"/>,
-/// <see cref="MachineModel.SplitMinimumBarriers"/>) or has fewer than two rows or tiles; so are the global
-/// pools, softmax, element-wise steps, packing and copying. A width pass: the cost is in cycles at the target's width.
+/// <see cref="MachineModel.SplitMinimumBarriers"/>) or has fewer than two rows or tiles; so are softmax and
+/// copying the output. A width pass: the cost is in cycles at the target's width.
 /// </summary>
 internal static class Splitting
 {

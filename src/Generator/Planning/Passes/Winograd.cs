@@ -175,8 +175,9 @@ internal static class Winograd
 
     /// <summary>
     /// Tile rows per block: as few blocks as keep each block's transformed tiles and GEMM results within
-    /// <see cref="MachineModel.WinogradBlockFloats"/> (blocks of one row at least), their rows then spread evenly: 4 tile
-    /// rows that fit 3 at a time are 2 blocks of 2, not 3 and 1, so two threads splitting the blocks get equal shares.
+    /// <see cref="MachineModel.WinogradBlockFloats"/> (blocks of one row at least), their rows then spread as evenly as equal
+    /// blocks allow: 4 tile rows that fit 3 at a time are 2 blocks of 2, not 3 and 1, so two threads splitting the blocks get
+    /// equal shares (7 rows by 3 are still 3 + 3 + 1).
     /// </summary>
     private static int BlockRows(int tileRows, int tileCols, int inputFloats, int tileFloats, MachineModel m)
     {
