@@ -229,7 +229,7 @@ internal static class TrainingDriverEmitter
                     w.Line("// " + s.Title);
                     break;
                 case CallOp c:
-                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, c.AllImages ? "0" : "begin")))});");
+                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, c.AllImages ? Images.All : Images.Slice)))});");
                     break;
                 case SyncOp:
                     w.Line("t.Synchronize();");
@@ -275,20 +275,34 @@ internal static class TrainingDriverEmitter
                 else
                 {
                     var c = (CallOp)op;
-                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, "i")))});");
+                    w.Line($"{c.Method}({string.Join(", ", c.Args.Select(a => Render(kw, plan, a, Images.Loop)))});");
                 }
             }
         }
     }
 
-    /// <summary>An argument for image <paramref name="index"/> (a loop's <c>i</c>, or <c>begin</c> for a batched call).</summary>
-    private static string Render(KernelWriter kw, TrainingPlan plan, CallArg a, string index)
+    /// <summary>The images a call's arguments address.</summary>
+    private enum Images
+    {
+        /// <summary>One image of a per-image loop (<c>i</c>, its tensors at <c>image</c>).</summary>
+        Loop,
+
+        /// <summary>The thread's images from <c>begin</c> to <c>end</c> (a batched call).</summary>
+        Slice,
+
+        /// <summary>Every image of the batch (a layer split by columns).</summary>
+        All,
+    }
+
+    /// <summary>An argument for the <paramref name="images"/> a call works on.</summary>
+    private static string Render(KernelWriter kw, TrainingPlan plan, CallArg a, Images images)
     {
         var net = plan.Forward.Net;
-        bool all = index == "0"; // every image of the batch (a layer split by columns)
+        bool all = images == Images.All;
+        bool loop = images == Images.Loop;
+        string index = images switch { Images.All => "0", Images.Slice => "begin", _ => "i" };
         string At(string reference, long stride, long offset) => all ? KernelWriter.Ref(reference, I(offset)) : $"ref At(ref {reference}, {Lin(index, stride, offset)})";
         string AtDouble(string reference, long stride, long offset) => $"ref {Code.Unsafe}.Add(ref {reference}, {Lin(index, stride, offset)})"; // the vocabulary's At is for floats
-        bool loop = index == "i";
         return a.Kind switch
         {
             ArgKind.Tensor or ArgKind.Gradient => loop ? Ref("image", I(a.Offset)) : At("workspace", plan.ImageFloats, a.Offset),
