@@ -84,10 +84,9 @@ internal static class TrainingMath
 
     /// <summary>
     /// Whether every element of <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/>
-    /// apart from the span's start, is finite (a thread's columns of a dense layer split by columns): <c>x - x</c> is 0 for
-    /// a finite value and NaN otherwise, summed per vector lane.
+    /// apart from the span's start, is finite (a thread's columns of a dense layer split by columns): the runtime's vector
+    /// scan (<see cref="FiniteScan.All"/>) row by row.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite(ReadOnlySpan<float> x, int length, int rows, int stride)
     {
         if (rows > 0 && ((long)(rows - 1) * stride) + length > x.Length)
@@ -96,29 +95,15 @@ internal static class TrainingMath
         }
 
         ref float r0 = ref MemoryMarshal.GetReference(x);
-        var acc = Vector512<float>.Zero;
-        float tail = 0;
         for (int r = 0; r < rows; r++)
         {
-            ref float row = ref Unsafe.Add(ref r0, r * stride);
-            int i = 0;
-            if (Vector512.IsHardwareAccelerated)
+            if (!FiniteScan.All(ref Unsafe.Add(ref r0, r * stride), length))
             {
-                for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
-                {
-                    Vector512<float> v = Vector512.LoadUnsafe(ref row, (nuint)i);
-                    acc += v - v;
-                }
-            }
-
-            for (; i < length; i++)
-            {
-                float v = Unsafe.Add(ref row, i);
-                tail += v - v;
+                return false;
             }
         }
 
-        return tail == 0 && Vector512.EqualsAll(acc, Vector512<float>.Zero);
+        return true;
     }
 
     /// <summary><c>x += y</c> (element by element; the same bits at any width).</summary>
@@ -198,58 +183,22 @@ internal static class TrainingMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void SgdRow(ref float rp, ref float rg, ref float rb, int n, in SgdScalars s)
     {
+        // the widest vectors first (Vector<float> is 256 bits on .NET 10 even with AVX-512), then narrower ones: the same
+        // operations per element at every width
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            // the widest vectors first (Vector<float> is 256 bits on .NET 10 even with AVX-512): the same operations per element
-            var wd = Vector512.Create(s.WeightDecay);
-            var momentum = Vector512.Create(s.Momentum);
-            var keep = Vector512.Create(s.OneMinusDampening);
-            var negLr = Vector512.Create(s.NegativeLearningRate);
-            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                Vector512<float> pv = Vector512.LoadUnsafe(ref rp, (nuint)i);
-                Vector512<float> d = Vector512.LoadUnsafe(ref rg, (nuint)i);
-                if (s.HasWeightDecay)
-                {
-                    d = Vector512.FusedMultiplyAdd(pv, wd, d);
-                }
-
-                if (s.HasMomentum)
-                {
-                    Vector512<float> b = s.FirstStep ? d : Vector512.FusedMultiplyAdd(d, keep, Vector512.LoadUnsafe(ref rb, (nuint)i) * momentum);
-                    b.StoreUnsafe(ref rb, (nuint)i);
-                    d = s.Nesterov ? Vector512.FusedMultiplyAdd(b, momentum, d) : b;
-                }
-
-                Vector512.FusedMultiplyAdd(d, negLr, pv).StoreUnsafe(ref rp, (nuint)i);
-            }
+            i = SgdVectors<Vector512Ops, Vector512<float>>(ref rp, ref rg, ref rb, i, n, s);
         }
 
-        if (Vector.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var wd = new Vector<float>(s.WeightDecay);
-            var momentum = new Vector<float>(s.Momentum);
-            var keep = new Vector<float>(s.OneMinusDampening);
-            var negLr = new Vector<float>(s.NegativeLearningRate);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                Vector<float> pv = Vector.LoadUnsafe(ref rp, (nuint)i);
-                Vector<float> d = Vector.LoadUnsafe(ref rg, (nuint)i);
-                if (s.HasWeightDecay)
-                {
-                    d = Vector.FusedMultiplyAdd(pv, wd, d);
-                }
+            i = SgdVectors<Vector256Ops, Vector256<float>>(ref rp, ref rg, ref rb, i, n, s);
+        }
 
-                if (s.HasMomentum)
-                {
-                    Vector<float> b = s.FirstStep ? d : Vector.FusedMultiplyAdd(d, keep, Vector.LoadUnsafe(ref rb, (nuint)i) * momentum);
-                    b.StoreUnsafe(ref rb, (nuint)i);
-                    d = s.Nesterov ? Vector.FusedMultiplyAdd(b, momentum, d) : b;
-                }
-
-                Vector.FusedMultiplyAdd(d, negLr, pv).StoreUnsafe(ref rp, (nuint)i);
-            }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            i = SgdVectors<Vector128Ops, Vector128<float>>(ref rp, ref rg, ref rb, i, n, s);
         }
 
         for (; i < n; i++)
@@ -270,6 +219,36 @@ internal static class TrainingMath
 
             Unsafe.Add(ref rp, i) = MathF.FusedMultiplyAdd(d, s.NegativeLearningRate, pv);
         }
+    }
+
+    /// <summary><see cref="SgdRow"/>'s update on whole vectors from element <paramref name="i"/>; returns the first element left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SgdVectors<TOps, TVector>(ref float rp, ref float rg, ref float rb, int i, int n, in SgdScalars s)
+        where TOps : IVectorOps<TVector>
+        where TVector : struct
+    {
+        TVector wd = TOps.Create(s.WeightDecay), momentum = TOps.Create(s.Momentum);
+        TVector keep = TOps.Create(s.OneMinusDampening), negLr = TOps.Create(s.NegativeLearningRate);
+        for (; i <= n - TOps.Count; i += TOps.Count)
+        {
+            TVector pv = TOps.Load(ref rp, (nuint)i);
+            TVector d = TOps.Load(ref rg, (nuint)i);
+            if (s.HasWeightDecay)
+            {
+                d = TOps.MultiplyAdd(pv, wd, d);
+            }
+
+            if (s.HasMomentum)
+            {
+                TVector b = s.FirstStep ? d : TOps.MultiplyAdd(d, keep, TOps.Multiply(TOps.Load(ref rb, (nuint)i), momentum));
+                TOps.Store(b, ref rb, (nuint)i);
+                d = s.Nesterov ? TOps.MultiplyAdd(b, momentum, d) : b;
+            }
+
+            TOps.Store(TOps.MultiplyAdd(d, negLr, pv), ref rp, (nuint)i);
+        }
+
+        return i;
     }
 
     /// <summary>
