@@ -18,14 +18,16 @@ public static class TrainingBuffers
     /// in every row: one line per row bouncing between the cores in the update). The GC places arrays on 8-byte
     /// boundaries, successive pinned ones on different residues of 64 (not always: an array whose size in bytes, 24 + 4 x
     /// floats, is a multiple of 64 may land on one residue every time, and a large one can take more than 8 tries). The
-    /// misses are kept until a hit so the GC cannot hand the same address back, then dropped: up to 32 transient copies,
-    /// garbage for the next full collection. Allocated once per trainer or optimizer, never per step.
+    /// misses are kept until a hit so the GC cannot hand the same address back, then dropped: up to 32 transient copies
+    /// of a large array, 128 of one of at most 4,096 floats (small ones can come from the pinned heap's free gaps, at any
+    /// residue: 1 in 8 lands on a line), garbage for the next full collection. Allocated once per trainer or optimizer,
+    /// never per step.
     /// </summary>
     public static float[] LineAligned(int floats)
     {
         var misses = new System.Collections.Generic.List<float[]>();
         float[] array = GC.AllocateArray<float>(floats, pinned: true);
-        while (!OnLine(array) && misses.Count < 32)
+        while (!OnLine(array) && misses.Count < (floats <= 4096 ? 128 : 32))
         {
             misses.Add(array);
             array = GC.AllocateArray<float>(floats, pinned: true);
