@@ -55,6 +55,15 @@ internal interface IVectorOps<TVector>
     static abstract TVector Max(TVector left, TVector right);
 
     /// <summary>
+    /// <see cref="System.Math.Max(float, float)"/> per element (IEEE 754:2019 maximum: NaN when either is NaN, +0 above -0;
+    /// <c>Vector512.Max</c>), where a result must equal the scalar one's bits whatever the operands.
+    /// </summary>
+    static abstract TVector Maximum(TVector left, TVector right);
+
+    /// <summary>The correctly rounded square root (IEEE, as <see cref="System.MathF.Sqrt"/>).</summary>
+    static abstract TVector SquareRoot(TVector value);
+
+    /// <summary>
     /// Whether <see cref="FloorFraction"/> and <see cref="ScaleByFloorPowerOfTwo"/> take any argument, the infinities
     /// included (AVX-512's <c>vreduceps</c> and <c>vscalefps</c>, a JIT-time constant); where false, the caller keeps
     /// the argument within [-127, 128.5].
@@ -119,6 +128,12 @@ internal readonly struct Vector128Ops : IVectorOps<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Max(Vector128<float> left, Vector128<float> right) => Vector128.MaxNative(left, right);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Maximum(Vector128<float> left, Vector128<float> right) => Vector128.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> SquareRoot(Vector128<float> value) => Vector128.Sqrt(value);
+
     /// <summary>False: the portable form (NEON, and SSE where Vector128 is forced), so the tests run it at this width.</summary>
     public static bool ScalesAnyExponent => false;
 
@@ -179,6 +194,12 @@ internal readonly struct Vector256Ops : IVectorOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Max(Vector256<float> left, Vector256<float> right) => Vector256.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Maximum(Vector256<float> left, Vector256<float> right) => Vector256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> SquareRoot(Vector256<float> value) => Vector256.Sqrt(value);
 
     public static bool ScalesAnyExponent => Avx512DQ.VL.IsSupported;
 
@@ -245,6 +266,12 @@ internal readonly struct Vector512Ops : IVectorOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Max(Vector512<float> left, Vector512<float> right) => Vector512.MaxNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Maximum(Vector512<float> left, Vector512<float> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> SquareRoot(Vector512<float> value) => Vector512.Sqrt(value);
 
     public static bool ScalesAnyExponent => Avx512DQ.IsSupported;
 

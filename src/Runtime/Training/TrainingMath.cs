@@ -263,51 +263,84 @@ internal static class TrainingMath
     public static void Adam(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s)
     {
         int n = p.Length;
-        int i = 0;
+        if (g.Length < n || m.Length < n || v.Length < n || (s.AmsGrad && vmax.Length < n))
+        {
+            throw new ArgumentException("The gradient and state buffers must be as long as the value.", nameof(g));
+        }
+
         ref float rp = ref MemoryMarshal.GetReference(p);
         ref float rg = ref MemoryMarshal.GetReference(g);
         ref float rm = ref MemoryMarshal.GetReference(m);
         ref float rv = ref MemoryMarshal.GetReference(v);
         ref float rx = ref MemoryMarshal.GetReference(vmax);
-        if (Vector.IsHardwareAccelerated)
+
+        // the widest vectors first, then narrower ones, then one element at a time: the same operations per element
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            var decay = new Vector<float>(s.Decay);
-            var wd = new Vector<float>(s.WeightDecay);
-            var beta1 = new Vector<float>(s.Beta1);
-            var oneMinusBeta1 = new Vector<float>(s.OneMinusBeta1);
-            var beta2 = new Vector<float>(s.Beta2);
-            var oneMinusBeta2 = new Vector<float>(s.OneMinusBeta2);
-            var bc2Sqrt = new Vector<float>(s.BiasCorrection2Sqrt);
-            var eps = new Vector<float>(s.Epsilon);
-            var negStep = new Vector<float>(s.NegativeStepSize);
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-            {
-                Vector<float> pv = Vector.LoadUnsafe(ref rp, (nuint)i);
-                Vector<float> gv = Vector.LoadUnsafe(ref rg, (nuint)i);
-                if (s.Decoupled)
-                {
-                    pv *= decay;
-                }
-                else if (s.HasWeightDecay)
-                {
-                    gv = Vector.FusedMultiplyAdd(pv, wd, gv);
-                }
-
-                Vector<float> mv = Vector.FusedMultiplyAdd(gv, oneMinusBeta1, Vector.LoadUnsafe(ref rm, (nuint)i) * beta1);
-                Vector<float> vv = (Vector.LoadUnsafe(ref rv, (nuint)i) * beta2) + ((oneMinusBeta2 * gv) * gv);
-                mv.StoreUnsafe(ref rm, (nuint)i);
-                vv.StoreUnsafe(ref rv, (nuint)i);
-                if (s.AmsGrad)
-                {
-                    vv = Vector.Max(Vector.LoadUnsafe(ref rx, (nuint)i), vv);
-                    vv.StoreUnsafe(ref rx, (nuint)i);
-                }
-
-                Vector<float> denom = (Vector.SquareRoot(vv) / bc2Sqrt) + eps;
-                (pv + ((negStep * mv) / denom)).StoreUnsafe(ref rp, (nuint)i);
-            }
+            i = AdamVectors<Vector512Ops, Vector512<float>>(ref rp, ref rg, ref rm, ref rv, ref rx, i, n, s);
         }
 
+        if (Vector256.IsHardwareAccelerated)
+        {
+            i = AdamVectors<Vector256Ops, Vector256<float>>(ref rp, ref rg, ref rm, ref rv, ref rx, i, n, s);
+        }
+
+        if (Vector128.IsHardwareAccelerated)
+        {
+            i = AdamVectors<Vector128Ops, Vector128<float>>(ref rp, ref rg, ref rm, ref rv, ref rx, i, n, s);
+        }
+
+        AdamScalar(ref rp, ref rg, ref rm, ref rv, ref rx, i, n, s);
+    }
+
+    /// <summary>
+    /// <see cref="Adam"/>'s update on whole vectors of <typeparamref name="TVector"/> from element <paramref name="i"/> (of
+    /// <paramref name="n"/>); returns the first element left. Any width runs in software where the CPU lacks it (the tests
+    /// compare every width's bits).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int AdamVectors<TOps, TVector>(ref float rp, ref float rg, ref float rm, ref float rv, ref float rx, int i, int n, in AdamScalars s)
+        where TOps : IVectorOps<TVector>
+        where TVector : struct
+    {
+        TVector decay = TOps.Create(s.Decay), wd = TOps.Create(s.WeightDecay);
+        TVector beta1 = TOps.Create(s.Beta1), oneMinusBeta1 = TOps.Create(s.OneMinusBeta1);
+        TVector beta2 = TOps.Create(s.Beta2), oneMinusBeta2 = TOps.Create(s.OneMinusBeta2);
+        TVector bc2Sqrt = TOps.Create(s.BiasCorrection2Sqrt), eps = TOps.Create(s.Epsilon), negStep = TOps.Create(s.NegativeStepSize);
+        for (; i <= n - TOps.Count; i += TOps.Count)
+        {
+            TVector pv = TOps.Load(ref rp, (nuint)i);
+            TVector gv = TOps.Load(ref rg, (nuint)i);
+            if (s.Decoupled)
+            {
+                pv = TOps.Multiply(pv, decay);
+            }
+            else if (s.HasWeightDecay)
+            {
+                gv = TOps.MultiplyAdd(pv, wd, gv);
+            }
+
+            TVector mv = TOps.MultiplyAdd(gv, oneMinusBeta1, TOps.Multiply(TOps.Load(ref rm, (nuint)i), beta1));
+            TVector vv = TOps.Add(TOps.Multiply(TOps.Load(ref rv, (nuint)i), beta2), TOps.Multiply(TOps.Multiply(oneMinusBeta2, gv), gv));
+            TOps.Store(mv, ref rm, (nuint)i);
+            TOps.Store(vv, ref rv, (nuint)i);
+            if (s.AmsGrad)
+            {
+                vv = TOps.Maximum(TOps.Load(ref rx, (nuint)i), vv);
+                TOps.Store(vv, ref rx, (nuint)i);
+            }
+
+            TVector denom = TOps.Add(TOps.Divide(TOps.SquareRoot(vv), bc2Sqrt), eps);
+            TOps.Store(TOps.Add(pv, TOps.Divide(TOps.Multiply(negStep, mv), denom)), ref rp, (nuint)i);
+        }
+
+        return i;
+    }
+
+    /// <summary><see cref="Adam"/>'s update one element at a time from <paramref name="i"/> to <paramref name="n"/> (the vector loops' tail).</summary>
+    internal static void AdamScalar(ref float rp, ref float rg, ref float rm, ref float rv, ref float rx, int i, int n, in AdamScalars s)
+    {
         for (; i < n; i++)
         {
             float pv = Unsafe.Add(ref rp, i);
