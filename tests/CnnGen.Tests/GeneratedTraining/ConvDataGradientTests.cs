@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
@@ -16,18 +18,11 @@ namespace CnnGen.Tests.GeneratedTraining;
 [TestFixture]
 public sealed class ConvDataGradientTests
 {
-    private const double Tolerance = 1e-4;
-    private const int Batch = 3;
-    private const int Classes = 5;
-
     [Test]
     public void The_gather_and_the_relu_folded_into_the_pool_are_generated_at_every_width()
     {
-        var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.GatherDataNet).Files;
-        foreach (VectorWidth width in GeneratorHarness.Widths)
+        foreach (var (width, backward) in GeneratedBackward.Of(TrainingNetworks.GatherDataNet))
         {
-            int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
-            string backward = files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
             Assert.That(backward, Does.Contain("gathered per input pixel with vectors over the filters"), $"{width}: conv b's input gradient is gathered");
             Assert.That(backward, Does.Match(@"private static void BBackwardData(Column0|Columns0To\d+)\("), $"{width}: the left border columns");
             Assert.That(backward, Does.Match(@"private static void BBackwardData(Column11|Columns\d+To11)\("), $"{width}: the right border columns");
@@ -50,12 +45,11 @@ public sealed class ConvDataGradientTests
     [Test]
     public void LeNet5s_conv2_input_gradient_is_gathered_at_Vector256_in_2_pixel_tiles_summed_a_pixel_at_a_time()
     {
-        const string LeNet5 = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
+        const string LeNet5 = "[Network(Trainable = true), Input(1, 28, 28)]\n"
             + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2)]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2), Flatten]\n"
             + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
-        var files = GeneratorHarness.Run(LeNet5).Files;
-        string Backward(int bits) => files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
-        string v256 = Backward(256), v512 = Backward(512);
+        var backwards = GeneratedBackward.Of(LeNet5);
+        string v256 = backwards[VectorWidth.V256], v512 = backwards[VectorWidth.V512];
         foreach (var (backward, bits) in new[] { (v256, 256), (v512, 512) })
         {
             Assert.That(backward, Does.Contain("conv2: dx += dy x W^T, gathered per input pixel with vectors over the filters"), $"{bits}");
@@ -69,17 +63,13 @@ public sealed class ConvDataGradientTests
     }
 
     [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
-    public void Gradients_match_the_reference(VectorWidth width, int threads)
-    {
-        using NetworkTrainer trainer = TrainingNetworks.Create("GatherDataNet", seed: 9, new TrainerOptions { VectorWidth = width, Threads = threads });
-        ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(new Shape(3, 12, 12), b => b
+    public void Gradients_match_the_reference(VectorWidth width, int threads) =>
+        GeneratedBackward.AssertTwoSgdSteps("GatherDataNet", seed: 9, inputSeed: 90, width, threads, new Shape(3, 12, 12), b => b
             .Conv2D("a", 2, 3, padding: 1, activation: Activation.Relu)
             .Conv2D("b", 32, 5, padding: 1, activation: Activation.Relu)
             .MaxPool2D(2, "p")
             .Flatten()
-            .Dense("fc", Classes));
-        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 90, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
-    }
+            .Dense("fc", GeneratedBackward.Classes));
 }
 
 /// <summary>
@@ -91,18 +81,11 @@ public sealed class ConvDataGradientTests
 [TestFixture]
 public sealed class ConvDataTapPairsTests
 {
-    private const double Tolerance = 1e-4;
-    private const int Batch = 3;
-    private const int Classes = 5;
-
     [Test]
     public void Tap_pairs_are_generated_for_the_stride_1_layers_at_every_width()
     {
-        var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.TapPairsNet).Files;
-        foreach (VectorWidth width in GeneratorHarness.Widths)
+        foreach (var (width, backward) in GeneratedBackward.Of(TrainingNetworks.TapPairsNet))
         {
-            int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
-            string backward = files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
             string Kernel(string name)
             {
                 int at = backward.IndexOf($"private static void {name}(", System.StringComparison.Ordinal);
@@ -129,17 +112,38 @@ public sealed class ConvDataTapPairsTests
     }
 
     [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
-    public void Gradients_match_the_reference(VectorWidth width, int threads)
-    {
-        using NetworkTrainer trainer = TrainingNetworks.Create("TapPairsNet", seed: 11, new TrainerOptions { VectorWidth = width, Threads = threads });
-        ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(new Shape(3, 10, 11), b => b
+    public void Gradients_match_the_reference(VectorWidth width, int threads) =>
+        GeneratedBackward.AssertTwoSgdSteps("TapPairsNet", seed: 11, inputSeed: 110, width, threads, new Shape(3, 10, 11), b => b
             .Conv2D("a", 3, 3, padding: 1, activation: Activation.Relu)
             .Conv2D("b", 4, 5, padding: 2, activation: Activation.Relu)
             .Conv2D("c", 3, 4, padding: 1, activation: Activation.Relu)
             .Conv2D("d", 4, 3, stride: 2, padding: 1, activation: Activation.Relu)
             .Conv2D("e", 5, 3, padding: 1, activation: Activation.Relu)
             .Flatten()
-            .Dense("fc", Classes));
-        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 110, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
+            .Dense("fc", GeneratedBackward.Classes));
+}
+
+/// <summary>What the convolution input-gradient fixtures share: each width's generated backward source, and two SGD steps against the reference.</summary>
+internal static class GeneratedBackward
+{
+    public const int Classes = 5;
+
+    /// <summary>The trainer's kernel class (<c>*.Backward{bits}.g.cs</c>) of each width for a declaration in namespace TrainingNetworks.</summary>
+    public static Dictionary<VectorWidth, string> Of(string declaration)
+    {
+        var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + declaration).Files;
+        return GeneratorHarness.Widths.ToDictionary(w => w, w =>
+        {
+            int bits = w switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
+            return files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", StringComparison.Ordinal)).Value;
+        });
+    }
+
+    /// <summary>Two SGD steps of a batch of 3 of <see cref="TrainingNetworks"/>' <paramref name="network"/> against the reference executor built by <paramref name="layers"/> (the loss and every gradient within 1e-4).</summary>
+    public static void AssertTwoSgdSteps(string network, ulong seed, int inputSeed, VectorWidth width, int threads, Shape input, Action<IReferenceNetworkBuilder> layers)
+    {
+        using NetworkTrainer trainer = TrainingNetworks.Create(network, seed, new TrainerOptions { VectorWidth = width, Threads = threads });
+        ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(input, layers);
+        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, batch: 3, Classes, inputSeed, labelStride: 2, tolerance: 1e-4, $"{width}, {threads} thread(s)");
     }
 }
