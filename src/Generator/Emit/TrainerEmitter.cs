@@ -69,11 +69,11 @@ internal static class TrainerEmitter
     {
         foreach (var l in training.Layers)
         {
-            w.Line($"private readonly float[] {l.WeightField};");
-            w.Line($"private readonly float[] {l.BiasField};");
+            w.Line($"private readonly {Code.TrainingBuffer} {l.WeightField};");
+            w.Line($"private readonly {Code.TrainingBuffer} {l.BiasField};");
             if (l.TransposedField is { } t)
             {
-                w.Line($"private readonly float[] {t};");
+                w.Line($"private readonly {Code.TrainingBuffer} {t};");
             }
 
             if (l.StateField is { } s)
@@ -334,8 +334,8 @@ internal static class TrainerEmitter
                     {
                         var l = pack.Layer;
                         string call = l.Kind == TrainableKind.Conv
-                            ? $"{Code.TrainingLayouts}.TransposeConv({l.WeightField}, {l.TransposedField}, {I(l.Units)}, {I(l.Channels)}, {I(l.KernelH)}, {I(l.KernelW)}, {I(pack.TileFloats)}, {I(pack.GradientChannels)});"
-                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}, {l.TransposedField}, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)});";
+                            ? $"{Code.TrainingLayouts}.TransposeConv({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(l.Channels)}, {I(l.KernelH)}, {I(l.KernelW)}, {I(pack.TileFloats)}, {I(pack.GradientChannels)});"
+                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)});";
                         if (l.TransposedOnRequest)
                         {
                             using (w.Block("if (inputGradients)"))

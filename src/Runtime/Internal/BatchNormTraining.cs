@@ -30,7 +30,7 @@ public sealed class BatchNormTraining
     /// <param name="gamma">The scale parameter's values (padded, shared with the parameter).</param>
     /// <param name="beta">The shift parameter's values (padded, shared with the parameter).</param>
     /// <param name="momentum">Weight of the batch statistics in the running ones (PyTorch's default 0.1).</param>
-    public BatchNormTraining(string name, int channels, int paddedChannels, float eps, float[] gamma, float[] beta, float momentum = 0.1f)
+    public BatchNormTraining(string name, int channels, int paddedChannels, float eps, Memory<float> gamma, Memory<float> beta, float momentum = 0.1f)
     {
         Name = name;
         Channels = channels;
@@ -65,10 +65,10 @@ public sealed class BatchNormTraining
     public float Momentum { get; }
 
     /// <summary>The scale parameter's values.</summary>
-    public float[] Gamma { get; }
+    public Memory<float> Gamma { get; }
 
     /// <summary>The shift parameter's values.</summary>
-    public float[] Beta { get; }
+    public Memory<float> Beta { get; }
 
     /// <summary>The running mean (PyTorch's <c>running_mean</c>).</summary>
     public float[] RunningMean { get; }
@@ -128,6 +128,7 @@ public sealed class BatchNormTraining
     public void CombineVariance(double[] statistics, int offset, int stride, int images, long values)
     {
         float n = values;
+        ReadOnlySpan<float> gamma = Gamma.Span, beta = Beta.Span;
         for (int c = 0; c < Channels; c++)
         {
             double squares = 0;
@@ -141,8 +142,8 @@ public sealed class BatchNormTraining
             float inverse = 1f / MathF.Sqrt(variance + Eps);
             Mean[c] = mean;
             Inverse[c] = inverse;
-            Scale[c] = inverse * Gamma[c];
-            Shift[c] = Beta[c] - (mean * Scale[c]);
+            Scale[c] = inverse * gamma[c];
+            Shift[c] = beta[c] - (mean * Scale[c]);
             float unbiased = variance * n / (n - 1);
             _pendingMean[c] = ((1f - Momentum) * RunningMean[c]) + (Momentum * mean);
             _pendingVariance[c] = ((1f - Momentum) * RunningVariance[c]) + (Momentum * unbiased);
@@ -154,13 +155,14 @@ public sealed class BatchNormTraining
     /// <summary>Evaluation: normalize with the running statistics (as the inference class does).</summary>
     public void PrepareEvaluation()
     {
+        ReadOnlySpan<float> gamma = Gamma.Span, beta = Beta.Span;
         for (int c = 0; c < Channels; c++)
         {
-            double s = Gamma[c] / Math.Sqrt((double)RunningVariance[c] + Eps);
+            double s = gamma[c] / Math.Sqrt((double)RunningVariance[c] + Eps);
             Mean[c] = RunningMean[c];
             Inverse[c] = (float)(1 / Math.Sqrt((double)RunningVariance[c] + Eps));
             Scale[c] = (float)s;
-            Shift[c] = (float)(Beta[c] - (RunningMean[c] * s));
+            Shift[c] = (float)(beta[c] - (RunningMean[c] * s));
         }
     }
 
@@ -170,8 +172,9 @@ public sealed class BatchNormTraining
     /// image order in double. Adds the parameter gradients to <paramref name="gammaGradient"/> and
     /// <paramref name="betaGradient"/> and sets <see cref="MeanGradient"/> and <see cref="Projection"/>.
     /// </summary>
-    public void CombineGradients(double[] statistics, int offset, int stride, int images, long values, float[] gammaGradient, float[] betaGradient)
+    public void CombineGradients(double[] statistics, int offset, int stride, int images, long values, Memory<float> gammaGradient, Memory<float> betaGradient)
     {
+        Span<float> dGamma = gammaGradient.Span, dBeta = betaGradient.Span;
         float n = values;
         int dots = Mean.Length;
         for (int c = 0; c < Channels; c++)
@@ -187,8 +190,8 @@ public sealed class BatchNormTraining
             float sum = (float)sumAccumulator, dot = (float)dotAccumulator, inverse = Inverse[c];
             MeanGradient[c] = sum / n;
             Projection[c] = dot * inverse * inverse / n;
-            gammaGradient[c] += dot * inverse;
-            betaGradient[c] += sum;
+            dGamma[c] += dot * inverse;
+            dBeta[c] += sum;
         }
     }
 

@@ -10,36 +10,31 @@ namespace CnnGen.Internal;
 public static class TrainingBuffers
 {
     /// <summary>
-    /// A zeroed array of exactly <paramref name="floats"/> floats whose first element sits on a 64-byte cache line (when the
-    /// GC puts one there within a few tries; else the last one tried), pinned so it never moves. For a trainer's
-    /// parameters, gradients, optimizer state, images and workspace: rows of whole vectors then start on lines, so the
-    /// kernels' vector loads and stores never split one, and the threads of a dense layer split by output columns write
-    /// whole lines of every row (a row of 128 floats split at float 64 otherwise shares one line between the two threads
-    /// in every row: one line per row bouncing between the cores in the update). The GC places arrays on 8-byte
-    /// boundaries, successive pinned ones on different residues of 64 (not always: an array whose size in bytes, 24 + 4 x
-    /// floats, is a multiple of 64 may land on one residue every time, and a large one can take more than 8 tries). The
-    /// misses are kept until a hit so the GC cannot hand the same address back, then dropped: up to 32 transient copies
-    /// of a large array, 128 of one of at most 4,096 floats (small ones can come from the pinned heap's free gaps, at any
-    /// residue: 1 in 8 lands on a line), garbage for the next full collection. Allocated once per trainer or optimizer,
+    /// A zeroed buffer of exactly <paramref name="floats"/> floats whose first element sits on a 64-byte cache line: a
+    /// window of a pinned array 16 floats longer (<see cref="Buffers.Workspace"/>, as a prediction's workspace), starting
+    /// at the first line in it (<see cref="Buffers.Aligned"/>; pinned, the array never moves, so the window stays on it).
+    /// For a trainer's parameters, gradients, transposed copies, optimizer state, images and workspace: rows of whole
+    /// vectors then start on lines, so the kernels' vector loads and stores never split one, and the threads of a dense
+    /// layer split by output columns write whole lines of every row (a row of 128 floats split at float 64 otherwise shares
+    /// one line between the two threads in every row: one line per row bouncing between the cores in the update). Every
+    /// size lands on a line, the same every time; the window holds its array, which lives as long as the window is
+    /// referenced (the trainer's fields, its parameters, the optimizer's state). Allocated once per trainer or optimizer,
     /// never per step.
     /// </summary>
-    public static float[] LineAligned(int floats)
+    /// <param name="floats">The buffer's length, not negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="floats"/> is negative or leaves no room for the 16 floats to spare.</exception>
+    public static Memory<float> LineAligned(int floats)
     {
-        var misses = new System.Collections.Generic.List<float[]>();
-        float[] array = GC.AllocateArray<float>(floats, pinned: true);
-        while (!OnLine(array) && misses.Count < (floats <= 4096 ? 128 : 32))
-        {
-            misses.Add(array);
-            array = GC.AllocateArray<float>(floats, pinned: true);
-        }
-
-        GC.KeepAlive(misses);
-        return array;
+        ArgumentOutOfRangeException.ThrowIfNegative(floats);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(floats, Array.MaxLength - 16);
+        float[] array = Buffers.Workspace(floats);
+        int offset = (int)(Unsafe.ByteOffset(ref MemoryMarshal.GetArrayDataReference(array), ref Buffers.Aligned(array)) / sizeof(float));
+        return new Memory<float>(array, offset, floats);
     }
 
-    /// <summary>Whether the array's first element is on a 64-byte boundary.</summary>
-    public static bool OnLine(float[] array) =>
-        array.Length == 0 || (Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetArrayDataReference(array)) & 63) == 0;
+    /// <summary>Whether the buffer's first element is on a 64-byte boundary (an empty buffer is).</summary>
+    public static bool OnLine(ReadOnlySpan<float> buffer) =>
+        buffer.IsEmpty || (Unsafe.ByteOffset(ref Unsafe.NullRef<float>(), in MemoryMarshal.GetReference(buffer)) & 63) == 0;
 
     /// <summary>Zeroes <paramref name="count"/> floats (a gradient before a writer that accumulates).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

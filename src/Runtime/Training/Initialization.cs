@@ -170,6 +170,6 @@ public static class Initialization
     private static void Set(Parameter parameter, float[] dense)
     {
         parameter.FromPyTorch(dense, parameter.Value);
-        Array.Clear(parameter.Gradient);
+        parameter.Gradient.Clear();
     }
 }

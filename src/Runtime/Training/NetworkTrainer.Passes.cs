@@ -165,7 +165,7 @@ public abstract partial class NetworkTrainer
         {
             int n = Math.Min(chunk, count - start);
             EnsureCapacity(n);
-            inputs.Slice(start * InputSize, n * InputSize).CopyTo(_inputs);
+            inputs.Slice(start * InputSize, n * InputSize).CopyTo(_inputs.Span);
             labels.Slice(start, n).CopyTo(_labels);
             PrepareEvaluation();
 
@@ -315,7 +315,7 @@ public abstract partial class NetworkTrainer
     {
         CheckBatch(inputs.Length, batchSize, training);
         EnsureCapacity(batchSize);
-        if (!Buffers.CopyFinite(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref _inputs[0], inputs.Length))
+        if (!Buffers.CopyFinite(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
         {
             Guard.ThrowNotFinite(inputs, nameof(inputs));
         }
@@ -373,12 +373,12 @@ public abstract partial class NetworkTrainer
     /// <summary>Clears the thread's gradient buffers the backward kernels add into (those they store whole are left).</summary>
     private void ClearGradients(int thread)
     {
-        float[][] gradients = _threadGradients[thread];
+        Memory<float>[] gradients = _threadGradients[thread];
         for (int p = 0; p < gradients.Length; p++)
         {
             if (!_gradientOverwritten[p])
             {
-                Array.Clear(gradients[p]);
+                gradients[p].Span.Clear();
             }
         }
     }
@@ -422,20 +422,20 @@ public abstract partial class NetworkTrainer
         for (int p = 0; p < _parameters.Count; p++)
         {
             Parameter parameter = _parameters[p];
-            float[] gradient = parameter.Gradient;
+            Span<float> gradient = parameter.Gradient;
             parameter.Part(thread, Threads, out int start, out int length, out int rows, out int stride);
             if (parameter.ColumnRowFloats > 0)
             {
                 // the thread's own columns, which it stored itself: nothing to sum
-                finite &= length == 0 || TrainingMath.AllFinite(gradient.AsSpan(start), length, rows, stride);
+                finite &= length == 0 || TrainingMath.AllFinite(gradient.Slice(start), length, rows, stride);
 
                 continue;
             }
 
-            Span<float> part = gradient.AsSpan(start, length);
+            Span<float> part = gradient.Slice(start, length);
             for (int t = 1; t < Threads; t++)
             {
-                TrainingMath.Add(part, _threadGradients[t][p].AsSpan(start, length));
+                TrainingMath.Add(part, _threadGradients[t][p].Span.Slice(start, length));
             }
 
             finite &= TrainingMath.FirstNonFinite(part) < 0;
@@ -483,7 +483,7 @@ public abstract partial class NetworkTrainer
             {
                 if (_parameters[p].ColumnRowFloats == 0) // a column-split gradient is one buffer already
                 {
-                    TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p]);
+                    TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p].Span);
                 }
             }
         }
@@ -523,7 +523,7 @@ public abstract partial class NetworkTrainer
         {
             for (int i = 0; i < batch; i++)
             {
-                if (TrainingMath.FirstNonFinite(_workspace.AsSpan((i * _imageFloats) + offset, floats)) >= 0)
+                if (TrainingMath.FirstNonFinite(_workspace.Span.Slice((i * _imageFloats) + offset, floats)) >= 0)
                 {
                     return layer;
                 }

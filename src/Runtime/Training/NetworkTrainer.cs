@@ -29,9 +29,9 @@ public abstract partial class NetworkTrainer : ITrainer
     private readonly int _batchNormPixels;
     private readonly Action<int> _slice;
     private WorkerPool? _pool;
-    private float[][][] _threadGradients = Array.Empty<float[][]>();
+    private Memory<float>[][] _threadGradients = Array.Empty<Memory<float>[]>();
     private int _capacity;
-    private float[] _inputs = Array.Empty<float>();
+    private Memory<float> _inputs;
     private float[] _outputsBuffer = Array.Empty<float>();
     private float[] _outputGradients = Array.Empty<float>();
     private float[] _inputGradients = Array.Empty<float>();
@@ -39,7 +39,7 @@ public abstract partial class NetworkTrainer : ITrainer
     private int[] _labels = Array.Empty<int>();
     private double[] _losses = Array.Empty<double>();
     private bool[] _correct = Array.Empty<bool>();
-    private float[] _workspace = Array.Empty<float>();
+    private Memory<float> _workspace;
     private double[] _statistics = Array.Empty<double>();
     private bool _disposed;
 
@@ -115,9 +115,9 @@ public abstract partial class NetworkTrainer : ITrainer
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected IReadOnlyList<BatchNormTraining> BatchNorms => _batchNorms;
 
-    /// <summary>The images of the current pass: <c>batch x InputSize</c> floats (NCHW).</summary>
+    /// <summary>The images of the current pass: <c>batch x InputSize</c> floats (NCHW), on a 64-byte cache line.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected float[] Inputs => _inputs;
+    protected Memory<float> Inputs => _inputs;
 
     /// <summary>The outputs (or logits) of the current pass, PyTorch's order.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -131,9 +131,9 @@ public abstract partial class NetworkTrainer : ITrainer
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected float[] InputGradients => _inputGradients;
 
-    /// <summary>The workspace: image i's tensors start at <c>i x imageFloats</c>.</summary>
+    /// <summary>The workspace: image i's tensors start at <c>i x imageFloats</c>; the first on a 64-byte cache line.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected float[] Workspace => _workspace;
+    protected Memory<float> Workspace => _workspace;
 
     /// <summary>Per-image batch-norm partial sums: image i's start at <c>i x statisticsDoubles</c>.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -192,9 +192,9 @@ public abstract partial class NetworkTrainer : ITrainer
     [EditorBrowsable(EditorBrowsableState.Never)]
     protected void AddOutput(string layer, int offset, int floats) => _outputs.Add((layer, offset, floats));
 
-    /// <summary>The parameter-gradient buffers of a thread (thread 0's are the parameters' own <see cref="Parameter.Gradient"/>).</summary>
+    /// <summary>The parameter-gradient buffers of a thread (thread 0's are the parameters' own <see cref="Parameter.Gradient"/>), on 64-byte cache lines.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected float[][] GradientsOf(int thread) => _threadGradients[thread];
+    protected Memory<float>[] GradientsOf(int thread) => _threadGradients[thread];
 
     /// <summary>Waits until every thread of the pass has reached this point (a batch-norm synchronization).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -250,15 +250,15 @@ public abstract partial class NetworkTrainer : ITrainer
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_threadGradients.Length == 0)
         {
-            _threadGradients = new float[Threads][][];
+            _threadGradients = new Memory<float>[Threads][];
             for (int t = 0; t < Threads; t++)
             {
-                _threadGradients[t] = new float[_parameters.Count][];
+                _threadGradients[t] = new Memory<float>[_parameters.Count];
                 for (int p = 0; p < _parameters.Count; p++)
                 {
                     // a column-split parameter has one buffer, each thread storing its own columns
                     bool shared = t == 0 || _parameters[p].ColumnRowFloats > 0;
-                    _threadGradients[t][p] = shared ? _parameters[p].Gradient : TrainingBuffers.LineAligned(_parameters[p].PackedLength);
+                    _threadGradients[t][p] = shared ? _parameters[p].GradientMemory : TrainingBuffers.LineAligned(_parameters[p].PackedLength);
                 }
             }
         }
@@ -285,7 +285,7 @@ public abstract partial class NetworkTrainer : ITrainer
         _labels = new int[batch];
         _losses = new double[batch];
         _correct = new bool[batch];
-        _workspace = TrainingBuffers.LineAligned(checked((long)batch * _imageFloats) <= Array.MaxLength ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace"));
+        _workspace = TrainingBuffers.LineAligned(checked((long)batch * _imageFloats) <= Array.MaxLength - 16 ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace"));
         _statistics = new double[checked(batch * _statisticsDoubles)];
         _capacity = batch;
     }

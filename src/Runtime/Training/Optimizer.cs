@@ -4,11 +4,15 @@ using System.Globalization;
 
 namespace CnnGen.Training;
 
-/// <summary>One state buffer of an optimizer: which parameter, its PyTorch name and the array (packed layout).</summary>
+/// <summary>One state buffer of an optimizer: which parameter, its PyTorch name and the buffer (packed layout).</summary>
 /// <param name="Parameter">The parameter the buffer belongs to.</param>
 /// <param name="Name">PyTorch's name for it: <c>momentum_buffer</c>, <c>exp_avg</c>, <c>exp_avg_sq</c> or <c>max_exp_avg_sq</c>.</param>
-/// <param name="Data">The buffer, <see cref="Training.Parameter.PackedLength"/> floats in the parameter's packed layout (live, not a copy).</param>
-public readonly record struct OptimizerBuffer(Parameter Parameter, string Name, float[] Data);
+/// <param name="Memory">The buffer, <see cref="Training.Parameter.PackedLength"/> floats in the parameter's packed layout (live, not a copy; on a 64-byte cache line).</param>
+public readonly record struct OptimizerBuffer(Parameter Parameter, string Name, Memory<float> Memory)
+{
+    /// <summary>The buffer's floats (<see cref="Memory"/>'s span: live, not a copy).</summary>
+    public Span<float> Data => Memory.Span;
+}
 
 /// <summary>
 /// The base of <see cref="Sgd"/>, <see cref="Adam"/> and <see cref="AdamW"/>: a fixed list of parameters updated
@@ -30,20 +34,19 @@ public readonly record struct OptimizerBuffer(Parameter Parameter, string Name, 
 public abstract partial class Optimizer
 {
     private readonly Parameter[] _parameters;
-    private float[][][] _buffers;
+    private Memory<float>[][] _buffers;
     private string[] _bufferNames;
     private double _learningRate;
 
     /// <summary>Creates the optimizer over the given parameters.</summary>
-    /// <param name="parameters">The parameters, with distinct names and distinct arrays.</param>
+    /// <param name="parameters">The parameters, with distinct names and buffers that share no memory.</param>
     /// <param name="learningRate">The initial learning rate (PyTorch's <c>initial_lr</c> for schedules).</param>
-    /// <exception cref="ArgumentException">The list is empty, a name or an array repeats, or the learning rate is negative or not finite.</exception>
+    /// <exception cref="ArgumentException">The list is empty, a name repeats, two parameters' buffers overlap, or the learning rate is negative or not finite.</exception>
     private protected Optimizer(IEnumerable<Parameter> parameters, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var list = new List<Parameter>();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        var arrays = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
         foreach (Parameter parameter in parameters)
         {
             if (parameter is null)
@@ -56,9 +59,12 @@ public abstract partial class Optimizer
                 throw new ArgumentException($"Two parameters are named '{parameter.Name}'.", nameof(parameters));
             }
 
-            if (!arrays.Add(parameter.Value) || !arrays.Add(parameter.Gradient))
+            foreach (Parameter other in list)
             {
-                throw new ArgumentException($"Parameter '{parameter.Name}' shares a value or gradient array with another parameter.", nameof(parameters));
+                if (parameter.Value.Overlaps(other.Value) || parameter.Value.Overlaps(other.Gradient) || parameter.Gradient.Overlaps(other.Value) || parameter.Gradient.Overlaps(other.Gradient))
+                {
+                    throw new ArgumentException($"Parameter '{parameter.Name}' shares value or gradient memory with parameter '{other.Name}'.", nameof(parameters));
+                }
             }
 
             list.Add(parameter);
@@ -75,7 +81,7 @@ public abstract partial class Optimizer
         _learningRate = learningRate;
         InitialLearningRate = learningRate;
         _bufferNames = Array.Empty<string>();
-        _buffers = Array.Empty<float[][]>();
+        _buffers = Array.Empty<Memory<float>[]>();
     }
 
     /// <summary>The parameters, in the order given to the constructor.</summary>
@@ -108,7 +114,7 @@ public abstract partial class Optimizer
     /// <summary>
     /// Every state buffer, parameter by parameter, in PyTorch's order (<c>momentum_buffer</c>; or
     /// <c>exp_avg</c>, <c>exp_avg_sq</c>[, <c>max_exp_avg_sq</c>]). The arrays are live and in each parameter's
-    /// packed layout; convert them with <see cref="Parameter.ToPyTorch"/>.
+    /// packed layout, on 64-byte cache lines; convert them with <see cref="Parameter.ToPyTorch"/>.
     /// </summary>
     public IEnumerable<OptimizerBuffer> Buffers
     {
@@ -180,7 +186,7 @@ public abstract partial class Optimizer
     {
         foreach (Parameter parameter in _parameters)
         {
-            Array.Clear(parameter.Gradient);
+            parameter.Gradient.Clear();
         }
     }
 
@@ -206,7 +212,7 @@ public abstract partial class Optimizer
     private protected abstract void Update(int index, long step, int start, int length, int rows, int stride);
 
     /// <summary>The buffer <paramref name="buffer"/> (an index into <see cref="BufferNames"/>) of parameter <paramref name="index"/>.</summary>
-    private protected float[] Buffer(int buffer, int index) => _buffers[buffer][index];
+    private protected Memory<float> Buffer(int buffer, int index) => _buffers[buffer][index];
 
     /// <summary>The parameter at <paramref name="index"/>.</summary>
     private protected Parameter At(int index) => _parameters[index];
@@ -219,10 +225,10 @@ public abstract partial class Optimizer
             return;
         }
 
-        var buffers = new float[names.Length][][];
+        var buffers = new Memory<float>[names.Length][];
         for (int b = 0; b < names.Length; b++)
         {
-            buffers[b] = new float[_parameters.Length][];
+            buffers[b] = new Memory<float>[_parameters.Length];
             for (int p = 0; p < _parameters.Length; p++)
             {
                 // on cache lines, as a generated trainer's values and gradients (TrainingBuffers.LineAligned)

@@ -25,12 +25,12 @@ public abstract partial class Optimizer
     {
         Parameter parameter = At(index);
         var scalars = new AdamScalars(LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad, decoupled, step);
-        float[] m = Buffer(0, index), v = Buffer(1, index);
-        float[]? vmax = o.AmsGrad ? Buffer(2, index) : null;
+        Span<float> value = parameter.Value, gradient = parameter.Gradient, m = Buffer(0, index).Span, v = Buffer(1, index).Span;
+        Span<float> vmax = o.AmsGrad ? Buffer(2, index).Span : Span<float>.Empty;
         for (int r = 0, at = start; r < rows; r++, at += stride)
         {
-            TrainingMath.Adam(parameter.Value.AsSpan(at, length), parameter.Gradient.AsSpan(at, length), m.AsSpan(at, length), v.AsSpan(at, length),
-                vmax is null ? Span<float>.Empty : vmax.AsSpan(at, length), scalars);
+            TrainingMath.Adam(value.Slice(at, length), gradient.Slice(at, length), m.Slice(at, length), v.Slice(at, length),
+                o.AmsGrad ? vmax.Slice(at, length) : Span<float>.Empty, scalars);
         }
     }
 

@@ -30,7 +30,7 @@ public abstract partial class Optimizer
             tensors.Add(new Tensor(StateName(parameter, "step"), Array.Empty<int>(), [(float)StepCount]));
             for (int b = 0; b < _bufferNames.Length; b++)
             {
-                tensors.Add(parameter.ToTensor(StateName(parameter, _bufferNames[b]), _buffers[b][p]));
+                tensors.Add(parameter.ToTensor(StateName(parameter, _bufferNames[b]), _buffers[b][p].Span));
             }
         }
 
@@ -168,7 +168,7 @@ public abstract partial class Optimizer
         {
             for (int b = 0; b < bufferNames.Length; b++)
             {
-                _parameters[p].FromPyTorch(sources[b, p].Data, _buffers[b][p]);
+                _parameters[p].FromPyTorch(sources[b, p].Data, _buffers[b][p].Span);
             }
         }
 

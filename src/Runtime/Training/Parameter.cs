@@ -58,32 +58,34 @@ public sealed class ParameterLayout
 
 /// <summary>
 /// A trainable tensor as the generated trainer hands it to an optimizer: its PyTorch <c>state_dict</c> name and
-/// shape, a value buffer and a gradient buffer of the same length. The buffers are the trainer's own arrays in
-/// its kernels' layout; an optimizer updates <see cref="Value"/> in place from <see cref="Gradient"/> and keeps
-/// its state (momentum, moments) in arrays of the same length and layout. Padded lanes must hold zero value and
+/// shape, a value buffer and a gradient buffer of the same length. The buffers are the trainer's own memory in
+/// its kernels' layout (on 64-byte cache lines in a generated trainer); an optimizer updates <see cref="Value"/> in
+/// place from <see cref="Gradient"/> and keeps its state (momentum, moments) in buffers of the same length and layout. Padded lanes must hold zero value and
 /// zero gradient; every optimizer keeps them zero.
 /// </summary>
 public sealed class Parameter
 {
     private readonly int[] _shape;
+    private readonly Memory<float> _value;
+    private readonly Memory<float> _gradient;
 
     /// <summary>Creates a parameter.</summary>
     /// <param name="name">The PyTorch <c>state_dict</c> name, e.g. <c>conv1.weight</c>.</param>
     /// <param name="shape">The PyTorch shape (copied).</param>
-    /// <param name="value">The values, in the packed layout (used as is, not copied).</param>
-    /// <param name="gradient">The gradients, same length and layout (used as is, not copied).</param>
+    /// <param name="value">The values, in the packed layout (used as is, not copied): an array or a window of one.</param>
+    /// <param name="gradient">The gradients, same length and layout (used as is, not copied), not overlapping the values.</param>
     /// <param name="layout">
     /// The mapping between the packed layout and PyTorch's; <see langword="null"/> when the buffers are
     /// PyTorch's dense row-major layout (their length is then the element count of <paramref name="shape"/>).
     /// </param>
-    /// <exception cref="ArgumentNullException">An argument other than <paramref name="layout"/> is null.</exception>
-    /// <exception cref="ArgumentException">The name is empty, the shape has a negative dimension, or the lengths do not match.</exception>
-    public Parameter(string name, int[] shape, float[] value, float[] gradient, ParameterLayout? layout = null)
+    /// <exception cref="ArgumentNullException"><paramref name="name"/> or <paramref name="shape"/> is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The name is empty, the shape has a negative dimension, the lengths do not match, or the value and the gradient overlap.
+    /// </exception>
+    public Parameter(string name, int[] shape, Memory<float> value, Memory<float> gradient, ParameterLayout? layout = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(shape);
-        ArgumentNullException.ThrowIfNull(value);
-        ArgumentNullException.ThrowIfNull(gradient);
         if (name.Length == 0)
         {
             throw new ArgumentException("A parameter needs a name (its PyTorch state_dict key).", nameof(name));
@@ -111,9 +113,9 @@ public sealed class Parameter
                 nameof(gradient));
         }
 
-        if (ReferenceEquals(value, gradient))
+        if (value.Span.Overlaps(gradient.Span))
         {
-            throw new ArgumentException($"Parameter '{name}': the value and the gradient are the same array.", nameof(gradient));
+            throw new ArgumentException($"Parameter '{name}': the value and the gradient share memory.", nameof(gradient));
         }
 
         if (layout is null)
@@ -135,8 +137,8 @@ public sealed class Parameter
         Name = name;
         _shape = (int[])shape.Clone();
         ElementCount = (int)count;
-        Value = value;
-        Gradient = gradient;
+        _value = value;
+        _gradient = gradient;
         Layout = layout;
     }
 
@@ -194,17 +196,23 @@ public sealed class Parameter
     /// <summary>The number of elements in PyTorch's layout (the product of <see cref="Shape"/>).</summary>
     public int ElementCount { get; }
 
-    /// <summary>The values in the packed layout.</summary>
-    public float[] Value { get; }
+    /// <summary>The values in the packed layout (live: the trainer's own memory).</summary>
+    public Span<float> Value => _value.Span;
 
-    /// <summary>The gradients in the packed layout.</summary>
-    public float[] Gradient { get; }
+    /// <summary>The gradients in the packed layout (live: the trainer's own memory).</summary>
+    public Span<float> Gradient => _gradient.Span;
+
+    /// <summary>The values as the trainer holds them (the buffer behind <see cref="Value"/>).</summary>
+    internal Memory<float> ValueMemory => _value;
+
+    /// <summary>The gradients as the trainer holds them (the buffer behind <see cref="Gradient"/>).</summary>
+    internal Memory<float> GradientMemory => _gradient;
 
     /// <summary>The layout mapping; <see langword="null"/> when the buffers use PyTorch's layout.</summary>
     public ParameterLayout? Layout { get; }
 
     /// <summary>The length of <see cref="Value"/>, <see cref="Gradient"/> and every optimizer buffer.</summary>
-    public int PackedLength => Value.Length;
+    public int PackedLength => _value.Length;
 
     /// <summary>The shape as text, for example <c>[6, 1, 5, 5]</c>.</summary>
     public string ShapeText => Format(_shape);

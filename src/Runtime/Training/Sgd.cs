@@ -63,8 +63,8 @@ public sealed class Sgd : Optimizer
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
-        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).AsSpan(start) : Span<float>.Empty;
-        TrainingMath.Sgd(parameter.Value.AsSpan(start), parameter.Gradient.AsSpan(start), buffer, scalars, length, rows, stride);
+        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).Span.Slice(start) : Span<float>.Empty;
+        TrainingMath.Sgd(parameter.Value.Slice(start), parameter.Gradient.Slice(start), buffer, scalars, length, rows, stride);
     }
 
     /// <inheritdoc/>

@@ -55,7 +55,7 @@ public sealed class ColumnSplitTests
         // forward: fc1 over every image for the thread's 3-vector tiles of its 24 vectors, a barrier, then fc2 on the thread's images
         Assert.That(kernels, Does.Contain("Fc1(ref input, ref workspace, t.BatchSize, t._fc1Weight, t._fc1Bias, t.VectorPart(thread, 24), t.VectorPart(thread + 1, 24)); t.Synchronize();"));
         Assert.That(kernels, Does.Contain("Fc2(ref At(ref workspace, begin * "));
-        Assert.That(kernels, Does.Contain("private static void Fc1(ref float x, ref float y, int count, float[] weight, float[] bias, int vectorStart, int vectorEnd)"));
+        Assert.That(kernels, Does.Contain("private static void Fc1(ref float x, ref float y, int count, global::System.Memory<float> weight, global::System.Memory<float> bias, int vectorStart, int vectorEnd)"));
         Assert.That(kernels, Does.Contain("case 1: Fc1Tile8x1(").And.Contain("case 2: Fc1Tile8x2(").And.Contain("default: Fc1Tile8x3("));
 
         // backward: a barrier before fc1's weight gradient over the whole batch; fc2's stays on the thread's images
@@ -72,29 +72,59 @@ public sealed class ColumnSplitTests
     [Test]
     public void A_split_layer_keeps_its_rows_on_cache_lines()
     {
-        // every row starts on a 64-byte line when the array does (the rows are whole vectors), so two threads never write one line
+        // every row starts on a 64-byte line when the buffer does (the rows are whole vectors), so two threads never write one
+        // line: every parameter's value and gradient and every optimizer buffer, the split layer's 278,528 floats included,
+        // after the heap was compacted too (the buffers are windows of pinned arrays, which never move)
         using NetworkTrainer trainer = TrainingNetworks.Create("ColumnSplitNet", seed: 9, new TrainerOptions { VectorWidth = VectorWidth.V512, Threads = 2 });
         var sgd = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 });
-        foreach (CnnGen.Training.Parameter p in trainer.Parameters.Where(p => p.Name.StartsWith("big.", StringComparison.Ordinal)))
+        var adam = new Adam(trainer.Parameters, new AdamOptions { AmsGrad = true });
+        CnnGen.Training.Parameter big = trainer.Parameters.Single(p => p.Name == "big.weight");
+        Assert.That((big.ElementCount, big.PackedLength), Is.EqualTo((136 * 2048, 144 * 2048)), "the split layer: 136 units (144 padded) x 2,048 features");
+        var arrays = new List<WeakReference>();
+        for (int round = 0; round < 2; round++)
         {
-            Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Value), Is.True, p.Name + " value");
-            Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Gradient), Is.True, p.Name + " gradient");
-            Assert.That(sgd.Buffers.Where(b => b.Parameter == p).Select(b => CnnGen.Internal.TrainingBuffers.OnLine(b.Data)), Is.All.True, p.Name + " momentum");
+            foreach (CnnGen.Training.Parameter p in trainer.Parameters)
+            {
+                Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Value), Is.True, $"{p.Name} value ({p.PackedLength} floats)");
+                Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(p.Gradient), Is.True, $"{p.Name} gradient");
+                Assert.That(sgd.Buffers.Concat(adam.Buffers).Where(b => b.Parameter == p).Select(b => CnnGen.Internal.TrainingBuffers.OnLine(b.Data)), Is.All.True, p.Name + " optimizer state");
+                Assert.That(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<float>(p.GradientMemory, out var segment), Is.True);
+                arrays.Add(new WeakReference(segment.Array));
+            }
+
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
 
-        float[] array = CnnGen.Internal.TrainingBuffers.LineAligned(1000);
-        Assert.That(array, Has.Length.EqualTo(1000).And.All.EqualTo(0f));
+        Assert.That(arrays.Select(a => a.IsAlive), Is.All.True, "the gradients' arrays live as long as the trainer");
+        GC.KeepAlive(trainer);
+    }
 
-        // small arrays again and again (up to 128 tries each; large ones are best effort, see LineAligned)
-        foreach (int floats in new[] { 4, 16, 1000, 4096 })
+    [Test]
+    public void Line_aligned_buffers_start_on_a_line_at_every_size()
+    {
+        // every size, small and large (the split layer's 278,528 floats, 2^20), allocated again and again between garbage of
+        // odd sizes that moves where the pinned heap hands out memory: each window is on a line, as long as asked, zeroed
+        var kept = new List<Memory<float>>();
+        int[] sizes = [.. Enumerable.Range(0, 70), 1000, 4095, 4096, 4097, 100_352, 278_528, 1 << 20];
+        var garbage = new List<float[]>();
+        foreach (int floats in sizes)
         {
-            for (int k = 0; k < 20; k++)
+            for (int k = 0; k < (floats > 10_000 ? 4 : 20); k++)
             {
-                float[] a = CnnGen.Internal.TrainingBuffers.LineAligned(floats);
-                Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(a), Is.True, $"{floats} floats, array {k}");
-                Assert.That(a, Has.Length.EqualTo(floats));
+                garbage.Add(GC.AllocateArray<float>(1 + ((floats + k) % 37), pinned: k % 2 == 0));
+                Memory<float> m = CnnGen.Internal.TrainingBuffers.LineAligned(floats);
+                Assert.That(CnnGen.Internal.TrainingBuffers.OnLine(m.Span), Is.True, $"{floats} floats, buffer {k}");
+                Assert.That(m.Length, Is.EqualTo(floats));
+                Assert.That(m.Span.ContainsAnyExcept(0f), Is.False, $"{floats} floats zeroed");
+                kept.Add(m);
             }
         }
+
+        garbage.Clear();
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        Assert.That(kept.Select(m => CnnGen.Internal.TrainingBuffers.OnLine(m.Span)), Is.All.True, "still on their lines after a compacting collection");
+        Assert.Throws<ArgumentOutOfRangeException>(() => CnnGen.Internal.TrainingBuffers.LineAligned(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CnnGen.Internal.TrainingBuffers.LineAligned(Array.MaxLength));
     }
 
     [TestCaseSource(nameof(WidthsAndThreads))]
@@ -123,7 +153,7 @@ public sealed class ColumnSplitTests
             var parameters = new[] { "big.weight", "big.bias" }.Select(name => trainer.Parameters.Single(p => p.Name == name)).ToArray();
             var sgd = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 });
             trainer.Step(input, labels, labels.Length, sgd);
-            return parameters.Select(p => p.Gradient).Concat(parameters.Select(p => p.Value))
+            return parameters.Select(p => p.Gradient.ToArray()).Concat(parameters.Select(p => p.Value.ToArray()))
                 .Select(a => a.Select(BitConverter.SingleToInt32Bits).ToArray()).ToArray();
         }
 

@@ -69,7 +69,7 @@ public sealed class TrainerStateTests
         Assert.That(TrainingNetworks.Bits(loaded)[..^1], Is.EqualTo(TrainingNetworks.Bits(trainer)[..^1]), "weights");
         foreach (var pair in trainer.Parameters.Zip(loaded.Parameters))
         {
-            Assert.That(pair.Second.Value, Is.EqualTo(pair.First.Value), pair.First.Name + " packed");
+            Assert.That(pair.Second.Value.ToArray(), Is.EqualTo(pair.First.Value.ToArray()), pair.First.Name + " packed");
         }
 
         var extra = new TensorSet(saved.Append(new Tensor("fc4.weight", new[] { 1 }, new[] { 1f })));

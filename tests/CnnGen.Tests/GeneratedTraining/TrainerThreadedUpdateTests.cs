@@ -83,7 +83,7 @@ public sealed class TrainerThreadedUpdateTests
         {
             foreach (Parameter p in trainer.Parameters)
             {
-                Array.Fill(p.Gradient, 12345f);
+                p.Gradient.Fill(12345f);
             }
 
             trainer.ComputeGradients(input, labels, labels.Length);
@@ -127,7 +127,7 @@ public sealed class TrainerThreadedUpdateTests
         Parameter fc2Bias = trainer.Parameters.Single(p => p.Name == "fc2.bias");
         Parameter fc3Weight = trainer.Parameters.Single(p => p.Name == "fc3.weight");
         fc2Bias.FromPyTorch(Enumerable.Repeat(100f, fc2Bias.ElementCount).ToArray(), fc2Bias.Value);
-        Array.Clear(fc3Weight.Value);
+        fc3Weight.Value.Clear();
         var sgd = new Sgd(trainer.Parameters, new SgdOptions { LearningRate = 1e-3, Momentum = 0.9 });
         float[] input = TrainingNetworks.Random(batch * trainer.InputSize, 5, scale: 1f);
         float[] targets = new float[batch * trainer.OutputSize];

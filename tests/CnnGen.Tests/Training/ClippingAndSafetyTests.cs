@@ -18,7 +18,7 @@ public sealed class ClippingAndSafetyTests
     {
         List<Parameter> parameters = Parameters(1000, 37, 5, 1);
         Gradients(parameters, 1, scale: 3f);
-        float[][] before = Snapshot(parameters.Select(p => p.Gradient));
+        float[][] before = Snapshot(parameters.Select(p => p.Gradient.ToArray()));
         double sum = before.SelectMany(g => g).Sum(g => (double)g * g);
         double total = Math.Sqrt(sum);
 
@@ -33,7 +33,7 @@ public sealed class ClippingAndSafetyTests
             }
         }
 
-        double after = Math.Sqrt(parameters.SelectMany(p => p.Gradient).Sum(g => (double)g * g));
+        double after = Math.Sqrt(parameters.SelectMany(p => p.Gradient.ToArray()).Sum(g => (double)g * g));
         Assert.That(after, Is.EqualTo(1.0).Within(1e-5));
         Assert.That(GradientClipping.TotalNorm(parameters), Is.EqualTo((float)after).Within(1e-6f));
     }
@@ -43,7 +43,7 @@ public sealed class ClippingAndSafetyTests
     {
         List<Parameter> parameters = Parameters(100, 9);
         Gradients(parameters, 2, scale: 0.01f);
-        float[][] before = Snapshot(parameters.Select(p => p.Gradient));
+        float[][] before = Snapshot(parameters.Select(p => p.Gradient.ToArray()));
         float total = new Sgd(parameters, new SgdOptions { LearningRate = 0.1 }).ClipGradientNorm(10);
         Assert.That(total, Is.LessThan(10f));
         for (int k = 0; k < parameters.Count; k++)
@@ -61,7 +61,7 @@ public sealed class ClippingAndSafetyTests
         {
             List<Parameter> parameters = Parameters(n);
             Gradients(parameters, 3);
-            float[] g = parameters[0].Gradient;
+            float[] g = parameters[0].Gradient.ToArray();
             var acc = new double[8];
             for (int i = 0; i < n; i++)
             {
@@ -100,9 +100,9 @@ public sealed class ClippingAndSafetyTests
             opt.Step();
             Gradients(parameters, 2);
             parameters[param].Gradient[index] = bad;
-            float[][] values = Snapshot(parameters.Select(p => p.Value));
-            float[][] gradients = Snapshot(parameters.Select(p => p.Gradient));
-            float[][] buffers = Snapshot(opt.Buffers.Select(b => b.Data));
+            float[][] values = Snapshot(parameters.Select(p => p.Value.ToArray()));
+            float[][] gradients = Snapshot(parameters.Select(p => p.Gradient.ToArray()));
+            float[][] buffers = Snapshot(opt.Buffers.Select(b => b.Data.ToArray()));
 
             var e = Assert.Throws<NonFiniteGradientException>(opt.Step)!;
             Assert.That((e.TensorName, e.Step, e.Index), Is.EqualTo((parameters[param].Name, 2L, index)), kind);
@@ -115,7 +115,7 @@ public sealed class ClippingAndSafetyTests
                 AssertBitwiseEqual(parameters[k].Gradient, gradients[k], $"{kind} gradient {k}");
             }
 
-            float[][] after = opt.Buffers.Select(b => b.Data).ToArray();
+            float[][] after = opt.Buffers.Select(b => b.Data.ToArray()).ToArray();
             for (int b = 0; b < after.Length; b++)
             {
                 AssertBitwiseEqual(after[b], buffers[b], $"{kind} buffer {b}");
@@ -197,8 +197,15 @@ public sealed class ClippingAndSafetyTests
         List<Parameter> parameters = Parameters(3);
         Assert.Throws<ArgumentException>(() => _ = new Sgd([], new SgdOptions { LearningRate = 0.1 }));
         Assert.Throws<ArgumentException>(() => _ = new Sgd([parameters[0], parameters[0]], new SgdOptions { LearningRate = 0.1 }));
-        var alias = new Parameter("other", [3], parameters[0].Value, new float[3]);
+        var alias = new Parameter("other", [3], parameters[0].ValueMemory, new float[3]);
         Assert.Throws<ArgumentException>(() => _ = new Sgd([parameters[0], alias], new SgdOptions { LearningRate = 0.1 }));
+        float[] block = new float[8];
+        var first = new Parameter("first", [4], block.AsMemory(0, 4), new float[4]);
+        var overlapping = new Parameter("overlapping", [2], new float[2], block.AsMemory(3, 2));
+        Assert.That(Assert.Throws<ArgumentException>(() => _ = new Sgd([first, overlapping], new SgdOptions { LearningRate = 0.1 }))!.Message,
+            Does.Contain("'overlapping' shares value or gradient memory with parameter 'first'"), "windows of one array that overlap by one float");
+        Assert.DoesNotThrow(() => _ = new Sgd([first, new Parameter("next", [4], block.AsMemory(4, 4), new float[4])], new SgdOptions { LearningRate = 0.1 }), "adjacent windows share no float");
+        Assert.Throws<ArgumentException>(() => _ = new Parameter("w", [4], block.AsMemory(0, 4), block.AsMemory(2, 4)), "value and gradient overlap");
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(parameters, new SgdOptions { LearningRate = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(parameters, new SgdOptions { LearningRate = 0.1, Nesterov = true }));
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Sgd(parameters, new SgdOptions { LearningRate = 0.1, Momentum = 0.9, Dampening = 0.1, Nesterov = true }));

@@ -14,7 +14,7 @@ namespace CnnGen.Tests.Training;
 [TestFixture]
 public sealed class OptimizerSequenceTests
 {
-    private static Parameter Scalar(float value) => new("w", [1], [value], [0f]);
+    private static Parameter Scalar(float value) => new("w", [1], new[] { value }, new[] { 0f });
 
     private static float[] Run(Optimizer opt, Parameter p, params float[] gradients)
     {
@@ -94,8 +94,8 @@ public sealed class OptimizerSequenceTests
         float[] withMax = Run(ams, b, 10f, 0.1f);
         Assert.That(withMax[0], Is.EqualTo(plain[0]));
         Assert.That(withMax[1] - withMax[0], Is.GreaterThan(plain[1] - plain[0]), "the second step (negative) is smaller in size");
-        float[] max = ams.Buffers.Single(x => x.Name == "max_exp_avg_sq").Data;
-        float[] v = ams.Buffers.Single(x => x.Name == "exp_avg_sq").Data;
+        float[] max = ams.Buffers.Single(x => x.Name == "max_exp_avg_sq").Data.ToArray();
+        float[] v = ams.Buffers.Single(x => x.Name == "exp_avg_sq").Data.ToArray();
         Assert.That(max[0], Is.EqualTo(50f), "0.5 * 100 after step 1, kept at step 2");
         Assert.That(v[0], Is.EqualTo(25.005f).Within(1e-4f), "0.5 * 50 + 0.5 * 0.01");
 
@@ -140,7 +140,7 @@ public sealed class OptimizerSequenceTests
     {
         List<Parameter> parameters = Parameters(37, 16, 5);
         Optimizer opt = Create(kind, options, parameters);
-        DoubleState[][] reference = parameters.Select(p => p.Value.Select(v => new DoubleState { P = v }).ToArray()).ToArray();
+        DoubleState[][] reference = parameters.Select(p => p.Value.ToArray().Select(v => new DoubleState { P = v }).ToArray()).ToArray();
         for (long t = 1; t <= 8; t++)
         {
             Gradients(parameters, t);
@@ -186,7 +186,7 @@ public sealed class OptimizerSequenceTests
         int[] lengths = Enumerable.Range(1, 70).ToArray();
         List<Parameter> parameters = Parameters(lengths);
         Optimizer opt = Create(kind, options, parameters);
-        float[][] p = Snapshot(parameters.Select(x => x.Value));
+        float[][] p = Snapshot(parameters.Select(x => x.Value.ToArray()));
         float[][] b0 = lengths.Select(n => new float[n]).ToArray(), b1 = lengths.Select(n => new float[n]).ToArray(), b2 = lengths.Select(n => new float[n]).ToArray();
         for (long t = 1; t <= 4; t++)
         {

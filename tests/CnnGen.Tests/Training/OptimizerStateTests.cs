@@ -118,7 +118,7 @@ public sealed class OptimizerStateTests
         Assert.That(state.Get("state.conv1.weight.exp_avg").Shape.ToArray(), Is.EqualTo(new[] { 6, 1, 5, 5 }));
         foreach (Parameter p in parameters)
         {
-            float[] packed = adam.Buffers.Single(b => b.Parameter == p && b.Name == "exp_avg").Data;
+            float[] packed = adam.Buffers.Single(b => b.Parameter == p && b.Name == "exp_avg").Data.ToArray();
             var dense = new float[p.ElementCount];
             p.ToPyTorch(packed, dense);
             Assert.That(state.Get($"state.{p.Name}.exp_avg").Data.ToArray(), Is.EqualTo(dense), "PyTorch layout, not the packed one");
@@ -196,13 +196,13 @@ public sealed class OptimizerStateTests
         Init(parameters);
         var target = new Sgd(parameters, new SgdOptions { LearningRate = 0.3, Momentum = 0.5 });
         Steps(target, new LearningRateScheduler(target, new StepLR(100)), 1, 3);
-        float[][] buffers = Snapshot(target.Buffers.Select(b => b.Data));
-        float[][] values = Snapshot(parameters.Select(p => p.Value));
+        float[][] buffers = Snapshot(target.Buffers.Select(b => b.Data.ToArray()));
+        float[][] values = Snapshot(parameters.Select(p => p.Value.ToArray()));
         Dictionary<string, string> metadata = target.StateMetadata();
 
         var e = Assert.Throws<WeightsException>(() => target.LoadState(bad))!;
         Assert.That(e.Message, Does.Contain(message));
-        float[][] after = target.Buffers.Select(b => b.Data).ToArray();
+        float[][] after = target.Buffers.Select(b => b.Data.ToArray()).ToArray();
         for (int i = 0; i < buffers.Length; i++)
         {
             AssertBitwiseEqual(after[i], buffers[i], $"buffer {i}");

@@ -34,7 +34,7 @@ public static class OptimizerTestSupport
 
     public static float[][] Snapshot(IEnumerable<float[]> arrays) => arrays.Select(a => (float[])a.Clone()).ToArray();
 
-    public static void AssertBitwiseEqual(float[] actual, float[] expected, string what)
+    public static void AssertBitwiseEqual(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, string what)
     {
         Assert.That(actual.Length, Is.EqualTo(expected.Length), what);
         for (int i = 0; i < actual.Length; i++)

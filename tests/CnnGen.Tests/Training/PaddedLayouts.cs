@@ -58,7 +58,7 @@ public static class PaddedLayouts
     {
         bool[] padding = PaddingMask(p);
         Assert.That(padding.Count(x => x), Is.EqualTo(p.PackedLength - p.ElementCount), $"{p.Name}: padded lanes");
-        void Check(float[] buffer, string what)
+        void Check(ReadOnlySpan<float> buffer, string what)
         {
             for (int i = 0; i < buffer.Length; i++)
             {

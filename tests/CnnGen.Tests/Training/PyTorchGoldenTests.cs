@@ -23,7 +23,7 @@ public sealed class PyTorchGoldenTests
             grads.Get(p.Name).Data.CopyTo(p.Gradient);
         }
 
-        Dictionary<string, float[]> before = parameters.ToDictionary(p => p.Name, p => (float[])p.Value.Clone());
+        Dictionary<string, float[]> before = parameters.ToDictionary(p => p.Name, p => p.Value.ToArray());
         Optimizer opt = TrainingGolden.Create(network, optimizer, parameters);
         opt.Step();
 

@@ -90,7 +90,7 @@ public sealed class ScheduleTests
     [Test]
     public void Scheduler_sets_the_optimizers_rate_at_construction_and_each_step()
     {
-        var p = new Parameter("w", [1], [0f], [0f]);
+        var p = new Parameter("w", [1], new[] { 0f }, new[] { 0f });
         var sgd = new Sgd([p], new SgdOptions { LearningRate = 0.4 });
         var scheduler = new LearningRateScheduler(sgd, new LinearLR(0.5, 1, 2));
         Assert.That(sgd.LearningRate, Is.EqualTo(0.2), "t = 0 as PyTorch's constructor sets it");

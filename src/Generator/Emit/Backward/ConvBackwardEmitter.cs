@@ -24,7 +24,7 @@ internal static class ConvBackwardEmitter
         var w = kw.W;
         var dy = k.OutputGradient;
         kw.Doc(k.Title, $"dy: {dy.Describe()}.");
-        using (kw.Method(k.Method, "ref float dy, float[] biasGradient"))
+        using (kw.Method(k.Method, $"ref float dy, {kw.Buffer} biasGradient"))
         {
             kw.ArrayRef("gb", "biasGradient");
             // Four sums over a row's pixels in turn, so the additions are not one dependent chain (latency-bound).
@@ -74,7 +74,7 @@ internal static class ConvBackwardEmitter
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border.",
             $"Gradient: [{Count(k.TileGroups, "tile")}][{Count(win.Taps, "tap")}][{Count(c, "channel")}][{Count(tbv, "filter")}], the weights' packed layout.",
             $"Register tile: {TapsText(k.TapRows, k.TapColumns)} x {Count(k.ChannelBlock, "channel")} x {Count(k.TileVectors, "vector")} of filters, reduced over every output pixel, then added once.");
-        using (kw.Method(k.Method, "ref float x, ref float dy, float[] weightGradient"))
+        using (kw.Method(k.Method, $"ref float x, ref float dy, {kw.Buffer} weightGradient"))
         {
             kw.ArrayRef("gw", "weightGradient");
             bool tiled = k.TileGroups > 1;
@@ -351,7 +351,7 @@ internal static class ConvBackwardEmitter
             $"dy: {dy.Describe()}; dx: {dx.Describe()} (taps in the padding land in the border and are ignored).",
             $"Transposed weights: [{Count(win.Taps, "tap")}][{Count(k.Filters, "filter")}][{Count(dx.Cp, "channel")}].",
             $"Register tile: {Count(tiles.Pixels, "pixel")} x {Count(k.ChannelVectors, "vector")} of input channels per tap" + (k.TapPairs ? " pair (two kernel columns share the dy broadcasts: one more pixel of accumulators)" : string.Empty) + $"; {Count(tiles.Full, "tile")} per row" + (tiles.Last > 0 ? $" and a last tile of {Count(tiles.Last, "pixel")}." : "."));
-        using (kw.Method(k.Method, "ref float dy, ref float dx, float[] transposed"))
+        using (kw.Method(k.Method, $"ref float dy, ref float dx, {kw.Buffer} transposed"))
         {
             kw.ArrayRef("wt", "transposed");
             using (w.Block($"for (int oh = 0; oh < {I(dy.H)}; oh++)"))
@@ -494,8 +494,8 @@ internal static class ConvBackwardEmitter
             $"Input: {x.Describe()}; dy: {dy.Describe()}.",
             $"Depthwise {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}; vectors run over channels.",
             $"Register tile: {Count(k.TapBlock, "tap")} (one accumulator each) x 1 vector of channels, reduced over the pixels.");
-        string bias = k.Bias ? ", float[] biasGradient" : string.Empty;
-        using (kw.Method(k.Method, $"ref float x, ref float dy, float[] weightGradient{bias}"))
+        string bias = k.Bias ? $", {kw.Buffer} biasGradient" : string.Empty;
+        using (kw.Method(k.Method, $"ref float x, ref float dy, {kw.Buffer} weightGradient{bias}"))
         {
             kw.ArrayRef("gw", "weightGradient");
             if (k.Bias)
@@ -557,7 +557,7 @@ internal static class ConvBackwardEmitter
 
         w.Line();
         w.Line($"/// <summary>dx of {Xml(k.LayerName)}: each tap's weight times dy, added at the tap's pixels (vectors over channels).</summary>");
-        using (kw.Method(k.DataMethod, "ref float dy, ref float dx, float[] weight"))
+        using (kw.Method(k.DataMethod, $"ref float dy, ref float dx, {kw.Buffer} weight"))
         {
             kw.ArrayRef("w", "weight");
             using (w.Block($"for (int c = 0; c < {I(cp)}; c += {I(v)})"))

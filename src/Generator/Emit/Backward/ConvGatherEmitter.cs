@@ -32,7 +32,7 @@ internal static class ConvGatherEmitter
             $"Per input pixel {Count(c, "accumulator")} (one per channel) over the taps that reach an output pixel, {Count(fv, "vector")} of filters each, then each accumulator's lanes summed into dx.",
             (k.InteriorTiles > 0 ? $"Columns {I(first)}-{I(end - 1)} see every kernel column: tiles of {Count(p, "pixel")}; " : string.Empty)
                 + $"the {(k.InteriorTiles > 0 ? "border " : string.Empty)}columns in chunks of at most {Count(k.ChunkPixels, "pixel")} with their taps unrolled.");
-        using (kw.Method(k.Method, "ref float dy, ref float dx, float[] weight"))
+        using (kw.Method(k.Method, $"ref float dy, ref float dx, {kw.Buffer} weight"))
         {
             kw.ArrayRef("w", "weight");
             using (w.Block($"for (int ih = 0; ih < {I(dx.H)}; ih++)"))

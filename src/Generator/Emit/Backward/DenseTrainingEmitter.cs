@@ -27,7 +27,7 @@ internal static class DenseTrainingEmitter
             $"Weights: [{Count(k.Features, "feature")}][{Count(cp, "output")}]; image i's input at x + {I(k.XImageStride)} i, output at y + {I(k.YImageStride)} i.",
             $"Register tile: {Count(k.Images, "image")} x {Count(k.Vectors, "vector")}: per feature, {Count(k.Vectors, "weight load")} feed {Count(k.Images * k.Vectors, "FMA")}; the images past the last full group run one at a time.",
             k.Columns ? $"Split by columns: the output vectors [vectorStart, vectorEnd) of every image of the batch (a thread's share), in tiles of {Count(k.Vectors, "vector")} and one narrower last tile." : string.Empty);
-        using (kw.Method(k.Method, "ref float x, ref float y, int count, float[] weight, float[] bias" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
+        using (kw.Method(k.Method, $"ref float x, ref float y, int count, {kw.Buffer} weight, {kw.Buffer} bias" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
         {
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");
@@ -202,8 +202,8 @@ internal static class DenseTrainingEmitter
             $"Gradients: weight [{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{Count(cp, "output")}] (the weights' packed layout)" + (k.Bias ? $", bias [{I(cp)}]." : "."),
             $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then " + (k.Overwrite ? "stored (the only writer: the gradients are not cleared before)." : "added once."),
             k.Columns ? "Split by columns: the output vectors [vectorStart, vectorEnd) over every image of the batch (a thread's share of the one gradient buffer)." : string.Empty);
-        string bias = k.Bias ? ", float[] biasGradient" : string.Empty;
-        using (kw.Method(k.Method, $"ref float x, ref float dy, int count, float[] weightGradient{bias}" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
+        string bias = k.Bias ? $", {kw.Buffer} biasGradient" : string.Empty;
+        using (kw.Method(k.Method, $"ref float x, ref float dy, int count, {kw.Buffer} weightGradient{bias}" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
         {
             kw.ArrayRef("gw", "weightGradient");
             if (k.Bias)
@@ -316,7 +316,7 @@ internal static class DenseTrainingEmitter
             $"dy: {k.OutputGradient.Describe()}; dx: {dx.Describe()}; image i's at dy + {I(k.YImageStride)} i, dx + {I(k.XImageStride)} i.",
             $"Transposed weights: [{Count(k.Units, "unit")}][{Count(k.GradientFloats, "float")}], rows in dx's order; padded lanes are zero.",
             $"Register tile: {Count(k.Images, "image")} x {Count(k.Vectors, "vector")}: per unit, {Count(k.Vectors, "weight load")} feed {Count(k.Images * k.Vectors, "FMA")}.");
-        using (kw.Method(k.Method, "ref float dy, ref float dx, int count, float[] transposed"))
+        using (kw.Method(k.Method, $"ref float dy, ref float dx, int count, {kw.Buffer} transposed"))
         {
             kw.ArrayRef("wt", "transposed");
             w.Line("int i = 0;");

@@ -21,7 +21,7 @@ internal static class TrainingKernelsEmitter
     {
         var spec = model.Net.Spec;
         var w = new SourceWriter();
-        var kw = new KernelWriter(w, plan.Forward);
+        var kw = new KernelWriter(w, plan.Forward, Code.TrainingBuffer);
         using (Emitter.OpenFile(w, model, $"Training kernels for {plan.Forward.VectorType}."))
         using (w.Block($"partial class {spec.ClassName}"))
         using (w.Block("partial class Trainer"))
@@ -129,7 +129,11 @@ internal static class TrainingDriverEmitter
             }
         }
 
-        Ref(ArgKind.Input, "input", "t.Inputs");
+        if (kinds.Contains(ArgKind.Input))
+        {
+            w.Line("ref float input = ref Data(t.Inputs);");
+        }
+
         if (kinds.Contains(ArgKind.Tensor) || kinds.Contains(ArgKind.Gradient))
         {
             w.Line($"ref float workspace = ref Data(t.Workspace);");
@@ -144,7 +148,7 @@ internal static class TrainingDriverEmitter
             .Concat(ops.OfType<MaskGroupsOp>().Select(m => m.Gradient)).Distinct().ToList();
         if (locals.Count > 0)
         {
-            w.Line("float[][] gradients = t.GradientsOf(thread);");
+            w.Line($"{Code.TrainingBuffer}[] gradients = t.GradientsOf(thread);");
             var layers = model.Training!.Layers;
             foreach (var l in layers)
             {
@@ -152,7 +156,7 @@ internal static class TrainingDriverEmitter
                 {
                     if (locals.Contains(local))
                     {
-                        w.Line($"float[] {local} = gradients[{I(index)}]; // {Xml(l.Name)}.{what}");
+                        w.Line($"{Code.TrainingBuffer} {local} = gradients[{I(index)}]; // {Xml(l.Name)}.{what}");
                     }
                 }
             }

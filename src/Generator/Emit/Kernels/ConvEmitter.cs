@@ -40,7 +40,7 @@ internal static class ConvEmitter
             var w = kw.W;
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
             int g = k.SplitTiles;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k, g > 0 ? "unit" : "row")}"))
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, {kw.Buffer} weight, {kw.Buffer} bias{RangeParameters(k, g > 0 ? "unit" : "row")}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");

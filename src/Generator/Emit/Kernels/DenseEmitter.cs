@@ -154,7 +154,7 @@ internal static class DenseEmitter
         w.Line("/// <remarks>");
         w.Line($"/// Register tile: {Count(g.Images, "image")} x {Count(tb, "vector")} = {Count(g.Images * tb, "accumulator")}; per feature, {Count(tb, "weight load")} feed {Count(g.Images * tb, "FMA")}.<br/>");
         w.Line("/// </remarks>");
-        using (kw.Method(g.Method, "ref float x, ref float y, float[] weight, float[] bias"))
+        using (kw.Method(g.Method, $"ref float x, ref float y, {kw.Buffer} weight, {kw.Buffer} bias"))
         {
             kw.ArrayRef("w", "weight");
             kw.ArrayRef("b", "bias");

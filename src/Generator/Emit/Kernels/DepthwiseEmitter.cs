@@ -48,7 +48,7 @@ internal static class DepthwiseEmitter
         {
             kw.Doc(k.Title, remarks);
             string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, float[] weight, float[] bias{RangeParameters(k)}"))
+            using (kw.Method(k.Method, $"ref float x, {residual}ref float y, {kw.Buffer} weight, {kw.Buffer} bias{RangeParameters(k)}"))
             {
                 kw.ArrayRef("w", "weight");
                 kw.ArrayRef("b", "bias");
@@ -72,7 +72,7 @@ internal static class DepthwiseEmitter
     public static void EmitRowPair(KernelWriter kw, DepthwiseKernel d, ConvKernel p)
     {
         var w = kw.W;
-        using (kw.Method(p.Method, $"ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias{RangeParameters(p)}"))
+        using (kw.Method(p.Method, $"ref float x, ref float row, ref float y, {kw.Buffer} depthwiseWeight, {kw.Buffer} depthwiseBias, {kw.Buffer} weight, {kw.Buffer} bias{RangeParameters(p)}"))
         {
             kw.ArrayRef("dw", "depthwiseWeight");
             kw.ArrayRef("db", "depthwiseBias");

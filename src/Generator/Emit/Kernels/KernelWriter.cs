@@ -14,10 +14,11 @@ namespace CnnGen.Generator.Emit.Kernels;
 /// </summary>
 internal sealed class KernelWriter
 {
-    public KernelWriter(SourceWriter writer, NetworkPlan plan)
+    public KernelWriter(SourceWriter writer, NetworkPlan plan, string buffer = "float[]")
     {
         W = writer;
         Plan = plan;
+        Buffer = buffer;
         V = plan.Width;
         Vs = Code.Vector(plan.Width);
         Vt = Vs + "<float>";
@@ -27,6 +28,12 @@ internal sealed class KernelWriter
     public SourceWriter W { get; }
 
     public NetworkPlan Plan { get; }
+
+    /// <summary>
+    /// The type of the weight, bias and gradient buffers the kernels take: <c>float[]</c> in a network's kernel class, the
+    /// trainer's windows on cache lines (<see cref="Code.TrainingBuffer"/>) in a trainer's; <c>Data</c> reads either.
+    /// </summary>
+    public string Buffer { get; }
 
     /// <summary>Floats per vector.</summary>
     public int V { get; }
@@ -85,6 +92,10 @@ internal sealed class KernelWriter
         W.Line($"private static {Vt} Zero => {Vt}.Zero;");
         W.Line($"{inline} private static ref float At(ref float p, int offset) => ref {Code.Unsafe}.Add(ref p, offset);");
         W.Line($"{inline} private static ref float Data(float[] array) => ref {Code.MemoryMarshal}.GetArrayDataReference(array);");
+        if (Buffer != "float[]")
+        {
+            W.Line($"{inline} private static ref float Data({Buffer} buffer) => ref {Code.MemoryMarshal}.GetReference(buffer.Span);");
+        }
         W.Line($"{inline} private static {Vt} Load(ref float p) => {Vs}.LoadUnsafe(ref p);");
         W.Line($"{inline} private static {Vt} Load(ref float p, nuint offset) => {Vs}.LoadUnsafe(ref p, offset);");
         W.Line($"{inline} private static void Store({Vt} value, ref float p) => {Vs}.StoreUnsafe(value, ref p);");

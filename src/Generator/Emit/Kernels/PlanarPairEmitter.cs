@@ -30,7 +30,7 @@ internal static class PlanarPairEmitter
             $"Pointwise weights: [{Count(p.X.C, "channel")}][{Count(p.Filters, "filter")}] (each broadcast), bias [{I(y.Cp)}].",
             $"Register tiles: {tiles}.",
             "Returns false when an output may be NaN or infinity: each tile checks the sum of the vectors it stores.");
-        using (kw.Method(p.Method, "ref float x, ref float row, ref float y, float[] depthwiseWeight, float[] depthwiseBias, float[] weight, float[] bias", returns: "bool"))
+        using (kw.Method(p.Method, $"ref float x, ref float row, ref float y, {kw.Buffer} depthwiseWeight, {kw.Buffer} depthwiseBias, {kw.Buffer} weight, {kw.Buffer} bias", returns: "bool"))
         {
             kw.ArrayRef("dw", "depthwiseWeight");
             kw.ArrayRef("db", "depthwiseBias");

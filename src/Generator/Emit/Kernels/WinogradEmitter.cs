@@ -37,7 +37,7 @@ internal static class WinogradEmitter
         int final = lastRows > 0 ? lastRows : k.PartialRow ? rows : 0;
         int regular = lastRows > 0 || !k.PartialRow ? blocks : blocks - 1;
         string residual = k.Residual is not null ? "ref float r, " : string.Empty;
-        using (kw.Method(k.Method, $"ref float x, {residual}ref float s, ref float y, float[] weight, float[] bias{RangeParameters(k, "block")}"))
+        using (kw.Method(k.Method, $"ref float x, {residual}ref float s, ref float y, {kw.Buffer} weight, {kw.Buffer} bias{RangeParameters(k, "block")}"))
         {
             kw.ArrayRef("u", "weight");
             kw.ArrayRef("b", "bias");
