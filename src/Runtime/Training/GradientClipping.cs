@@ -62,8 +62,7 @@ public static class GradientClipping
             if (!double.IsFinite(squares))
             {
                 // The squares of finite floats cannot overflow a double: some element is NaN or infinite.
-                int bad = TrainingMath.FirstNonFinite(parameter.Gradient);
-                throw new NonFiniteGradientException(parameter.Name, step, bad, parameter.Gradient[bad]);
+                throw parameter.NonFiniteGradient(step);
             }
 
             sum += squares;

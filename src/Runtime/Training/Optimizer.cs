@@ -244,10 +244,9 @@ public abstract partial class Optimizer
     {
         foreach (Parameter parameter in _parameters)
         {
-            int bad = TrainingMath.FirstNonFinite(parameter.Gradient);
-            if (bad >= 0)
+            if (TrainingMath.FirstNonFinite(parameter.Gradient) >= 0)
             {
-                throw new NonFiniteGradientException(parameter.Name, step, bad, parameter.Gradient[bad]);
+                throw parameter.NonFiniteGradient(step);
             }
         }
     }

@@ -56,16 +56,6 @@ public abstract partial class Optimizer
             WeightDecay = ReadDouble(metadata, "weight_decay", 0, double.MaxValue),
             AmsGrad = ReadBool(metadata, "amsgrad"),
         };
-        string[] buffers;
-        try
-        {
-            buffers = CheckAdam(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new WeightsException("the optimizer state's hyper-parameters are invalid: " + e.Message, e);
-        }
-
-        return (buffers, () => apply(options));
+        return (CheckLoaded(() => CheckAdam(options)), () => apply(options));
     }
 }

@@ -192,6 +192,22 @@ public abstract partial class Optimizer
     /// </summary>
     private protected abstract (string[] BufferNames, Action Apply) ReadOptions(IReadOnlyDictionary<string, string> metadata);
 
+    /// <summary>
+    /// Runs the optimizer's own check of hyper-parameters read from a state (<paramref name="check"/>, which throws
+    /// <see cref="ArgumentException"/>s) and returns its result; a refusal becomes a <see cref="WeightsException"/> about the state.
+    /// </summary>
+    private protected static T CheckLoaded<T>(Func<T> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (ArgumentException e)
+        {
+            throw new WeightsException("the optimizer state's hyper-parameters are invalid: " + e.Message, e);
+        }
+    }
+
     /// <summary>Formats a double so that it parses back to the same bits.</summary>
     internal static string Text(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

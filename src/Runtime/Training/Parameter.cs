@@ -300,6 +300,16 @@ public sealed class Parameter
 
     internal bool SameShape(ReadOnlySpan<int> shape) => shape.SequenceEqual(_shape);
 
+    /// <summary>
+    /// The error for a gradient known to hold NaN or infinity at step <paramref name="step"/>: names this parameter and its
+    /// first bad element (what the optimizers and clipping throw).
+    /// </summary>
+    internal NonFiniteGradientException NonFiniteGradient(long step)
+    {
+        int bad = TrainingMath.FirstNonFinite(Gradient);
+        return new NonFiniteGradientException(Name, step, bad, Gradient[bad]);
+    }
+
     private void CheckLengths(int packed, int pytorch)
     {
         if (packed != PackedLength)

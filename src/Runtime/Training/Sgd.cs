@@ -87,16 +87,11 @@ public sealed class Sgd : Optimizer
             WeightDecay = ReadDouble(metadata, "weight_decay", 0, double.MaxValue),
             Nesterov = ReadBool(metadata, "nesterov"),
         };
-        try
+        return (CheckLoaded(() =>
         {
             Check(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new WeightsException("the optimizer state's hyper-parameters are invalid: " + e.Message, e);
-        }
-
-        return (BufferNamesFor(options), () => Options = options);
+            return BufferNamesFor(options);
+        }), () => Options = options);
     }
 
     private static string[] BufferNamesFor(SgdOptions options) => options.Momentum != 0 ? [MomentumBuffer] : [];

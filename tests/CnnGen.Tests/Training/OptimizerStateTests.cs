@@ -229,6 +229,21 @@ public sealed class OptimizerStateTests
     }
 
     [Test]
+    public void Invalid_Adam_hyper_parameters_in_a_state_are_rejected_as_a_bad_state()
+    {
+        // beta1 = 1 reads as a number in [0, 1] but Adam's own check refuses it: the ArgumentException becomes a WeightsException
+        var adam = new Adam(Packed());
+        var stream = new MemoryStream();
+        adam.SaveState(stream);
+        TensorSet bad = Edit(TensorSet.LoadSafeTensors(stream.ToArray()), t => t, m => m["beta1"] = "1");
+        var target = new AdamW(Packed(), new AdamWOptions { Beta1 = 0.5 });
+        var e = Assert.Throws<WeightsException>(() => target.LoadState(Edit(bad, t => t, m => m["optimizer"] = "AdamW")))!;
+        Assert.That(e.Message, Does.Contain("hyper-parameters are invalid").And.Contain("beta1"));
+        Assert.That(e.InnerException, Is.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(target.Options.Beta1, Is.EqualTo(0.5), "nothing applied");
+    }
+
+    [Test]
     public void Loading_restores_hyper_parameters_and_reshapes_the_buffers()
     {
         List<Parameter> source = Packed();
