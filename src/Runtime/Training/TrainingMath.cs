@@ -8,8 +8,10 @@ using CnnGen.Internal;
 namespace CnnGen.Training;
 
 /// <summary>
-/// The element-wise loops behind the optimizers and gradient clipping. Each loop runs on
-/// <see cref="Vector{T}"/> (the platform's preferred width) and finishes with a scalar tail that performs
+/// The element-wise loops behind the optimizers and gradient clipping. The updates (<see cref="Sgd(Span{float}, ReadOnlySpan{float}, Span{float}, in SgdScalars)"/>,
+/// <see cref="Adam"/>) run on the widest accelerated vectors, then narrower ones (Vector512, Vector256, Vector128, one
+/// generic loop over <see cref="IVectorOps{TVector}"/>); <see cref="Add"/> and <see cref="Scale"/> on
+/// <see cref="Vector{T}"/>. Each finishes with a scalar tail that performs
 /// exactly the same IEEE operations in the same order (a fused multiply-add where the vector body fuses), so
 /// an element's result does not depend on the vector width, on the buffer's length or on where it sits in
 /// the buffer. The operation order is PyTorch 1.13's (see each optimizer).
