@@ -50,12 +50,8 @@ public sealed class ConvDataGradientTests
     [Test]
     public void LeNet5s_conv2_input_gradient_is_gathered_at_Vector256_in_2_pixel_tiles_summed_a_pixel_at_a_time()
     {
-        const string LeNet5 = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
-            + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2)]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2), Flatten]\n"
-            + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
-        var files = GeneratorHarness.Run(LeNet5).Files;
-        string Backward(int bits) => files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
-        string v256 = Backward(256), v512 = Backward(512);
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
+        string v256 = TrainingNetworks.BackwardSource(files, VectorWidth.V256), v512 = TrainingNetworks.BackwardSource(files, VectorWidth.V512);
         foreach (var (backward, bits) in new[] { (v256, 256), (v512, 512) })
         {
             Assert.That(backward, Does.Contain("conv2: dx += dy x W^T, gathered per input pixel with vectors over the filters"), $"{bits}");
@@ -158,43 +154,30 @@ public sealed class ConvWeightsPairSetsTests
     private const int Batch = 3;
     private const int Classes = 5;
 
-    private static string Kernel(string backward, string name)
-    {
-        int at = backward.IndexOf($"private static void {name}(", System.StringComparison.Ordinal);
-        Assert.That(at, Is.GreaterThan(0), name);
-        int end = backward.IndexOf("private static void ", at + 20, System.StringComparison.Ordinal);
-        return backward.Substring(at, (end < 0 ? backward.Length : end) - at);
-    }
-
     [Test]
     public void A_pair_tile_of_few_accumulators_keeps_a_second_set_at_every_width()
     {
         var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.PairSetsNet).Files;
         foreach (VectorWidth width in GeneratorHarness.Widths)
         {
-            int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
-            string backward = files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
-            string a = Kernel(backward, System.Text.RegularExpressions.Regex.Match(backward, @"private static void (ABackwardWeightsTaps\w+)\(").Groups[1].Value);
+            string backward = TrainingNetworks.BackwardSource(files, width);
+            string a = TrainingNetworks.KernelSource(backward, System.Text.RegularExpressions.Regex.Match(backward, @"private static void (ABackwardWeightsTaps\w+)\(").Groups[1].Value);
             Assert.That(a, Does.Contain("ow < 8; ow += 2").And.Contain("// the row's last pixel alone"), $"{width}: a, pixel pairs and a last pixel");
             Assert.That(a, Does.Contain("var b3_0 = Zero;").And.Contain("b3_0 = Fma(").And.Not.Contain("b4_0"), $"{width}: a, a second set of 4");
             Assert.That(a, Does.Contain("+ (a3_0 + b3_0), ref gw, "), $"{width}: a, the sets meet at the end");
             var tiles = System.Text.RegularExpressions.Regex.Matches(backward, @"private static void (BBackwardWeightsTaps\w+)\(").Select(m => m.Groups[1].Value).ToList();
             Assert.That(tiles, Is.Not.Empty, $"{width}: b's weight tiles");
-            Assert.That(tiles.Select(t => Kernel(backward, t)), Has.All.Not.Contain("var b0_0 = Zero;"), $"{width}: b keeps one set");
+            Assert.That(tiles.Select(t => TrainingNetworks.KernelSource(backward, t)), Has.All.Not.Contain("var b0_0 = Zero;"), $"{width}: b keeps one set");
         }
     }
 
     [Test]
     public void LeNet5s_conv1_last_kernel_row_keeps_a_second_set_at_Vector256_only()
     {
-        const string LeNet5 = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
-            + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2)]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2), Flatten]\n"
-            + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
-        var files = GeneratorHarness.Run(LeNet5).Files;
-        string Backward(int bits) => files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
-        string v256 = Backward(256), v512 = Backward(512);
-        Assert.That(Kernel(v256, "Conv1BackwardWeightsTaps1x5Channels1"), Does.Contain("b4_0 = Fma(x5, d1, b4_0);").And.Contain("Store(Load(ref gw, 32) + (a4_0 + b4_0), ref gw, 32);"));
-        Assert.That(Kernel(v256, "Conv1BackwardWeightsTaps2x5Channels1"), Does.Not.Contain("b0_0").And.Contain("a0_0 = Fma(x1, d1, a0_0);"));
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
+        string v256 = TrainingNetworks.BackwardSource(files, VectorWidth.V256), v512 = TrainingNetworks.BackwardSource(files, VectorWidth.V512);
+        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps1x5Channels1"), Does.Contain("b4_0 = Fma(x5, d1, b4_0);").And.Contain("Store(Load(ref gw, 32) + (a4_0 + b4_0), ref gw, 32);"));
+        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps2x5Channels1"), Does.Not.Contain("b0_0").And.Contain("a0_0 = Fma(x1, d1, a0_0);"));
         Assert.That(v512, Does.Contain("private static void Conv1BackwardWeightsTaps3x5Channels1(").And.Not.Contain("var b0_0 = Zero;"));
     }
 

@@ -48,34 +48,17 @@ public sealed class PoolGradientTests
 [TestFixture]
 public sealed class PoolBiasGradientTests
 {
-    private static string Kernel(string backward, string name)
-    {
-        int at = backward.IndexOf($"private static void {name}(", System.StringComparison.Ordinal);
-        Assert.That(at, Is.GreaterThan(0), name);
-        int end = backward.IndexOf("private static void ", at + 20, System.StringComparison.Ordinal);
-        return backward.Substring(at, (end < 0 ? backward.Length : end) - at);
-    }
-
-    private static string Backward(System.Collections.Generic.IReadOnlyDictionary<string, string> files, VectorWidth width)
-    {
-        int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
-        return System.Linq.Enumerable.Single(files, f => f.Key.EndsWith($".Backward{bits}.g.cs", System.StringComparison.Ordinal)).Value;
-    }
-
     [Test]
     public void LeNet5s_pools_add_their_convolutions_bias_gradients_at_every_width()
     {
-        const string LeNet5 = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
-            + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2, Name = \"pool1\")]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2, Name = \"pool2\"), Flatten]\n"
-            + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
-        var files = GeneratorHarness.Run(LeNet5).Files;
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
         foreach (VectorWidth width in GeneratorHarness.Widths)
         {
-            string backward = Backward(files, width);
+            string backward = TrainingNetworks.BackwardSource(files, width);
             Assert.That(backward, Does.Not.Contain("Conv1BackwardBias(").And.Not.Contain("Conv2BackwardBias("), $"{width}: no bias passes");
             Assert.That(backward, Does.Contain("Pool1Backward(ref At(ref image, ").And.Contain(", conv1BiasGradient);"), $"{width}: pool1's call");
             Assert.That(backward, Does.Contain(", conv2BiasGradient);"), $"{width}: pool2's call");
-            string pool1 = Kernel(backward, "Pool1Backward");
+            string pool1 = TrainingNetworks.KernelSource(backward, "Pool1Backward");
             Assert.That(pool1, Does.Contain("ref float dx, float[] biasGradient)"), $"{width}: pool1");
             Assert.That(backward, Does.Contain("/// conv1's bias gradient added here: each window's dy goes to one pixel"), $"{width}: pool1's remarks");
             bool oneVector = width != VectorWidth.V128; // 6 filters: one vector at 256 and 512 bits, two at 128
@@ -92,7 +75,7 @@ public sealed class PoolBiasGradientTests
         var pools = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.PoolGradientNet).Files;
         foreach (VectorWidth width in GeneratorHarness.Widths)
         {
-            string g = Backward(gather, width), p = Backward(pools, width);
+            string g = TrainingNetworks.BackwardSource(gather, width), p = TrainingNetworks.BackwardSource(pools, width);
             Assert.That(g, Does.Not.Contain("BBackwardBias(").And.Contain("Store(Load(ref gb, (nuint)c) + g, ref gb, (nuint)c); // b's bias gradient"), $"{width}: GatherDataNet's b");
             Assert.That(p, Does.Contain("ABackwardBias(").And.Not.Contain("ref float dx, float[] biasGradient)"), $"{width}: PoolGradientNet's a keeps its bias pass");
         }

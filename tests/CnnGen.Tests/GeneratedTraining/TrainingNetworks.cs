@@ -106,6 +106,28 @@ public static class TrainingNetworks
         public partial class PairSetsNet;
         """;
 
+    /// <summary>LeNet-5 as the generator tests declare it (a source file of its own, class <c>Net</c>), with its pools named.</summary>
+    public const string LeNet5Source = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
+        + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2, Name = \"pool1\")]\n"
+        + "[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2, Name = \"pool2\"), Flatten]\n"
+        + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
+
+    /// <summary>The generated backward kernel class of <paramref name="width"/> among a generator run's files.</summary>
+    public static string BackwardSource(System.Collections.Generic.IReadOnlyDictionary<string, string> files, VectorWidth width)
+    {
+        int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
+        return files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", StringComparison.Ordinal)).Value;
+    }
+
+    /// <summary>The text of the generated method <paramref name="name"/>, from its signature to the next method's.</summary>
+    public static string KernelSource(string backward, string name)
+    {
+        int at = backward.IndexOf($"private static void {name}(", StringComparison.Ordinal);
+        Assert.That(at, Is.GreaterThan(0), name);
+        int end = backward.IndexOf("private static void ", at + 20, StringComparison.Ordinal);
+        return backward.Substring(at, (end < 0 ? backward.Length : end) - at);
+    }
+
     /// <summary>
     /// A dense layer the threads split by output columns that is not the first step: "big" (2,048 features from the
     /// second convolution's HWC map; the first convolution's input gradient is written after big's weight gradient, in
