@@ -45,11 +45,8 @@ public sealed class ConvDataGradientTests
     [Test]
     public void LeNet5s_conv2_input_gradient_is_gathered_at_Vector256_in_2_pixel_tiles_summed_a_pixel_at_a_time()
     {
-        const string LeNet5 = "[Network(Trainable = true), Input(1, 28, 28)]\n"
-            + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2)]\n[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2), Flatten]\n"
-            + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
-        var backwards = GeneratedBackward.Of(LeNet5);
-        string v256 = backwards[VectorWidth.V256], v512 = backwards[VectorWidth.V512];
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
+        string v256 = TrainingNetworks.BackwardSource(files, VectorWidth.V256), v512 = TrainingNetworks.BackwardSource(files, VectorWidth.V512);
         foreach (var (backward, bits) in new[] { (v256, 256), (v512, 512) })
         {
             Assert.That(backward, Does.Contain("conv2: dx += dy x W^T, gathered per input pixel with vectors over the filters"), $"{bits}");
@@ -132,11 +129,7 @@ internal static class GeneratedBackward
     public static Dictionary<VectorWidth, string> Of(string declaration)
     {
         var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + declaration).Files;
-        return GeneratorHarness.Widths.ToDictionary(w => w, w =>
-        {
-            int bits = w switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
-            return files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", StringComparison.Ordinal)).Value;
-        });
+        return GeneratorHarness.Widths.ToDictionary(w => w, w => TrainingNetworks.BackwardSource(files, w));
     }
 
     /// <summary>Two SGD steps of a batch of 3 of <see cref="TrainingNetworks"/>' <paramref name="network"/> against the reference executor built by <paramref name="layers"/> (the loss and every gradient within 1e-4).</summary>
@@ -145,5 +138,59 @@ internal static class GeneratedBackward
         using NetworkTrainer trainer = TrainingNetworks.Create(network, seed, new TrainerOptions { VectorWidth = width, Threads = threads });
         ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(input, layers);
         TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, batch: 3, Classes, inputSeed, labelStride: 2, tolerance: 1e-4, $"{width}, {threads} thread(s)");
+    }
+}
+
+/// <summary>
+/// A weight-gradient tile over pixel pairs with fewer accumulators than the FMA latency hides keeps a second set for the
+/// pair's second pixel (<c>ConvWeightsKernel.PairSecondSetUpTo</c>): <see cref="TrainingNetworks.PairSetsNet"/>'s "a" at
+/// every width and LeNet-5's conv1 last kernel row at Vector256 (5 accumulators; its 2x5 blocks have 10 and keep one set);
+/// the gradients match the reference executor on every width, one and two threads, and LeNet-5's match PyTorch's
+/// (<c>GeneratedGoldenTests</c>).
+/// </summary>
+[TestFixture]
+public sealed class ConvWeightsPairSetsTests
+{
+    private const double Tolerance = 1e-4;
+    private const int Batch = 3;
+    private const int Classes = 5;
+
+    [Test]
+    public void A_pair_tile_of_few_accumulators_keeps_a_second_set_at_every_width()
+    {
+        var files = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.PairSetsNet).Files;
+        foreach (VectorWidth width in GeneratorHarness.Widths)
+        {
+            string backward = TrainingNetworks.BackwardSource(files, width);
+            string a = TrainingNetworks.KernelSource(backward, System.Text.RegularExpressions.Regex.Match(backward, @"private static void (ABackwardWeightsTaps\w+)\(").Groups[1].Value);
+            Assert.That(a, Does.Contain("ow < 8; ow += 2").And.Contain("// the row's last pixel alone"), $"{width}: a, pixel pairs and a last pixel");
+            Assert.That(a, Does.Contain("var b3_0 = Zero;").And.Contain("b3_0 = Fma(").And.Not.Contain("b4_0"), $"{width}: a, a second set of 4");
+            Assert.That(a, Does.Contain("+ (a3_0 + b3_0), ref gw, "), $"{width}: a, the sets meet at the end");
+            var tiles = System.Text.RegularExpressions.Regex.Matches(backward, @"private static void (BBackwardWeightsTaps\w+)\(").Select(m => m.Groups[1].Value).ToList();
+            Assert.That(tiles, Is.Not.Empty, $"{width}: b's weight tiles");
+            Assert.That(tiles.Select(t => TrainingNetworks.KernelSource(backward, t)), Has.All.Not.Contain("var b0_0 = Zero;"), $"{width}: b keeps one set");
+        }
+    }
+
+    [Test]
+    public void LeNet5s_conv1_last_kernel_row_keeps_a_second_set_at_Vector256_only()
+    {
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
+        string v256 = TrainingNetworks.BackwardSource(files, VectorWidth.V256), v512 = TrainingNetworks.BackwardSource(files, VectorWidth.V512);
+        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps1x5Channels1"), Does.Contain("b4_0 = Fma(x5, d1, b4_0);").And.Contain("Store(Load(ref gw, 32) + (a4_0 + b4_0), ref gw, 32);"));
+        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps2x5Channels1"), Does.Not.Contain("b0_0").And.Contain("a0_0 = Fma(x1, d1, a0_0);"));
+        Assert.That(v512, Does.Contain("private static void Conv1BackwardWeightsTaps3x5Channels1(").And.Not.Contain("var b0_0 = Zero;"));
+    }
+
+    [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
+    public void Gradients_match_the_reference(VectorWidth width, int threads)
+    {
+        using NetworkTrainer trainer = TrainingNetworks.Create("PairSetsNet", seed: 13, new TrainerOptions { VectorWidth = width, Threads = threads });
+        ReferenceNetwork<float> reference = ReferenceNetwork<float>.Create(new Shape(1, 10, 10), b => b
+            .Conv2D("a", 4, 2, activation: Activation.Relu)
+            .Conv2D("b", 3, 3, padding: 1, activation: Activation.Relu)
+            .Flatten()
+            .Dense("fc", Classes));
+        TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 130, labelStride: 2, Tolerance, $"{width}, {threads} thread(s)");
     }
 }

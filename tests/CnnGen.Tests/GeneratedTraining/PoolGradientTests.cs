@@ -35,3 +35,49 @@ public sealed class PoolGradientTests
         TrainingNetworks.AssertSgdStepsMatch(trainer, reference, steps: 2, Batch, Classes, inputSeed: 70, labelStride: 3, Tolerance, $"{width}, {threads} thread(s)");
     }
 }
+
+/// <summary>
+/// A convolution's bias gradient added by the backward of the max pool that is its output's only reader and whose
+/// windows tile it (<c>PoolBackwardKernel.BiasOf</c>): the sum of the windows' dy is the sum of the convolution's dy, so
+/// the convolution has no bias pass over its full-size gradient. LeNet-5's conv1 (one vector of filters at Vector256 and
+/// Vector512: the sum in a register) and conv2, <see cref="TrainingNetworks.GatherDataNet"/>'s "b" (32 filters: added per
+/// window); not <see cref="TrainingNetworks.PoolGradientNet"/>'s "a", which a second convolution also reads. The
+/// gradients: <c>ConvDataGradientTests.Gradients_match_the_reference</c> (GatherDataNet against the reference executor on
+/// every width, one and two threads) and <c>GeneratedGoldenTests</c> (LeNet-5 against PyTorch on every width).
+/// </summary>
+[TestFixture]
+public sealed class PoolBiasGradientTests
+{
+    [Test]
+    public void LeNet5s_pools_add_their_convolutions_bias_gradients_at_every_width()
+    {
+        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
+        foreach (VectorWidth width in GeneratorHarness.Widths)
+        {
+            string backward = TrainingNetworks.BackwardSource(files, width);
+            Assert.That(backward, Does.Not.Contain("Conv1BackwardBias(").And.Not.Contain("Conv2BackwardBias("), $"{width}: no bias passes");
+            Assert.That(backward, Does.Contain("Pool1Backward(ref At(ref image, ").And.Contain(", conv1BiasGradient);"), $"{width}: pool1's call");
+            Assert.That(backward, Does.Contain(", conv2BiasGradient);"), $"{width}: pool2's call");
+            string pool1 = TrainingNetworks.KernelSource(backward, "Pool1Backward");
+            Assert.That(pool1, Does.Contain("ref float dx, global::System.Memory<float> biasGradient)"), $"{width}: pool1");
+            Assert.That(backward, Does.Contain("/// conv1's bias gradient added here: each window's dy goes to one pixel"), $"{width}: pool1's remarks");
+            bool oneVector = width != VectorWidth.V128; // 6 filters: one vector at 256 and 512 bits, two at 128
+            Assert.That(pool1.Contains("bias += g; // conv1's bias gradient", System.StringComparison.Ordinal), Is.EqualTo(oneVector), $"{width}: pool1's sum in a register");
+            Assert.That(pool1.Contains("Store(Load(ref gb) + bias, ref gb);", System.StringComparison.Ordinal), Is.EqualTo(oneVector), $"{width}: pool1's sum stored once");
+            Assert.That(pool1.Contains("Store(Load(ref gb, (nuint)c) + g, ref gb, (nuint)c); // conv1's bias gradient", System.StringComparison.Ordinal), Is.EqualTo(!oneVector), $"{width}: pool1 adds per window");
+        }
+    }
+
+    [Test]
+    public void Only_a_pool_that_is_the_convolutions_only_reader_adds_its_bias_gradient()
+    {
+        var gather = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.GatherDataNet).Files;
+        var pools = GeneratorHarness.Run("using CnnGen;\nnamespace TrainingNetworks;\n" + TrainingNetworks.PoolGradientNet).Files;
+        foreach (VectorWidth width in GeneratorHarness.Widths)
+        {
+            string g = TrainingNetworks.BackwardSource(gather, width), p = TrainingNetworks.BackwardSource(pools, width);
+            Assert.That(g, Does.Not.Contain("BBackwardBias(").And.Contain("Store(Load(ref gb, (nuint)c) + g, ref gb, (nuint)c); // b's bias gradient"), $"{width}: GatherDataNet's b");
+            Assert.That(p, Does.Contain("ABackwardBias(").And.Not.Contain("ref float dx, float[] biasGradient)"), $"{width}: PoolGradientNet's a keeps its bias pass");
+        }
+    }
+}

@@ -94,6 +94,41 @@ public static class TrainingNetworks
         """;
 
     /// <summary>
+    /// A weight gradient over pixel pairs with few accumulators at every width: "a" (1 channel into 4 filters, 2x2, 9
+    /// pixels a row) holds 4 accumulators, too few to hide the FMA latency with two dependent multiply-adds each per step,
+    /// so the pair's second pixel adds into a second set; "b" (4 channels) has enough.
+    /// </summary>
+    public const string PairSetsNet = """
+        [Network(Trainable = true), Input(1, 10, 10)]
+        [Conv2D(4, 2, Name = "a", Activation = Activation.Relu)]
+        [Conv2D(3, 3, Padding = 1, Name = "b", Activation = Activation.Relu)]
+        [Flatten, Dense(5, Name = "fc")]
+        public partial class PairSetsNet;
+        """;
+
+    /// <summary>LeNet-5 as the generator tests declare it (a source file of its own, class <c>Net</c>), with its pools named.</summary>
+    public const string LeNet5Source = "using CnnGen;\nnamespace TrainingNetworks;\n[Network(Trainable = true), Input(1, 28, 28)]\n"
+        + "[Conv2D(6, 5, Padding = 2, Name = \"conv1\"), ReLU, MaxPool2D(2, Name = \"pool1\")]\n"
+        + "[Conv2D(16, 5, Name = \"conv2\"), ReLU, MaxPool2D(2, Name = \"pool2\"), Flatten]\n"
+        + "[Dense(120), ReLU, Dense(84), ReLU, Dense(10)]\npublic partial class Net;";
+
+    /// <summary>The generated backward kernel class of <paramref name="width"/> among a generator run's files.</summary>
+    public static string BackwardSource(System.Collections.Generic.IReadOnlyDictionary<string, string> files, VectorWidth width)
+    {
+        int bits = width switch { VectorWidth.V128 => 128, VectorWidth.V256 => 256, _ => 512 };
+        return files.Single(f => f.Key.EndsWith($".Backward{bits}.g.cs", StringComparison.Ordinal)).Value;
+    }
+
+    /// <summary>The text of the generated method <paramref name="name"/>, from its signature to the next method's.</summary>
+    public static string KernelSource(string backward, string name)
+    {
+        int at = backward.IndexOf($"private static void {name}(", StringComparison.Ordinal);
+        Assert.That(at, Is.GreaterThan(0), name);
+        int end = backward.IndexOf("private static void ", at + 20, StringComparison.Ordinal);
+        return backward.Substring(at, (end < 0 ? backward.Length : end) - at);
+    }
+
+    /// <summary>
     /// A dense layer the threads split by output columns that is not the first step: "big" (2,048 features from the
     /// second convolution's HWC map; the first convolution's input gradient is written after big's weight gradient, in
     /// the slot big's dy would free, while a slower thread may still read every image's dy there); 136 units: 278,528 weights, past <c>MachineModel.DenseColumnSplitFloats</c>) reads a map the
@@ -108,7 +143,7 @@ public static class TrainingNetworks
         """;
 
     private static readonly Lazy<Assembly> Compiled = new(() =>
-        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n" + GatherDataNet + "\n" + TapPairsNet + "\n" + ColumnSplitNet + "\n"));
+        GeneratorHarness.CompileAndLoad("using CnnGen;\nnamespace TrainingNetworks;\n" + DropoutNet + "\n" + MapNet + "\n" + SqueezeExcitationNet + "\n" + PoolGradientNet + "\n" + GatherDataNet + "\n" + TapPairsNet + "\n" + PairSetsNet + "\n" + ColumnSplitNet + "\n"));
 
     /// <summary>A trainer of the named in-memory network with PyTorch's initialisation from <paramref name="seed"/>.</summary>
     public static NetworkTrainer Create(string name, ulong seed, TrainerOptions? options = null) =>

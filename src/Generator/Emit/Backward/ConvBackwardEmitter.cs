@@ -252,7 +252,9 @@ internal static class ConvBackwardEmitter
     /// <summary>
     /// The weight-gradient tile over pixel pairs (<see cref="PixelPairs"/>): per kernel row and channel of the tile,
     /// columns + 1 broadcasts of x serve both pixels' taps; each accumulator adds pixel <c>ow</c>, then <c>ow + 1</c>, the
-    /// order of the one-pixel tile (an odd last pixel runs alone), so the gradients are the same bits.
+    /// order of the one-pixel tile (an odd last pixel runs alone), so the gradients are the same bits; except in a tile of
+    /// few accumulators (<see cref="ConvWeightsKernel.PairSecondSetUpTo"/>), where the second pixel adds into a second set
+    /// (<c>b</c>) and the two sums meet at the end (float32 rounding differs from the one-pixel order there).
     /// </summary>
     private static void PairTile(KernelWriter kw, ConvWeightsKernel k, int tapRows, int tapColumns, int channels, Func<int, long> xAt, Func<int, int, long> gAt)
     {
@@ -260,7 +262,8 @@ internal static class ConvBackwardEmitter
         var dy = k.OutputGradient;
         int rows = tapRows * tapColumns * channels;
         long column = k.XPixelStep; // stride 1: one pixel of x, the next tap column
-        kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), 1, _ => "Zero");
+        bool second = rows <= k.PairSecondSetUpTo; // the pair's second pixel into accumulators of its own
+        kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_").Concat(Enumerable.Range(0, second ? rows : 0).Select(r => $"b{I(r)}_")), 1, _ => "Zero");
 
         // r = (tap row, tap column, channel) in the block, row-major: the accumulator of x at column offset c of a tap row.
         int Row(int tr, int tc, int ch) => (((tr * tapColumns) + tc) * channels) + ch;
@@ -285,7 +288,7 @@ internal static class ConvBackwardEmitter
                             int tc = c - p; // pixel ow + p reads x at column offset c through tap column c - p
                             if (tc >= 0 && tc < tapColumns)
                             {
-                                string a = $"a{I(Row(tr, tc, ch))}_0";
+                                string a = $"{(second && p == 1 ? "b" : "a")}{I(Row(tr, tc, ch))}_0";
                                 w.Line($"{a} = Fma(x{I(n)}, d{I(p)}, {a});");
                             }
                         }
@@ -317,7 +320,7 @@ internal static class ConvBackwardEmitter
         for (int r = 0; r < rows; r++)
         {
             string at = Off(gAt(r, 0));
-            w.Line(kw.Store($"{kw.Load("gw", at)} + a{I(r)}_0", $"ref gw, {at}"));
+            w.Line(kw.Store($"{kw.Load("gw", at)} + {(second ? $"(a{I(r)}_0 + b{I(r)}_0)" : $"a{I(r)}_0")}", $"ref gw, {at}"));
         }
     }
 

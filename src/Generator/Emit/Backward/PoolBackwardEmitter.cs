@@ -38,11 +38,21 @@ internal static class PoolBackwardEmitter
             remarks.Add($"{relu}'s ReLU folded in: dy passes where the window's maximum (the ReLU's output at that pixel) is > 0; {relu} has no activation pass of its own.");
         }
 
+        if (k.BiasOf is { } conv)
+        {
+            remarks.Add($"{conv}'s bias gradient added here: each window's dy goes to one pixel, so the windows' dy sum to the sum of {conv}'s dy; {conv} has no bias pass of its own.");
+        }
+
         kw.Doc(k.Title, remarks.ToArray());
         if (inside && k.Max)
         {
             EmitInside(kw, k);
             return;
+        }
+
+        if (k.BiasOf is not null)
+        {
+            throw new System.InvalidOperationException("a bias gradient folded into a pool backward whose windows leave the input");
         }
 
         using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
@@ -130,9 +140,19 @@ internal static class PoolBackwardEmitter
         var dy = k.OutputGradient;
         var dx = k.InputGradient;
         string vs = kw.Vs;
-        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
+        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx" + (k.BiasOf is null ? string.Empty : $", {kw.Buffer} biasGradient")))
         {
             w.Line("var zero = Zero;");
+            bool oneVector = y.Cp == kw.V; // the bias gradient's sum in a register, else added per window
+            if (k.BiasOf is not null)
+            {
+                kw.ArrayRef("gb", "biasGradient");
+                if (oneVector)
+                {
+                    w.Line("var bias = zero;");
+                }
+            }
+
             using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
             {
                 w.Line($"ref float xr = ref At(ref x, {Lin("oh", (long)win.StrideH * x.RowStride, x.Origin)});");
@@ -148,6 +168,11 @@ internal static class PoolBackwardEmitter
                         w.Line($"var m = Load(ref yr, (nuint)({Lin("ow", y.Cp, 0)} + c));");
                         string load = $"Load(ref dyr, (nuint)({Lin("ow", dy.Cp, 0)} + c))";
                         w.Line(k.Relu is null ? $"var g = {load};" : $"var g = {vs}.ConditionalSelect({vs}.GreaterThan(m, zero), {load}, zero); // {Xml(k.Relu)}'s ReLU");
+                        if (k.BiasOf is { } conv)
+                        {
+                            w.Line(oneVector ? $"bias += g; // {Xml(conv)}'s bias gradient" : $"{kw.Store($"{kw.Load("gb", "(nuint)c")} + g", "ref gb, (nuint)c")} // {Xml(conv)}'s bias gradient");
+                        }
+
                         w.Line("var taken = zero;");
                         for (int kh = 0; kh < win.KernelH; kh++)
                         {
@@ -172,6 +197,12 @@ internal static class PoolBackwardEmitter
                         }
                     }
                 }
+            }
+
+            if (k.BiasOf is not null && oneVector)
+            {
+                w.Line();
+                w.Line(kw.Store(kw.Load("gb", "0") + " + bias", "ref gb"));
             }
         }
     }

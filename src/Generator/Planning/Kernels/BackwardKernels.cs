@@ -112,6 +112,13 @@ internal sealed record PoolBackwardKernel : KernelSpec
     /// that layer has no activation pass of its own; null when nothing is folded.
     /// </summary>
     public string? Relu { get; init; }
+
+    /// <summary>
+    /// The convolution whose bias gradient this kernel adds (max pooling whose windows tile the convolution's output, the
+    /// pool its only reader): each window's dy goes to one pixel, so the sum of the windows' dy is the sum of the
+    /// convolution's dy, and the convolution has no bias pass over its full-size gradient; null when none.
+    /// </summary>
+    public string? BiasOf { get; init; }
 }
 
 /// <summary>Global pooling's backward: the mean's gradient to every pixel, the max's to each channel's first maximum.</summary>

@@ -60,6 +60,14 @@ internal sealed record ConvWeightsKernel : KernelSpec
 
     public required int LastTapColumns { get; init; }
 
+    /// <summary>
+    /// A pixel-pair tile (one vector of filters, two output pixels per step) of at most this many accumulators keeps a
+    /// second set for the pair's second pixel, added to the first at the end: with one set each accumulator takes two
+    /// dependent multiply-adds per step, and fewer accumulators than the FMA latency hides wait on it (LeNet-5's conv1 at
+    /// Vector256: its last kernel row, 5 accumulators). 0: never.
+    /// </summary>
+    public int PairSecondSetUpTo { get; init; }
+
     /// <summary>Offset of output pixel (0, 0)'s top-left tap in X (inside the zero border when padded).</summary>
     public required long XOrigin { get; init; }
 

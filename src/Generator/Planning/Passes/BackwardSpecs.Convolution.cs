@@ -6,7 +6,7 @@ using CnnGen.Generator.Planning.Kernels;
 namespace CnnGen.Generator.Planning.Passes;
 
 /// <content>
-/// The convolution and depthwise convolution backward specs: bias sums, the weight gradient's tap blocks, and the input
+/// The convolution and depthwise convolution backward specs: bias sums and the input
 /// gradient scattered tap by tap (two kernel columns per pass where they share dy's broadcasts) or gathered over the filters.
 /// </content>
 internal sealed partial class BackwardBuilder
@@ -16,70 +16,6 @@ internal sealed partial class BackwardBuilder
         var k = new ConvBiasKernel { Method = step.Method + "BackwardBias", Title = $"{l.Name}: d bias += the sum of dy over one image's pixels", OutputGradient = Grad(step.Output) };
         Kernel(k);
         return Call(k.Method, When.Always, GradientArg(step.Output), Param(l.BiasGradient));
-    }
-
-    private CallOp ConvWeights(StepPlan step, TrainableLayer l)
-    {
-        var f = (ConvKernel)step.Kernel;
-        int x = step.Inputs[0];
-        int block = Math.Max(1, Math.Min(f.X.C, _m.AccumulatorBudget / f.TileVectors));
-        while ((block * f.TileVectors) + f.TileVectors + 1 > _m.VectorRegisters && block > 1)
-        {
-            block--;
-        }
-
-        var win = f.Window;
-        var (tapRows, tapColumns) = TapBlock(win, block * f.TileVectors, f.TileVectors);
-        var k = new ConvWeightsKernel
-        {
-            Method = step.Method + "BackwardWeights",
-            Title = $"{l.Name}: d weight += x (x) dy over one image's pixels, per tap",
-            LayerName = l.Name,
-            X = f.X,
-            OutputGradient = Grad(step.Output),
-            Window = f.Window,
-            Channels = f.X.C,
-            TileGroups = f.TileGroups,
-            TileVectors = f.TileVectors,
-            TileFloats = f.TileFloats,
-            ChannelBlock = block,
-            FullBlocks = f.X.C / block,
-            LastChannelBlock = f.X.C % block,
-            TapRows = tapRows,
-            TapColumns = tapColumns,
-            LastTapRows = win.KernelH % tapRows,
-            LastTapColumns = win.KernelW % tapColumns,
-            XOrigin = f.XOrigin,
-            XRowStep = f.XRowStep,
-            XPixelStep = f.XPixelStep,
-        };
-        Kernel(k);
-        return Call(k.Method, When.Always, Arg(x), GradientArg(step.Output), Param(l.WeightGradient));
-    }
-
-    /// <summary>
-    /// The block of taps a weight-gradient tile covers when a channel block holds only <paramref name="chains"/>
-    /// accumulators: as many taps as the accumulator budget and the registers allow (each tap adds
-    /// <paramref name="chains"/> accumulators and shares the tile's dy loads), whole kernel rows when a row fits, else
-    /// part of a row; blocks of even size (5 rows in blocks of 3 and 2, not 4 and 1).
-    /// </summary>
-    private (int Rows, int Columns) TapBlock(Window win, int chains, int vectors)
-    {
-        int taps = Math.Max(1, Math.Min(_m.AccumulatorBudget / chains, (_m.VectorRegisters - vectors - 1) / chains));
-        if (taps >= win.KernelW)
-        {
-            int rows = Math.Min(win.KernelH, taps / win.KernelW);
-            return (Even(win.KernelH, rows), win.KernelW);
-        }
-
-        return (1, Even(win.KernelW, taps));
-    }
-
-    /// <summary>The block size covering <paramref name="length"/> in as few blocks of at most <paramref name="most"/> as possible, as even as possible.</summary>
-    private static int Even(int length, int most)
-    {
-        int blocks = (length + most - 1) / most;
-        return (length + blocks - 1) / blocks;
     }
 
     private CallOp ConvData(StepPlan step, TrainableLayer l)

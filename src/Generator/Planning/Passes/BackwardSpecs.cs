@@ -205,10 +205,25 @@ internal sealed partial class BackwardBuilder
             && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
     }
 
+    /// <summary>
+    /// Whether the bias gradient of the convolution writing <paramref name="tensor"/> is added by the backward of the max
+    /// pool reading it (<see cref="PoolBackwardKernel.BiasOf"/>): its ReLU folds into the pool, the pool's windows tile
+    /// the tensor, and the gradient is always computed.
+    /// </summary>
+    private bool BiasFoldsIntoPool(int tensor) =>
+        ReluFoldsIntoPool(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
+        && LayerOf(_plan.Steps.First(s => s.Output == tensor).Layer).HasBias;
+
     private CallOp PoolBackward(StepPlan step, bool accumulate)
     {
         int x = step.Inputs[0], y = step.Output;
         var f = (PoolKernel)step.Kernel;
+        var bias = BiasFoldsIntoPool(x) ? LayerOf(_plan.Steps.First(s => s.Output == x).Layer) : null;
+        if (bias is not null && accumulate)
+        {
+            throw new InvalidOperationException($"{bias.Name}'s bias gradient folded into a pool backward that adds into dx");
+        }
+
         var k = new PoolBackwardKernel
         {
             Accumulate = accumulate,
@@ -224,9 +239,12 @@ internal sealed partial class BackwardBuilder
             PaddedHeight = f.PaddedHeight,
             PaddedWidth = f.PaddedWidth,
             Relu = f.Max && ReluFoldsIntoPool(x) ? Name(_plan.Steps.First(s => s.Output == x).Layer) : null,
+            BiasOf = bias?.Name,
         };
         Kernel(k);
-        return Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x));
+        return bias is null
+            ? Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x))
+            : Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x), Param(bias.BiasGradient));
     }
 
     private CallOp GlobalPoolBackward(StepPlan step, bool accumulate)

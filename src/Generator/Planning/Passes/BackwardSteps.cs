@@ -308,7 +308,7 @@ internal sealed partial class BackwardBuilder
             Add(Guard(residual), residual, true, new[] { y }, node => new TrainingOp[] { Route(step.Method + "BackwardResidual", y, residual, 0, node.Accumulate) });
         }
 
-        if (l.HasBias)
+        if (l.HasBias && !BiasFoldsIntoPool(y))
         {
             Add(When.Always, -1, false, new[] { y }, _ => new TrainingOp[] { ConvBias(step, l) });
         }
