@@ -58,7 +58,10 @@ internal static class Code
     public const string TrainingLayouts = "global::CnnGen.Internal.TrainingLayouts";
     public const string TrainingBuffers = "global::CnnGen.Internal.TrainingBuffers";
 
-    /// <summary>A trainer's parameter, gradient and transposed buffers: windows on 64-byte lines (<c>TrainingBuffers.LineAligned</c>).</summary>
+    /// <summary>
+    /// A trainer's parameter, gradient and transposed buffers and a bias-less layer's zero bias: windows on 64-byte lines
+    /// (<c>TrainingBuffers.LineAligned</c>).
+    /// </summary>
     public const string TrainingBuffer = "global::System.Memory<float>";
 
     /// <summary>The static vector class of a width (<c>global::System.Runtime.Intrinsics.Vector256</c>); <c>&lt;float&gt;</c> makes the vector type.</summary>

@@ -211,20 +211,20 @@ internal static class TrainerEmitter
         w.Line($"// {l.Name}: {spec.DisplayKind} {shape}" + (l.HasBias ? string.Empty : ", no bias"));
         // on cache lines: the kernels' vector loads and stores of whole rows never split a line, and the threads of a layer
         // split by columns write whole lines of each row
-        string array = $"{Code.TrainingBuffers}.LineAligned";
-        w.Line($"{l.WeightField} = {array}({l.Local}Weight.PackedLength);");
-        w.Line(l.HasBias ? $"{l.BiasField} = {array}({l.Local}Bias.PackedLength);" : $"{l.BiasField} = new float[{l.Local}Padded]; // Bias = false: zeros for the forward kernel");
+        string aligned = $"{Code.TrainingBuffers}.LineAligned";
+        w.Line($"{l.WeightField} = {aligned}({l.Local}Weight.PackedLength);");
+        w.Line(l.HasBias ? $"{l.BiasField} = {aligned}({l.Local}Bias.PackedLength);" : $"{l.BiasField} = {aligned}({l.Local}Padded); // Bias = false: zeros for the forward kernel");
         if (l.TransposedField is { } t)
         {
-            w.Line($"{t} = {array}({l.Local}Transposed);");
+            w.Line($"{t} = {aligned}({l.Local}Transposed);");
         }
 
         // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer
         string overwritten = l.SplitColumns ? $", rowFloats: {l.Local}Padded" : l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
-        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {array}({l.WeightField}.Length), {l.Local}Weight), {key}{overwritten});");
+        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {aligned}({l.WeightField}.Length), {l.Local}Weight), {key}{overwritten});");
         if (l.HasBias)
         {
-            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {array}({l.BiasField}.Length), {l.Local}Bias), {key}{overwritten});");
+            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {aligned}({l.BiasField}.Length), {l.Local}Bias), {key}{overwritten});");
         }
 
         if (l.StateField is { } s)

@@ -172,9 +172,8 @@ public sealed class BatchNormTraining
     /// image order in double. Adds the parameter gradients to <paramref name="gammaGradient"/> and
     /// <paramref name="betaGradient"/> and sets <see cref="MeanGradient"/> and <see cref="Projection"/>.
     /// </summary>
-    public void CombineGradients(double[] statistics, int offset, int stride, int images, long values, Memory<float> gammaGradient, Memory<float> betaGradient)
+    public void CombineGradients(double[] statistics, int offset, int stride, int images, long values, Span<float> gammaGradient, Span<float> betaGradient)
     {
-        Span<float> dGamma = gammaGradient.Span, dBeta = betaGradient.Span;
         float n = values;
         int dots = Mean.Length;
         for (int c = 0; c < Channels; c++)
@@ -190,8 +189,8 @@ public sealed class BatchNormTraining
             float sum = (float)sumAccumulator, dot = (float)dotAccumulator, inverse = Inverse[c];
             MeanGradient[c] = sum / n;
             Projection[c] = dot * inverse * inverse / n;
-            dGamma[c] += dot * inverse;
-            dBeta[c] += sum;
+            gammaGradient[c] += dot * inverse;
+            betaGradient[c] += sum;
         }
     }
 

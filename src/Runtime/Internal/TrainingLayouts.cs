@@ -201,7 +201,7 @@ public static class TrainingLayouts
     /// Zeroes the entries of a grouped convolution's packed weight gradient that lie outside a filter's group (the kernels
     /// compute every channel of every filter; the weights there are structural zeros and must stay zero).
     /// </summary>
-    public static void ClearOutOfGroup(Memory<float> gradient, int filters, int channels, int groups, int kh, int kw, int paddedFilters, int tileFloats)
+    public static void ClearOutOfGroup(Span<float> gradient, int filters, int channels, int groups, int kh, int kw, int paddedFilters, int tileFloats)
     {
         int perGroupIn = channels / groups, perGroupOut = filters / groups, taps = kh * kw;
         for (int tile = 0; tile < paddedFilters / tileFloats; tile++)
@@ -210,7 +210,7 @@ public static class TrainingLayouts
             {
                 for (int c = 0; c < channels; c++)
                 {
-                    Span<float> lanes = gradient.Span.Slice(((((tile * taps) + t) * channels) + c) * tileFloats, tileFloats);
+                    Span<float> lanes = gradient.Slice(((((tile * taps) + t) * channels) + c) * tileFloats, tileFloats);
                     for (int lane = 0; lane < tileFloats; lane++)
                     {
                         int o = (tile * tileFloats) + lane;

@@ -51,12 +51,16 @@ internal interface IVectorOps<TVector>
     /// <summary><c>a * b + c</c> with one rounding (FMA).</summary>
     static abstract TVector MultiplyAdd(TVector a, TVector b, TVector c);
 
-    /// <summary>The larger, by the CPU's own instruction (<c>MaxNative</c>); a value that may be NaN goes second, as for <see cref="Min"/>.</summary>
+    /// <summary>
+    /// The larger, by the CPU's own instruction (<c>MaxNative</c>); a value that may be NaN goes second, as for <see cref="Min"/>.
+    /// Fast, but NaN and signed zeros give the CPU's answer: where the bits must match scalar code, use <see cref="Maximum"/>.
+    /// </summary>
     static abstract TVector Max(TVector left, TVector right);
 
     /// <summary>
     /// <see cref="System.Math.Max(float, float)"/> per element (IEEE 754:2019 maximum: NaN when either is NaN, +0 above -0;
-    /// <c>Vector512.Max</c>), where a result must equal the scalar one's bits whatever the operands.
+    /// <c>Vector512.Max</c>), where a result must equal the scalar one's bits whatever the operands. Slower than
+    /// <see cref="Max"/> (the CPU's instruction, no NaN or signed-zero fix-ups), which serves where those cannot occur.
     /// </summary>
     static abstract TVector Maximum(TVector left, TVector right);
 

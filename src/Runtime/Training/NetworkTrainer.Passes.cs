@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using CnnGen.Internal;
 
 namespace CnnGen.Training;
@@ -315,7 +316,7 @@ public abstract partial class NetworkTrainer
     {
         CheckBatch(inputs.Length, batchSize, training);
         EnsureCapacity(batchSize);
-        if (!Buffers.CopyFinite(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(inputs), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
+        if (!Buffers.CopyFinite(ref MemoryMarshal.GetReference(inputs), ref MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
         {
             Guard.ThrowNotFinite(inputs, nameof(inputs));
         }

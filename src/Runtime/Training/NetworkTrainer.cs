@@ -276,8 +276,10 @@ public abstract partial class NetworkTrainer : ITrainer
         }
 
         // the images and the workspace on cache lines (TrainingBuffers.LineAligned): an image's tensors start on lines when
-        // its stride is whole lines, so the kernels' vector loads and stores do not split them
-        _inputs = TrainingBuffers.LineAligned(checked(batch * InputSize));
+        // its stride is whole lines, so the kernels' vector loads and stores do not split them; a batch too large for
+        // either is refused before anything is allocated
+        int inputFloats = BatchFloats(batch, InputSize, "inputs"), workspaceFloats = BatchFloats(batch, _imageFloats, "workspace");
+        _inputs = TrainingBuffers.LineAligned(inputFloats);
         _outputsBuffer = new float[checked(batch * OutputSize)];
         _outputGradients = new float[batch * OutputSize];
         _targets = new float[batch * OutputSize];
@@ -285,9 +287,16 @@ public abstract partial class NetworkTrainer : ITrainer
         _labels = new int[batch];
         _losses = new double[batch];
         _correct = new bool[batch];
-        _workspace = TrainingBuffers.LineAligned(checked((long)batch * _imageFloats) <= Array.MaxLength - 16 ? batch * _imageFloats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {(long)batch * _imageFloats} floats of workspace"));
+        _workspace = TrainingBuffers.LineAligned(workspaceFloats);
         _statistics = new double[checked(batch * _statisticsDoubles)];
         _capacity = batch;
+    }
+
+    /// <summary><paramref name="batch"/> images of <paramref name="perImage"/> floats, or the OutOfMemoryException naming the batch when no line-aligned buffer can hold them.</summary>
+    private int BatchFloats(int batch, int perImage, string what)
+    {
+        long floats = (long)batch * perImage;
+        return floats <= Array.MaxLength - 16 ? (int)floats : throw new OutOfMemoryException($"{Network}: a batch of {batch} needs {floats} floats of {what}");
     }
 
     private sealed record StateEntry(Parameter? Parameter, BatchNormTraining? BatchNorm);

@@ -113,8 +113,9 @@ public abstract partial class Optimizer
 
     /// <summary>
     /// Every state buffer, parameter by parameter, in PyTorch's order (<c>momentum_buffer</c>; or
-    /// <c>exp_avg</c>, <c>exp_avg_sq</c>[, <c>max_exp_avg_sq</c>]). The arrays are live and in each parameter's
-    /// packed layout, on 64-byte cache lines; convert them with <see cref="Parameter.ToPyTorch"/>.
+    /// <c>exp_avg</c>, <c>exp_avg_sq</c>[, <c>max_exp_avg_sq</c>]). The buffers are live (the optimizer's own
+    /// memory), in each parameter's packed layout, on 64-byte cache lines; convert them with
+    /// <see cref="Parameter.ToPyTorch"/>.
     /// </summary>
     public IEnumerable<OptimizerBuffer> Buffers
     {

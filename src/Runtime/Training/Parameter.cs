@@ -60,8 +60,8 @@ public sealed class ParameterLayout
 /// A trainable tensor as the generated trainer hands it to an optimizer: its PyTorch <c>state_dict</c> name and
 /// shape, a value buffer and a gradient buffer of the same length. The buffers are the trainer's own memory in
 /// its kernels' layout (on 64-byte cache lines in a generated trainer); an optimizer updates <see cref="Value"/> in
-/// place from <see cref="Gradient"/> and keeps its state (momentum, moments) in buffers of the same length and layout. Padded lanes must hold zero value and
-/// zero gradient; every optimizer keeps them zero.
+/// place from <see cref="Gradient"/> and keeps its state (momentum, moments) in buffers of the same length and
+/// layout. Padded lanes must hold zero value and zero gradient; every optimizer keeps them zero.
 /// </summary>
 public sealed class Parameter
 {
@@ -69,10 +69,31 @@ public sealed class Parameter
     private readonly Memory<float> _value;
     private readonly Memory<float> _gradient;
 
-    /// <summary>Creates a parameter.</summary>
+    /// <summary>Creates a parameter over two arrays (used as is, not copied).</summary>
     /// <param name="name">The PyTorch <c>state_dict</c> name, e.g. <c>conv1.weight</c>.</param>
     /// <param name="shape">The PyTorch shape (copied).</param>
-    /// <param name="value">The values, in the packed layout (used as is, not copied): an array or a window of one.</param>
+    /// <param name="value">The values, in the packed layout.</param>
+    /// <param name="gradient">The gradients, same length and layout, not the same array as the values.</param>
+    /// <param name="layout">
+    /// The mapping between the packed layout and PyTorch's; <see langword="null"/> when the arrays are
+    /// PyTorch's dense row-major layout (their length is then the element count of <paramref name="shape"/>).
+    /// </param>
+    /// <exception cref="ArgumentNullException">
+    /// <paramref name="name"/>, <paramref name="shape"/>, <paramref name="value"/> or <paramref name="gradient"/> is null
+    /// (the message names the parameter).
+    /// </exception>
+    /// <exception cref="ArgumentException">
+    /// The name is empty, the shape has a negative dimension, the lengths do not match, or the value and the gradient are one array.
+    /// </exception>
+    public Parameter(string name, int[] shape, float[] value, float[] gradient, ParameterLayout? layout = null)
+        : this(name, shape, NotNull(value, name, nameof(value)), NotNull(gradient, name, nameof(gradient)), layout)
+    {
+    }
+
+    /// <summary>Creates a parameter over two buffers (used as is, not copied).</summary>
+    /// <param name="name">The PyTorch <c>state_dict</c> name, e.g. <c>conv1.weight</c>.</param>
+    /// <param name="shape">The PyTorch shape (copied).</param>
+    /// <param name="value">The values, in the packed layout (used as is, not copied): a window of an array (a default, empty <see cref="Memory{T}"/> holds no elements).</param>
     /// <param name="gradient">The gradients, same length and layout (used as is, not copied), not overlapping the values.</param>
     /// <param name="layout">
     /// The mapping between the packed layout and PyTorch's; <see langword="null"/> when the buffers are
@@ -193,6 +214,9 @@ public sealed class Parameter
     /// <summary>The PyTorch shape.</summary>
     public IReadOnlyList<int> Shape => _shape;
 
+    private static Memory<float> NotNull(float[] buffer, string name, string parameter) =>
+        buffer ?? throw new ArgumentNullException(parameter, $"Parameter '{name}': the {parameter} array is null.");
+
     /// <summary>The number of elements in PyTorch's layout (the product of <see cref="Shape"/>).</summary>
     public int ElementCount { get; }
 
@@ -202,11 +226,17 @@ public sealed class Parameter
     /// <summary>The gradients in the packed layout (live: the trainer's own memory).</summary>
     public Span<float> Gradient => _gradient.Span;
 
-    /// <summary>The values as the trainer holds them (the buffer behind <see cref="Value"/>).</summary>
-    internal Memory<float> ValueMemory => _value;
+    /// <summary>
+    /// The values as the trainer holds them: the buffer behind <see cref="Value"/>, for code that cannot hold a span
+    /// (a lambda, LINQ, an async method, a field). It is the trainer's own memory, not a copy.
+    /// </summary>
+    public Memory<float> ValueMemory => _value;
 
-    /// <summary>The gradients as the trainer holds them (the buffer behind <see cref="Gradient"/>).</summary>
-    internal Memory<float> GradientMemory => _gradient;
+    /// <summary>
+    /// The gradients as the trainer holds them: the buffer behind <see cref="Gradient"/>, for code that cannot hold a
+    /// span. It is the trainer's own memory, not a copy.
+    /// </summary>
+    public Memory<float> GradientMemory => _gradient;
 
     /// <summary>The layout mapping; <see langword="null"/> when the buffers use PyTorch's layout.</summary>
     public ParameterLayout? Layout { get; }

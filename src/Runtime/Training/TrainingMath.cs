@@ -203,6 +203,13 @@ internal static class TrainingMath
             i = SgdVectors<Vector128Ops, Vector128<float>>(ref rp, ref rg, ref rb, i, n, s);
         }
 
+        SgdScalar(ref rp, ref rg, ref rb, i, n, s);
+    }
+
+    /// <summary><see cref="SgdRow"/>'s update one element at a time from <paramref name="i"/> to <paramref name="n"/> (the vector loops' tail).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void SgdScalar(ref float rp, ref float rg, ref float rb, int i, int n, in SgdScalars s)
+    {
         for (; i < n; i++)
         {
             float pv = Unsafe.Add(ref rp, i);
@@ -223,9 +230,13 @@ internal static class TrainingMath
         }
     }
 
-    /// <summary><see cref="SgdRow"/>'s update on whole vectors from element <paramref name="i"/>; returns the first element left.</summary>
+    /// <summary>
+    /// <see cref="SgdRow"/>'s update on whole vectors of <typeparamref name="TVector"/> from element <paramref name="i"/> (of
+    /// <paramref name="n"/>); returns the first element left. Any width runs in software where the CPU lacks it (the tests
+    /// compare every width's bits).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SgdVectors<TOps, TVector>(ref float rp, ref float rg, ref float rb, int i, int n, in SgdScalars s)
+    internal static int SgdVectors<TOps, TVector>(ref float rp, ref float rg, ref float rb, int i, int n, in SgdScalars s)
         where TOps : IVectorOps<TVector>
         where TVector : struct
     {
@@ -265,9 +276,10 @@ internal static class TrainingMath
     public static void Adam(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, Span<float> vmax, in AdamScalars s)
     {
         int n = p.Length;
-        if (g.Length < n || m.Length < n || v.Length < n || (s.AmsGrad && vmax.Length < n))
+        string? shorter = g.Length < n ? nameof(g) : m.Length < n ? nameof(m) : v.Length < n ? nameof(v) : s.AmsGrad && vmax.Length < n ? nameof(vmax) : null;
+        if (shorter is not null)
         {
-            throw new ArgumentException("The gradient and state buffers must be as long as the value.", nameof(g));
+            throw new ArgumentOutOfRangeException(shorter, $"The buffer '{shorter}' is shorter than the value ({n} floats).");
         }
 
         ref float rp = ref MemoryMarshal.GetReference(p);

@@ -43,6 +43,17 @@ public sealed class TrainerValidationTests
         Unchanged((t, o, x, y) => t.Step(x.AsSpan(1), y, Batch, o), typeof(ArgumentException), "inputs has 12287 elements but CifarResNet8Bn needs 12288");
 
     [Test]
+    public void An_absurd_batch_is_refused_as_out_of_memory_naming_the_batch()
+    {
+        // 10,000 images of 3,072 floats are a real array, but their workspace (over 272,000 floats an image) passes the
+        // largest array: refused with the batch and the size named, before any buffer is allocated
+        const int batch = 10_000;
+        Unchanged((t, o, _, _) => t.Step(new float[batch * t.InputSize], new int[batch], batch, o), typeof(OutOfMemoryException),
+            "CifarResNet8Bn: a batch of 10000 needs ");
+        Unchanged((t, o, _, _) => t.Step(new float[batch * t.InputSize], new int[batch], batch, o), typeof(OutOfMemoryException), " floats of workspace");
+    }
+
+    [Test]
     public void Wrong_label_counts_are_refused() =>
         Unchanged((t, o, x, y) => t.Step(x, y.AsSpan(1), Batch, o), typeof(ArgumentException), "labels has 3 elements");
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.InteropServices;
 using CnnGen.Training;
 using static CnnGen.Tests.Training.OptimizerTestSupport;
 
@@ -219,6 +220,17 @@ public sealed class ClippingAndSafetyTests
         Assert.Throws<ArgumentException>(() => _ = new Parameter("w", [2, 3], new float[5], new float[5]), "no layout: length must be 6");
         Assert.Throws<ArgumentException>(() => _ = new Parameter("w", [2], new float[2], new float[3]));
         Assert.Throws<ArgumentException>(() => _ = new Parameter("", [2], new float[2], new float[2]));
+        ArgumentNullException nullValue = Assert.Throws<ArgumentNullException>(() => _ = new Parameter("fc1.bias", [2], null!, new float[2]))!;
+        Assert.That((nullValue.ParamName, nullValue.Message), Is.EqualTo(("value", "Parameter 'fc1.bias': the value array is null. (Parameter 'value')")));
+        ArgumentNullException nullGradient = Assert.Throws<ArgumentNullException>(() => _ = new Parameter("fc1.bias", [2], new float[2], null!))!;
+        Assert.That((nullGradient.ParamName, nullGradient.Message), Is.EqualTo(("gradient", "Parameter 'fc1.bias': the gradient array is null. (Parameter 'gradient')")));
+        Assert.That(new Parameter("empty", [0], Memory<float>.Empty, Memory<float>.Empty).PackedLength, Is.Zero, "an empty window is an empty tensor");
+        float[] owned = [1f, 2f];
+        var kept = new Parameter("kept", [2], owned, new float[2]);
+        Assert.That(MemoryMarshal.TryGetArray<float>(kept.ValueMemory, out var segment) && segment.Array == owned, "ValueMemory is the array itself");
+        Func<float> later = () => kept.GradientMemory.Span[1];
+        kept.Gradient[1] = 5f;
+        Assert.That(later(), Is.EqualTo(5f), "GradientMemory, held in a lambda, is the live gradient");
         var layout = new ParameterLayout(4, (s, d) => s.CopyTo(d), (s, d) => s[..2].CopyTo(d));
         Assert.Throws<ArgumentException>(() => _ = new Parameter("w", [2], new float[8], new float[8], layout), "the layout packs 4");
     }

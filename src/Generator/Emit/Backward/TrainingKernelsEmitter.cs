@@ -21,7 +21,7 @@ internal static class TrainingKernelsEmitter
     {
         var spec = model.Net.Spec;
         var w = new SourceWriter();
-        var kw = new KernelWriter(w, plan.Forward, Code.TrainingBuffer);
+        var kw = new KernelWriter(w, plan.Forward, trainerBuffers: true);
         using (Emitter.OpenFile(w, model, $"Training kernels for {plan.Forward.VectorType}."))
         using (w.Block($"partial class {spec.ClassName}"))
         using (w.Block("partial class Trainer"))
@@ -125,7 +125,7 @@ internal static class TrainingDriverEmitter
         {
             if (kinds.Contains(kind))
             {
-                w.Line($"ref {type} {name} = ref {Code.MemoryMarshal}.GetArrayDataReference({array});");
+                w.Line($"ref {type} {name} = ref Data({array});");
             }
         }
 
@@ -244,7 +244,7 @@ internal static class TrainingDriverEmitter
                 case MaskGroupsOp m:
                     w.Line();
                     w.Line($"// {m.Gradient}: grouped, so the entries outside each filter's group stay zero");
-                    w.Line($"{Code.TrainingLayouts}.ClearOutOfGroup({m.Gradient}, {I(m.Filters)}, {I(m.Channels)}, {I(m.Groups)}, {I(m.KernelH)}, {I(m.KernelW)}, {I(m.PaddedFilters)}, {I(m.TileFloats)});");
+                    w.Line($"{Code.TrainingLayouts}.ClearOutOfGroup({m.Gradient}.Span, {I(m.Filters)}, {I(m.Channels)}, {I(m.Groups)}, {I(m.KernelH)}, {I(m.KernelW)}, {I(m.PaddedFilters)}, {I(m.TileFloats)});");
                     break;
             }
 
@@ -339,7 +339,7 @@ internal static class TrainingDriverEmitter
             CombinePhase.Variance => "the batch variance, the scale and shift, the pending running statistics",
             _ => "the sums of dy and dy * (x - mean) over the batch; d gamma and d beta",
         };
-        string extra = c.Phase == CombinePhase.Gradients ? $", {c.GammaGradient}, {c.BetaGradient}" : string.Empty;
+        string extra = c.Phase == CombinePhase.Gradients ? $", {c.GammaGradient}.Span, {c.BetaGradient}.Span" : string.Empty;
         using (w.Block("if (thread == 0)"))
         {
             w.Line($"// {what}, from every image's sums in image order");

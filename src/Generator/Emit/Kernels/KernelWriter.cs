@@ -14,11 +14,12 @@ namespace CnnGen.Generator.Emit.Kernels;
 /// </summary>
 internal sealed class KernelWriter
 {
-    public KernelWriter(SourceWriter writer, NetworkPlan plan, string buffer = "float[]")
+    public KernelWriter(SourceWriter writer, NetworkPlan plan, bool trainerBuffers = false)
     {
         W = writer;
         Plan = plan;
-        Buffer = buffer;
+        TrainerBuffers = trainerBuffers;
+        Buffer = trainerBuffers ? Code.TrainingBuffer : "float[]";
         V = plan.Width;
         Vs = Code.Vector(plan.Width);
         Vt = Vs + "<float>";
@@ -34,6 +35,9 @@ internal sealed class KernelWriter
     /// trainer's windows on cache lines (<see cref="Code.TrainingBuffer"/>) in a trainer's; <c>Data</c> reads either.
     /// </summary>
     public string Buffer { get; }
+
+    /// <summary>Whether the kernels are a trainer's, taking <see cref="Code.TrainingBuffer"/> windows rather than arrays.</summary>
+    public bool TrainerBuffers { get; }
 
     /// <summary>Floats per vector.</summary>
     public int V { get; }
@@ -92,9 +96,10 @@ internal sealed class KernelWriter
         W.Line($"private static {Vt} Zero => {Vt}.Zero;");
         W.Line($"{inline} private static ref float At(ref float p, int offset) => ref {Code.Unsafe}.Add(ref p, offset);");
         W.Line($"{inline} private static ref float Data(float[] array) => ref {Code.MemoryMarshal}.GetArrayDataReference(array);");
-        if (Buffer != "float[]")
+        if (TrainerBuffers)
         {
             W.Line($"{inline} private static ref float Data({Buffer} buffer) => ref {Code.MemoryMarshal}.GetReference(buffer.Span);");
+            W.Line($"{inline} private static ref double Data(double[] array) => ref {Code.MemoryMarshal}.GetArrayDataReference(array);");
         }
         W.Line($"{inline} private static {Vt} Load(ref float p) => {Vs}.LoadUnsafe(ref p);");
         W.Line($"{inline} private static {Vt} Load(ref float p, nuint offset) => {Vs}.LoadUnsafe(ref p, offset);");

@@ -6,8 +6,8 @@ using CnnGen.Generator.Planning.Kernels;
 namespace CnnGen.Generator.Planning.Passes;
 
 /// <content>
-/// Every training and backward kernel's spec, with its register tiles from the machine model, and its call: register tiles, the
-/// dense, element-wise, pooling and routing specs (the convolutions' are in BackwardSpecs.Convolution.cs).
+/// Every training and backward kernel's spec, with its register tiles from the machine model, and its call: the tile
+/// choice, the dense, element-wise, pooling and routing specs (the convolutions' are in BackwardSpecs.Convolution.cs).
 /// </content>
 internal sealed partial class BackwardBuilder
 {
