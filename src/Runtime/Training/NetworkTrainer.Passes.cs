@@ -433,13 +433,14 @@ public abstract partial class NetworkTrainer
                 continue;
             }
 
+            // thread order, as ReduceGradients; the last add also checks the sums
             Span<float> part = gradient.Slice(start, length);
-            for (int t = 1; t < Threads; t++)
+            for (int t = 1; t < Threads - 1; t++)
             {
                 TrainingMath.Add(part, _threadGradients[t][p].Span.Slice(start, length));
             }
 
-            finite &= TrainingMath.FirstNonFinite(part) < 0;
+            finite &= GradientReduce.AddFinite(part, _threadGradients[Threads - 1][p].Span.Slice(start, length));
         }
 
         _partFinite[thread] = finite;

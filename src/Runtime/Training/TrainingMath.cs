@@ -188,6 +188,11 @@ internal static class TrainingMath
         // the widest vectors first (Vector<float> is 256 bits on .NET 10 even with AVX-512), then narrower ones: the same
         // operations per element at every width
         int i = 0;
+        if (s.HasMomentum && !s.Nesterov)
+        {
+            i = SgdMomentumBlocks(ref rp, ref rg, ref rb, n, s);
+        }
+
         if (Vector512.IsHardwareAccelerated)
         {
             i = SgdVectors<Vector512Ops, Vector512<float>>(ref rp, ref rg, ref rb, i, n, s);
@@ -227,6 +232,68 @@ internal static class TrainingMath
             }
 
             Unsafe.Add(ref rp, i) = MathF.FusedMultiplyAdd(d, s.NegativeLearningRate, pv);
+        }
+    }
+
+    /// <summary>
+    /// Momentum without Nesterov over whole blocks of <see cref="MomentumBlock"/> floats from the start, at the widest
+    /// accelerated width; returns the first element left. Each block takes two passes: the momentum buffer
+    /// (<c>b = momentum * b + (1 - dampening) * d</c>), then the weights (<c>p = p - lr * b</c>, <c>b</c> read back from L1),
+    /// the same operations per element as <see cref="SgdVectors"/>, so the same bits. Why: on several threads the weights
+    /// are read by every thread's forward pass, so each store to a thread's part of them waits for the other cores' copies
+    /// to be invalidated; in one pass the momentum stores queue among those waiting weight stores, while a pass of weight
+    /// stores alone keeps more of the weights' lines in flight. The MLP's two-thread step, Zen 4 V512: the update phase
+    /// 32 -> 24 us per thread (fc1's half of 100,352 weights), one thread unchanged.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SgdMomentumBlocks(ref float rp, ref float rg, ref float rb, int n, in SgdScalars s)
+    {
+        int i = 0;
+        for (; i + MomentumBlock <= n; i += MomentumBlock)
+        {
+            ref float p = ref Unsafe.Add(ref rp, i), g = ref Unsafe.Add(ref rg, i), b = ref Unsafe.Add(ref rb, i);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                SgdMomentumBlock<Vector512Ops, Vector512<float>>(ref p, ref g, ref b, s);
+            }
+            else if (Vector256.IsHardwareAccelerated)
+            {
+                SgdMomentumBlock<Vector256Ops, Vector256<float>>(ref p, ref g, ref b, s);
+            }
+            else
+            {
+                return i;
+            }
+        }
+
+        return i;
+    }
+
+    /// <summary>Floats per block of <see cref="SgdMomentumBlocks"/>: 2 KB of momentum, read back from L1.</summary>
+    private const int MomentumBlock = 512;
+
+    /// <summary>One block of <see cref="SgdMomentumBlocks"/>: the momentum pass, then the weights pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SgdMomentumBlock<TOps, TVector>(ref float rp, ref float rg, ref float rb, in SgdScalars s)
+        where TOps : IVectorOps<TVector>
+        where TVector : struct
+    {
+        TVector wd = TOps.Create(s.WeightDecay), momentum = TOps.Create(s.Momentum);
+        TVector keep = TOps.Create(s.OneMinusDampening), negLr = TOps.Create(s.NegativeLearningRate);
+        for (int i = 0; i < MomentumBlock; i += TOps.Count)
+        {
+            TVector d = TOps.Load(ref rg, (nuint)i);
+            if (s.HasWeightDecay)
+            {
+                d = TOps.MultiplyAdd(TOps.Load(ref rp, (nuint)i), wd, d);
+            }
+
+            TOps.Store(s.FirstStep ? d : TOps.MultiplyAdd(d, keep, TOps.Multiply(TOps.Load(ref rb, (nuint)i), momentum)), ref rb, (nuint)i);
+        }
+
+        for (int i = 0; i < MomentumBlock; i += TOps.Count)
+        {
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref rb, (nuint)i), negLr, TOps.Load(ref rp, (nuint)i)), ref rp, (nuint)i);
         }
     }
 

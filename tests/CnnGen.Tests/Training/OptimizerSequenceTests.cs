@@ -182,8 +182,9 @@ public sealed class OptimizerSequenceTests
     [TestCaseSource(nameof(Configurations))]
     public void Vector_loops_equal_PyTorchs_operation_order_in_scalar_float_bit_for_bit(string kind, object options)
     {
-        // Every length from 1 to 70 exercises vector bodies and scalar tails at every offset.
-        int[] lengths = Enumerable.Range(1, 70).ToArray();
+        // Every length from 1 to 70 exercises vector bodies and scalar tails at every offset; the longer ones SGD's
+        // two-pass blocks of 512 floats (momentum without Nesterov), alone and followed by the one-pass loop's tails.
+        int[] lengths = Enumerable.Range(1, 70).Concat([511, 512, 513, 1024, 1040, 1553]).ToArray();
         List<Parameter> parameters = Parameters(lengths);
         Optimizer opt = Create(kind, options, parameters);
         float[][] p = Snapshot(parameters.Select(x => x.Value.ToArray()));
