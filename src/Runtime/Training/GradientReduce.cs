@@ -24,6 +24,11 @@ internal static class GradientReduce
             throw new ArgumentException("The gradient parts differ in length.", nameof(other));
         }
 
+        if (sum.Overlaps(other))
+        {
+            throw new ArgumentException("The gradient parts overlap (a thread's own buffer added to itself).", nameof(other));
+        }
+
         ref float s = ref MemoryMarshal.GetReference(sum);
         ref float o = ref MemoryMarshal.GetReference(other);
         if (Vector512.IsHardwareAccelerated)

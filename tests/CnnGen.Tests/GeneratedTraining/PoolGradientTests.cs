@@ -77,7 +77,32 @@ public sealed class PoolBiasGradientTests
         {
             string g = TrainingNetworks.BackwardSource(gather, width), p = TrainingNetworks.BackwardSource(pools, width);
             Assert.That(g, Does.Not.Contain("BBackwardBias(").And.Contain("Store(Load(ref gb, (nuint)c) + g, ref gb, (nuint)c); // b's bias gradient"), $"{width}: GatherDataNet's b");
-            Assert.That(p, Does.Contain("ABackwardBias(").And.Not.Contain("ref float dx, float[] biasGradient)"), $"{width}: PoolGradientNet's a keeps its bias pass");
+            Assert.That(p, Does.Contain("ABackwardBias(").And.Not.Contain("ref float dx, global::System.Memory<float> biasGradient)"), $"{width}: PoolGradientNet's a keeps its bias pass");
+        }
+    }
+
+    /// <summary>
+    /// A ReLU convolution whose only reader is a max pool keeps its own bias pass when the pool's windows do not tile its
+    /// output (overlapping windows, a size the window does not divide, ceil mode, padding): the fold
+    /// (<c>PoolBackwardKernel.BiasOf</c>) asks for windows that tile the map; the control, 2x2 windows on an 8x8 map, folds.
+    /// </summary>
+    [TestCase("MaxPool2D(3, Stride = 2, Name = \"p\")", 9, false)]
+    [TestCase("MaxPool2D(2, Name = \"p\")", 9, false)]
+    [TestCase("MaxPool2D(2, CeilMode = true, Name = \"p\")", 9, false)]
+    [TestCase("MaxPool2D(2, Padding = 1, Name = \"p\")", 8, false)]
+    [TestCase("MaxPool2D(2, Name = \"p\")", 8, true)]
+    public void A_pool_whose_windows_do_not_tile_the_map_leaves_the_bias_gradient_to_the_convolution(string pool, int size, bool tiles)
+    {
+        string source = "using CnnGen;\nnamespace TrainingNetworks;\n"
+            + $"[Network(Trainable = true), Input(2, {size + 2}, {size + 2})]\n"
+            + $"[Conv2D(4, 3, Name = \"a\", Activation = Activation.Relu), {pool}]\n"
+            + "[Flatten, Dense(5, Name = \"fc\")]\npublic partial class UntiledPoolNet;";
+        var files = GeneratorHarness.Run(source).Files;
+        foreach (VectorWidth width in GeneratorHarness.Widths)
+        {
+            string backward = TrainingNetworks.BackwardSource(files, width);
+            Assert.That(backward.Contains("ABackwardBias(", System.StringComparison.Ordinal), Is.EqualTo(!tiles), $"{pool}, {width}: a's own bias pass");
+            Assert.That(TrainingNetworks.KernelSource(backward, "PBackward").Contains("biasGradient", System.StringComparison.Ordinal), Is.EqualTo(tiles), $"{pool}, {width}: the pool adds the bias gradient");
         }
     }
 }

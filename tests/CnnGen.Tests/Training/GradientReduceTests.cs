@@ -42,4 +42,14 @@ public sealed class GradientReduceTests
     {
         Assert.Throws<ArgumentException>(() => GradientReduce.AddFinite(new float[16], new float[15]));
     }
+
+    [Test]
+    public void A_part_added_to_itself_is_refused_and_left_as_it_was()
+    {
+        float[] gradient = [1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f];
+        float[] before = (float[])gradient.Clone();
+        Assert.That(() => GradientReduce.AddFinite(gradient, gradient), Throws.ArgumentException.With.Message.Contains("overlap"));
+        Assert.That(() => GradientReduce.AddFinite(gradient.AsSpan(0, 16), gradient.AsSpan(1, 16)), Throws.ArgumentException);
+        Assert.That(gradient, Is.EqualTo(before), "nothing added");
+    }
 }
