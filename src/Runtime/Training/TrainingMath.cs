@@ -270,11 +270,11 @@ internal static class TrainingMath
     }
 
     /// <summary>Floats per block of <see cref="SgdMomentumBlocks"/>: 2 KB of momentum, read back from L1.</summary>
-    private const int MomentumBlock = 512;
+    internal const int MomentumBlock = 512;
 
     /// <summary>One block of <see cref="SgdMomentumBlocks"/>: the momentum pass, then the weights pass.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SgdMomentumBlock<TOps, TVector>(ref float rp, ref float rg, ref float rb, in SgdScalars s)
+    internal static void SgdMomentumBlock<TOps, TVector>(ref float rp, ref float rg, ref float rb, in SgdScalars s)
         where TOps : IVectorOps<TVector>
         where TVector : struct
     {

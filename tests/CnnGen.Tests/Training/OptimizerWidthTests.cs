@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using CnnGen.Internal;
 using CnnGen.Training;
@@ -131,6 +132,25 @@ public sealed class OptimizerWidthTests
                 Same(a, expected, $"{Names[k]}, rotation {rotation}", "value", "gradient", "momentum_buffer");
             }
 
+            if (momentum != 0 && !nesterov)
+            {
+                // the blocked momentum path (two passes per block of 512) at each width, then the one-pass vectors and the tail
+                SgdPath[] blocks = [Blocks<Vector512Ops, Vector512<float>>, Blocks<Vector256Ops, Vector256<float>>, Blocks<Vector128Ops, Vector128<float>>];
+                for (int k = 0; k < blocks.Length; k++)
+                {
+                    var a = SgdStart(rotation);
+                    for (long step = 1; step <= 3; step++)
+                    {
+                        int done = blocks[k](ref a[0][0], ref a[1][0], ref a[2][0], 0, Length, Scalars(step));
+                        Assert.That(done, Is.EqualTo(TrainingMath.MomentumBlock), "one whole block of 1,021 floats");
+                        done = paths[k](ref a[0][0], ref a[1][0], ref a[2][0], done, Length, Scalars(step));
+                        TrainingMath.SgdScalar(ref a[0][0], ref a[1][0], ref a[2][0], done, Length, Scalars(step));
+                    }
+
+                    Same(a, expected, $"{Names[k]} blocks, rotation {rotation}", "value", "gradient", "momentum_buffer");
+                }
+            }
+
             var mixed = SgdStart(rotation);
             for (long step = 1; step <= 3; step++)
             {
@@ -143,6 +163,18 @@ public sealed class OptimizerWidthTests
                 OptimizerTestSupport.AssertBitwiseEqual(mixed[2], SgdStart(rotation)[2], "without momentum the buffer is not touched");
             }
         }
+    }
+
+    private static int Blocks<TOps, TVector>(ref float p, ref float g, ref float buf, int i, int n, in SgdScalars s)
+        where TOps : IVectorOps<TVector>
+        where TVector : struct
+    {
+        for (; i + TrainingMath.MomentumBlock <= n; i += TrainingMath.MomentumBlock)
+        {
+            TrainingMath.SgdMomentumBlock<TOps, TVector>(ref Unsafe.Add(ref p, i), ref Unsafe.Add(ref g, i), ref Unsafe.Add(ref buf, i), s);
+        }
+
+        return i;
     }
 
     [Test]
