@@ -63,8 +63,12 @@ public sealed class Sgd : Optimizer
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
-        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).Span.Slice(start) : Span<float>.Empty;
-        TrainingMath.Sgd(parameter.Value.Slice(start), parameter.Gradient.Slice(start), buffer, scalars, length, rows, stride);
+        Span<float> value = parameter.Value, gradient = parameter.Gradient;
+        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).Span : Span<float>.Empty;
+        for (int r = 0, at = start; r < rows; r++, at += stride)
+        {
+            TrainingMath.Sgd(value.Slice(at, length), gradient.Slice(at, length), o.Momentum != 0 ? buffer.Slice(at, length) : Span<float>.Empty, scalars);
+        }
     }
 
     /// <inheritdoc/>

@@ -8,7 +8,7 @@ using CnnGen.Internal;
 namespace CnnGen.Training;
 
 /// <summary>
-/// The element-wise loops behind the optimizers and gradient clipping. The updates (<see cref="Sgd(Span{float}, ReadOnlySpan{float}, Span{float}, in SgdScalars)"/>,
+/// The element-wise loops behind the optimizers and gradient clipping. The updates (<see cref="Sgd"/>,
 /// <see cref="Adam"/>) run on the widest accelerated vectors, then narrower ones (Vector512, Vector256, Vector128, one
 /// generic loop over <see cref="IVectorOps{TVector}"/>); <see cref="Add"/> and <see cref="Scale"/> on
 /// <see cref="Vector{T}"/>. Each finishes with a scalar tail that performs
@@ -158,28 +158,17 @@ internal static class TrainingMath
     /// <c>buf = d</c>, afterwards <c>buf = (buf * momentum) + (1 - dampening) * d</c> (the add fused); then
     /// <c>d = d + momentum * buf</c> (nesterov, fused) or <c>d = buf</c>; finally <c>p = p + (-lr) * d</c> (fused).
     /// </summary>
-    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s) => Sgd(p, g, buf, s, p.Length, 1, 0);
-
-    /// <summary>
-    /// <see cref="Sgd(Span{float}, ReadOnlySpan{float}, Span{float}, in SgdScalars)"/> on <paramref name="rows"/> runs of
-    /// <paramref name="length"/> elements, <paramref name="stride"/> apart from the spans' starts (a column block of every
-    /// row: a thread's part of a dense layer split by columns), in one call.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s, int length, int rows, int stride)
+    public static void Sgd(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, in SgdScalars s)
     {
-        long last = rows == 0 ? 0 : ((long)(rows - 1) * stride) + length;
-        if (last > p.Length || last > g.Length || (s.HasMomentum && last > buf.Length))
+        int n = p.Length;
+        string? shorter = g.Length < n ? nameof(g) : s.HasMomentum && buf.Length < n ? nameof(buf) : null;
+        if (shorter is not null)
         {
-            throw new ArgumentOutOfRangeException(nameof(rows), "The rows run past the buffers.");
+            throw new ArgumentOutOfRangeException(shorter, $"The buffer '{shorter}' is shorter than the value ({n} floats).");
         }
 
-        for (int r = 0; r < rows; r++)
-        {
-            int at = r * stride;
-            SgdRow(ref Unsafe.Add(ref MemoryMarshal.GetReference(p), at), ref Unsafe.Add(ref MemoryMarshal.GetReference(g), at),
-                ref s.HasMomentum ? ref Unsafe.Add(ref MemoryMarshal.GetReference(buf), at) : ref MemoryMarshal.GetReference(buf), length, s);
-        }
+        SgdRow(ref MemoryMarshal.GetReference(p), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(buf), n, s);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,7 +11,7 @@ namespace CnnGen.Tests.Training;
 /// <see cref="TrainingMath.SgdVectors{TOps, TVector}"/>): every element of a buffer whose length is a multiple of no width
 /// (1,021 floats: 63 vectors of 16 and 13 left, 127 of 8 and 5, 255 of 4 and 1) gets the same bits from the Vector512,
 /// Vector256 and Vector128 paths (each followed by the scalar tail), from the scalar loop alone, and from
-/// <see cref="TrainingMath.Adam"/>'s and <see cref="TrainingMath.Sgd(Span{float}, ReadOnlySpan{float}, Span{float}, in SgdScalars)"/>'s
+/// <see cref="TrainingMath.Adam"/>'s and <see cref="TrainingMath.Sgd"/>'s
 /// own mix of widths. Among ordinary values sit special lanes (signed zeros, a square that overflows to infinity, a NaN
 /// value, subnormal state), rotated so that each kind lands in every width's range and in the one-element tail of the mix.
 /// A width the CPU lacks runs in software with the same IEEE operations, so every path is compared on every machine.
