@@ -129,11 +129,7 @@ internal static class TrainingDriverEmitter
             }
         }
 
-        if (kinds.Contains(ArgKind.Input))
-        {
-            w.Line("ref float input = ref Data(t.Inputs);");
-        }
-
+        Ref(ArgKind.Input, "input", "t.Inputs");
         if (kinds.Contains(ArgKind.Tensor) || kinds.Contains(ArgKind.Gradient))
         {
             w.Line($"ref float workspace = ref Data(t.Workspace);");

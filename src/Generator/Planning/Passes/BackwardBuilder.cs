@@ -12,7 +12,7 @@ namespace CnnGen.Generator.Planning.Passes;
 /// dropout masks and dense layers over a thread's images), then the backward driver in three passes: the backward
 /// operations of every active step in reverse order (<c>BackwardSteps.cs</c>), which gradient each overwrites or
 /// accumulates into and where gradients are cleared first, and the gradient slots by lifetime in backward order
-/// (<see cref="AssignGradients"/>); finally every kernel's spec (<c>BackwardSpecs.cs</c>, <c>BackwardSpecs.Convolution.cs</c>).
+/// (<see cref="AssignGradients"/>); finally every kernel's spec (<c>BackwardSpecs.cs</c>, <c>BackwardSpecs.Convolution.cs</c>, <c>BackwardSpecs.ConvWeights.cs</c>).
 /// </summary>
 internal sealed partial class BackwardBuilder
 {

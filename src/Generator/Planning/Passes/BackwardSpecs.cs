@@ -7,7 +7,7 @@ namespace CnnGen.Generator.Planning.Passes;
 
 /// <content>
 /// Every training and backward kernel's spec, with its register tiles from the machine model, and its call: the tile
-/// choice, the dense, element-wise, pooling and routing specs (the convolutions' are in BackwardSpecs.Convolution.cs).
+/// choice, the dense, element-wise, pooling and routing specs (the convolutions' are in BackwardSpecs.Convolution.cs and BackwardSpecs.ConvWeights.cs).
 /// </content>
 internal sealed partial class BackwardBuilder
 {
