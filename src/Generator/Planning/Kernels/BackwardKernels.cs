@@ -119,6 +119,15 @@ internal sealed record PoolBackwardKernel : KernelSpec
     /// convolution's dy, and the convolution has no bias pass over its full-size gradient; null when none.
     /// </summary>
     public string? BiasOf { get; init; }
+
+    /// <summary>
+    /// Each window's gradient and the position of its first maximum, for the weight gradient of the convolution the pool
+    /// reads (<see cref="ConvWeightsFromMaximaKernel"/>); null when the convolution's weight gradient reads dense dy.
+    /// </summary>
+    public PoolMaxima? Maxima { get; init; }
+
+    /// <summary>Writes dx (false: only <see cref="Maxima"/>, when nothing reads the convolution's dense dy in this call).</summary>
+    public bool Dense { get; init; } = true;
 }
 
 /// <summary>Global pooling's backward: the mean's gradient to every pixel, the max's to each channel's first maximum.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Planning.Kernels;
@@ -214,11 +215,17 @@ internal sealed partial class BackwardBuilder
         ReluFoldsIntoPool(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
         && LayerOf(_plan.Steps.First(s => s.Output == tensor).Layer).HasBias;
 
-    private CallOp PoolBackward(StepPlan step, bool accumulate)
+    /// <summary>
+    /// A pool's backward; with <paramref name="maxima"/> it also writes each window's gradient and maximum for the
+    /// convolution it reads, and without <paramref name="dense"/> only those (a bias gradient is folded into the kernel that
+    /// writes the maxima, or into the only one).
+    /// </summary>
+    private CallOp PoolBackward(StepPlan step, bool accumulate, PoolMaxima? maxima = null, bool dense = true)
     {
         int x = step.Inputs[0], y = step.Output;
         var f = (PoolKernel)step.Kernel;
-        var bias = BiasFoldsIntoPool(x) ? LayerOf(_plan.Steps.First(s => s.Output == x).Layer) : null;
+        bool onRequest = maxima is null && _maxima.ContainsKey(x); // the dense dy of a convolution whose weights read the maxima
+        var bias = BiasFoldsIntoPool(x) && !onRequest ? LayerOf(_plan.Steps.First(s => s.Output == x).Layer) : null;
         if (bias is not null && accumulate)
         {
             throw new InvalidOperationException($"{bias.Name}'s bias gradient folded into a pool backward that adds into dx");
@@ -227,7 +234,7 @@ internal sealed partial class BackwardBuilder
         var k = new PoolBackwardKernel
         {
             Accumulate = accumulate,
-            Method = step.Method + "Backward",
+            Method = step.Method + (onRequest ? "BackwardDense" : "Backward"),
             Title = $"{Name(step.Layer)}: " + (f.Max ? "each window's gradient to its first maximum (row-major)" : "each window's gradient spread by its divisor"),
             X = T(x),
             Y = T(y),
@@ -240,11 +247,27 @@ internal sealed partial class BackwardBuilder
             PaddedWidth = f.PaddedWidth,
             Relu = f.Max && ReluFoldsIntoPool(x) ? Name(_plan.Steps.First(s => s.Output == x).Layer) : null,
             BiasOf = bias?.Name,
+            Maxima = maxima,
+            Dense = dense,
         };
         Kernel(k);
-        return bias is null
-            ? Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x))
-            : Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x), Param(bias.BiasGradient));
+        var args = new List<CallArg> { Arg(x), Arg(y), GradientArg(y) };
+        if (dense)
+        {
+            args.Add(GradientArg(x));
+        }
+
+        if (maxima is not null)
+        {
+            args.Add(new CallArg(ArgKind.Tensor, maxima.Offset, maxima.ConvName + " (pool maxima)"));
+        }
+
+        if (bias is not null)
+        {
+            args.Add(Param(bias.BiasGradient));
+        }
+
+        return Call(k.Method, onRequest ? Guard(_plan.Steps.First(s => s.Output == x).Inputs[0]) : Guard(x), args.ToArray());
     }
 
     private CallOp GlobalPoolBackward(StepPlan step, bool accumulate)
