@@ -25,7 +25,7 @@ internal static class ConvMaximaEmitter
         int units = Units(k, kw.V).Count;
         string unit = k.Planar ? "kernel row of one channel, its columns in lanes" : "tap's vector of channels";
         kw.Doc(k.Title,
-            $"Input: {x.Describe()}; maxima: per window of the pool ({Count(m.Windows, "window")}) {Count(m.Cp, "float")} of g, then {Count(m.Cp, "float")} of the winning pixel's input offset.",
+            $"Input: {x.Describe()}; maxima: per window of the pool ({Count(m.Windows, "window")}) {Count(m.Cp, "float")} of g, then {Count(m.Cp, "float")} of the winning pixel's input offset (int bits).",
             $"Kernel {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, dilation {I(win.DilationH)}x{I(win.DilationW)}, padding {I(win.PadTop)}/{I(win.PadLeft)}/{I(win.PadBottom)}/{I(win.PadRight)} read from the input's zero border.",
             $"Gradient: [{Count(GroupsOf(k), "tile")}][{Count(win.Taps, "tap")}][{Count(k.Channels, "channel")}][{Count(k.TileFloats, "filter")}], the weights' packed layout.",
             $"The pool's windows tile {k.LayerName}'s output, so its dy is non-zero at one pixel per window and filter: a multiply-add per window, filter and unit ({unit}; {Count(units, "unit")}) instead of one per output pixel, tap, channel and vector of filters.",
@@ -153,7 +153,7 @@ internal static class ConvMaximaEmitter
                 {
                     string filter = j == 0 ? "the filter" : $"filter + {I(j)}";
                     w.Line($"var g{I(j)} = Broadcast({Element("mp", j)}); // {filter}'s gradient at the window's maximum");
-                    w.Line($"ref float x{I(j)} = ref At(ref x, (int){Element("mp", m.Cp + j)}); // its winning pixel's top-left tap");
+                    w.Line($"ref float x{I(j)} = ref At(ref x, {Code.Unsafe}.As<float, int>({Ref("mp", I(m.Cp + j))})); // its winning pixel's top-left tap (an int offset in the float's bits)");
                     for (int u = 0; u < count; u++)
                     {
                         w.Line($"a{I(j)}_{I(u)} = Fma(g{I(j)}, {kw.Load("x" + I(j), I(units[u].XOffset))}, a{I(j)}_{I(u)});");

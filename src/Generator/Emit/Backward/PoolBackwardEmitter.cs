@@ -45,7 +45,7 @@ internal static class PoolBackwardEmitter
 
         if (k.Maxima is { } maxima)
         {
-            remarks.Add($"For {maxima.ConvName}'s weight gradient, per window {Count(maxima.Cp, "float")} of its gradient g then {Count(maxima.Cp, "float")} of the position of its first maximum (the offset in {maxima.ConvName}'s input of that pixel's top-left tap, as a float)"
+            remarks.Add($"For {maxima.ConvName}'s weight gradient, per window {Count(maxima.Cp, "float")} of its gradient g then {Count(maxima.Cp, "float")} of the position of its first maximum (the offset in {maxima.ConvName}'s input of that pixel's top-left tap, an int stored in the float's bits)"
                 + (k.Dense ? "." : $"; dx is not written: only {maxima.ConvName}'s input gradient reads it, computed on request by {k.Method}Dense."));
         }
 
@@ -200,7 +200,7 @@ internal static class PoolBackwardEmitter
                         {
                             w.Line(kw.Store("g", "ref mw, (nuint)c"));
                             MaximaPosition(kw, k, maxima);
-                            w.Line(kw.Store("corner + at", $"ref mw, {Off("c", maxima.Cp)}"));
+                            w.Line(kw.Store($"{kw.Vs}.AsSingle({kw.Vs}.ConvertToInt32(corner + at))", $"ref mw, {Off("c", maxima.Cp)}") + " // the offset's int bits");
                         }
 
                         if (k.Dense)

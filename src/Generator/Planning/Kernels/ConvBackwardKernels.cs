@@ -206,7 +206,8 @@ internal sealed record DepthwiseBackwardKernel : KernelSpec
 /// Where a max pool's backward leaves each window's gradient for the weight gradient of the convolution it reads
 /// (<see cref="ConvWeightsFromMaximaKernel"/>): per window, <see cref="Cp"/> floats of g (the window's dy, ReLU-masked)
 /// then <see cref="Cp"/> floats of the input offset of the output pixel that won (the first maximum, row-major): the
-/// offset in the convolution's input of that pixel's top-left tap, stored as a float (exact below 2^24).
+/// offset in the convolution's input of that pixel's top-left tap, an int stored in the float's bits (computed in
+/// floats by the pool's vectors: exact below 2^24).
 /// </summary>
 internal sealed record PoolMaxima
 {

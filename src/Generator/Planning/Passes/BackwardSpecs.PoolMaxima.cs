@@ -110,8 +110,10 @@ internal sealed partial class BackwardBuilder
         var maxima = _maxima[step.Output];
         bool planar = f.X.Layout == Layout.Chw;
         int units = Units(planar, f.X, f.Window);
-        int unitBlock = Even(units, Math.Min(units, _m.AccumulatorBudget));
-        int filterBlock = Enumerable.Range(1, l.Units).Last(b => b == 1 || (l.Units % b == 0 && b * unitBlock <= _m.AccumulatorBudget && (b * unitBlock) + b + 1 <= _m.VectorRegisters));
+        // each accumulator takes one multiply-add per window, its input a load folded into it: the registers bound the
+        // tile (accumulators and each filter's broadcast of g), not the dense tiles' accumulator budget
+        int unitBlock = Even(units, Math.Min(units, _m.VectorRegisters - 2));
+        int filterBlock = Enumerable.Range(1, l.Units).Last(b => b == 1 || (l.Units % b == 0 && (b * unitBlock) + b + 1 <= _m.VectorRegisters));
         var k = new ConvWeightsFromMaximaKernel
         {
             Method = step.Method + "BackwardWeights",
