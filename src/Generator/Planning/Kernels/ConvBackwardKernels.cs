@@ -64,7 +64,7 @@ internal sealed record ConvWeightsKernel : KernelSpec
     /// A pixel-pair tile (one vector of filters, two output pixels per step) of at most this many accumulators keeps a
     /// second set for the pair's second pixel, added to the first at the end: with one set each accumulator takes two
     /// dependent multiply-adds per step, and fewer accumulators than the FMA latency hides wait on it (LeNet-5's conv1 at
-    /// Vector256: its last kernel row, 5 accumulators). 0: never.
+    /// Vector128: its blocks of one kernel row, 5 accumulators). 0: never.
     /// </summary>
     public int PairSecondSetUpTo { get; init; }
 
