@@ -13,7 +13,7 @@ namespace CnnGen.Tests.GeneratedTraining;
 /// first maximum, and the weight gradient multiplies the input at that position only. <see cref="MaximaNet"/> takes it
 /// for a CHW first layer of 3 channels with 3x3 pool windows (its input gradient on request: the pool writes the dense dy
 /// then only), a dilated HWC layer whose 10 channels span 3, 2 and 1 vectors at Vector128, 256 and 512, and a stride-2
-/// layer; against the reference executor on every width and 1 and 2 threads (random inputs: many windows are all negative
+/// layer without an activation (the pool passes dy unmasked and adds its bias gradient); against the reference executor on every width and 1 and 2 threads (random inputs: many windows are all negative
 /// under the ReLU), with input gradients, and on constant inputs (every window's values tie: the first maximum wins, as
 /// PyTorch). LeNet-5's gradients against PyTorch: <c>GeneratedGoldenTests</c>.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class ConvWeightsFromMaximaTests
         [Network(Trainable = true), Input(3, 48, 48)]
         [Conv2D(10, 3, Padding = 1, Name = "a", Activation = Activation.Relu), MaxPool2D(3, Name = "p")]
         [Conv2D(12, 3, Dilation = 2, Padding = 2, Name = "b", Activation = Activation.Relu), MaxPool2D(2, Name = "q")]
-        [Conv2D(8, 3, Stride = 2, Padding = 1, Name = "c", Activation = Activation.Relu), MaxPool2D(2, Name = "r")]
+        [Conv2D(8, 3, Stride = 2, Padding = 1, Name = "c"), MaxPool2D(2, Name = "r")]
         [Flatten, Dense(5, Name = "fc")]
         public partial class MaximaNet;
         """;
@@ -46,7 +46,7 @@ public sealed class ConvWeightsFromMaximaTests
         .MaxPool2D(3, "p")
         .Conv2D("b", 12, (3, 3), (1, 1), (2, 2, 2, 2), (2, 2), groups: 1, bias: true, activation: Activation.Relu)
         .MaxPool2D(2, "q")
-        .Conv2D("c", 8, 3, stride: 2, padding: 1, activation: Activation.Relu)
+        .Conv2D("c", 8, 3, stride: 2, padding: 1)
         .MaxPool2D(2, "r")
         .Flatten()
         .Dense("fc", Classes));
@@ -68,6 +68,8 @@ public sealed class ConvWeightsFromMaximaTests
             Assert.That(backward, Does.Contain("private static void PBackwardDense(ref float x, ref float y, ref float dy, ref float dx)"), $"{width}: p's dense dy on request, without the maxima and the bias");
             Assert.That(backward, Does.Match(@"if \(inputGradients\)\s+\{\s+for \(int i = begin; i < end; i\+\+\)\s+\{\s+ref float image = [^;]+;\s+PBackwardDense\("), $"{width}: called for input gradients only");
             Assert.That(TrainingNetworks.KernelSource(backward, "QBackward"), Does.Contain("ref float dy, ref float dx, ref float maxima, global::System.Memory<float> biasGradient)"), $"{width}: q writes both (b's input gradient reads the dense dy)");
+            Assert.That(TrainingNetworks.KernelSource(backward, "RBackward"), Does.Contain("ref float dx, ref float maxima, global::System.Memory<float> biasGradient)").And.Not.Contain("'s ReLU"), $"{width}: r adds c's bias gradient, no ReLU mask");
+            Assert.That(backward, Does.Not.Contain("CBackwardBias(").And.Not.Contain("CActivationBackward("), $"{width}: c has no bias or activation pass");
         }
     }
 
@@ -88,12 +90,12 @@ public sealed class ConvWeightsFromMaximaTests
     }
 
     /// <summary>
-    /// The dense weight gradient stays wherever the condition fails: overlapping windows, an average pool, no ReLU (the
-    /// pool does not fold it), a grouped convolution, a convolution read by more than its pool (<c>PoolGradientNet</c>'s a).
+    /// The dense weight gradient stays wherever the condition fails: overlapping windows, an average pool, an activation
+    /// other than ReLU (its derivative is a pass of its own over the dense dy), a grouped convolution, a convolution read by more than its pool (<c>PoolGradientNet</c>'s a).
     /// </summary>
     [TestCase("Conv2D(4, 3, Name = \"a\", Activation = Activation.Relu), MaxPool2D(3, Stride = 2, Name = \"p\")", 9)]
     [TestCase("Conv2D(4, 3, Name = \"a\", Activation = Activation.Relu), AvgPool2D(2, Name = \"p\")", 8)]
-    [TestCase("Conv2D(4, 3, Name = \"a\"), MaxPool2D(2, Name = \"p\")", 8)]
+    [TestCase("Conv2D(4, 3, Name = \"a\", Activation = Activation.Tanh), MaxPool2D(2, Name = \"p\")", 8)]
     [TestCase("Conv2D(4, 3, Groups = 2, Name = \"a\", Activation = Activation.Relu), MaxPool2D(2, Name = \"p\")", 8)]
     [TestCase("Conv2D(4, 3, Name = \"a\", Activation = Activation.Relu), MaxPool2D(2, Name = \"p\"), Conv2D(4, 2, Stride = 2, From = \"a\", Name = \"s\"), Add(\"p\", \"s\")", 8)]
     public void The_dense_weight_gradient_stays_outside_the_condition(string layers, int size)

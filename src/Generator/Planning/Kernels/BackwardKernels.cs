@@ -115,7 +115,7 @@ internal sealed record PoolBackwardKernel : KernelSpec
 
     /// <summary>
     /// The convolution whose bias gradient this kernel adds (max pooling whose windows tile the convolution's output, the
-    /// pool its only reader): each window's dy goes to one pixel, so the sum of the windows' dy is the sum of the
+    /// pool its only reader, the convolution with ReLU or no activation): each window's dy goes to one pixel, so the sum of the windows' dy is the sum of the
     /// convolution's dy, and the convolution has no bias pass over its full-size gradient; null when none.
     /// </summary>
     public string? BiasOf { get; init; }

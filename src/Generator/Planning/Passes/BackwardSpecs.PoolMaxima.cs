@@ -21,9 +21,10 @@ internal sealed partial class BackwardBuilder
     /// convolution's output, dy is non-zero at one pixel per window and filter (the first maximum), so the weight
     /// gradient needs one multiply-add per window and filter and unit of the input (a tap's vector of channels, or a
     /// kernel row of one channel), not one per output pixel, tap and channel for every filter vector. Taken when:
-    /// the convolution's ReLU folds into the pool (the pool is its output's only reader and a max pool; the ReLU's mask
-    /// is the window's maximum &gt; 0), the windows tile the map (<see cref="PoolTiles"/>), the gradient is always
-    /// computed, the convolution is not grouped, its input lives in the workspace, HWC, or CHW with the kernel's
+    /// a max pool is the convolution's only reader and the convolution has ReLU (it folds into the pool: its mask is the
+    /// window's maximum &gt; 0) or no activation (<see cref="MaxPoolOnlyReader"/>), the windows tile the map
+    /// (<see cref="PoolTiles"/>), the gradient is always computed (so the bias gradient folds into the pool too and
+    /// nothing else reads the dense dy but the convolution's input gradient), the convolution is not grouped, its input lives in the workspace, HWC, or CHW with the kernel's
     /// columns contiguous and within one vector (dilation 1 along the width, at most a vector wide: Vector128 keeps
     /// LeNet's 5-column kernels dense), the dense kernel's multiply-adds are at least twice the sparse one's loads
     /// (LeNet-5 at Vector256: conv1 19,600 against 5,880, conv2 30,000 against 10,000 an image), and the sums fit
@@ -32,7 +33,7 @@ internal sealed partial class BackwardBuilder
     private bool WeightsFromPoolMaxima(int tensor)
     {
         var conv = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
-        if (conv is not { Kind: StepKind.Conv, Kernel: ConvKernel f } || !ReluFoldsIntoPool(tensor) || Guard(tensor) != When.Always
+        if (conv is not { Kind: StepKind.Conv, Kernel: ConvKernel f } || !MaxPoolOnlyReader(tensor) || Guard(tensor) != When.Always
             || !PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor))) || LayerOf(conv.Layer).Groups != 1)
         {
             return false;

@@ -193,26 +193,32 @@ internal sealed partial class BackwardBuilder
     }
 
     /// <summary>
+    /// Whether the convolution writing <paramref name="tensor"/> (no fused add, pool or depthwise step; ReLU or no
+    /// activation) has a max pool as its output's only reader: dy is then non-zero only at each window's maximum.
+    /// </summary>
+    private bool MaxPoolOnlyReader(int tensor)
+    {
+        var producer = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
+        var readers = _plan.Steps.Where(s => s.Inputs.Contains(tensor)).ToList();
+        return producer is { Kind: StepKind.Conv, FusedAdd: < 0, FusedPool: < 0, FusedDepthwise: < 0 } && producer.Activation.Kind is Activation.Relu or Activation.None
+            && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
+    }
+
+    /// <summary>
     /// Whether the ReLU fused into the convolution that writes <paramref name="tensor"/> is folded into the backward of a
     /// max pool, the tensor's only reader: dx is non-zero only at a window's maximum, where the ReLU's input is positive
     /// exactly when the window's maximum (the pool's output) is, so the pool passes dy where that maximum is &gt; 0 and
     /// the convolution's own in-place activation pass (a read and a write of its whole output gradient) is not emitted.
     /// </summary>
-    private bool ReluFoldsIntoPool(int tensor)
-    {
-        var producer = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
-        var readers = _plan.Steps.Where(s => s.Inputs.Contains(tensor)).ToList();
-        return producer is { Kind: StepKind.Conv, FusedAdd: < 0, FusedPool: < 0, FusedDepthwise: < 0 } && producer.Activation.Kind == Activation.Relu
-            && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
-    }
+    private bool ReluFoldsIntoPool(int tensor) => MaxPoolOnlyReader(tensor) && _plan.Steps.First(s => s.Output == tensor).Activation.Kind == Activation.Relu;
 
     /// <summary>
     /// Whether the bias gradient of the convolution writing <paramref name="tensor"/> is added by the backward of the max
-    /// pool reading it (<see cref="PoolBackwardKernel.BiasOf"/>): its ReLU folds into the pool, the pool's windows tile
-    /// the tensor, and the gradient is always computed.
+    /// pool reading it (<see cref="PoolBackwardKernel.BiasOf"/>): the pool is its only reader (its ReLU, if any, folds
+    /// into the pool), the pool's windows tile the tensor, and the gradient is always computed.
     /// </summary>
     private bool BiasFoldsIntoPool(int tensor) =>
-        ReluFoldsIntoPool(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
+        MaxPoolOnlyReader(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
         && LayerOf(_plan.Steps.First(s => s.Output == tensor).Layer).HasBias;
 
     /// <summary>
