@@ -144,9 +144,8 @@ internal static class GeneratedBackward
 /// <summary>
 /// A weight-gradient tile over pixel pairs with fewer accumulators than the FMA latency hides keeps a second set for the
 /// pair's second pixel (<c>ConvWeightsKernel.PairSecondSetUpTo</c>): <see cref="TrainingNetworks.PairSetsNet"/>'s "a" at
-/// every width and LeNet-5's conv1 last kernel row at Vector256 (5 accumulators; its 2x5 blocks have 10 and keep one set);
-/// the gradients match the reference executor on every width, one and two threads, and LeNet-5's match PyTorch's
-/// (<c>GeneratedGoldenTests</c>).
+/// every width (LeNet-5's conv1, which had one at Vector256, reads its pool's maxima there now:
+/// <c>ConvWeightsFromMaximaTests</c>); the gradients match the reference executor on every width, one and two threads.
 /// </summary>
 [TestFixture]
 public sealed class ConvWeightsPairSetsTests
@@ -170,16 +169,6 @@ public sealed class ConvWeightsPairSetsTests
             Assert.That(tiles, Is.Not.Empty, $"{width}: b's weight tiles");
             Assert.That(tiles.Select(t => TrainingNetworks.KernelSource(backward, t)), Has.All.Not.Contain("var b0_0 = Zero;"), $"{width}: b keeps one set");
         }
-    }
-
-    [Test]
-    public void LeNet5s_conv1_last_kernel_row_keeps_a_second_set_at_Vector256_only()
-    {
-        var files = GeneratorHarness.Run(TrainingNetworks.LeNet5Source).Files;
-        string v256 = TrainingNetworks.BackwardSource(files, VectorWidth.V256), v512 = TrainingNetworks.BackwardSource(files, VectorWidth.V512);
-        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps1x5Channels1"), Does.Contain("b4_0 = Fma(x5, d1, b4_0);").And.Contain("Store(Load(ref gw, 32) + (a4_0 + b4_0), ref gw, 32);"));
-        Assert.That(TrainingNetworks.KernelSource(v256, "Conv1BackwardWeightsTaps2x5Channels1"), Does.Not.Contain("b0_0").And.Contain("a0_0 = Fma(x1, d1, a0_0);"));
-        Assert.That(v512, Does.Contain("private static void Conv1BackwardWeightsTaps3x5Channels1(").And.Not.Contain("var b0_0 = Zero;"));
     }
 
     [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]

@@ -43,6 +43,12 @@ internal static class PoolBackwardEmitter
             remarks.Add($"{conv}'s bias gradient added here: each window's dy goes to one pixel, so the windows' dy sum to the sum of {conv}'s dy; {conv} has no bias pass of its own.");
         }
 
+        if (k.Maxima is { } maxima)
+        {
+            remarks.Add($"For {maxima.ConvName}'s weight gradient, per window {Count(maxima.Cp, "float")} of its gradient g then {Count(maxima.Cp, "float")} of the position of its first maximum (the offset in {maxima.ConvName}'s input of that pixel's top-left tap, an int stored in the float's bits)"
+                + (k.Dense ? "." : $"; dx is not written: only {maxima.ConvName}'s input gradient reads it, computed on request by {k.Method}Dense."));
+        }
+
         kw.Doc(k.Title, remarks.ToArray());
         if (inside && k.Max)
         {
@@ -50,9 +56,9 @@ internal static class PoolBackwardEmitter
             return;
         }
 
-        if (k.BiasOf is not null)
+        if (k.BiasOf is not null || k.Maxima is not null)
         {
-            throw new System.InvalidOperationException("a bias gradient folded into a pool backward whose windows leave the input");
+            throw new System.InvalidOperationException("a bias gradient or maxima folded into a pool backward whose windows leave the input");
         }
 
         using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx"))
@@ -140,7 +146,10 @@ internal static class PoolBackwardEmitter
         var dy = k.OutputGradient;
         var dx = k.InputGradient;
         string vs = kw.Vs;
-        using (kw.Method(k.Method, "ref float x, ref float y, ref float dy, ref float dx" + (k.BiasOf is null ? string.Empty : $", {kw.Buffer} biasGradient")))
+        var maxima = k.Maxima;
+        string parameters = "ref float x, ref float y, ref float dy" + (k.Dense ? ", ref float dx" : string.Empty) + (maxima is null ? string.Empty : ", ref float maxima")
+            + (k.BiasOf is null ? string.Empty : $", {kw.Buffer} biasGradient");
+        using (kw.Method(k.Method, parameters))
         {
             w.Line("var zero = Zero;");
             bool oneVector = y.Cp == kw.V; // the bias gradient's sum in a register, else added per window
@@ -156,13 +165,27 @@ internal static class PoolBackwardEmitter
             using (w.Block($"for (int oh = 0; oh < {I(y.H)}; oh++)"))
             {
                 w.Line($"ref float xr = ref At(ref x, {Lin("oh", (long)win.StrideH * x.RowStride, x.Origin)});");
-                w.Line($"ref float dxr = ref At(ref dx, {Lin("oh", (long)win.StrideH * dx.RowStride, dx.Origin)});");
+                if (k.Dense)
+                {
+                    w.Line($"ref float dxr = ref At(ref dx, {Lin("oh", (long)win.StrideH * dx.RowStride, dx.Origin)});");
+                }
+
                 w.Line($"ref float yr = ref At(ref y, {Lin("oh", y.RowStride, y.Origin)});");
                 w.Line($"ref float dyr = ref At(ref dy, {Lin("oh", dy.RowStride, dy.Origin)});");
                 using (w.Block($"for (int ow = 0; ow < {I(y.W)}; ow++)"))
                 {
                     w.Line($"ref float xw = ref At(ref xr, {Lin("ow", (long)win.StrideW * x.PixelStride, 0)});");
-                    w.Line($"ref float dxw = ref At(ref dxr, {Lin("ow", (long)win.StrideW * dx.PixelStride, 0)});");
+                    if (k.Dense)
+                    {
+                        w.Line($"ref float dxw = ref At(ref dxr, {Lin("ow", (long)win.StrideW * dx.PixelStride, 0)});");
+                    }
+
+                    if (maxima is not null)
+                    {
+                        w.Line($"ref float mw = ref At(ref maxima, {Lin("oh", (long)y.W * 2 * maxima.Cp, 0)} + {Lin("ow", 2L * maxima.Cp, 0)});");
+                        w.Line($"var corner = Broadcast({Lin("oh", win.StrideH * maxima.XRowStep, maxima.XOrigin)} + {Lin("ow", win.StrideW * maxima.XPixelStep, 0)}); // the window's top-left pixel");
+                    }
+
                     using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                     {
                         w.Line($"var m = Load(ref yr, (nuint)({Lin("ow", y.Cp, 0)} + c));");
@@ -173,27 +196,16 @@ internal static class PoolBackwardEmitter
                             w.Line(oneVector ? $"bias += g; // {Xml(conv)}'s bias gradient" : $"{kw.Store($"{kw.Load("gb", "(nuint)c")} + g", "ref gb, (nuint)c")} // {Xml(conv)}'s bias gradient");
                         }
 
-                        w.Line("var taken = zero;");
-                        for (int kh = 0; kh < win.KernelH; kh++)
+                        if (maxima is not null)
                         {
-                            for (int kc = 0; kc < win.KernelW; kc++)
-                            {
-                                long xo = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
-                                long dxo = ((long)kh * win.DilationH * dx.RowStride) + ((long)kc * win.DilationW * dx.PixelStride);
-                                bool last = kh == win.KernelH - 1 && kc == win.KernelW - 1;
-                                string first = $"{vs}.AndNot({vs}.Equals({kw.Load("xw", Off("c", xo))}, m), taken)";
-                                string share = last ? $"{vs}.ConditionalSelect({first}, g, zero)" : $"{vs}.ConditionalSelect(first, g, zero)";
-                                if (!last)
-                                {
-                                    w.Line($"{(kh + kc == 0 ? "var " : string.Empty)}first = {first};");
-                                }
+                            w.Line(kw.Store("g", "ref mw, (nuint)c"));
+                            MaximaPosition(kw, k, maxima);
+                            w.Line(kw.Store($"{kw.Vs}.AsSingle({kw.Vs}.ConvertToInt32(corner + at))", $"ref mw, {Off("c", maxima.Cp)}") + " // the offset's int bits");
+                        }
 
-                                w.Line(kw.Store(k.Accumulate ? $"{kw.Load("dxw", Off("c", dxo))} + {share}" : share, $"ref dxw, {Off("c", dxo)}"));
-                                if (!last)
-                                {
-                                    w.Line("taken |= first;");
-                                }
-                            }
+                        if (k.Dense)
+                        {
+                            DenseTaps(kw, k);
                         }
                     }
                 }
@@ -204,6 +216,58 @@ internal static class PoolBackwardEmitter
                 w.Line();
                 w.Line(kw.Store(kw.Load("gb", "0") + " + bias", "ref gb"));
             }
+        }
+    }
+
+    /// <summary>Each tap of a window inside the input: its share of g (where it is the first maximum) stored into dx.</summary>
+    private static void DenseTaps(KernelWriter kw, PoolBackwardKernel k)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        var dx = k.InputGradient;
+        string vs = kw.Vs;
+        w.Line("var taken = zero;");
+        for (int kh = 0; kh < win.KernelH; kh++)
+        {
+            for (int kc = 0; kc < win.KernelW; kc++)
+            {
+                long xo = ((long)kh * win.DilationH * x.RowStride) + ((long)kc * win.DilationW * x.PixelStride);
+                long dxo = ((long)kh * win.DilationH * dx.RowStride) + ((long)kc * win.DilationW * dx.PixelStride);
+                bool last = kh == win.KernelH - 1 && kc == win.KernelW - 1;
+                string first = $"{vs}.AndNot({vs}.Equals({kw.Load("xw", Off("c", xo))}, m), taken)";
+                string share = last ? $"{vs}.ConditionalSelect({first}, g, zero)" : $"{vs}.ConditionalSelect(first, g, zero)";
+                if (!last)
+                {
+                    w.Line($"{(kh + kc == 0 ? "var " : string.Empty)}first = {first};");
+                }
+
+                w.Line(kw.Store(k.Accumulate ? $"{kw.Load("dxw", Off("c", dxo))} + {share}" : share, $"ref dxw, {Off("c", dxo)}"));
+                if (!last)
+                {
+                    w.Line("taken |= first;");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>at</c>: the offset from the window's top-left pixel of its first maximum, per lane: the last tap's, replaced by
+    /// each earlier tap's where that tap equals the maximum, last to first, so the first equal tap wins (PyTorch's ties).
+    /// </summary>
+    private static void MaximaPosition(KernelWriter kw, PoolBackwardKernel k, PoolMaxima maxima)
+    {
+        var w = kw.W;
+        var win = k.Window;
+        var x = k.X;
+        string vs = kw.Vs;
+        int last = (win.KernelH * win.KernelW) - 1;
+        long Position(int tap) => ((long)(tap / win.KernelW) * maxima.XRowStep) + ((long)(tap % win.KernelW) * maxima.XPixelStep);
+        long XAt(int tap) => ((long)(tap / win.KernelW) * x.RowStride) + ((long)(tap % win.KernelW) * x.PixelStride);
+        w.Line($"var at = Broadcast({SourceWriter.Float(Position(last))});");
+        for (int tap = last - 1; tap >= 0; tap--)
+        {
+            w.Line($"at = {vs}.ConditionalSelect({vs}.Equals({kw.Load("xw", Off("c", XAt(tap)))}, m), Broadcast({SourceWriter.Float(Position(tap))}), at);");
         }
     }
 

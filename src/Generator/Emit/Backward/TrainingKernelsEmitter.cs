@@ -58,6 +58,7 @@ internal static class TrainingKernelsEmitter
             case DenseDataKernel k: DenseTrainingEmitter.Emit(kw, k); break;
             case ConvBiasKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case ConvWeightsKernel k: ConvBackwardEmitter.Emit(kw, k); break;
+            case ConvWeightsFromMaximaKernel k: ConvMaximaEmitter.Emit(kw, k); break;
             case ConvDataKernel k: ConvBackwardEmitter.Emit(kw, k); break;
             case ConvDataGatherKernel k: ConvGatherEmitter.Emit(kw, k); break;
             case DepthwiseBackwardKernel k: ConvBackwardEmitter.Emit(kw, k); break;

@@ -115,10 +115,19 @@ internal sealed record PoolBackwardKernel : KernelSpec
 
     /// <summary>
     /// The convolution whose bias gradient this kernel adds (max pooling whose windows tile the convolution's output, the
-    /// pool its only reader): each window's dy goes to one pixel, so the sum of the windows' dy is the sum of the
+    /// pool its only reader, the convolution with ReLU or no activation): each window's dy goes to one pixel, so the sum of the windows' dy is the sum of the
     /// convolution's dy, and the convolution has no bias pass over its full-size gradient; null when none.
     /// </summary>
     public string? BiasOf { get; init; }
+
+    /// <summary>
+    /// Each window's gradient and the position of its first maximum, for the weight gradient of the convolution the pool
+    /// reads (<see cref="ConvWeightsFromMaximaKernel"/>); null when the convolution's weight gradient reads dense dy.
+    /// </summary>
+    public PoolMaxima? Maxima { get; init; }
+
+    /// <summary>Writes dx (false: only <see cref="Maxima"/>, when nothing reads the convolution's dense dy in this call).</summary>
+    public bool Dense { get; init; } = true;
 }
 
 /// <summary>Global pooling's backward: the mean's gradient to every pixel, the max's to each channel's first maximum.</summary>

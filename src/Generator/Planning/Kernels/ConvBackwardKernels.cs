@@ -64,7 +64,7 @@ internal sealed record ConvWeightsKernel : KernelSpec
     /// A pixel-pair tile (one vector of filters, two output pixels per step) of at most this many accumulators keeps a
     /// second set for the pair's second pixel, added to the first at the end: with one set each accumulator takes two
     /// dependent multiply-adds per step, and fewer accumulators than the FMA latency hides wait on it (LeNet-5's conv1 at
-    /// Vector256: its last kernel row, 5 accumulators). 0: never.
+    /// Vector128: its blocks of one kernel row, 5 accumulators). 0: never.
     /// </summary>
     public int PairSecondSetUpTo { get; init; }
 
@@ -200,4 +200,75 @@ internal sealed record DepthwiseBackwardKernel : KernelSpec
     public required long DxRowStep { get; init; }
 
     public required long DxPixelStep { get; init; }
+}
+
+/// <summary>
+/// Where a max pool's backward leaves each window's gradient for the weight gradient of the convolution it reads
+/// (<see cref="ConvWeightsFromMaximaKernel"/>): per window, <see cref="Cp"/> floats of g (the window's dy, ReLU-masked)
+/// then <see cref="Cp"/> floats of the input offset of the output pixel that won (the first maximum, row-major): the
+/// offset in the convolution's input of that pixel's top-left tap, an int stored in the float's bits (computed in
+/// floats by the pool's vectors: exact below 2^24).
+/// </summary>
+internal sealed record PoolMaxima
+{
+    /// <summary>The convolution whose output the pool reads.</summary>
+    public required string ConvName { get; init; }
+
+    /// <summary>Offset in the image's workspace.</summary>
+    public required int Offset { get; init; }
+
+    /// <summary>Windows per image (the pool's output rows x columns).</summary>
+    public required int Windows { get; init; }
+
+    /// <summary>Floats per half-record: the filters padded to the vector width.</summary>
+    public required int Cp { get; init; }
+
+    /// <summary>The convolution's input offset of output pixel (0, 0)'s top-left tap, and the steps per output row and pixel.</summary>
+    public required long XOrigin { get; init; }
+
+    public required long XRowStep { get; init; }
+
+    public required long XPixelStep { get; init; }
+
+    public int Floats => Windows * 2 * Cp;
+}
+
+/// <summary>
+/// A convolution's weight gradient from its pool's maxima (<see cref="PoolMaxima"/>), over a thread's images: a max pool
+/// whose windows tile the convolution's output sends each window's gradient to one pixel per filter, so
+/// <c>dW[f][c][ky][kx] = sum over windows of g[w][f] x X[pos_f(w) + (ky, kx)][c]</c>: per filter (scalar, its own
+/// position) a vector load of the input at the winning pixel per unit (<see cref="Planar"/>: a kernel row of one channel,
+/// the kernel columns in lanes; else a tap and a vector of channels), one multiply-add per window instead of one per
+/// output pixel and tap for every filter. Register tiles of <see cref="FilterBlock"/> filters x a block of units,
+/// reduced over every window of every image, then each accumulator's lanes added into the packed gradient
+/// <c>[tile][tap][channel][filters]</c> once.
+/// </summary>
+internal sealed record ConvWeightsFromMaximaKernel : KernelSpec
+{
+    public required string LayerName { get; init; }
+
+    public required TensorPlan X { get; init; }
+
+    public required PoolMaxima Maxima { get; init; }
+
+    public required Window Window { get; init; }
+
+    /// <summary>Input channels.</summary>
+    public required int Channels { get; init; }
+
+    public required int Filters { get; init; }
+
+    public required int TileFloats { get; init; }
+
+    /// <summary>Floats between two images' workspaces.</summary>
+    public required int ImageStride { get; init; }
+
+    /// <summary>CHW input: a unit is one kernel row of one channel, its columns in lanes; else (HWC) one tap and one vector of channels.</summary>
+    public required bool Planar { get; init; }
+
+    /// <summary>Filters per register tile (divides <see cref="Filters"/>).</summary>
+    public required int FilterBlock { get; init; }
+
+    /// <summary>Units per register tile; the last block may be smaller.</summary>
+    public required int UnitBlock { get; init; }
 }

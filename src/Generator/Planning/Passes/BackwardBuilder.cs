@@ -12,7 +12,8 @@ namespace CnnGen.Generator.Planning.Passes;
 /// dropout masks and dense layers over a thread's images), then the backward driver in three passes: the backward
 /// operations of every active step in reverse order (<c>BackwardSteps.cs</c>), which gradient each overwrites or
 /// accumulates into and where gradients are cleared first, and the gradient slots by lifetime in backward order
-/// (<see cref="AssignGradients"/>); finally every kernel's spec (<c>BackwardSpecs.cs</c>, <c>BackwardSpecs.Convolution.cs</c>, <c>BackwardSpecs.ConvWeights.cs</c>).
+/// (<see cref="AssignGradients"/>); finally every kernel's spec (<c>BackwardSpecs.cs</c>, <c>BackwardSpecs.Convolution.cs</c>, <c>BackwardSpecs.ConvWeights.cs</c>,
+/// <c>BackwardSpecs.PoolMaxima.cs</c>).
 /// </summary>
 internal sealed partial class BackwardBuilder
 {
@@ -65,6 +66,7 @@ internal sealed partial class BackwardBuilder
             }
         }
 
+        PlaceMaxima(ref floats);
         _gradientBase = floats;
         BackwardNodes();
         _imageFloats = _gradientBase + AssignGradients();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using CnnGen.Generator.Model;
 using CnnGen.Generator.Planning.Kernels;
@@ -192,33 +193,45 @@ internal sealed partial class BackwardBuilder
     }
 
     /// <summary>
+    /// Whether the convolution writing <paramref name="tensor"/> (no fused add, pool or depthwise step; ReLU or no
+    /// activation) has a max pool as its output's only reader: dy is then non-zero only at each window's maximum.
+    /// </summary>
+    private bool MaxPoolOnlyReader(int tensor)
+    {
+        var producer = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
+        var readers = _plan.Steps.Where(s => s.Inputs.Contains(tensor)).ToList();
+        return producer is { Kind: StepKind.Conv, FusedAdd: < 0, FusedPool: < 0, FusedDepthwise: < 0 } && producer.Activation.Kind is Activation.Relu or Activation.None
+            && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
+    }
+
+    /// <summary>
     /// Whether the ReLU fused into the convolution that writes <paramref name="tensor"/> is folded into the backward of a
     /// max pool, the tensor's only reader: dx is non-zero only at a window's maximum, where the ReLU's input is positive
     /// exactly when the window's maximum (the pool's output) is, so the pool passes dy where that maximum is &gt; 0 and
     /// the convolution's own in-place activation pass (a read and a write of its whole output gradient) is not emitted.
     /// </summary>
-    private bool ReluFoldsIntoPool(int tensor)
-    {
-        var producer = _plan.Steps.FirstOrDefault(s => s.Output == tensor);
-        var readers = _plan.Steps.Where(s => s.Inputs.Contains(tensor)).ToList();
-        return producer is { Kind: StepKind.Conv, FusedAdd: < 0, FusedPool: < 0, FusedDepthwise: < 0 } && producer.Activation.Kind == Activation.Relu
-            && readers.Count == 1 && readers[0].Kind == StepKind.Pool && readers[0].Inputs[0] == tensor && ((PoolKernel)readers[0].Kernel).Max;
-    }
+    private bool ReluFoldsIntoPool(int tensor) => MaxPoolOnlyReader(tensor) && _plan.Steps.First(s => s.Output == tensor).Activation.Kind == Activation.Relu;
 
     /// <summary>
     /// Whether the bias gradient of the convolution writing <paramref name="tensor"/> is added by the backward of the max
-    /// pool reading it (<see cref="PoolBackwardKernel.BiasOf"/>): its ReLU folds into the pool, the pool's windows tile
-    /// the tensor, and the gradient is always computed.
+    /// pool reading it (<see cref="PoolBackwardKernel.BiasOf"/>): the pool is its only reader (its ReLU, if any, folds
+    /// into the pool), the pool's windows tile the tensor, and the gradient is always computed.
     /// </summary>
     private bool BiasFoldsIntoPool(int tensor) =>
-        ReluFoldsIntoPool(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
+        MaxPoolOnlyReader(tensor) && Guard(tensor) == When.Always && PoolTiles(_plan.Steps.First(s => s.Inputs.Contains(tensor)))
         && LayerOf(_plan.Steps.First(s => s.Output == tensor).Layer).HasBias;
 
-    private CallOp PoolBackward(StepPlan step, bool accumulate)
+    /// <summary>
+    /// A pool's backward; with <paramref name="maxima"/> it also writes each window's gradient and maximum for the
+    /// convolution it reads, and without <paramref name="dense"/> only those (a bias gradient is folded into the kernel that
+    /// writes the maxima, or into the only one).
+    /// </summary>
+    private CallOp PoolBackward(StepPlan step, bool accumulate, PoolMaxima? maxima = null, bool dense = true)
     {
         int x = step.Inputs[0], y = step.Output;
         var f = (PoolKernel)step.Kernel;
-        var bias = BiasFoldsIntoPool(x) ? LayerOf(_plan.Steps.First(s => s.Output == x).Layer) : null;
+        bool onRequest = maxima is null && _maxima.ContainsKey(x); // the dense dy of a convolution whose weights read the maxima
+        var bias = BiasFoldsIntoPool(x) && !onRequest ? LayerOf(_plan.Steps.First(s => s.Output == x).Layer) : null;
         if (bias is not null && accumulate)
         {
             throw new InvalidOperationException($"{bias.Name}'s bias gradient folded into a pool backward that adds into dx");
@@ -227,7 +240,7 @@ internal sealed partial class BackwardBuilder
         var k = new PoolBackwardKernel
         {
             Accumulate = accumulate,
-            Method = step.Method + "Backward",
+            Method = step.Method + (onRequest ? "BackwardDense" : "Backward"),
             Title = $"{Name(step.Layer)}: " + (f.Max ? "each window's gradient to its first maximum (row-major)" : "each window's gradient spread by its divisor"),
             X = T(x),
             Y = T(y),
@@ -240,11 +253,27 @@ internal sealed partial class BackwardBuilder
             PaddedWidth = f.PaddedWidth,
             Relu = f.Max && ReluFoldsIntoPool(x) ? Name(_plan.Steps.First(s => s.Output == x).Layer) : null,
             BiasOf = bias?.Name,
+            Maxima = maxima,
+            Dense = dense,
         };
         Kernel(k);
-        return bias is null
-            ? Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x))
-            : Call(k.Method, Guard(x), Arg(x), Arg(y), GradientArg(y), GradientArg(x), Param(bias.BiasGradient));
+        var args = new List<CallArg> { Arg(x), Arg(y), GradientArg(y) };
+        if (dense)
+        {
+            args.Add(GradientArg(x));
+        }
+
+        if (maxima is not null)
+        {
+            args.Add(new CallArg(ArgKind.Tensor, maxima.Offset, maxima.ConvName + " (pool maxima)"));
+        }
+
+        if (bias is not null)
+        {
+            args.Add(Param(bias.BiasGradient));
+        }
+
+        return Call(k.Method, onRequest ? Guard(_plan.Steps.First(s => s.Output == x).Inputs[0]) : Guard(x), args.ToArray());
     }
 
     private CallOp GlobalPoolBackward(StepPlan step, bool accumulate)

@@ -221,6 +221,9 @@ internal sealed partial class BackwardBuilder
             case StepKind.BatchNorm:
                 BatchNormNodes(s, step);
                 break;
+            case StepKind.Pool when _maxima.ContainsKey(x):
+                PoolMaximaNodes(step);
+                break;
             case StepKind.Pool:
                 Add(Guard(x), x, PoolTiles(step), new[] { y }, node => new TrainingOp[] { PoolBackward(step, node.Accumulate) });
                 break;
@@ -313,7 +316,15 @@ internal sealed partial class BackwardBuilder
             Add(When.Always, -1, false, new[] { y }, _ => new TrainingOp[] { ConvBias(step, l) });
         }
 
-        Add(When.Always, -1, false, new[] { y }, _ => new TrainingOp[] { ConvWeights(step, l) });
+        if (_maxima.ContainsKey(y))
+        {
+            Add(When.Always, -1, false, new int[0], _ => new TrainingOp[] { ConvWeightsFromMaxima(step, l) });
+        }
+        else
+        {
+            Add(When.Always, -1, false, new[] { y }, _ => new TrainingOp[] { ConvWeights(step, l) });
+        }
+
         Add(Guard(x), x, false, new[] { y }, _ => new TrainingOp[] { ConvData(step, l) });
     }
 
