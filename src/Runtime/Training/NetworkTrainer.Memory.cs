@@ -140,7 +140,10 @@ public abstract partial class NetworkTrainer
 
     /// <summary>
     /// A thread's images [begin, end) copied from the caller's memory and checked; after a barrier, whether every
-    /// thread's were finite (if not, no thread goes on, and the caller throws naming the first bad input).
+    /// thread's were finite (if not, no thread goes on, and the caller throws naming the first bad input). Thread 0 also
+    /// refreshes the backward kernels' transposed weights (<see cref="PrepareBackward"/>) before the barrier, while the
+    /// others still copy (its images are the lines it wrote and read itself last step: its copy ends first), so no
+    /// backward kernel reads them before.
     /// </summary>
     private bool CopyInputs(int thread, int begin, int end)
     {
@@ -148,6 +151,11 @@ public abstract partial class NetworkTrainer
         ReadOnlySpan<float> source = _source.Span.Slice(begin * size, count);
         Span<float> destination = _inputs.Span.Slice(begin * size, count);
         _inputFinite[thread] = Buffers.CopyFinite(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(destination), count);
+        if (thread == 0)
+        {
+            PrepareBackward(inputGradients: false);
+        }
+
         _pool!.Barrier();
         return Array.IndexOf(_inputFinite, false) < 0;
     }

@@ -237,7 +237,11 @@ public abstract partial class NetworkTrainer
         }
 
         _meanSquaredError = meanSquaredError;
-        PrepareBackward(inputGradients: false);
+        if (!_threadsCopy)
+        {
+            PrepareBackward(inputGradients: false); // else thread 0 does, while the others copy their images
+        }
+
         bool update = optimizer is not null && _pool is not null && Options.MaxGradientNorm is null;
         _stepOptimizer = update ? optimizer : null;
         Run(update ? Pass.TrainAndUpdate : Pass.Train, batchSize);
