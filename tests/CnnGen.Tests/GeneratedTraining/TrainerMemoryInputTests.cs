@@ -30,33 +30,19 @@ public sealed class TrainerMemoryInputTests
 
     private static readonly Lazy<Assembly> Compiled = new(() => GeneratorHarness.CompileAndLoad(InputSplitNet));
 
-    public static IEnumerable<TestCaseData> Cases() =>
-        from network in GoldenTrainers.Networks
-        from width in GeneratorHarness.Widths
-        from threads in new[] { 1, 2, 3 }
-        select new TestCaseData(network, width, threads).SetArgDisplayNames(network, width.ToString(), Threads(threads));
-
     public static IEnumerable<TestCaseData> ThreadCounts() =>
-        new[] { 1, 2, 3 }.Select(t => new TestCaseData(t).SetArgDisplayNames(Threads(t)));
-
-    private static string Threads(int threads) => threads + (threads == 1 ? " thread" : " threads");
-
-    private static (float[] Input, int[] Labels) Batch(string network, int images)
-    {
-        (float[] input, int[] labels, int n) = GoldenTrainers.Golden(network).Batch(0);
-        return (input.Take(images * (input.Length / n)).ToArray(), labels.Take(images).ToArray());
-    }
+        new[] { 1, 2, 3 }.Select(t => new TestCaseData(t).SetArgDisplayNames(t + (t == 1 ? " thread" : " threads")));
 
     private static Sgd Momentum(NetworkTrainer trainer) => new(trainer.Parameters, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 });
 
     private static int[] GradientBits(NetworkTrainer trainer) =>
         trainer.Parameters.SelectMany(p => p.Gradient.ToArray()).Select(BitConverter.SingleToInt32Bits).ToArray();
 
-    [TestCaseSource(nameof(Cases))]
+    [TestCaseSource(typeof(TrainerThreadedUpdateTests), nameof(TrainerThreadedUpdateTests.Cases))]
     public void Memory_and_array_steps_give_the_span_steps_bits(string network, VectorWidth width, int threads)
     {
         TrainingGolden golden = GoldenTrainers.Golden(network);
-        (float[] input, int[] labels) = Batch(network, 11); // threads of 5 and 6, or 3, 4 and 4 images
+        (float[] input, int[] labels) = TrainerThreadedUpdateTests.Batch(network, 11); // threads of 5 and 6, or 3, 4 and 4 images
         int size = input.Length / labels.Length;
 
         // the memory overload gets a slice of a larger array (one image before, one after)
