@@ -108,7 +108,7 @@ public sealed class GeneratedTrainer : INetworkTrainer
             StepResult step;
             try
             {
-                step = _trainer.Step(_batch.AsSpan(0, n * DigitSet.Pixels), _labels.AsSpan(0, n), n, _optimizer);
+                step = _trainer.Step(_batch.AsMemory(0, n * DigitSet.Pixels), _labels.AsMemory(0, n), n, _optimizer);
             }
             catch (TrainingDivergedException e)
             {

@@ -109,7 +109,6 @@ public abstract partial class NetworkTrainer
     {
         CheckLength(outputs.Length, (long)batchSize * OutputSize, nameof(outputs), "outputs");
         Prepare(inputs, batchSize, training);
-        _backwardReady = false;
         if (!training)
         {
             PrepareEvaluation();
@@ -228,7 +227,6 @@ public abstract partial class NetworkTrainer
         }
 
         Prepare(inputs, batchSize, training: true);
-        _backwardReady = false;
         if (meanSquaredError)
         {
             targets.CopyTo(_targets);
@@ -239,11 +237,16 @@ public abstract partial class NetworkTrainer
         }
 
         _meanSquaredError = meanSquaredError;
-        PrepareBackward(inputGradients: false);
+        if (!_threadsCopy)
+        {
+            PrepareBackward(inputGradients: false); // else thread 0 does, while the others copy their images
+        }
+
         bool update = optimizer is not null && _pool is not null && Options.MaxGradientNorm is null;
         _stepOptimizer = update ? optimizer : null;
         Run(update ? Pass.TrainAndUpdate : Pass.Train, batchSize);
         _stepOptimizer = null;
+        CheckCopiedInputs(inputs);
         double loss = LossSum(batchSize);
         int correct = 0;
         for (int i = 0; i < batchSize; i++)
@@ -311,12 +314,18 @@ public abstract partial class NetworkTrainer
         return result;
     }
 
-    /// <summary>Validates a batch and copies it in (checking NaN and infinity in the same pass): throws before anything changes.</summary>
+    /// <summary>
+    /// Validates a batch and copies it in (checking NaN and infinity in the same pass): throws before anything changes but
+    /// the input buffer, so a <see cref="Backward(ReadOnlySpan{float})"/> that would read it is refused from here on. On
+    /// several threads with the caller's memory (<c>_source</c>) the threads copy their own images at the start of the pass.
+    /// </summary>
     private void Prepare(ReadOnlySpan<float> inputs, int batchSize, bool training)
     {
         CheckBatch(inputs.Length, batchSize, training);
         EnsureCapacity(batchSize);
-        if (!Buffers.CopyFinite(ref MemoryMarshal.GetReference(inputs), ref MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
+        _backwardReady = false;
+        _threadsCopy = _pool is not null && !_source.IsEmpty;
+        if (!_threadsCopy && !Buffers.CopyFinite(ref MemoryMarshal.GetReference(inputs), ref MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
         {
             Guard.ThrowNotFinite(inputs, nameof(inputs));
         }
@@ -344,17 +353,21 @@ public abstract partial class NetworkTrainer
         switch (_pass)
         {
             case Pass.Train:
-                ForwardSlice(thread, begin, end, training: true, logits: !_meanSquaredError);
-                Loss(begin, end, gradients: true);
-                ClearGradients(thread);
-                BackwardSlice(thread, begin, end, fromLogits: !_meanSquaredError, inputGradients: false);
-                break;
             case Pass.TrainAndUpdate:
+                if (_threadsCopy && !CopyInputs(thread, begin, end))
+                {
+                    break; // an input was not finite: no thread goes on, the caller throws
+                }
+
                 ForwardSlice(thread, begin, end, training: true, logits: !_meanSquaredError);
                 Loss(begin, end, gradients: true);
                 ClearGradients(thread);
                 BackwardSlice(thread, begin, end, fromLogits: !_meanSquaredError, inputGradients: false);
-                ReduceAndUpdate(thread);
+                if (_pass == Pass.TrainAndUpdate)
+                {
+                    ReduceAndUpdate(thread);
+                }
+
                 break;
             case Pass.Forward:
             case Pass.ForwardTraining:

@@ -268,6 +268,7 @@ public abstract partial class NetworkTrainer : ITrainer
             // Workers poll 50 us for the next step's job before they block: a training loop's next step comes sooner.
             _pool = new WorkerPool(Threads, Network + " trainer thread", spinMicroseconds: 50);
             _partFinite = new bool[Threads];
+            _inputFinite = new bool[Threads];
         }
 
         if (batch <= _capacity)

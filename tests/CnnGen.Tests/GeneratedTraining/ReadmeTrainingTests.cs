@@ -34,7 +34,7 @@ public sealed class ReadmeTrainingTests
         {
             for (int first = 0; first + 64 <= count; first += 64)
             {
-                StepResult step = trainer.Step(images.AsSpan(first * 784, 64 * 784), labels.AsSpan(first, 64), 64, adam);
+                StepResult step = trainer.Step(images.AsMemory(first * 784, 64 * 784), labels.AsMemory(first, 64), 64, adam);
                 firstLoss = double.IsNaN(firstLoss) ? step.Loss : firstLoss;
                 lastLoss = step.Loss;
             }

@@ -38,7 +38,8 @@ public sealed class TrainerThreadedUpdateTests
         new AdamW(trainer.Parameters, new AdamWOptions { LearningRate = 1e-3 }),
     ];
 
-    private static (float[] Input, int[] Labels) Batch(string network, int images)
+    /// <summary>The first <paramref name="images"/> images of the golden's first batch and their labels.</summary>
+    internal static (float[] Input, int[] Labels) Batch(string network, int images)
     {
         (float[] input, int[] labels, int n) = GoldenTrainers.Golden(network).Batch(0);
         return (input.Take(images * (input.Length / n)).ToArray(), labels.Take(images).ToArray());
