@@ -317,6 +317,33 @@ public sealed class ConvWeightsFromMaximaTests
         }
     }
 
+    /// <summary>
+    /// A NaN maximum equals no tap: dx gets 0 there, and so must a's bias gradient (no activation: g is masked where the
+    /// maximum is NaN, not passed to the bias). <see cref="DeepTieNet"/>'s z (weight 3e38) turns an input of 2 into +Inf,
+    /// and a's kernel row (1, -2, 1) sums +Inf and -Inf at every pixel (padding included, in any order of the
+    /// multiply-adds), so every window's maximum is NaN: a's bias gradient and the input gradient are 0 (a's weight
+    /// gradient is 0 x Inf, NaN, as the dense kernel's would be).
+    /// </summary>
+    [TestCaseSource(typeof(TrainingNetworks), nameof(TrainingNetworks.WidthsAndThreads))]
+    public void A_NaN_maximum_sends_no_gradient_to_the_bias_or_the_input(VectorWidth width, int threads)
+    {
+        using NetworkTrainer trainer = Create(DeepTie.Value, "DeepTieNet", width, threads);
+        float[] row = new float[9];
+        (row[3], row[4], row[5]) = (1f, -2f, 1f);
+        trainer.Parameters.Single(p => p.Name == "a.weight").SetValue(new Tensor("a.weight", new[] { 1, 1, 3, 3 }, row));
+        trainer.Parameters.Single(p => p.Name == "z.weight").SetValue(new Tensor("z.weight", new[] { 1, 1, 1, 1 }, new[] { 3e38f }));
+        float[] input = Enumerable.Repeat(2f, Batch * trainer.InputSize).ToArray();
+        float[] output = new float[Batch * trainer.OutputSize];
+        trainer.Forward(input, Batch, output, training: true);
+        Assert.That(output.All(float.IsNaN), "every output is NaN");
+        float[] inputGradient = new float[Batch * trainer.InputSize];
+        trainer.Backward(TrainingNetworks.Random(Batch * trainer.OutputSize, seed: 7), inputGradient);
+        string context = $"{width}, {threads} thread(s)";
+        Assert.That(inputGradient, Is.All.EqualTo(0f), context + ": d input");
+        var bias = trainer.Parameters.Single(q => q.Name == "a.bias");
+        Assert.That(bias.ToTensor("a.bias", bias.Gradient).Data.ToArray(), Is.All.EqualTo(0f), $"{context}: d a.bias");
+    }
+
     private static System.Collections.Generic.IEnumerable<TestCaseData> TieCases() =>
         from deep in new[] { false, true }
         from w in GeneratorHarness.Widths
