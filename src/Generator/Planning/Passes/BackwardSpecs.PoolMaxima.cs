@@ -27,9 +27,10 @@ internal sealed partial class BackwardBuilder
     /// nothing else reads the dense dy but the convolution's input gradient), the convolution is not grouped, its input
     /// lives in the workspace (not the network input read in place), HWC, or CHW with the kernel's columns contiguous and
     /// within one vector (dilation 1 along the width, at most a vector wide: Vector128 keeps LeNet's 5-column kernels
-    /// dense) and its row loads within the image's workspace (<see cref="RowLoadsStayInImage"/>), the dense kernel's multiply-adds are at least twice the sparse one's loads
-    /// (LeNet-5 at Vector256: conv1 19,600 against 5,880, conv2 30,000 against 10,000 an image), and the sums fit
-    /// <see cref="MaximaSumFloats"/>.
+    /// dense) and its row loads within the image's workspace (<see cref="RowLoadsStayInImage"/>), the dense kernel's
+    /// multiply-adds are at least twice the sparse one's loads (LeNet-5 at Vector256: conv1 19,600 against 5,880, conv2
+    /// 30,000 against 10,000 an image; conservative: conv2 at Vector512, 15,000 against 10,000, was ~2% faster a step
+    /// forced onto the maxima on Zen 4), and the sums fit <see cref="MaximaSumFloats"/>.
     /// </summary>
     private bool WeightsFromPoolMaxima(int tensor)
     {
