@@ -41,7 +41,7 @@ internal static class PoolBackwardEmitter
         }
         else if (MasksNaN(k))
         {
-            remarks.Add("dy passes where the window's maximum is not NaN: a NaN maximum equals no tap, so dx, the bias and the weights all get 0 there.");
+            remarks.Add("dy passes where the window's maximum is not NaN: a NaN maximum equals no tap, so dx gets 0 there, and so does g where it goes to the bias or the maxima.");
         }
 
         if (k.BiasOf is { } conv)
