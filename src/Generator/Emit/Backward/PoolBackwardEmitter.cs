@@ -29,13 +29,19 @@ internal static class PoolBackwardEmitter
         var remarks = new System.Collections.Generic.List<string>
         {
             $"Input: {x.Describe()}; output: {y.Describe()}.",
-            $"dy: {dy.Describe()}; dx: {dx.Describe()}" + (k.Accumulate ? " (added into: windows may overlap)." : " (overwritten: the windows tile it, each pixel written once)."),
+            k.Dense
+                ? $"dy: {dy.Describe()}; dx: {dx.Describe()}" + (k.Accumulate ? " (added into: windows may overlap)." : " (overwritten: the windows tile it, each pixel written once).")
+                : $"dy: {dy.Describe()}.",
             $"Window {I(win.KernelH)}x{I(win.KernelW)}, stride {I(win.StrideH)}x{I(win.StrideW)}, padding {I(win.PadTop)}x{I(win.PadLeft)}, "
                 + (inside && k.Max ? "every window inside the input: its taps are unrolled." : "windows clipped at the edges as in the forward pass."),
         };
         if (k.Relu is { } relu)
         {
             remarks.Add($"{relu}'s ReLU folded in: dy passes where the window's maximum (the ReLU's output at that pixel) is > 0; {relu} has no activation pass of its own.");
+        }
+        else if (MasksNaN(k))
+        {
+            remarks.Add("dy passes where the window's maximum is not NaN: a NaN maximum equals no tap, so dx gets 0 there, and so does g where it goes to the bias or the maxima.");
         }
 
         if (k.BiasOf is { } conv)
@@ -46,7 +52,7 @@ internal static class PoolBackwardEmitter
         if (k.Maxima is { } maxima)
         {
             remarks.Add($"For {maxima.ConvName}'s weight gradient, per window {Count(maxima.Cp, "float")} of its gradient g then {Count(maxima.Cp, "float")} of the position of its first maximum (the offset in {maxima.ConvName}'s input of that pixel's top-left tap, an int stored in the float's bits)"
-                + (k.Dense ? "." : $"; dx is not written: only {maxima.ConvName}'s input gradient reads it, computed on request by {k.Method}Dense."));
+                + (k.Dense ? "; each tap is compared with the maximum once, for dx and the position." : $"; dx is not written: only {maxima.ConvName}'s input gradient reads it, computed on request by {k.Method}Dense."));
         }
 
         kw.Doc(k.Title, remarks.ToArray());
@@ -183,14 +189,16 @@ internal static class PoolBackwardEmitter
                     if (maxima is not null)
                     {
                         w.Line($"ref float mw = ref At(ref maxima, {Lin("oh", (long)y.W * 2 * maxima.Cp, 0)} + {Lin("ow", 2L * maxima.Cp, 0)});");
-                        w.Line($"var corner = Broadcast({Lin("oh", win.StrideH * maxima.XRowStep, maxima.XOrigin)} + {Lin("ow", win.StrideW * maxima.XPixelStep, 0)}); // the window's top-left pixel");
+                        w.Line($"var corner = {kw.Vs}.Create({Lin("oh", win.StrideH * maxima.XRowStep, maxima.XOrigin)} + {Lin("ow", win.StrideW * maxima.XPixelStep, 0)}); // the window's top-left pixel (ints)");
                     }
 
                     using (w.Block($"for (int c = 0; c < {I(y.Cp)}; c += {I(kw.V)})"))
                     {
                         w.Line($"var m = Load(ref yr, (nuint)({Lin("ow", y.Cp, 0)} + c));");
                         string load = $"Load(ref dyr, (nuint)({Lin("ow", dy.Cp, 0)} + c))";
-                        w.Line(k.Relu is null ? $"var g = {load};" : $"var g = {vs}.ConditionalSelect({vs}.GreaterThan(m, zero), {load}, zero); // {Xml(k.Relu)}'s ReLU");
+                        w.Line(k.Relu is not null ? $"var g = {vs}.ConditionalSelect({vs}.GreaterThan(m, zero), {load}, zero); // {Xml(k.Relu)}'s ReLU"
+                            : MasksNaN(k) ? $"var g = {vs}.ConditionalSelect({vs}.Equals(m, m), {load}, zero); // 0 where the maximum is NaN (it equals no tap)"
+                            : $"var g = {load};");
                         if (k.BiasOf is { } conv)
                         {
                             w.Line(oneVector ? $"bias += g; // {Xml(conv)}'s bias gradient" : $"{kw.Store($"{kw.Load("gb", "(nuint)c")} + g", "ref gb, (nuint)c")} // {Xml(conv)}'s bias gradient");
@@ -199,13 +207,20 @@ internal static class PoolBackwardEmitter
                         if (maxima is not null)
                         {
                             w.Line(kw.Store("g", "ref mw, (nuint)c"));
-                            MaximaPosition(kw, k, maxima);
-                            w.Line(kw.Store($"{kw.Vs}.AsSingle({kw.Vs}.ConvertToInt32(corner + at))", $"ref mw, {Off("c", maxima.Cp)}") + " // the offset's int bits");
                         }
 
                         if (k.Dense)
                         {
-                            DenseTaps(kw, k);
+                            DenseTaps(kw, k, maxima);
+                        }
+                        else if (maxima is not null)
+                        {
+                            MaximaPosition(kw, k, maxima);
+                        }
+
+                        if (maxima is not null)
+                        {
+                            w.Line(kw.Store($"{kw.Vs}.AsSingle(corner + at)", $"ref mw, {Off("c", maxima.Cp)}") + " // the offset's int bits");
                         }
                     }
                 }
@@ -219,14 +234,30 @@ internal static class PoolBackwardEmitter
         }
     }
 
-    /// <summary>Each tap of a window inside the input: its share of g (where it is the first maximum) stored into dx.</summary>
-    private static void DenseTaps(KernelWriter kw, PoolBackwardKernel k)
+    /// <summary>
+    /// Whether g is masked where the window's maximum is NaN: without a ReLU (whose mask is false there), g also feeds the
+    /// bias gradient or the maxima, and a NaN maximum equals no tap, so dx gets 0 there and so must they.
+    /// </summary>
+    private static bool MasksNaN(PoolBackwardKernel k) => k.Max && k.Relu is null && (k.BiasOf is not null || k.Maxima is not null);
+
+    /// <summary>
+    /// Each tap of a window inside the input: its share of g (where it is the first maximum) stored into dx; with
+    /// <paramref name="maxima"/>, the same first-maximum masks also give <c>at</c>, the offset from the window's top-left
+    /// pixel of its first maximum (the last tap's where none equals the maximum: a NaN maximum, whose g is 0).
+    /// </summary>
+    private static void DenseTaps(KernelWriter kw, PoolBackwardKernel k, PoolMaxima? maxima)
     {
         var w = kw.W;
         var win = k.Window;
         var x = k.X;
         var dx = k.InputGradient;
         string vs = kw.Vs;
+        int lastTap = (win.KernelH * win.KernelW) - 1;
+        if (maxima is not null)
+        {
+            w.Line($"var at = {vs}.Create({I(Position(win, maxima, lastTap))}); // the first maximum's offset from the window's corner: the last tap's unless an earlier tap is it");
+        }
+
         w.Line("var taken = zero;");
         for (int kh = 0; kh < win.KernelH; kh++)
         {
@@ -245,15 +276,24 @@ internal static class PoolBackwardEmitter
                 w.Line(kw.Store(k.Accumulate ? $"{kw.Load("dxw", Off("c", dxo))} + {share}" : share, $"ref dxw, {Off("c", dxo)}"));
                 if (!last)
                 {
+                    if (maxima is not null)
+                    {
+                        w.Line($"at = {vs}.ConditionalSelect({vs}.AsInt32(first), {vs}.Create({I(Position(win, maxima, (kh * win.KernelW) + kc))}), at);");
+                    }
+
                     w.Line("taken |= first;");
                 }
             }
         }
     }
 
+    /// <summary>The offset of tap <paramref name="tap"/> (row-major) from the window's top-left pixel in the convolution's input.</summary>
+    private static long Position(Window win, PoolMaxima maxima, int tap) => ((long)(tap / win.KernelW) * maxima.XRowStep) + ((long)(tap % win.KernelW) * maxima.XPixelStep);
+
     /// <summary>
-    /// <c>at</c>: the offset from the window's top-left pixel of its first maximum, per lane: the last tap's, replaced by
-    /// each earlier tap's where that tap equals the maximum, last to first, so the first equal tap wins (PyTorch's ties).
+    /// <c>at</c> without dx: the offset from the window's top-left pixel of its first maximum, per lane (ints): the last
+    /// tap's, replaced by each earlier tap's where that tap equals the maximum, last to first, so the first equal tap wins
+    /// (PyTorch's ties).
     /// </summary>
     private static void MaximaPosition(KernelWriter kw, PoolBackwardKernel k, PoolMaxima maxima)
     {
@@ -262,12 +302,11 @@ internal static class PoolBackwardEmitter
         var x = k.X;
         string vs = kw.Vs;
         int last = (win.KernelH * win.KernelW) - 1;
-        long Position(int tap) => ((long)(tap / win.KernelW) * maxima.XRowStep) + ((long)(tap % win.KernelW) * maxima.XPixelStep);
         long XAt(int tap) => ((long)(tap / win.KernelW) * x.RowStride) + ((long)(tap % win.KernelW) * x.PixelStride);
-        w.Line($"var at = Broadcast({SourceWriter.Float(Position(last))});");
+        w.Line($"var at = {vs}.Create({I(Position(win, maxima, last))}); // the first maximum's offset from the window's corner: the last tap's, then each earlier tap's where it equals the maximum");
         for (int tap = last - 1; tap >= 0; tap--)
         {
-            w.Line($"at = {vs}.ConditionalSelect({vs}.Equals({kw.Load("xw", Off("c", XAt(tap)))}, m), Broadcast({SourceWriter.Float(Position(tap))}), at);");
+            w.Line($"at = {vs}.ConditionalSelect({vs}.AsInt32({vs}.Equals({kw.Load("xw", Off("c", XAt(tap)))}, m)), {vs}.Create({I(Position(win, maxima, tap))}), at);");
         }
     }
 

@@ -63,8 +63,8 @@ internal sealed record ConvWeightsKernel : KernelSpec
     /// <summary>
     /// A pixel-pair tile (one vector of filters, two output pixels per step) of at most this many accumulators keeps a
     /// second set for the pair's second pixel, added to the first at the end: with one set each accumulator takes two
-    /// dependent multiply-adds per step, and fewer accumulators than the FMA latency hides wait on it (LeNet-5's conv1 at
-    /// Vector128: its blocks of one kernel row, 5 accumulators). 0: never.
+    /// dependent multiply-adds per step, and fewer accumulators than the FMA latency hides wait on it (a tile of a few
+    /// accumulators, as <c>PairSetsNet</c>'s). 0: never.
     /// </summary>
     public int PairSecondSetUpTo { get; init; }
 
@@ -204,10 +204,10 @@ internal sealed record DepthwiseBackwardKernel : KernelSpec
 
 /// <summary>
 /// Where a max pool's backward leaves each window's gradient for the weight gradient of the convolution it reads
-/// (<see cref="ConvWeightsFromMaximaKernel"/>): per window, <see cref="Cp"/> floats of g (the window's dy, ReLU-masked)
-/// then <see cref="Cp"/> floats of the input offset of the output pixel that won (the first maximum, row-major): the
-/// offset in the convolution's input of that pixel's top-left tap, an int stored in the float's bits (computed in
-/// floats by the pool's vectors: exact below 2^24).
+/// (<see cref="ConvWeightsFromMaximaKernel"/>): per window, <see cref="Cp"/> floats of g (the window's dy, masked by the
+/// convolution's ReLU, or unmasked without an activation but where the window's maximum is NaN) then <see cref="Cp"/>
+/// floats of the input offset of the output pixel that won (the first maximum, row-major): the offset in the
+/// convolution's input of that pixel's top-left tap, an int stored in the float's bits (integer vectors in the pool).
 /// </summary>
 internal sealed record PoolMaxima
 {
@@ -240,8 +240,8 @@ internal sealed record PoolMaxima
 /// position) a vector load of the input at the winning pixel per unit (<see cref="Planar"/>: a kernel row of one channel,
 /// the kernel columns in lanes; else a tap and a vector of channels), one multiply-add per window instead of one per
 /// output pixel and tap for every filter. Register tiles of <see cref="FilterBlock"/> filters x a block of units,
-/// reduced over every window of every image, then each accumulator's lanes added into the packed gradient
-/// <c>[tile][tap][channel][filters]</c> once.
+/// reduced over one image's windows into sums on the stack (a vector per filter and unit, over the thread's images),
+/// whose lanes are added into the packed gradient <c>[tile][tap][channel][filters]</c> once at the end.
 /// </summary>
 internal sealed record ConvWeightsFromMaximaKernel : KernelSpec
 {

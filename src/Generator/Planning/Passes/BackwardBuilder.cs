@@ -66,7 +66,7 @@ internal sealed partial class BackwardBuilder
             }
         }
 
-        PlaceMaxima(ref floats);
+        DecideMaxima();
         _gradientBase = floats;
         BackwardNodes();
         _imageFloats = _gradientBase + AssignGradients();
@@ -179,8 +179,8 @@ internal sealed partial class BackwardBuilder
 
     /// <summary>
     /// Decides, in backward order, whether each writer overwrites or accumulates (the first writer overwrites when it
-    /// covers the tensor; otherwise the tensor is cleared first), then places the gradients first-fit in slots freed by
-    /// gradients whose last reader ran before (lifetimes in backward order). Returns the gradients' floats per image.
+    /// covers the tensor; otherwise the tensor is cleared first), then places the gradients and the pools' maxima first-fit
+    /// in slots freed by those whose last reader ran before (lifetimes in backward order). Returns their floats per image.
     /// </summary>
     private int AssignGradients()
     {
@@ -239,9 +239,11 @@ internal sealed partial class BackwardBuilder
             last[t] = _nodes.Count;
         }
 
-        var shapes = first.Keys.ToDictionary(t => t, GradientShape);
+        // the gradients and the pools' maxima (keys below -1, see MaximaKey), each live from its first writer to its last reader
+        var shapes = first.Keys.Where(t => t >= 0).ToDictionary(t => t, GradientShape);
+        int Floats(int t) => t >= 0 ? shapes[t].Floats : _maxima[MaximaTensor(t)].Floats;
         var (slotOf, slots) = Slots.Assign(first.Keys.OrderBy(t => first[t]).ThenBy(t => t),
-            t => Planner.RoundUp(Math.Max(shapes[t].Floats, _m.CacheLineFloats), _m.CacheLineFloats), t => first[t], t => last[t]);
+            t => Planner.RoundUp(Math.Max(Floats(t), _m.CacheLineFloats), _m.CacheLineFloats), t => first[t], t => last[t]);
 
         var offsets = new int[slots.Count];
         int total = 0;
@@ -253,7 +255,14 @@ internal sealed partial class BackwardBuilder
 
         foreach (var pair in slotOf)
         {
-            _gradients[pair.Key] = shapes[pair.Key] with { Offset = offsets[pair.Value] };
+            if (pair.Key >= 0)
+            {
+                _gradients[pair.Key] = shapes[pair.Key] with { Offset = offsets[pair.Value] };
+            }
+            else
+            {
+                _maxima[MaximaTensor(pair.Key)] = _maxima[MaximaTensor(pair.Key)] with { Offset = offsets[pair.Value] };
+            }
         }
 
         return total;

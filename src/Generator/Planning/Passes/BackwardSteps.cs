@@ -318,7 +318,7 @@ internal sealed partial class BackwardBuilder
 
         if (_maxima.ContainsKey(y))
         {
-            Add(When.Always, -1, false, new int[0], _ => new TrainingOp[] { ConvWeightsFromMaxima(step, l) });
+            Add(When.Always, -1, false, new[] { MaximaKey(y) }, _ => new TrainingOp[] { ConvWeightsFromMaxima(step, l) });
         }
         else
         {
