@@ -115,7 +115,7 @@ internal sealed record MachineModel
     /// rounds, docs/BENCHMARKS.md), so no layer of the reference networks splits; past an L2 of weights the per-thread
     /// gradient copies and their sum stop fitting, which the column split avoids (not measured: docs/TRAINING.md).
     /// </summary>
-    public int DenseColumnSplitFloats { get; init; } = 256 * 1024;
+    public int DenseColumnSplitFloats { get; init; } = 64 * 1024;
 
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;
