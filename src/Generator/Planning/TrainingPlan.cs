@@ -84,7 +84,8 @@ internal sealed record TrainableLayer
     /// <summary>
     /// A dense layer the threads split by output columns (<see cref="MachineModel.DenseColumnSplitFloats"/>): its forward
     /// and weight-gradient kernels run over the whole batch for a thread's output vectors, and the thread owns those
-    /// columns of the parameters (one gradient buffer, nothing summed).
+    /// columns of the parameters (one gradient buffer, nothing summed), its weights packed in unit blocks
+    /// (<see cref="ParameterPack.BlockFloats"/>).
     /// </summary>
     public bool SplitColumns { get; init; }
 
