@@ -126,7 +126,9 @@ internal static class TrainerEmitter
                 w.Line($"{Code.ParameterLayout} {string.Join(", ", declarations)};");
             }
 
-            var sizes = training.Layers.Where(NeedsPadded).Select(l => l.Local + "Padded").Concat(training.Layers.Where(l => l.TransposedField is not null).Select(l => l.Local + "Transposed")).ToList();
+            var sizes = training.Layers.Where(NeedsPadded).Select(l => l.Local + "Padded")
+                .Concat(training.Layers.Where(l => l.SplitColumns).SelectMany(l => new[] { l.Local + "Vector", l.Local + "Block" }))
+                .Concat(training.Layers.Where(l => l.TransposedField is not null).Select(l => l.Local + "Transposed")).ToList();
             if (sizes.Count > 0)
             {
                 w.Line("int " + string.Join(", ", sizes) + ";");
@@ -178,7 +180,8 @@ internal static class TrainerEmitter
                 w.Line($"{l.Local}Weight = {layouts}.Depthwise({I(l.Units)}, {I(l.KernelH)}, {I(l.KernelW)}, paddedChannels: {I(pack.PaddedUnits)});");
                 break;
             case TrainableKind.Dense:
-                w.Line($"{l.Local}Weight = {layouts}.Dense({I(l.Units)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, hwc: {(pack.DenseHwc ? "true" : "false")}, paddedUnits: {I(pack.PaddedUnits)});");
+                string blocks = pack.BlockFloats > 0 ? $", blockFloats: {I(pack.BlockFloats)}" : string.Empty;
+                w.Line($"{l.Local}Weight = {layouts}.Dense({I(l.Units)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, hwc: {(pack.DenseHwc ? "true" : "false")}, paddedUnits: {I(pack.PaddedUnits)}{blocks});");
                 break;
             default:
                 w.Line($"{l.Local}Weight = {vector};");
@@ -194,6 +197,12 @@ internal static class TrainerEmitter
         {
             w.Line($"{l.Local}Padded = {I(pack.PaddedUnits)};");
         }
+        if (l.SplitColumns)
+        {
+            w.Line($"{l.Local}Vector = {I(pack.BlockFloats)};");
+            w.Line($"{l.Local}Block = {I((long)pack.BlockFloats * l.Channels * l.InputH * l.InputW)}; // one output vector's weights: a thread's columns are whole blocks");
+        }
+
         if (l.TransposedField is not null)
         {
             w.Line($"{l.Local}Transposed = {I(pack.TransposedFloats)};");
@@ -219,12 +228,15 @@ internal static class TrainerEmitter
             w.Line($"{t} = {aligned}({l.Local}Transposed);");
         }
 
-        // the backward kernel stores it: no clearing; split by columns, every thread stores its own columns of one buffer
-        string overwritten = l.SplitColumns ? $", rowFloats: {l.Local}Padded" : l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
-        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {aligned}({l.WeightField}.Length), {l.Local}Weight), {key}{overwritten});");
+        // the backward kernel stores it: no clearing; split by columns, every thread stores its own output vectors of one
+        // buffer: whole blocks of the weights (one row of the whole length), whole vectors of the bias
+        string overwritten = l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
+        string weightSplit = l.SplitColumns ? $", rowFloats: {l.Local}Weight.PackedLength, vectorFloats: {l.Local}Block" : overwritten;
+        string biasSplit = l.SplitColumns ? $", rowFloats: {l.Local}Padded, vectorFloats: {l.Local}Vector" : overwritten;
+        w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {aligned}({l.WeightField}.Length), {l.Local}Weight), {key}{weightSplit});");
         if (l.HasBias)
         {
-            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {aligned}({l.BiasField}.Length), {l.Local}Bias), {key}{overwritten});");
+            w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".bias")}, [{I(l.Units)}], {l.BiasField}, {aligned}({l.BiasField}.Length), {l.Local}Bias), {key}{biasSplit});");
         }
 
         if (l.StateField is { } s)
@@ -335,7 +347,7 @@ internal static class TrainerEmitter
                         var l = pack.Layer;
                         string call = l.Kind == TrainableKind.Conv
                             ? $"{Code.TrainingLayouts}.TransposeConv({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(l.Channels)}, {I(l.KernelH)}, {I(l.KernelW)}, {I(pack.TileFloats)}, {I(pack.GradientChannels)});"
-                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)});";
+                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)}{(pack.BlockFloats > 0 ? $", blockFloats: {I(pack.BlockFloats)}" : string.Empty)});";
                         if (l.TransposedOnRequest)
                         {
                             using (w.Block("if (inputGradients)"))

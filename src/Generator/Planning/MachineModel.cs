@@ -109,13 +109,14 @@ internal sealed record MachineModel
     /// several threads: every thread computes its columns for the whole batch (forward, weight and bias gradient) and
     /// owns those columns of the weights, the gradient and the optimizer's state, so no gradient is summed across threads
     /// and no weight a thread updated is read by another. A barrier stands before and after the forward product (and one
-    /// before the weight gradient); smaller layers keep the batch split (each thread its images, its own gradient buffer,
-    /// summed after the pass). 262,144 floats (1 MiB of weights, a Zen 4 core's L2): measured on the MLP's fc1 (100,352
-    /// floats, 400 KB), the column split was ~13% slower on two threads than the batch split (median step, 6 interleaved
-    /// rounds, docs/BENCHMARKS.md), so no layer of the reference networks splits; past an L2 of weights the per-thread
-    /// gradient copies and their sum stop fitting, which the column split avoids (not measured: docs/TRAINING.md).
+    /// before the weight gradient); the weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>), so a
+    /// thread's columns are one contiguous run of every buffer. Smaller layers keep the batch split (each thread its
+    /// images, its own gradient buffer, summed after the pass). 65,536 floats: measured on the MLP's fc1 (100,352 floats),
+    /// the split in unit blocks made the two-thread step ~7% faster at the median on the Zen 4 VM (interleaved rounds,
+    /// docs/BENCHMARKS.md, helper <c>colblock</c>); LeNet-5's fc1 (48,000 floats, 120 units: 8 vectors at Vector256 for
+    /// 64 images) was not timed split and stays below.
     /// </summary>
-    public int DenseColumnSplitFloats { get; init; } = 256 * 1024;
+    public int DenseColumnSplitFloats { get; init; } = 64 * 1024;
 
     /// <summary>Workspace slots start on cache-line boundaries (64 bytes).</summary>
     public int CacheLineFloats { get; init; } = 16;

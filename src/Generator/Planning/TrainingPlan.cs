@@ -84,7 +84,8 @@ internal sealed record TrainableLayer
     /// <summary>
     /// A dense layer the threads split by output columns (<see cref="MachineModel.DenseColumnSplitFloats"/>): its forward
     /// and weight-gradient kernels run over the whole batch for a thread's output vectors, and the thread owns those
-    /// columns of the parameters (one gradient buffer, nothing summed).
+    /// columns of the parameters (one gradient buffer, nothing summed), its weights packed in unit blocks
+    /// (<see cref="ParameterPack.BlockFloats"/>).
     /// </summary>
     public bool SplitColumns { get; init; }
 
@@ -134,6 +135,12 @@ internal sealed record ParameterPack
 
     /// <summary>Dense: the input is an HWC map read in H, W, C order.</summary>
     public bool DenseHwc { get; init; }
+
+    /// <summary>
+    /// Dense split by columns (<see cref="TrainableLayer.SplitColumns"/>): the weights' unit block, a vector's floats
+    /// (<c>[unit vector][feature][vector]</c>, a thread's columns one contiguous run); 0: <c>[feature][paddedUnits]</c>.
+    /// </summary>
+    public int BlockFloats { get; init; }
 
     /// <summary>The input gradient's floats per pixel (the transposed weights' row width), or 0.</summary>
     public int GradientChannels { get; init; }

@@ -89,11 +89,15 @@ public static class TrainingLayouts
     /// <summary>
     /// Dense weights as one tile of <see cref="Packing.Dense"/>: <c>[feature][paddedUnits]</c>, features in the order the input
     /// is stored (H, W, C for an HWC map: <paramref name="hwc"/>); PyTorch's are <c>[units, channels * height * width]</c>.
+    /// With <paramref name="blockFloats"/> less than the padded units (a vector's floats: a layer the threads split by
+    /// columns), the units come in blocks of that many, each block one contiguous run: <c>[unitBlock][feature][blockFloats]</c>.
     /// </summary>
-    public static ParameterLayout Dense(int units, int channels, int height, int width, bool hwc, int paddedUnits)
+    public static ParameterLayout Dense(int units, int channels, int height, int width, bool hwc, int paddedUnits, int blockFloats = 0)
     {
         int features = checked(channels * height * width);
+        int block = BlockFloats(paddedUnits, blockFloats);
         int Source(int k) => hwc ? ((k % channels) * height * width) + (k / channels) : k;
+        int Packed(int k, int o) => ((((o / block) * features) + k) * block) + (o % block);
         return new ParameterLayout(
             checked(features * paddedUnits),
             (pytorch, packed) =>
@@ -103,7 +107,7 @@ public static class TrainingLayouts
                     int source = Source(k);
                     for (int o = 0; o < units; o++)
                     {
-                        packed[(k * paddedUnits) + o] = pytorch[(o * features) + source];
+                        packed[Packed(k, o)] = pytorch[(o * features) + source];
                     }
                 }
             },
@@ -114,7 +118,7 @@ public static class TrainingLayouts
                     int source = Source(k);
                     for (int o = 0; o < units; o++)
                     {
-                        pytorch[(o * features) + source] = packed[(k * paddedUnits) + o];
+                        pytorch[(o * features) + source] = packed[Packed(k, o)];
                     }
                 }
             });
@@ -150,33 +154,43 @@ public static class TrainingLayouts
     }
 
     /// <summary>
-    /// The transposed copy of packed dense weights (<c>[feature][paddedUnits]</c>) the data-gradient kernel reads:
-    /// <c>[unit][gradientFloats]</c>, each row in the order the input's gradient is stored: HWC with
+    /// The transposed copy of packed dense weights (<c>[feature][paddedUnits]</c>, or in unit blocks of
+    /// <paramref name="blockFloats"/>: <c>[unitBlock][feature][blockFloats]</c>, see <see cref="Dense"/>) the data-gradient
+    /// kernel reads: <c>[unit][gradientFloats]</c>, each row in the order the input's gradient is stored: HWC with
     /// <paramref name="gradientChannels"/> floats per pixel (<paramref name="gradientHwc"/>), else PyTorch's C, H, W order.
     /// Padded lanes are zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per step: fully optimized from the first call
     public static void TransposeDense(ReadOnlySpan<float> packed, Span<float> transposed, int units, int paddedUnits, int channels, int height, int width,
-        bool forwardHwc, bool gradientHwc, int gradientChannels, int gradientFloats)
+        bool forwardHwc, bool gradientHwc, int gradientChannels, int gradientFloats, int blockFloats = 0)
     {
-        int pixels = height * width;
+        int pixels = height * width, features = channels * pixels;
+        int block = BlockFloats(paddedUnits, blockFloats);
+        long Packed(int k, int o) => ((((long)(o / block) * features) + k) * block) + (o % block);
+        if ((long)packed.Length < Packed(features - 1, units - 1) + 1 || (long)transposed.Length < (long)units * gradientFloats)
+        {
+            throw new ArgumentException("The packed or transposed dense weights are shorter than the layer's shape needs.");
+        }
+
         if (gradientHwc || pixels == 1)
         {
-            // Per pixel, a gradient row's channels are consecutive: one [channels][units] block (rows kStep weight rows
-            // apart) transposed into [units][channels] (rows gradientFloats apart), 8 x 8 blocks at a time.
+            // Per pixel and block of units, a gradient row's channels are consecutive: one [channels][units] block (rows
+            // kStep weight rows apart) transposed into [units][channels] (rows gradientFloats apart), 8 x 8 blocks at a time.
             int kStep = forwardHwc ? 1 : pixels;
-            if ((long)packed.Length < (((long)channels * pixels) - 1) * paddedUnits + units || (long)transposed.Length < (long)units * gradientFloats ||
-                (pixels - 1) * (long)(gradientHwc ? gradientChannels : 1) + channels > gradientFloats)
+            if ((pixels - 1) * (long)(gradientHwc ? gradientChannels : 1) + channels > gradientFloats)
             {
-                throw new ArgumentException("The packed or transposed dense weights are shorter than the layer's shape needs.");
+                throw new ArgumentException("The transposed dense weights' rows are shorter than the layer's input gradient.");
             }
 
             for (int p = 0; p < pixels; p++)
             {
                 int k = forwardHwc ? p * channels : p;
                 int s = gradientHwc ? p * gradientChannels : p;
-                Transpose.Run(
-                    ref Unsafe.AsRef(in packed[k * paddedUnits]), channels, units, kStep * paddedUnits, ref transposed[s], gradientFloats);
+                for (int o = 0; o < units; o += block)
+                {
+                    Transpose.Run(
+                        ref Unsafe.AsRef(in packed[(int)Packed(k, o)]), channels, Math.Min(block, units - o), kStep * block, ref transposed[(o * gradientFloats) + s], gradientFloats);
+                }
             }
 
             return;
@@ -188,13 +202,23 @@ public static class TrainingLayouts
             {
                 int k = forwardHwc ? (p * channels) + c : (c * pixels) + p;
                 int s = gradientHwc ? (p * gradientChannels) + c : (c * pixels) + p;
-                ReadOnlySpan<float> row = packed.Slice(k * paddedUnits, units);
-                for (int o = 0; o < row.Length; o++)
+                for (int o = 0; o < units; o++)
                 {
-                    transposed[(o * gradientFloats) + s] = row[o];
+                    transposed[(o * gradientFloats) + s] = packed[(int)Packed(k, o)];
                 }
             }
         }
+    }
+
+    /// <summary>The floats of a dense layout's unit block: the padded units (one block, rows of features) unless a smaller block that divides them is given.</summary>
+    private static int BlockFloats(int paddedUnits, int blockFloats)
+    {
+        if (blockFloats < 0 || paddedUnits <= 0 || (blockFloats > 0 && paddedUnits % blockFloats != 0))
+        {
+            throw new ArgumentException($"Dense weights of {paddedUnits} padded units do not split into blocks of {blockFloats} floats.");
+        }
+
+        return blockFloats == 0 ? paddedUnits : blockFloats;
     }
 
     /// <summary>

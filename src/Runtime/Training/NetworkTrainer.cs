@@ -160,15 +160,17 @@ public abstract partial class NetworkTrainer : ITrainer
 
     /// <summary>
     /// Registers a parameter of a dense layer the threads split by output columns: rows of <paramref name="rowFloats"/>
-    /// floats (the padded units) dealt out in whole vectors (<see cref="VectorPart"/>). Every thread stores its columns
-    /// of the one gradient buffer (<see cref="Parameter.Gradient"/>: nothing to clear, nothing to sum), and checks and
-    /// updates them in a threaded step.
+    /// floats whose output vectors, <paramref name="vectorFloats"/> floats each, are dealt out whole
+    /// (<see cref="VectorPart"/>). The weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>): one row
+    /// of the whole length whose vectors are a feature block each, so a thread's part is one contiguous run; the bias is
+    /// one row of vectors. Every thread stores its part of the one gradient buffer (<see cref="Parameter.Gradient"/>:
+    /// nothing to clear, nothing to sum), and checks and updates it in a threaded step.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected void AddParameter(Parameter parameter, string layer, int rowFloats)
+    protected void AddParameter(Parameter parameter, string layer, int rowFloats, int vectorFloats)
     {
         ArgumentNullException.ThrowIfNull(parameter);
-        parameter.SplitColumns(rowFloats, (int)VectorWidth / 32);
+        parameter.SplitColumns(rowFloats, vectorFloats);
         AddParameter(parameter, layer, gradientOverwritten: true);
     }
 

@@ -191,7 +191,8 @@ public sealed class Parameter
     /// <summary>
     /// Part <paramref name="part"/> of <paramref name="parts"/> of the packed buffers, as threads updating at once share it:
     /// <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/> apart from
-    /// <paramref name="start"/> (a column block of every row), or one contiguous run (<see cref="TrainingMath.Slice"/>).
+    /// <paramref name="start"/> (a column block of every row; a trainer's split layers are one row, their weights in unit
+    /// blocks, so one run of whole blocks), or one contiguous run (<see cref="TrainingMath.Slice"/>).
     /// </summary>
     internal void Part(int part, int parts, out int start, out int length, out int rows, out int stride)
     {

@@ -11,7 +11,7 @@ namespace CnnGen.Tests.GeneratedTraining;
 
 /// <summary>
 /// Dense layers the threads split by output columns (<see cref="MachineModel.DenseColumnSplitFloats"/>): the planner's
-/// choice (an MLP with a 784 x 384 first layer; no layer of the MLP or LeNet-5 of the sample), the generated calls and
+/// choice (an MLP with a 784 x 384 first layer and the sample's MLP, fc1's 784 x 128; no layer of LeNet-5; the weights in unit blocks, <see cref="ColumnBlockTests"/>), the generated calls and
 /// barriers, the gradients against the reference executor on 1, 2 and 3 threads at every width
 /// (<see cref="TrainingNetworks.ColumnSplitNet"/>: a split layer after a convolution, with its input gradient and padded
 /// units), and a split layer's gradients and updated weights the same bits on every thread count: each thread computes
@@ -39,9 +39,13 @@ public sealed class ColumnSplitTests
     {
         var wide = TrainingPlanner.Plan(Net(WideMlp)).Layers;
         Assert.That(wide.Select(l => (l.Name, l.SplitColumns)), Is.EqualTo(new[] { ("fc1", true), ("fc2", false), ("fc3", false) }), "784 x 384 = 301,056 weights split; 24,576 and 640 do not");
-        Assert.That(TrainingPlanner.Plan(Net(Mlp)).Layers.Select(l => l.SplitColumns), Is.All.False, "the sample's MLP: fc1 has 100,352 weights, where the batch split measured faster");
+        Assert.That(TrainingPlanner.Plan(Net(Mlp)).Layers.Select(l => (l.Name, l.SplitColumns)), Is.EqualTo(new[] { ("fc1", true), ("fc2", false), ("fc3", false) }), "the sample's MLP: fc1 has 100,352 weights, where the split in unit blocks measured faster");
         Assert.That(TrainingPlanner.Plan(Net(LeNet5)).Layers.Select(l => l.SplitColumns), Is.All.False, "LeNet-5's largest layer, fc1, has 48,000 weights");
-        Assert.That(MachineModel.Targets.Select(m => m.DenseColumnSplitFloats).Distinct(), Is.EqualTo(new[] { 256 * 1024 }));
+        Assert.That(MachineModel.Targets.Select(m => m.DenseColumnSplitFloats).Distinct(), Is.EqualTo(new[] { 64 * 1024 }));
+        foreach (var plan in TrainingPlanner.Plan(Net(WideMlp)).Plans)
+        {
+            Assert.That(plan.Packs.Select(p => p.BlockFloats), Is.EqualTo(new[] { plan.Forward.Machine.Width, 0, 0 }), "fc1's weights in unit blocks of a vector; the others one [feature][padded units] tile");
+        }
     }
 
     [Test]
@@ -64,8 +68,17 @@ public sealed class ColumnSplitTests
         Assert.That(kernels, Does.Contain("end - begin, fc2WeightGradient, fc2BiasGradient);"));
         Assert.That(kernels, Does.Contain("for (int j = vectorStart * 16; j < vectorEnd * 16; j += 16)"), "the bias gradient of the thread's columns");
 
-        // the runtime learns which parameters are split, and the row length
-        Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Padded);"));
+        // the weights in unit blocks: a tile of 3 vectors reads 3 blocks of 784 x 16 floats, from its first vector's block
+        Assert.That(kernels, Does.Contain("Weights: in unit blocks, [24 output vectors][784 features][16], 12544 floats a block"));
+        Assert.That(kernels, Does.Contain("default: Fc1Tile8x3(ref xi, ref At(ref w, vector * 12544), ref At(ref b, vector * 16), ref At(ref yi, vector * 16)); break;"));
+        Assert.That(kernels, Does.Contain("ref float wk = ref At(ref w, k * 16); var w0 = Load(ref wk); var w1 = Load(ref wk, 12544); var w2 = Load(ref wk, 25088);"));
+        Assert.That(kernels, Does.Contain("ref At(ref gw, (vector * 12544) + ((0 + c0) * 16)), count);"));
+
+        // the runtime learns which parameters are split: the weights one row of whole blocks, the bias one row of vectors
+        Assert.That(trainer, Does.Contain("TrainingLayouts.Dense(384, 1, 28, 28, hwc: false, paddedUnits: 384, blockFloats: 16);"));
+        Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Weight.PackedLength, vectorFloats: fc1Block);"));
+        Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Padded, vectorFloats: fc1Vector);"));
+        Assert.That(trainer, Does.Contain("fc1Block = 12544;"));
         Assert.That(trainer, Does.Contain("\"fc2\", gradientOverwritten: true);"));
     }
 

@@ -24,7 +24,9 @@ internal static class DenseTrainingEmitter
         kw.Doc(k.Title,
             $"Input: {k.X.Describe()}" + (k.Hwc ? ", read in H, W, C order (the weights' rows follow it)." : "."),
             $"Output: {k.Y.Describe()}.",
-            $"Weights: [{Count(k.Features, "feature")}][{Count(cp, "output")}]; image i's input at x + {I(k.XImageStride)} i, output at y + {I(k.YImageStride)} i.",
+            k.BlockFloats > 0
+                ? $"Weights: in unit blocks, [{Count(cp / v, "output vector")}][{Count(k.Features, "feature")}][{I(v)}], {I(k.BlockFloats)} floats a block (a thread's output vectors are one contiguous run); image i's input at x + {I(k.XImageStride)} i, output at y + {I(k.YImageStride)} i."
+                : $"Weights: [{Count(k.Features, "feature")}][{Count(cp, "output")}]; image i's input at x + {I(k.XImageStride)} i, output at y + {I(k.YImageStride)} i.",
             $"Register tile: {Count(k.Images, "image")} x {Count(k.Vectors, "vector")}: per feature, {Count(k.Vectors, "weight load")} feed {Count(k.Images * k.Vectors, "FMA")}; the images past the last full group run one at a time.",
             k.Columns ? $"Split by columns: the output vectors [vectorStart, vectorEnd) of every image of the batch (a thread's share), in tiles of {Count(k.Vectors, "vector")} and one narrower last tile." : string.Empty);
         using (kw.Method(k.Method, $"ref float x, ref float y, int count, {kw.Buffer} weight, {kw.Buffer} bias" + (k.Columns ? ", int vectorStart, int vectorEnd" : string.Empty)))
@@ -39,7 +41,7 @@ internal static class DenseTrainingEmitter
                     w.Line($"ref float xi = ref At(ref x, i * {I(k.XImageStride)});");
                     w.Line($"ref float yi = ref At(ref y, i * {I(k.YImageStride)});");
                     Tiles(kw, k.Columns, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
-                        $"{Tile(k.Method, images, vectors)}(ref xi, {Ref("w", offset)}, {Ref("b", offset)}, {Ref("yi", offset)});");
+                        $"{Tile(k.Method, images, vectors)}(ref xi, {Ref("w", WeightOffset(k.BlockFloats, offset))}, {Ref("b", offset)}, {Ref("yi", offset)});");
                 }
             }
         }
@@ -49,6 +51,14 @@ internal static class DenseTrainingEmitter
             ForwardTile(kw, k, rows, vectors);
         }
     }
+
+    /// <summary>A tile's first weight: the output offset itself in one tile, the first vector's block in unit blocks (the offset is <c>vector * V</c> there).</summary>
+    private static string WeightOffset(long blockFloats, string offset) =>
+        blockFloats > 0 ? $"vector * {I(blockFloats)}" : offset;
+
+    /// <summary>Floats between a feature's weights and the next's, and between a tile's output vectors: in one tile the padded units and a vector; in unit blocks a vector and a block.</summary>
+    private static (long Row, long Vector) WeightStrides(long blockFloats, int paddedUnits, int v) =>
+        blockFloats > 0 ? (v, blockFloats) : (paddedUnits, v);
 
     /// <summary>The tile shapes a kernel calls: full and last output tiles (split by columns, every narrower one), for a group of rows and for one.</summary>
     private static IEnumerable<(int Rows, int Vectors)> Shapes(int rows, int vectors, int lastVectors, bool columns = false)
@@ -160,12 +170,13 @@ internal static class DenseTrainingEmitter
             kw.ActConstants(k.Activation);
             kw.Biases(vectors, j => kw.Load("b", Off(j * v)));
             kw.Accumulators(Enumerable.Range(0, rows).Select(r => $"a{I(r)}_"), vectors, j => $"bias{I(j)}");
+            var (rowStride, vectorStride) = WeightStrides(k.BlockFloats, cp, v);
             Features(kw, k.X, k.Hwc, k.Features, (xOffset, row) =>
             {
-                w.Line($"ref float wk = ref At(ref w, {row} * {I(cp)});");
+                w.Line($"ref float wk = ref At(ref w, {row} * {I(rowStride)});");
                 for (int j = 0; j < vectors; j++)
                 {
-                    w.Line($"var w{I(j)} = {kw.Load("wk", Off(j * v))};");
+                    w.Line($"var w{I(j)} = {kw.Load("wk", Off(j * vectorStride))};");
                 }
 
                 for (int r = 0; r < rows; r++)
@@ -199,7 +210,9 @@ internal static class DenseTrainingEmitter
         int fb = k.FeatureBlock, lastBlock = channels % fb;
         kw.Doc(k.Title,
             $"Input: {x.Describe()}; dy: {k.OutputGradient.Describe()}; image i's at x + {I(k.XImageStride)} i, dy + {I(k.YImageStride)} i.",
-            $"Gradients: weight [{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{Count(cp, "output")}] (the weights' packed layout)" + (k.Bias ? $", bias [{I(cp)}]." : "."),
+            (k.BlockFloats > 0
+                ? $"Gradients: weight in unit blocks [{Count(cp / v, "output vector")}][{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{I(v)}] (the weights' packed layout: a thread's output vectors are one contiguous run)"
+                : $"Gradients: weight [{Count(channels * (k.Hwc ? x.H * x.W : 1), "feature")}][{Count(cp, "output")}] (the weights' packed layout)") + (k.Bias ? $", bias [{I(cp)}]." : "."),
             $"Register tile: {Count(fb, "feature")} x {Count(k.Vectors, "vector")}, reduced over the images in registers, then " + (k.Overwrite ? "stored (the only writer: the gradients are not cleared before)." : "added once."),
             k.Columns ? "Split by columns: the output vectors [vectorStart, vectorEnd) over every image of the batch (a thread's share of the one gradient buffer)." : string.Empty);
         string bias = k.Bias ? $", {kw.Buffer} biasGradient" : string.Empty;
@@ -232,7 +245,7 @@ internal static class DenseTrainingEmitter
                     string xAt = c0 == "0" ? xBase : $"{xBase} + {c0}";
                     string rowAt = c0 == "0" ? rowBase : $"({rowBase} + {c0})";
                     Tiles(kw, k.Columns, k.FullTiles, k.Vectors, k.LastVectors, (vectors, offset) =>
-                        $"{Tile(k.Method, block, vectors)}(ref At(ref x, {xAt}), {Ref("dy", offset)}, ref At(ref gw, ({rowAt} * {I(cp)}){(offset == "0" ? string.Empty : " + " + offset)}), count);");
+                        $"{Tile(k.Method, block, vectors)}(ref At(ref x, {xAt}), {Ref("dy", offset)}, ref At(ref gw, {GradientAt(k, rowAt, offset, cp, v)}), count);");
                 }
 
                 if (channels / fb > 0)
@@ -284,12 +297,18 @@ internal static class DenseTrainingEmitter
         }
     }
 
+    /// <summary>A weight-gradient tile's first element: row <paramref name="rowAt"/> at the output offset in one tile; in unit blocks, the row in the first vector's block.</summary>
+    private static string GradientAt(DenseWeightsKernel k, string rowAt, string offset, int cp, int v) =>
+        k.BlockFloats > 0 ? $"(vector * {I(k.BlockFloats)}) + ({rowAt} * {I(v)})"
+            : $"({rowAt} * {I(cp)}){(offset == "0" ? string.Empty : " + " + offset)}";
+
     private static void WeightsTile(KernelWriter kw, DenseWeightsKernel k, int features, int vectors)
     {
         var w = kw.W;
         int v = kw.V, cp = k.OutputGradient.Cp;
         w.Line();
         w.Line($"/// <summary>d weight of {Xml(k.LayerName)} for {Count(features, "feature")} x {Count(vectors * v, "output")}, summed over the images.</summary>");
+        var (rowStride, vectorStride) = WeightStrides(k.BlockFloats, cp, v);
         using (kw.Method(Tile(k.Method, features, vectors), "ref float x, ref float dy, ref float gw, int count"))
         {
             kw.GradientTile(features, vectors, body =>
@@ -300,7 +319,7 @@ internal static class DenseTrainingEmitter
                     w.Line($"ref float dyi = {Ref("dy", $"i * {I(k.YImageStride)}")};");
                     body();
                 }
-            }, "dyi", f => Element("xi", f), "gw", (f, j) => ((long)f * cp) + ((long)j * v), k.Overwrite);
+            }, "dyi", f => Element("xi", f), "gw", (f, j) => (f * rowStride) + (j * vectorStride), k.Overwrite);
         }
     }
 

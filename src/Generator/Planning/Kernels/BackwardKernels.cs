@@ -270,6 +270,9 @@ internal sealed record DenseWeightsKernel : KernelSpec
 
     /// <summary>Split by output columns: a range of output vectors for the whole batch (see <see cref="DenseTrainingKernel.Columns"/>).</summary>
     public bool Columns { get; init; }
+
+    /// <summary>The weight gradient's unit blocks, as the weights' (see <see cref="DenseTrainingKernel.BlockFloats"/>); 0: one tile.</summary>
+    public long BlockFloats { get; init; }
 }
 
 /// <summary>

@@ -70,6 +70,13 @@ internal sealed record DenseTrainingKernel : KernelSpec
     /// share) and covers it with full tiles, then one last tile of whatever is left (every narrower tile is written).
     /// </summary>
     public bool Columns { get; init; }
+
+    /// <summary>
+    /// Split by columns, the weights come in unit blocks, <c>[unit vector][feature][vector]</c>: the floats of one output
+    /// vector's block (features x the vector's floats), so a thread's output vectors are one contiguous run of the
+    /// weights; 0: one tile, <c>[feature][paddedUnits]</c>.
+    /// </summary>
+    public long BlockFloats { get; init; }
 }
 
 /// <summary>One register-tile shape of a training kernel: its method and its two dimensions.</summary>

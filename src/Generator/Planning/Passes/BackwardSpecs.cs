@@ -85,6 +85,7 @@ internal sealed partial class BackwardBuilder
             LastVectors = nb % vectors,
             Activation = step.Activation,
             Columns = LayerOf(step.Layer).SplitColumns,
+            BlockFloats = LayerOf(step.Layer).SplitColumns ? l.In.Size * V : 0,
         };
     }
 
@@ -359,6 +360,7 @@ internal sealed partial class BackwardBuilder
             FullTiles = nb / vectors,
             LastVectors = nb % vectors,
             Columns = l.SplitColumns,
+            BlockFloats = l.SplitColumns ? _plan.Net.Layers[step.Layer].In.Size * V : 0,
         };
         Kernel(k);
         var args = new[] { Arg(step.Inputs[0]), GradientArg(step.Output), new CallArg(ArgKind.Count), Param(l.WeightGradient) };
