@@ -51,9 +51,9 @@ public sealed class ColumnBlockTests
     [Test]
     public void A_block_that_does_not_divide_the_padded_units_is_refused()
     {
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockFloats: 12));
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockFloats: -8));
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.TransposeDense(new float[3 * 32], new float[20 * 3], 20, 32, 3, 1, 1, false, false, 3, 3, blockFloats: 12));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockUnits: 12));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockUnits: -8));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.TransposeDense(new float[3 * 32], new float[20 * 3], 20, 32, 3, 1, 1, false, false, 3, 3, blockUnits: 12));
     }
 
     /// <summary>Unit blocks without the column split (the emitted block offsets need its output-vector loop) are a planner bug, refused by name.</summary>

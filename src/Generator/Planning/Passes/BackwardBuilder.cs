@@ -365,7 +365,7 @@ internal sealed partial class BackwardBuilder
                     Layer = l,
                     PaddedUnits = y.Cp,
                     DenseHwc = T(x).Layout == Layout.Hwc,
-                    BlockFloats = l.SplitColumns ? V : 0,
+                    BlockUnits = l.SplitColumns ? V : 0,
                     GradientHwc = g is { Layout: Layout.Hwc },
                     GradientChannels = g?.Cp ?? 0,
                     GradientFloats = gradientFloats,
