@@ -109,8 +109,11 @@ internal static class TrainBench
     private static void Profile(NetworkTrainer trainer, Optimizer optimizer, float[] inputs, int[] labels, int batch, double stepUs, double seconds)
     {
         var outputs = new float[batch * trainer.OutputSize];
-        double forward = Timer.Measure(() => trainer.Forward(inputs, batch, outputs, training: true), seconds, 10).MedianUs;
-        double gradients = Timer.Measure(() => trainer.ComputeGradients(inputs, labels, batch), seconds, 10).MedianUs;
+        // Both phases on spans (the caller copies the batch in both: Forward has only the span overload), so "backward =
+        // gradients - forward" holds no copy difference; the timed Step is on the arrays (each thread copies its own
+        // images), so on several threads that path's difference lands in "rest of Step".
+        double forward = Timer.Measure(() => trainer.Forward(inputs.AsSpan(), batch, outputs, training: true), seconds, 10).MedianUs;
+        double gradients = Timer.Measure(() => trainer.ComputeGradients(inputs.AsSpan(), labels.AsSpan(), batch), seconds, 10).MedianUs;
         double update = Timer.Measure(optimizer.Step, seconds, 10).MedianUs;
         double backward = gradients - forward;
         double rest = stepUs - gradients - update;

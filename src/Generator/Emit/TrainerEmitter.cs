@@ -180,7 +180,7 @@ internal static class TrainerEmitter
                 w.Line($"{l.Local}Weight = {layouts}.Depthwise({I(l.Units)}, {I(l.KernelH)}, {I(l.KernelW)}, paddedChannels: {I(pack.PaddedUnits)});");
                 break;
             case TrainableKind.Dense:
-                string blocks = pack.BlockFloats > 0 ? $", blockFloats: {I(pack.BlockFloats)}" : string.Empty;
+                string blocks = pack.BlockUnits > 0 ? $", blockUnits: {I(pack.BlockUnits)}" : string.Empty;
                 w.Line($"{l.Local}Weight = {layouts}.Dense({I(l.Units)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, hwc: {(pack.DenseHwc ? "true" : "false")}, paddedUnits: {I(pack.PaddedUnits)}{blocks});");
                 break;
             default:
@@ -199,8 +199,8 @@ internal static class TrainerEmitter
         }
         if (l.SplitColumns)
         {
-            w.Line($"{l.Local}Vector = {I(pack.BlockFloats)};");
-            w.Line($"{l.Local}Block = {I((long)pack.BlockFloats * l.Channels * l.InputH * l.InputW)}; // one output vector's weights: a thread's columns are whole blocks");
+            w.Line($"{l.Local}Vector = {I(pack.BlockUnits)};");
+            w.Line($"{l.Local}Block = {I((long)pack.BlockUnits * l.Channels * l.InputH * l.InputW)}; // one output vector's weights: a thread's columns are whole blocks");
         }
 
         if (l.TransposedField is not null)
@@ -347,7 +347,7 @@ internal static class TrainerEmitter
                         var l = pack.Layer;
                         string call = l.Kind == TrainableKind.Conv
                             ? $"{Code.TrainingLayouts}.TransposeConv({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(l.Channels)}, {I(l.KernelH)}, {I(l.KernelW)}, {I(pack.TileFloats)}, {I(pack.GradientChannels)});"
-                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)}{(pack.BlockFloats > 0 ? $", blockFloats: {I(pack.BlockFloats)}" : string.Empty)});";
+                            : $"{Code.TrainingLayouts}.TransposeDense({l.WeightField}.Span, {l.TransposedField}.Span, {I(l.Units)}, {I(pack.PaddedUnits)}, {I(l.Channels)}, {I(l.InputH)}, {I(l.InputW)}, forwardHwc: {(pack.DenseHwc ? "true" : "false")}, gradientHwc: {(pack.GradientHwc ? "true" : "false")}, {I(pack.GradientChannels)}, {I(pack.GradientFloats)}{(pack.BlockUnits > 0 ? $", blockUnits: {I(pack.BlockUnits)}" : string.Empty)});";
                         if (l.TransposedOnRequest)
                         {
                             using (w.Block("if (inputGradients)"))

@@ -108,13 +108,13 @@ internal sealed record MachineModel
     /// A trainer splits a dense layer whose weights hold at least this many floats by output columns when it runs on
     /// several threads: every thread computes its columns for the whole batch (forward, weight and bias gradient) and
     /// owns those columns of the weights, the gradient and the optimizer's state, so no gradient is summed across threads
-    /// and no weight a thread updated is read by another. A barrier stands before and after the forward product (and one
-    /// before the weight gradient); the weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>), so a
+    /// and no weight a thread updated is read by another. A barrier stands before and after the forward product (none before
+    /// it when it reads the network input: the runtime's copy barrier stands there; and one before the weight gradient); the weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>), so a
     /// thread's columns are one contiguous run of every buffer. Smaller layers keep the batch split (each thread its
     /// images, its own gradient buffer, summed after the pass). 65,536 floats: measured on the MLP's fc1 (100,352 floats),
     /// the split in unit blocks made the two-thread step ~7% faster at the median on the Zen 4 VM (interleaved rounds,
-    /// docs/BENCHMARKS.md, helper <c>colblock</c>); LeNet-5's fc1 (48,000 floats, 120 units: 8 vectors at Vector256 for
-    /// 64 images) was not timed split and stays below.
+    /// docs/BENCHMARKS.md, helper <c>colblock</c>); LeNet-5's fc1 (48,000 floats, 120 units: 15 vectors at Vector256, its
+    /// training width, 8 at Vector512; 64 images) was not timed split and stays below.
     /// </summary>
     public int DenseColumnSplitFloats { get; init; } = 64 * 1024;
 

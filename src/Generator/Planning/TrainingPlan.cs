@@ -85,7 +85,7 @@ internal sealed record TrainableLayer
     /// A dense layer the threads split by output columns (<see cref="MachineModel.DenseColumnSplitFloats"/>): its forward
     /// and weight-gradient kernels run over the whole batch for a thread's output vectors, and the thread owns those
     /// columns of the parameters (one gradient buffer, nothing summed), its weights packed in unit blocks
-    /// (<see cref="ParameterPack.BlockFloats"/>).
+    /// (<see cref="ParameterPack.BlockUnits"/>).
     /// </summary>
     public bool SplitColumns { get; init; }
 
@@ -137,10 +137,11 @@ internal sealed record ParameterPack
     public bool DenseHwc { get; init; }
 
     /// <summary>
-    /// Dense split by columns (<see cref="TrainableLayer.SplitColumns"/>): the weights' unit block, a vector's floats
-    /// (<c>[unit vector][feature][vector]</c>, a thread's columns one contiguous run); 0: <c>[feature][paddedUnits]</c>.
+    /// Dense split by columns (<see cref="TrainableLayer.SplitColumns"/>): the units of the weights' unit block, a
+    /// vector's floats (<c>[unit vector][feature][vector]</c>, a thread's columns one contiguous run); 0:
+    /// <c>[feature][paddedUnits]</c>. Not the kernels' <c>BlockFloats</c>, the floats of a whole block (features x this).
     /// </summary>
-    public int BlockFloats { get; init; }
+    public int BlockUnits { get; init; }
 
     /// <summary>The input gradient's floats per pixel (the transposed weights' row width), or 0.</summary>
     public int GradientChannels { get; init; }

@@ -89,15 +89,14 @@ public static class TrainingLayouts
     /// <summary>
     /// Dense weights as one tile of <see cref="Packing.Dense"/>: <c>[feature][paddedUnits]</c>, features in the order the input
     /// is stored (H, W, C for an HWC map: <paramref name="hwc"/>); PyTorch's are <c>[units, channels * height * width]</c>.
-    /// With <paramref name="blockFloats"/> less than the padded units (a vector's floats: a layer the threads split by
-    /// columns), the units come in blocks of that many, each block one contiguous run: <c>[unitBlock][feature][blockFloats]</c>.
+    /// With <paramref name="blockUnits"/> less than the padded units (a vector's floats: a layer the threads split by
+    /// columns), the units come in blocks of that many, each block one contiguous run: <c>[unitBlock][feature][blockUnits]</c>.
     /// </summary>
-    public static ParameterLayout Dense(int units, int channels, int height, int width, bool hwc, int paddedUnits, int blockFloats = 0)
+    public static ParameterLayout Dense(int units, int channels, int height, int width, bool hwc, int paddedUnits, int blockUnits = 0)
     {
         int features = checked(channels * height * width);
-        int block = BlockFloats(paddedUnits, blockFloats);
+        int block = BlockUnits(paddedUnits, blockUnits);
         int Source(int k) => hwc ? ((k % channels) * height * width) + (k / channels) : k;
-        int Packed(int k, int o) => ((((o / block) * features) + k) * block) + (o % block);
         return new ParameterLayout(
             checked(features * paddedUnits),
             (pytorch, packed) =>
@@ -105,9 +104,13 @@ public static class TrainingLayouts
                 for (int k = 0; k < features; k++)
                 {
                     int source = Source(k);
-                    for (int o = 0; o < units; o++)
+                    for (int first = 0; first < units; first += block)
                     {
-                        packed[Packed(k, o)] = pytorch[(o * features) + source];
+                        Span<float> row = packed.Slice((int)BlockRow(k, first, block, features), Math.Min(block, units - first));
+                        for (int o = 0; o < row.Length; o++)
+                        {
+                            row[o] = pytorch[((first + o) * features) + source];
+                        }
                     }
                 }
             },
@@ -116,9 +119,13 @@ public static class TrainingLayouts
                 for (int k = 0; k < features; k++)
                 {
                     int source = Source(k);
-                    for (int o = 0; o < units; o++)
+                    for (int first = 0; first < units; first += block)
                     {
-                        pytorch[(o * features) + source] = packed[Packed(k, o)];
+                        ReadOnlySpan<float> row = packed.Slice((int)BlockRow(k, first, block, features), Math.Min(block, units - first));
+                        for (int o = 0; o < row.Length; o++)
+                        {
+                            pytorch[((first + o) * features) + source] = row[o];
+                        }
                     }
                 }
             });
@@ -155,19 +162,19 @@ public static class TrainingLayouts
 
     /// <summary>
     /// The transposed copy of packed dense weights (<c>[feature][paddedUnits]</c>, or in unit blocks of
-    /// <paramref name="blockFloats"/>: <c>[unitBlock][feature][blockFloats]</c>, see <see cref="Dense"/>) the data-gradient
+    /// <paramref name="blockUnits"/>: <c>[unitBlock][feature][blockUnits]</c>, see <see cref="Dense"/>) the data-gradient
     /// kernel reads: <c>[unit][gradientFloats]</c>, each row in the order the input's gradient is stored: HWC with
     /// <paramref name="gradientChannels"/> floats per pixel (<paramref name="gradientHwc"/>), else PyTorch's C, H, W order.
     /// Padded lanes are zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // once per step: fully optimized from the first call
     public static void TransposeDense(ReadOnlySpan<float> packed, Span<float> transposed, int units, int paddedUnits, int channels, int height, int width,
-        bool forwardHwc, bool gradientHwc, int gradientChannels, int gradientFloats, int blockFloats = 0)
+        bool forwardHwc, bool gradientHwc, int gradientChannels, int gradientFloats, int blockUnits = 0)
     {
         int pixels = height * width, features = channels * pixels;
-        int block = BlockFloats(paddedUnits, blockFloats);
-        long Packed(int k, int o) => ((((long)(o / block) * features) + k) * block) + (o % block);
-        if ((long)packed.Length < Packed(features - 1, units - 1) + 1 || (long)transposed.Length < (long)units * gradientFloats)
+        int block = BlockUnits(paddedUnits, blockUnits);
+        int lastFirst = (units - 1) / block * block;
+        if ((long)packed.Length < BlockRow(features - 1, lastFirst, block, features) + (units - lastFirst) || (long)transposed.Length < (long)units * gradientFloats)
         {
             throw new ArgumentException("The packed or transposed dense weights are shorter than the layer's shape needs.");
         }
@@ -189,7 +196,7 @@ public static class TrainingLayouts
                 for (int o = 0; o < units; o += block)
                 {
                     Transpose.Run(
-                        ref Unsafe.AsRef(in packed[(int)Packed(k, o)]), channels, Math.Min(block, units - o), kStep * block, ref transposed[(o * gradientFloats) + s], gradientFloats);
+                        ref Unsafe.AsRef(in packed[(int)BlockRow(k, o, block, features)]), channels, Math.Min(block, units - o), kStep * block, ref transposed[(o * gradientFloats) + s], gradientFloats);
                 }
             }
 
@@ -202,24 +209,35 @@ public static class TrainingLayouts
             {
                 int k = forwardHwc ? (p * channels) + c : (c * pixels) + p;
                 int s = gradientHwc ? (p * gradientChannels) + c : (c * pixels) + p;
-                for (int o = 0; o < units; o++)
+                for (int first = 0; first < units; first += block)
                 {
-                    transposed[(o * gradientFloats) + s] = packed[(int)Packed(k, o)];
+                    ReadOnlySpan<float> row = packed.Slice((int)BlockRow(k, first, block, features), Math.Min(block, units - first));
+                    for (int o = 0; o < row.Length; o++)
+                    {
+                        transposed[((first + o) * gradientFloats) + s] = row[o];
+                    }
                 }
             }
         }
     }
 
-    /// <summary>The floats of a dense layout's unit block: the padded units (one block, rows of features) unless a smaller block that divides them is given.</summary>
-    private static int BlockFloats(int paddedUnits, int blockFloats)
+    /// <summary>The units of a dense layout's unit block: the padded units (one block, rows of features) unless a smaller block that divides them is given.</summary>
+    private static int BlockUnits(int paddedUnits, int blockUnits)
     {
-        if (blockFloats < 0 || paddedUnits <= 0 || (blockFloats > 0 && paddedUnits % blockFloats != 0))
+        if (blockUnits < 0 || paddedUnits <= 0 || (blockUnits > 0 && paddedUnits % blockUnits != 0))
         {
-            throw new ArgumentException($"Dense weights of {paddedUnits} padded units do not split into blocks of {blockFloats} floats.");
+            throw new ArgumentException($"Dense weights of {paddedUnits} padded units do not split into blocks of {blockUnits} units.");
         }
 
-        return blockFloats == 0 ? paddedUnits : blockFloats;
+        return blockUnits == 0 ? paddedUnits : blockUnits;
     }
+
+    /// <summary>
+    /// Where feature <paramref name="k"/>'s row of the unit block starting at unit <paramref name="first"/> (a multiple of
+    /// <paramref name="block"/>) begins in packed dense weights, <c>[unitBlock][feature][block]</c>: unit
+    /// <c>first + i</c> of that row is at the result + i.
+    /// </summary>
+    private static long BlockRow(int k, int first, int block, int features) => (((long)(first / block) * features) + k) * block;
 
     /// <summary>
     /// Zeroes the entries of a grouped convolution's packed weight gradient that lie outside a filter's group (the kernels

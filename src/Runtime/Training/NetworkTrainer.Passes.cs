@@ -317,14 +317,14 @@ public abstract partial class NetworkTrainer
     /// <summary>
     /// Validates a batch and copies it in (checking NaN and infinity in the same pass): throws before anything changes but
     /// the input buffer, so a <see cref="Backward(ReadOnlySpan{float})"/> that would read it is refused from here on. On
-    /// several threads with the caller's memory (<c>_source</c>) the threads copy their own images at the start of the pass.
+    /// several threads with the caller's array (<c>_source</c>) the threads copy their own images at the start of the pass.
     /// </summary>
     private void Prepare(ReadOnlySpan<float> inputs, int batchSize, bool training)
     {
         CheckBatch(inputs.Length, batchSize, training);
         EnsureCapacity(batchSize);
         _backwardReady = false;
-        _threadsCopy = _pool is not null && !_source.IsEmpty;
+        _threadsCopy = _pool is not null && _source.Count > 0;
         if (!_threadsCopy && !Buffers.CopyFinite(ref MemoryMarshal.GetReference(inputs), ref MemoryMarshal.GetReference(_inputs.Span), inputs.Length))
         {
             Guard.ThrowNotFinite(inputs, nameof(inputs));

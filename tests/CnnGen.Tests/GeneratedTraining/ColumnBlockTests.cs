@@ -51,9 +51,20 @@ public sealed class ColumnBlockTests
     [Test]
     public void A_block_that_does_not_divide_the_padded_units_is_refused()
     {
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockFloats: 12));
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockFloats: -8));
-        Assert.Throws<ArgumentException>(() => TrainingLayouts.TransposeDense(new float[3 * 32], new float[20 * 3], 20, 32, 3, 1, 1, false, false, 3, 3, blockFloats: 12));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockUnits: 12));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.Dense(20, 3, 1, 1, hwc: false, paddedUnits: 32, blockUnits: -8));
+        Assert.Throws<ArgumentException>(() => TrainingLayouts.TransposeDense(new float[3 * 32], new float[20 * 3], 20, 32, 3, 1, 1, false, false, 3, 3, blockUnits: 12));
+    }
+
+    /// <summary>Unit blocks without the column split (the emitted block offsets need its output-vector loop) are a planner bug, refused by name.</summary>
+    [Test]
+    public void The_planner_refuses_unit_blocks_without_the_column_split()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => CnnGen.Generator.Planning.Passes.BackwardBuilder.CheckUnitBlocks("DenseFc1", columns: false, blockFloats: 784 * 16))!;
+        Assert.That(e.Message, Does.Contain("DenseFc1").And.Contain("12544 floats").And.Contain("not split by columns"));
+        Assert.That(() => CnnGen.Generator.Planning.Passes.BackwardBuilder.CheckUnitBlocks("DenseFc1", columns: true, blockFloats: 784 * 16), Throws.Nothing);
+        Assert.That(() => CnnGen.Generator.Planning.Passes.BackwardBuilder.CheckUnitBlocks("DenseFc2", columns: false, blockFloats: 0), Throws.Nothing);
+        Assert.That(() => CnnGen.Generator.Planning.Passes.BackwardBuilder.CheckUnitBlocks("DenseFc2", columns: true, blockFloats: 0), Throws.Nothing, "the split without blocks (not planned now) is not this check's");
     }
 
     [TestCaseSource(typeof(GeneratorHarness), nameof(GeneratorHarness.Widths))]

@@ -44,7 +44,7 @@ public sealed class ColumnSplitTests
         Assert.That(MachineModel.Targets.Select(m => m.DenseColumnSplitFloats).Distinct(), Is.EqualTo(new[] { 64 * 1024 }));
         foreach (var plan in TrainingPlanner.Plan(Net(WideMlp)).Plans)
         {
-            Assert.That(plan.Packs.Select(p => p.BlockFloats), Is.EqualTo(new[] { plan.Forward.Machine.Width, 0, 0 }), "fc1's weights in unit blocks of a vector; the others one [feature][padded units] tile");
+            Assert.That(plan.Packs.Select(p => p.BlockUnits), Is.EqualTo(new[] { plan.Forward.Machine.Width, 0, 0 }), "fc1's weights in unit blocks of a vector; the others one [feature][padded units] tile");
         }
     }
 
@@ -75,7 +75,7 @@ public sealed class ColumnSplitTests
         Assert.That(kernels, Does.Contain("ref At(ref gw, (vector * 12544) + ((0 + c0) * 16)), count);"));
 
         // the runtime learns which parameters are split: the weights one row of whole blocks, the bias one row of vectors
-        Assert.That(trainer, Does.Contain("TrainingLayouts.Dense(384, 1, 28, 28, hwc: false, paddedUnits: 384, blockFloats: 16);"));
+        Assert.That(trainer, Does.Contain("TrainingLayouts.Dense(384, 1, 28, 28, hwc: false, paddedUnits: 384, blockUnits: 16);"));
         Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Weight.PackedLength, vectorFloats: fc1Block);"));
         Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Padded, vectorFloats: fc1Vector);"));
         Assert.That(trainer, Does.Contain("fc1Block = 12544;"));

@@ -1,11 +1,16 @@
 using System;
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
+using System.Threading;
 using CnnGen.Tests.Backward;
 using CnnGen.Tests.Generator;
 using CnnGen.Tests.Networks;
 using CnnGen.Training;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace CnnGen.Tests.GeneratedTraining;
 
@@ -117,7 +122,7 @@ public sealed class TrainerMemoryInputTests
         }
     }
 
-    /// <summary>NaN or infinity in the first image (thread 0's) or the last (the last thread's): the span overloads' error, nothing changed, and the next step as if the bad batch never came.</summary>
+    /// <summary>NaN or infinity in the first image (thread 0's), the middle one or the last (the last thread's): the span overloads' error, nothing changed, and the next step as if the bad batch never came.</summary>
     [TestCaseSource(nameof(ThreadCounts))]
     public void A_non_finite_input_is_refused_by_index_on_any_thread_and_changes_nothing(int threads)
     {
@@ -129,7 +134,8 @@ public sealed class TrainerMemoryInputTests
         int[] labels = { 1, 2, 3, 4, 5, 6 };
         trainer.Step(input, labels, batch, sgd);
         clean.Step(input, labels, batch, cleanSgd);
-        foreach (int index in new[] { 5, ((batch - 1) * trainer.InputSize) + 100 })
+        // thread 0's first image, the middle image (thread 1's on 3 threads, the last thread's on 2) and the last image
+        foreach (int index in new[] { 5, (batch / 2) * trainer.InputSize, ((batch - 1) * trainer.InputSize) + 100 })
         {
             foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
             {
@@ -140,6 +146,7 @@ public sealed class TrainerMemoryInputTests
                 Assert.That(Assert.Throws<ArgumentException>(() => trainer.Step(copy, labels, batch, sgd))!.Message, Does.Contain(expected));
                 Assert.That(Assert.Throws<ArgumentException>(() => trainer.Step(copy.AsMemory(), labels.AsMemory(), batch, sgd))!.Message, Does.Contain(expected));
                 Assert.That(Assert.Throws<ArgumentException>(() => trainer.ComputeGradients(copy, labels, batch))!.Message, Does.Contain(expected));
+                Assert.That(Assert.Throws<ArgumentException>(() => trainer.Step(new ProbeMemory(copy).Memory, labels.AsMemory(), batch, sgd))!.Message, Does.Contain(expected), "memory not backed by an array");
                 Assert.That(Assert.Throws<ArgumentException>(() => trainer.Step(copy.AsSpan(), labels.AsSpan(), batch, sgd))!.Message, Does.Contain(expected), "the span overload's message");
                 Assert.That(TrainingNetworks.Bits(trainer, sgd), Is.EqualTo(before), $"input[{index}] = {bad}: weights, momentum, step count");
                 Assert.That(GradientBits(trainer), Is.EqualTo(gradients), "gradients");
@@ -198,9 +205,131 @@ public sealed class TrainerMemoryInputTests
         }
     }
 
+    /// <summary>
+    /// On an array, each thread copies its own images (one <c>CopyInputs</c> per thread index, on as many distinct
+    /// managed threads); on one thread, and with the span overloads, the caller copies and no thread does.
+    /// </summary>
+    [TestCaseSource(nameof(ThreadCounts))]
+    public void On_an_array_each_thread_copies_its_own_images(int threads)
+    {
+        const int batch = 7;
+        using var trainer = Mlp.Trainer.Create(seed: 3, new TrainerOptions { Threads = threads });
+        Sgd sgd = Momentum(trainer);
+        float[] input = TrainingNetworks.Random(batch * trainer.InputSize, 8);
+        int[] labels = { 1, 2, 3, 4, 5, 6, 7 };
+        var copiers = new ConcurrentDictionary<int, int>(); // thread index -> managed thread id
+        int calls = 0;
+        trainer.InputsCopied = thread =>
+        {
+            Interlocked.Increment(ref calls);
+            copiers[thread] = Environment.CurrentManagedThreadId;
+        };
+
+        trainer.Step(input, labels, batch, sgd);
+        trainer.ComputeGradients(input.AsMemory(), labels.AsMemory(), batch);
+        if (threads == 1)
+        {
+            Assert.That(calls, Is.Zero, "one thread: the caller copies");
+        }
+        else
+        {
+            Assert.That(calls, Is.EqualTo(2 * threads), "one copy per thread and pass");
+            Assert.That(copiers.Keys.Order(), Is.EqualTo(Enumerable.Range(0, threads)), "every thread index copied");
+            Assert.That(copiers.Values.Distinct().Count(), Is.EqualTo(threads), "on as many distinct threads");
+        }
+
+        calls = 0;
+        trainer.Step(input.AsSpan(), labels.AsSpan(), batch, sgd);
+        Assert.That(calls, Is.Zero, "the span overload: the caller copies");
+    }
+
+    /// <summary>
+    /// Memory not backed by an array (a <see cref="MemoryManager{T}"/>, whose <c>GetSpan</c> may be neither thread-safe
+    /// nor free) is read on the calling thread only, which copies the batch as the span overload does: the same bits.
+    /// </summary>
+    [TestCaseSource(nameof(ThreadCounts))]
+    public void Memory_not_backed_by_an_array_is_read_on_the_calling_thread_only(int threads)
+    {
+        const int batch = 7;
+        using var span = Mlp.Trainer.Create(seed: 3, new TrainerOptions { Threads = threads });
+        using var memory = Mlp.Trainer.Create(seed: 3, new TrainerOptions { Threads = threads });
+        Sgd a = Momentum(span), b = Momentum(memory);
+        float[] input = TrainingNetworks.Random(batch * span.InputSize, 8);
+        float[] targets = TrainingNetworks.Random(batch * span.OutputSize, 9);
+        int[] labels = { 1, 2, 3, 4, 5, 6, 7 };
+        var probe = new ProbeMemory(input);
+        int copies = 0;
+        memory.InputsCopied = _ => Interlocked.Increment(ref copies);
+        for (int step = 1; step <= 2; step++)
+        {
+            Assert.That(memory.Step(probe.Memory, labels.AsMemory(), batch, b), Is.EqualTo(span.Step(input.AsSpan(), labels.AsSpan(), batch, a)));
+            Assert.That(memory.Step(probe.Memory, targets.AsMemory(), batch, b), Is.EqualTo(span.Step(input.AsSpan(), targets.AsSpan(), batch, a)));
+            Assert.That(TrainingNetworks.Bits(memory, b), Is.EqualTo(TrainingNetworks.Bits(span, a)), $"step {step}");
+        }
+
+        Assert.That(memory.ComputeGradients(probe.Memory, labels.AsMemory(), batch), Is.EqualTo(span.ComputeGradients(input.AsSpan(), labels.AsSpan(), batch)));
+        Assert.That(GradientBits(memory), Is.EqualTo(GradientBits(span)));
+        Assert.That(probe.Readers.Keys, Is.EqualTo(new[] { Environment.CurrentManagedThreadId }), "GetSpan called on the calling thread only");
+        Assert.That(copies, Is.Zero, "no thread copied from the memory");
+    }
+
+    /// <summary>
+    /// An <see cref="ArraySegment{T}"/> converts implicitly both to a span and to memory, so <c>Step(segment, ...)</c>
+    /// is ambiguous (CS0121, as the overloads' docs say): <c>.AsMemory()</c> or <c>.AsSpan()</c> choose.
+    /// </summary>
+    [Test]
+    public void An_array_segment_needs_AsMemory_or_AsSpan()
+    {
+        static string[] Errors(string call)
+        {
+            string source = $$"""
+                using System;
+                using CnnGen.Training;
+                static class User
+                {
+                    static void M(NetworkTrainer trainer, ArraySegment<float> segment, ArraySegment<int> labels, Optimizer optimizer) => {{call}};
+                }
+                """;
+            var compilation = CSharpCompilation.Create("SegmentUser", new[] { CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions) }, GeneratorHarness.MetadataReferences,
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+            return compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.Id).ToArray();
+        }
+
+        Assert.That(Errors("trainer.Step(segment, labels, 4, optimizer)"), Is.EqualTo(new[] { "CS0121" }), "ambiguous");
+        Assert.That(Errors("trainer.ComputeGradients(segment, labels, 4)"), Is.EqualTo(new[] { "CS0121" }), "ambiguous");
+        Assert.That(Errors("trainer.Step(segment.AsMemory(), labels.AsMemory(), 4, optimizer)"), Is.Empty);
+        Assert.That(Errors("trainer.Step(segment.AsSpan(), labels.AsSpan(), 4, optimizer)"), Is.Empty);
+    }
+
     private static NetworkTrainer Create(ulong seed, int threads)
     {
         Type type = Compiled.Value.GetType("MemoryInputNetworks.InputSplitNet+Trainer", throwOnError: true)!;
         return (NetworkTrainer)type.GetMethod("Create", new[] { typeof(ulong), typeof(TrainerOptions) })!.Invoke(null, new object?[] { seed, new TrainerOptions { Threads = threads } })!;
+    }
+
+    /// <summary>Memory over an array that is not an array to <c>MemoryMarshal.TryGetArray</c>, recording the threads that take its span.</summary>
+    private sealed class ProbeMemory : MemoryManager<float>
+    {
+        private readonly float[] _array;
+
+        public ProbeMemory(float[] array) => _array = array;
+
+        public ConcurrentDictionary<int, bool> Readers { get; } = new();
+
+        public override Span<float> GetSpan()
+        {
+            Readers[Environment.CurrentManagedThreadId] = true;
+            return _array;
+        }
+
+        public override MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException("not pinned in these tests");
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
     }
 }

@@ -57,8 +57,9 @@ public sealed class TrainerThreadedUpdateTests
             Optimizer a = Optimizers(fused)[o], b = Optimizers(serial)[o];
             for (int step = 1; step <= 3; step++)
             {
-                StepResult r = fused.Step(input, labels, labels.Length, a);
-                StepResult s = serial.ComputeGradients(input, labels, labels.Length);
+                // the span overloads (the caller copies); TrainerMemoryInputTests gives the array and memory overloads the span steps' bits on these cases
+                StepResult r = fused.Step(input.AsSpan(), labels.AsSpan(), labels.Length, a);
+                StepResult s = serial.ComputeGradients(input.AsSpan(), labels.AsSpan(), labels.Length);
                 b.Step();
                 Assert.That(r, Is.EqualTo(s), $"{network} {a.Name} step {step}: loss and accuracy");
                 Assert.That(TrainingNetworks.Bits(fused, a), Is.EqualTo(TrainingNetworks.Bits(serial, b)), $"{network} {a.Name} step {step}: weights, state, statistics, step count");
@@ -87,7 +88,15 @@ public sealed class TrainerThreadedUpdateTests
                 p.Gradient.Fill(12345f);
             }
 
-            trainer.ComputeGradients(input, labels, labels.Length);
+            if (pass == 1)
+            {
+                trainer.ComputeGradients(input.AsSpan(), labels.AsSpan(), labels.Length); // the caller copies
+            }
+            else
+            {
+                trainer.ComputeGradients(input, labels, labels.Length); // each thread copies its own images
+            }
+
             for (int k = 0; k < one.Parameters.Count; k++)
             {
                 Training.TrainingGolden.AssertClose(trainer.Parameters[k].Gradient, one.Parameters[k].Gradient, 1e-5, $"{network}, {threads} threads, pass {pass}: d {one.Parameters[k].Name}");
@@ -106,7 +115,15 @@ public sealed class TrainerThreadedUpdateTests
         var b = new Sgd(serial.Parameters, new SgdOptions { LearningRate = 0.05, Momentum = 0.9 });
         for (int step = 1; step <= 2; step++)
         {
-            clipped.Step(input, labels, labels.Length, a);
+            if (step == 1)
+            {
+                clipped.Step(input.AsSpan(), labels.AsSpan(), labels.Length, a); // the caller copies
+            }
+            else
+            {
+                clipped.Step(input, labels, labels.Length, a); // each thread copies its own images
+            }
+
             serial.ComputeGradients(input, labels, labels.Length);
             Assert.That(b.ClipGradientNorm(0.05), Is.GreaterThan(0.05f), "the clip bites");
             b.Step();

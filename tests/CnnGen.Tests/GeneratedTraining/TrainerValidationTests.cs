@@ -34,7 +34,7 @@ public sealed class TrainerValidationTests
             var thrown = Assert.Throws(exception, () => bad(trainer, optimizer, input, labels));
             Assert.That(thrown!.Message, Does.Contain(message));
             Assert.That(TrainingNetworks.Bits(trainer, optimizer), Is.EqualTo(before), "nothing changed");
-            trainer.Step(input, labels, Batch, optimizer); // and the trainer still works
+            trainer.Step(input.AsSpan(), labels.AsSpan(), Batch, optimizer); // and the trainer still works (the span overload; Trained() stepped on the arrays)
         }
     }
 
@@ -68,17 +68,28 @@ public sealed class TrainerValidationTests
     [Test]
     public void NaN_and_infinity_in_inputs_are_refused_by_index()
     {
-        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        // the array overload (each thread checks its own images) and the span overload (the caller checks the batch)
+        foreach (bool span in new[] { false, true })
         {
-            Unchanged(
-                (t, o, x, y) =>
-                {
-                    float[] copy = x.ToArray();
-                    copy[777] = bad;
-                    t.Step(copy, y, Batch, o);
-                },
-                typeof(ArgumentException),
-                "input[777] is");
+            foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+            {
+                Unchanged(
+                    (t, o, x, y) =>
+                    {
+                        float[] copy = x.ToArray();
+                        copy[777] = bad;
+                        if (span)
+                        {
+                            t.Step(copy.AsSpan(), y.AsSpan(), Batch, o);
+                        }
+                        else
+                        {
+                            t.Step(copy, y, Batch, o);
+                        }
+                    },
+                    typeof(ArgumentException),
+                    "input[777] is");
+            }
         }
     }
 

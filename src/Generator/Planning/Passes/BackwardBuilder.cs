@@ -108,9 +108,32 @@ internal sealed partial class BackwardBuilder
     /// <summary>Adds a kernel to emit (once per method).</summary>
     private void Kernel(KernelSpec k)
     {
+        switch (k)
+        {
+            case DenseTrainingKernel d:
+                CheckUnitBlocks(d.Method, d.Columns, d.BlockFloats);
+                break;
+            case DenseWeightsKernel d:
+                CheckUnitBlocks(d.Method, d.Columns, d.BlockFloats);
+                break;
+        }
+
         if (_emitted.Add(k.Method))
         {
             _kernels.Add(k);
+        }
+    }
+
+    /// <summary>
+    /// Unit blocks only with the column split: a dense kernel's block offsets (<c>vector * blockFloats</c>) use the
+    /// output-vector loop variable only a kernel split by columns has, so blocks without the split are a planner bug,
+    /// refused here with its name rather than emitted as code that does not compile.
+    /// </summary>
+    internal static void CheckUnitBlocks(string method, bool columns, long blockFloats)
+    {
+        if (blockFloats > 0 && !columns)
+        {
+            throw new InvalidOperationException($"CnnGen internal error: {method} packs its weights in unit blocks of {blockFloats} floats but is not split by columns (unit blocks require the column split).");
         }
     }
 
@@ -342,7 +365,7 @@ internal sealed partial class BackwardBuilder
                     Layer = l,
                     PaddedUnits = y.Cp,
                     DenseHwc = T(x).Layout == Layout.Hwc,
-                    BlockFloats = l.SplitColumns ? V : 0,
+                    BlockUnits = l.SplitColumns ? V : 0,
                     GradientHwc = g is { Layout: Layout.Hwc },
                     GradientChannels = g?.Cp ?? 0,
                     GradientFloats = gradientFloats,

@@ -37,8 +37,10 @@ internal sealed partial class BackwardBuilder
                         break;
                     }
 
-                    // split by columns: it reads every image's input (the others' too, unless it is the network's, copied
-                    // in before the pass) and the next step reads columns the other threads wrote
+                    // split by columns: it reads every image's input (the others' too) and the next step reads columns the
+                    // other threads wrote. No barrier before it when it reads the network input: that is in before the
+                    // pass, copied by the caller, or by each thread before the copy barrier in NetworkTrainer.CopyInputs
+                    // (the runtime's barrier this product relies on)
                     if (step.Inputs[0] != 0)
                     {
                         ops.Add(new SyncOp { When = when });
