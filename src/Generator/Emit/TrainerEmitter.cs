@@ -209,8 +209,8 @@ internal static class TrainerEmitter
         }
     }
 
-    /// <summary>The padded units are needed by a bias-less layer's zero vector, a batch norm's state and a layer split by columns (its row length).</summary>
-    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null || l.SplitColumns;
+    /// <summary>The padded units are needed by a bias-less layer's zero vector and a batch norm's state.</summary>
+    private static bool NeedsPadded(TrainableLayer l) => !l.HasBias || l.StateField is not null;
 
     private static void Register(SourceWriter w, Shapes.ShapedNetwork net, TrainableLayer l)
     {
@@ -231,8 +231,8 @@ internal static class TrainerEmitter
         // the backward kernel stores it: no clearing; split by columns, every thread stores its own output vectors of one
         // buffer: whole blocks of the weights (one row of the whole length), whole vectors of the bias
         string overwritten = l.OverwritesGradients ? ", gradientOverwritten: true" : string.Empty;
-        string weightSplit = l.SplitColumns ? $", rowFloats: {l.Local}Weight.PackedLength, vectorFloats: {l.Local}Block" : overwritten;
-        string biasSplit = l.SplitColumns ? $", rowFloats: {l.Local}Padded, vectorFloats: {l.Local}Vector" : overwritten;
+        string weightSplit = l.SplitColumns ? $", blockFloats: {l.Local}Block" : overwritten;
+        string biasSplit = l.SplitColumns ? $", blockFloats: {l.Local}Vector" : overwritten;
         w.Line($"AddParameter(new {Code.Parameter}({SourceWriter.Str(l.Name + ".weight")}, {shape}, {l.WeightField}, {aligned}({l.WeightField}.Length), {l.Local}Weight), {key}{weightSplit});");
         if (l.HasBias)
         {

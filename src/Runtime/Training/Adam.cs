@@ -79,7 +79,7 @@ public sealed class Adam : Optimizer
     public AdamOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step, int start, int length, int rows, int stride) => UpdateAdam(index, step, start, length, rows, stride, Options, decoupled: false);
+    private protected override void Update(int index, long step, int start, int length) => UpdateAdam(index, step, start, length, Options, decoupled: false);
 
     /// <inheritdoc/>
     private protected override void WriteOptions(Dictionary<string, string> metadata) => WriteAdam(metadata, Options);
@@ -115,7 +115,7 @@ public sealed class AdamW : Optimizer
     public AdamWOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step, int start, int length, int rows, int stride) => UpdateAdam(index, step, start, length, rows, stride, Options, decoupled: true);
+    private protected override void Update(int index, long step, int start, int length) => UpdateAdam(index, step, start, length, Options, decoupled: true);
 
     /// <inheritdoc/>
     private protected override void WriteOptions(Dictionary<string, string> metadata) => WriteAdam(metadata, Options);

@@ -437,11 +437,11 @@ public abstract partial class NetworkTrainer
         {
             Parameter parameter = _parameters[p];
             Span<float> gradient = parameter.Gradient;
-            parameter.Part(thread, Threads, out int start, out int length, out int rows, out int stride);
-            if (parameter.ColumnRowFloats > 0)
+            parameter.Part(thread, Threads, out int start, out int length);
+            if (parameter.ColumnBlockFloats > 0)
             {
                 // the thread's own columns, which it stored itself: nothing to sum
-                finite &= length == 0 || TrainingMath.AllFinite(gradient.Slice(start), length, rows, stride);
+                finite &= length == 0 || FiniteScan.All(ref MemoryMarshal.GetReference(gradient.Slice(start, length)), length);
 
                 continue;
             }
@@ -496,7 +496,7 @@ public abstract partial class NetworkTrainer
         {
             for (int p = 0; p < _parameters.Count; p++)
             {
-                if (_parameters[p].ColumnRowFloats == 0) // a column-split gradient is one buffer already
+                if (_parameters[p].ColumnBlockFloats == 0) // a column-split gradient is one buffer already
                 {
                     TrainingMath.Add(_parameters[p].Gradient, _threadGradients[t][p].Span);
                 }

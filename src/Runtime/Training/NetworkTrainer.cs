@@ -159,18 +159,17 @@ public abstract partial class NetworkTrainer : ITrainer
     }
 
     /// <summary>
-    /// Registers a parameter of a dense layer the threads split by output columns: rows of <paramref name="rowFloats"/>
-    /// floats whose output vectors, <paramref name="vectorFloats"/> floats each, are dealt out whole
-    /// (<see cref="VectorPart"/>). The weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>): one row
-    /// of the whole length whose vectors are a feature block each, so a thread's part is one contiguous run; the bias is
-    /// one row of vectors. Every thread stores its part of the one gradient buffer (<see cref="Parameter.Gradient"/>:
-    /// nothing to clear, nothing to sum), and checks and updates it in a threaded step.
+    /// Registers a parameter of a dense layer the threads split by output columns: blocks of <paramref name="blockFloats"/>
+    /// floats, one output vector each, dealt out whole (<see cref="VectorPart"/>), so a thread's part is one contiguous
+    /// run. The weights are packed in unit blocks (<c>[unit vector][feature][vector]</c>: a block is a vector's features);
+    /// the bias's blocks are its vectors. Every thread stores its part of the one gradient buffer
+    /// (<see cref="Parameter.Gradient"/>: nothing to clear, nothing to sum), and checks and updates it in a threaded step.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    protected void AddParameter(Parameter parameter, string layer, int rowFloats, int vectorFloats)
+    protected void AddParameter(Parameter parameter, string layer, int blockFloats)
     {
         ArgumentNullException.ThrowIfNull(parameter);
-        parameter.SplitColumns(rowFloats, vectorFloats);
+        parameter.SplitColumns(blockFloats);
         AddParameter(parameter, layer, gradientOverwritten: true);
     }
 
@@ -259,7 +258,7 @@ public abstract partial class NetworkTrainer : ITrainer
                 for (int p = 0; p < _parameters.Count; p++)
                 {
                     // a column-split parameter has one buffer, each thread storing its own columns
-                    bool shared = t == 0 || _parameters[p].ColumnRowFloats > 0;
+                    bool shared = t == 0 || _parameters[p].ColumnBlockFloats > 0;
                     _threadGradients[t][p] = shared ? _parameters[p].GradientMemory : TrainingBuffers.LineAligned(_parameters[p].PackedLength);
                 }
             }

@@ -154,7 +154,7 @@ public abstract partial class Optimizer
         long step = StepCount + 1;
         for (int p = 0; p < _parameters.Length; p++)
         {
-            Update(p, step, 0, _parameters[p].PackedLength, 1, 0);
+            Update(p, step, 0, _parameters[p].PackedLength);
         }
 
         StepCount = step;
@@ -171,10 +171,10 @@ public abstract partial class Optimizer
         long step = StepCount + 1;
         for (int p = 0; p < _parameters.Length; p++)
         {
-            _parameters[p].Part(part, parts, out int start, out int length, out int rows, out int stride);
+            _parameters[p].Part(part, parts, out int start, out int length);
             if (length > 0)
             {
-                Update(p, step, start, length, rows, stride);
+                Update(p, step, start, length);
             }
         }
     }
@@ -201,16 +201,14 @@ public abstract partial class Optimizer
     public float ClipGradientNorm(double maxNorm) => GradientClipping.ClipByNorm(_parameters, maxNorm, StepCount + 1);
 
     /// <summary>
-    /// Updates elements [start + r * stride, start + r * stride + length) for r in [0, rows) of one parameter for step
-    /// <paramref name="step"/> (1-based); gradients are known to be finite. The scalars of the step are worked out once.
+    /// Updates elements [start, start + length) of one parameter for step <paramref name="step"/> (1-based); gradients
+    /// are known to be finite. The scalars of the step are worked out once.
     /// </summary>
     /// <param name="index">The parameter's index.</param>
     /// <param name="step">The step number (1 on the first step).</param>
     /// <param name="start">The first element (in the packed layout).</param>
-    /// <param name="length">Elements to update per row.</param>
-    /// <param name="rows">Rows (1: one contiguous run).</param>
-    /// <param name="stride">Floats from one row's start to the next's.</param>
-    private protected abstract void Update(int index, long step, int start, int length, int rows, int stride);
+    /// <param name="length">Elements to update.</param>
+    private protected abstract void Update(int index, long step, int start, int length);
 
     /// <summary>The buffer <paramref name="buffer"/> (an index into <see cref="BufferNames"/>) of parameter <paramref name="index"/>.</summary>
     private protected Memory<float> Buffer(int buffer, int index) => _buffers[buffer][index];

@@ -20,18 +20,14 @@ public abstract partial class Optimizer
         return o.AmsGrad ? [ExpAvg, ExpAvgSq, MaxExpAvgSq] : [ExpAvg, ExpAvgSq];
     }
 
-    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of <paramref name="rows"/> runs of <paramref name="length"/> elements, <paramref name="stride"/> apart from <paramref name="start"/>, of parameter <paramref name="index"/>.</summary>
-    private protected void UpdateAdam(int index, long step, int start, int length, int rows, int stride, AdamFamilyOptions o, bool decoupled)
+    /// <summary>One Adam (<paramref name="decoupled"/> false) or AdamW step of elements [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) of parameter <paramref name="index"/>.</summary>
+    private protected void UpdateAdam(int index, long step, int start, int length, AdamFamilyOptions o, bool decoupled)
     {
         Parameter parameter = At(index);
         var scalars = new AdamScalars(LearningRate, o.Beta1, o.Beta2, o.Epsilon, o.WeightDecay, o.AmsGrad, decoupled, step);
         Span<float> value = parameter.Value, gradient = parameter.Gradient, m = Buffer(0, index).Span, v = Buffer(1, index).Span;
-        Span<float> vmax = o.AmsGrad ? Buffer(2, index).Span : Span<float>.Empty;
-        for (int r = 0, at = start; r < rows; r++, at += stride)
-        {
-            TrainingMath.Adam(value.Slice(at, length), gradient.Slice(at, length), m.Slice(at, length), v.Slice(at, length),
-                o.AmsGrad ? vmax.Slice(at, length) : Span<float>.Empty, scalars);
-        }
+        Span<float> vmax = o.AmsGrad ? Buffer(2, index).Span.Slice(start, length) : Span<float>.Empty;
+        TrainingMath.Adam(value.Slice(start, length), gradient.Slice(start, length), m.Slice(start, length), v.Slice(start, length), vmax, scalars);
     }
 
     /// <summary>Writes <c>beta1</c>, <c>beta2</c>, <c>eps</c>, <c>weight_decay</c> and <c>amsgrad</c>.</summary>

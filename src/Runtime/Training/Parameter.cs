@@ -167,49 +167,41 @@ public sealed class Parameter
     public string Name { get; }
 
     /// <summary>
-    /// Rows of this many floats whose columns the threads of a step own in whole vectors (a dense layer a trainer splits
-    /// by output columns: each thread writes, checks and updates only its columns), or 0 when the threads update
+    /// Floats per block of a dense layer a trainer splits by output columns, or 0. The threads of a step own whole blocks,
+    /// one output vector each (the weights in unit blocks, <c>[unit vector][feature][vector]</c>: a block is a vector's
+    /// features; the bias: a block is a vector), and each writes, checks and updates only its own; else the threads update
     /// contiguous parts (<see cref="TrainingMath.Slice"/>).
     /// </summary>
-    internal int ColumnRowFloats { get; private set; }
+    internal int ColumnBlockFloats { get; private set; }
 
-    /// <summary>Floats per vector of a column split (the unit the columns are dealt out in).</summary>
-    internal int ColumnVectorFloats { get; private set; }
-
-    /// <summary>Makes the threads' parts of this parameter column blocks of rows of <paramref name="rowFloats"/> floats (see <see cref="ColumnRowFloats"/>).</summary>
-    internal void SplitColumns(int rowFloats, int vectorFloats)
+    /// <summary>Makes the threads' parts of this parameter runs of whole blocks of <paramref name="blockFloats"/> floats (see <see cref="ColumnBlockFloats"/>).</summary>
+    internal void SplitColumns(int blockFloats)
     {
-        if (rowFloats <= 0 || vectorFloats <= 0 || rowFloats % vectorFloats != 0 || PackedLength % rowFloats != 0)
+        if (blockFloats <= 0 || PackedLength % blockFloats != 0)
         {
-            throw new ArgumentException($"Parameter '{Name}': {PackedLength} floats do not split into rows of {rowFloats} floats of whole {vectorFloats}-float vectors.");
+            throw new ArgumentException($"Parameter '{Name}': {PackedLength} floats do not split into blocks of {blockFloats} floats.");
         }
 
-        ColumnRowFloats = rowFloats;
-        ColumnVectorFloats = vectorFloats;
+        ColumnBlockFloats = blockFloats;
     }
 
     /// <summary>
     /// Part <paramref name="part"/> of <paramref name="parts"/> of the packed buffers, as threads updating at once share it:
-    /// <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/> apart from
-    /// <paramref name="start"/> (a column block of every row; a trainer's split layers are one row, their weights in unit
-    /// blocks, so one run of whole blocks), or one contiguous run (<see cref="TrainingMath.Slice"/>).
+    /// one contiguous run of <paramref name="length"/> floats from <paramref name="start"/>: whole column blocks (the
+    /// blocks the generated kernels deal out, <see cref="TrainingMath.VectorPart"/>), else <see cref="TrainingMath.Slice"/>.
     /// </summary>
-    internal void Part(int part, int parts, out int start, out int length, out int rows, out int stride)
+    internal void Part(int part, int parts, out int start, out int length)
     {
-        if (ColumnRowFloats == 0)
+        if (ColumnBlockFloats == 0)
         {
             (start, length) = TrainingMath.Slice(PackedLength, part, parts);
-            rows = 1;
-            stride = 0;
             return;
         }
 
-        int vectors = ColumnRowFloats / ColumnVectorFloats;
-        int first = TrainingMath.VectorPart(vectors, part, parts), end = TrainingMath.VectorPart(vectors, part + 1, parts);
-        start = first * ColumnVectorFloats;
-        length = (end - first) * ColumnVectorFloats;
-        rows = PackedLength / ColumnRowFloats;
-        stride = ColumnRowFloats;
+        int blocks = PackedLength / ColumnBlockFloats;
+        int first = TrainingMath.VectorPart(blocks, part, parts), end = TrainingMath.VectorPart(blocks, part + 1, parts);
+        start = first * ColumnBlockFloats;
+        length = (end - first) * ColumnBlockFloats;
     }
 
     /// <summary>The PyTorch shape.</summary>

@@ -58,17 +58,14 @@ public sealed class Sgd : Optimizer
     public SgdOptions Options { get; private set; }
 
     /// <inheritdoc/>
-    private protected override void Update(int index, long step, int start, int length, int rows, int stride)
+    private protected override void Update(int index, long step, int start, int length)
     {
         Parameter parameter = At(index);
         SgdOptions o = Options;
         var scalars = new SgdScalars(LearningRate, o.Momentum, o.Dampening, o.WeightDecay, o.Nesterov, firstStep: step == 1);
         Span<float> value = parameter.Value, gradient = parameter.Gradient;
-        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).Span : Span<float>.Empty;
-        for (int r = 0, at = start; r < rows; r++, at += stride)
-        {
-            TrainingMath.Sgd(value.Slice(at, length), gradient.Slice(at, length), o.Momentum != 0 ? buffer.Slice(at, length) : Span<float>.Empty, scalars);
-        }
+        Span<float> buffer = o.Momentum != 0 ? Buffer(0, index).Span.Slice(start, length) : Span<float>.Empty;
+        TrainingMath.Sgd(value.Slice(start, length), gradient.Slice(start, length), buffer, scalars);
     }
 
     /// <inheritdoc/>

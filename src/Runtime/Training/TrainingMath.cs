@@ -84,30 +84,6 @@ internal static class TrainingMath
     /// </summary>
     public static int VectorPart(int vectors, int part, int parts) => (int)((long)vectors * part / parts);
 
-    /// <summary>
-    /// Whether every element of <paramref name="rows"/> runs of <paramref name="length"/> floats, <paramref name="stride"/>
-    /// apart from the span's start, is finite (a thread's columns of a dense layer split by columns): the runtime's vector
-    /// scan (<see cref="FiniteScan.All"/>) row by row.
-    /// </summary>
-    public static bool AllFinite(ReadOnlySpan<float> x, int length, int rows, int stride)
-    {
-        if (rows > 0 && ((long)(rows - 1) * stride) + length > x.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(rows), "The rows run past the buffer.");
-        }
-
-        ref float r0 = ref MemoryMarshal.GetReference(x);
-        for (int r = 0; r < rows; r++)
-        {
-            if (!FiniteScan.All(ref Unsafe.Add(ref r0, r * stride), length))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
     /// <summary><c>x += y</c> (element by element; the same bits at any width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(Span<float> x, ReadOnlySpan<float> y)

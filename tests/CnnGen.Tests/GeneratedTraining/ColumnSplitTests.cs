@@ -76,8 +76,8 @@ public sealed class ColumnSplitTests
 
         // the runtime learns which parameters are split: the weights one row of whole blocks, the bias one row of vectors
         Assert.That(trainer, Does.Contain("TrainingLayouts.Dense(384, 1, 28, 28, hwc: false, paddedUnits: 384, blockUnits: 16);"));
-        Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Weight.PackedLength, vectorFloats: fc1Block);"));
-        Assert.That(trainer, Does.Contain("\"fc1\", rowFloats: fc1Padded, vectorFloats: fc1Vector);"));
+        Assert.That(trainer, Does.Contain("\"fc1\", blockFloats: fc1Block);"));
+        Assert.That(trainer, Does.Contain("\"fc1\", blockFloats: fc1Vector);"));
         Assert.That(trainer, Does.Contain("fc1Block = 12544;"));
         Assert.That(trainer, Does.Contain("\"fc2\", gradientOverwritten: true);"));
     }

@@ -111,7 +111,7 @@ public sealed class TrainerMemoryInputTests
         const int batch = 9;
         using NetworkTrainer span = Create(seed: 4, threads);
         using NetworkTrainer memory = Create(seed: 4, threads);
-        Assert.That(span.Parameters.Single(p => p.Name == "wide.weight").ColumnRowFloats, Is.GreaterThan(0), "wide is split by columns");
+        Assert.That(span.Parameters.Single(p => p.Name == "wide.weight").ColumnBlockFloats, Is.GreaterThan(0), "wide is split by columns");
         Sgd a = Momentum(span), b = Momentum(memory);
         for (int step = 1; step <= 3; step++)
         {
